@@ -1,0 +1,161 @@
+package call
+
+import (
+	"time"
+
+	"github.com/ttycall/ttycall/call/signal"
+)
+
+// Event is one thing that happened in the engine. Events reach consumers in order
+// through Client.Events and, built from the same values, through the OnX listeners.
+// Every event carries the ID of the session it belongs to.
+type Event interface {
+	// Session is the ID of the session the event belongs to.
+	Session() string
+	// Meta returns the common fields.
+	Meta() EventMeta
+}
+
+// EventMeta holds the fields every event has.
+type EventMeta struct {
+	SessionID string
+	// User is the opponent the event is about (the sender of a signal, the peer of a
+	// connection); empty for events about the whole session.
+	User signal.UserID
+	Time time.Time
+}
+
+// Session implements Event.
+func (m EventMeta) Session() string { return m.SessionID }
+
+// Meta implements Event.
+func (m EventMeta) Meta() EventMeta { return m }
+
+// CallEvent: a new incoming call session (onCallListener). The session is NEW; accept
+// or reject it through Client.Session(ID).
+type CallEvent struct {
+	EventMeta
+	CallType    signal.CallType
+	InitiatorID signal.UserID
+	OpponentIDs []signal.UserID
+	Ext         signal.Extension
+}
+
+// AcceptEvent: an opponent accepted the call (onAcceptCallListener).
+type AcceptEvent struct {
+	EventMeta
+	CallType signal.CallType
+	Ext      signal.Extension
+}
+
+// RejectEvent: an opponent rejected the call (onRejectCallListener).
+type RejectEvent struct {
+	EventMeta
+	CallType signal.CallType
+	Ext      signal.Extension
+}
+
+// StopEvent: an opponent hung up (onStopCallListener).
+type StopEvent struct {
+	EventMeta
+	CallType signal.CallType
+	Ext      signal.Extension
+}
+
+// UserNotAnswerEvent: an opponent did not answer within the answer time interval
+// (onUserNotAnswerListener).
+type UserNotAnswerEvent struct {
+	EventMeta
+}
+
+// SessionCloseEvent: the session closed (onSessionCloseListener); it is the last
+// event of its session.
+type SessionCloseEvent struct {
+	EventMeta
+	// Reason says why, in words for a log or a status line ("hung up", "rejected",
+	// "not answered", "answer timeout", "all peers closed", "client closed").
+	Reason string
+}
+
+// SessionStateEvent: the session's state changed (NEW, ACTIVE, HUNGUP, REJECTED, CLOSED).
+type SessionStateEvent struct {
+	EventMeta
+	Old, New SessionState
+}
+
+// ConnectionStateEvent: the peer connection with User changed state
+// (onSessionConnectionStateChangedListener).
+type ConnectionStateEvent struct {
+	EventMeta
+	State ConnectionState
+}
+
+// ReconnectEvent: reconnection progress with User (RECONNECTING, RECONNECTED, FAILED).
+type ReconnectEvent struct {
+	EventMeta
+	State ReconnectionState
+}
+
+// UpdateEvent: an opponent sent update() with an extension (onUpdateCallListener).
+type UpdateEvent struct {
+	EventMeta
+	Ext signal.Extension
+}
+
+// InvalidEvent: a signal or an operation that could not be applied
+// (onInvalidEventsListener). Nothing else changed because of it.
+type InvalidEvent struct {
+	EventMeta
+	// Op names what was attempted: a signal type ("hangUp") or a method ("Accept").
+	Op  string
+	Err error
+}
+
+// RemoteStreamEvent: media from User started to arrive (onRemoteStreamListener).
+// It fires once per remote track.
+type RemoteStreamEvent struct {
+	EventMeta
+	Stream *RemoteStream
+}
+
+// StatsEvent: a periodic stats report for User (onCallStatsReport).
+type StatsEvent struct {
+	EventMeta
+	Stats Stats
+}
+
+// Stats is one report for one opponent.
+type Stats struct {
+	Local, Remote MediaStats // Local: what we send; Remote: what we receive
+	RTT           time.Duration
+	Candidate     CandidatePair
+}
+
+// MediaStats are the figures for one direction.
+type MediaStats struct {
+	Audio TrackStats
+	Video TrackStats
+}
+
+// TrackStats are the figures of one track in one direction.
+type TrackStats struct {
+	BitrateKbps float64
+	Bytes       uint64
+	Packets     uint64
+	PacketsLost int64
+	Jitter      float64 // seconds
+	FPS         float64 // video only
+	Width       int     // video only
+	Height      int     // video only
+}
+
+// CandidatePair is the selected ICE candidate pair.
+type CandidatePair struct {
+	Protocol      string // "udp" or "tcp"
+	LocalType     string // host, srflx, prflx, relay
+	LocalAddress  string
+	LocalPort     int
+	RemoteType    string
+	RemoteAddress string
+	RemotePort    int
+}

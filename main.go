@@ -1,0 +1,86 @@
+// Command ttycall is a terminal video-call client that speaks the QuickBlox SDKs' call
+// signaling over XMPP.
+//
+//	ttycall [--config FILE]             the terminal interface
+//	ttycall headless [flags]            audio-only (or --video) mode for scripts and bots
+//	ttycall devices                     list cameras and microphones
+//	ttycall demo                        a local server, an echo bot, and the interface
+//
+// main parses the subcommand and hands over; it has no logic of its own.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ttycall/ttycall/config"
+	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/headless"
+	"github.com/ttycall/ttycall/internal/demo"
+	"github.com/ttycall/ttycall/ui"
+)
+
+// version is set by the build (-ldflags "-X main.version=...").
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if len(args) > 0 {
+		switch args[0] {
+		case "headless":
+			return headless.Main(ctx, args[1:], stdin, stdout, stderr)
+		case "demo":
+			return demo.Main(ctx, args[1:], stdout, stderr)
+		case "devices":
+			return listDevices(stdout)
+		case "version", "--version":
+			fmt.Fprintln(stdout, "ttycall", version)
+			return 0
+		}
+	}
+
+	fs := flag.NewFlagSet("ttycall", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "config file (default "+config.DefaultPath()+")")
+	logPath := fs.String("log", "", "log file (default in the user's state directory)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "ttycall:", err)
+		return 2
+	}
+	if err := ui.Run(ctx, cfg, *logPath); err != nil {
+		fmt.Fprintln(stderr, "ttycall:", err)
+		return 1
+	}
+	return 0
+}
+
+func listDevices(w io.Writer) int {
+	list := devices.List()
+	if len(list) == 0 {
+		fmt.Fprintln(w, "no capture devices found (use camera = \"test\" / microphone = \"test\")")
+		return 0
+	}
+	for _, d := range list {
+		fmt.Fprintf(w, "%-6s %-40s %s\n", d.Kind, d.ID, d.Label)
+	}
+	return 0
+}
