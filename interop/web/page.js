@@ -1,0 +1,265 @@
+// The test page: the QuickBlox web SDK (QB), talking to a local Prosody over WebSocket,
+// exposed to the driver as window.tt. Every SDK listener becomes an event passed to
+// window.ttEmit (a binding the driver installs); every stanza in or out is an event too.
+'use strict';
+
+(function () {
+  var sessions = {};       // sessionID -> QB session
+  var current = null;      // the session commands act on by default
+  var autoAnswer = { mode: 'ignore', ext: {} };
+  var stateNames = {};     // connection state number -> name
+  var sessionStateNames = { 1: 'NEW', 2: 'ACTIVE', 3: 'HUNGUP', 4: 'REJECTED', 5: 'CLOSED' };
+  var backlog = [];        // events emitted before the driver's binding exists
+
+  function now() { return performance.timeOrigin + performance.now(); }
+
+  function emit(ev) {
+    ev.t = ev.t || now();
+    if (typeof window.ttEmit === 'function') {
+      while (backlog.length) window.ttEmit(JSON.stringify(backlog.shift()));
+      window.ttEmit(JSON.stringify(ev));
+    } else {
+      backlog.push(ev);
+    }
+  }
+
+  function plain(obj) {
+    try { return JSON.parse(JSON.stringify(obj || {})); } catch (e) { return {}; }
+  }
+
+  function sessionOf(id) {
+    var s = id ? sessions[id] : current;
+    if (!s) throw new Error('no session ' + (id || '(current)'));
+    return s;
+  }
+
+  function track(session) {
+    sessions[session.ID] = session;
+    current = session;
+  }
+
+  function media(session, callType) {
+    return new Promise(function (resolve, reject) {
+      session.getUserMedia({ audio: true, video: callType === 1 }, function (err, stream) {
+        if (err) reject(new Error('getUserMedia: ' + (err.message || err.name || err)));
+        else resolve(stream);
+      });
+    });
+  }
+
+  function serialize(elem) {
+    try { return new XMLSerializer().serializeToString(elem); } catch (e) { return String(elem); }
+  }
+
+  // Only call signals are logged in full: they are what the Go side compares.
+  function logStanza(dir, elem) {
+    if (!elem || !elem.getElementsByTagName) return;
+    var msgs = elem.tagName === 'message' ? [elem] : elem.getElementsByTagName('message');
+    for (var i = 0; i < msgs.length; i++) {
+      if (msgs[i].getElementsByTagName('extraParams').length) {
+        emit({ event: 'xml_' + dir, xml: serialize(msgs[i]) });
+      }
+    }
+  }
+
+  function setListeners() {
+    var W = QB.webrtc;
+    Object.keys(W.SessionConnectionState).forEach(function (k) {
+      stateNames[W.SessionConnectionState[k]] = k;
+    });
+    // Set on QB.webrtc before any session exists: the SDK copies some into each session.
+    W.onCallListener = function (session, ext) {
+      track(session);
+      emit({ event: 'call', session: session.ID, user: session.initiatorID, ext: plain(ext),
+             callType: session.callType, opponents: session.opponentsIDs });
+      if (autoAnswer.mode === 'accept') {
+        window.tt.accept(autoAnswer.ext, session.ID).catch(function (e) {
+          emit({ event: 'error', message: 'auto accept: ' + e.message });
+        });
+      } else if (autoAnswer.mode === 'reject') {
+        window.tt.reject(autoAnswer.ext, session.ID);
+      }
+    };
+    W.onAcceptCallListener = function (session, userID, ext) {
+      emit({ event: 'accept', session: session.ID, user: userID, ext: plain(ext) });
+    };
+    W.onRejectCallListener = function (session, userID, ext) {
+      emit({ event: 'reject', session: session.ID, user: userID, ext: plain(ext) });
+    };
+    W.onStopCallListener = function (session, userID, ext) {
+      emit({ event: 'stop', session: session.ID, user: userID, ext: plain(ext) });
+    };
+    W.onUserNotAnswerListener = function (session, userID) {
+      emit({ event: 'user_not_answer', session: session.ID, user: userID });
+    };
+    W.onSessionCloseListener = function (session) {
+      emit({ event: 'session_close', session: session.ID, state: sessionStateNames[session.state] || String(session.state) });
+    };
+    W.onUpdateCallListener = function (session, userID, ext) {
+      emit({ event: 'update', session: session.ID, user: userID, ext: plain(ext) });
+    };
+    W.onSessionConnectionStateChangedListener = function (session, userID, state) {
+      emit({ event: 'connection_state', session: session.ID, user: userID, state: stateNames[state] || String(state) });
+    };
+    W.onRemoteStreamListener = function (session, userID, stream) {
+      var kinds = stream ? stream.getTracks().map(function (t) { return t.kind; }) : [];
+      emit({ event: 'remote_stream', session: session.ID, user: userID, kinds: kinds });
+      if (stream) {
+        var el = document.getElementById('remote-' + session.ID + '-' + userID);
+        if (!el) {
+          el = document.createElement('video');
+          el.id = 'remote-' + session.ID + '-' + userID;
+          el.autoplay = true;
+          el.muted = true;
+          el.playsInline = true;
+          document.getElementById('videos').appendChild(el);
+        }
+        el.srcObject = stream;
+      }
+    };
+    W.onCallStatsReport = function (session, userID, stats, error) {
+      emit({ event: 'stats', session: session.ID, user: userID, stats: plain(stats), error: error ? String(error) : undefined });
+    };
+    W.onInvalidEventsListener = function (name, session, userID, ext) {
+      emit({ event: 'invalid_event', name: name, session: session && session.ID ? session.ID : session,
+             user: userID, ext: plain(ext) });
+    };
+    W.onReconnectListener = function (session, userID, state) {
+      emit({ event: 'reconnect', session: session.ID, user: userID, state: state });
+    };
+  }
+
+  window.tt = {
+    // login: QB.init with the local chat endpoint and no REST, then chat.connect.
+    login: function (o) {
+      var cfg = {
+        endpoints: { chat: o.domain || 'localhost' },
+        chatProtocol: { active: 2, websocket: o.websocket },
+        streamManagement: { enable: false },
+        debug: { mode: o.debug ? 1 : 0 },
+        webrtc: Object.assign({
+          answerTimeInterval: 60,
+          dialingTimeInterval: 5,
+          disconnectTimeInterval: 30,
+          statsReportTimeInterval: false,
+          iceServers: []
+        }, o.webrtc || {})
+      };
+      // Strings for authKey/authSecret, no accountKey: the SDK then fetches no
+      // account_settings and makes no REST request at all.
+      QB.init(o.appId, 'interop-key', 'interop-secret', cfg);
+      // Hooks on Strophe: the stanzas as they go to and come from the wire.
+      var conn = QB.chat.connection;
+      var prevOut = conn.xmlOutput, prevIn = conn.xmlInput;
+      conn.xmlOutput = function (elem) { logStanza('out', elem); if (prevOut) prevOut.call(conn, elem); };
+      conn.xmlInput = function (elem) { logStanza('in', elem); if (prevIn) prevIn.call(conn, elem); };
+      setListeners();
+      return new Promise(function (resolve, reject) {
+        QB.chat.connect({ userId: o.userId, password: o.password }, function (err) {
+          if (err) { reject(new Error('chat.connect: ' + JSON.stringify(err))); return; }
+          emit({ event: 'online', jid: conn.jid });
+          resolve({ jid: conn.jid });
+        });
+      });
+    },
+
+    setAutoAnswer: function (mode, ext) {
+      autoAnswer = { mode: mode, ext: ext || {} };
+      return true;
+    },
+
+    // call: new session, local media, session.call(ext). Returns the session ID and the
+    // time call() was made (ms since the epoch, with fractions).
+    call: function (ids, callType, ext, opts) {
+      var type = callType === 2 || callType === 'audio' ? 2 : 1;
+      var session = QB.webrtc.createNewSession(ids.map(Number), type, null, opts || {});
+      track(session);
+      return media(session, type).then(function () {
+        var t = now();
+        emit({ event: 'calling', session: session.ID, t: t });
+        session.call(ext || {}, function () {});
+        return { session: session.ID, t: t };
+      });
+    },
+
+    accept: function (ext, id) {
+      var session = sessionOf(id);
+      return media(session, session.callType).then(function () {
+        session.accept(ext || {});
+        return { session: session.ID, t: now() };
+      });
+    },
+
+    reject: function (ext, id) {
+      var s = sessionOf(id);
+      s.reject(ext || {});
+      return { session: s.ID };
+    },
+
+    stop: function (ext, id) {
+      var s = sessionOf(id);
+      s.stop(ext || {});
+      return { session: s.ID };
+    },
+
+    // update: session.update(raw) sends raw's fields as they are; the SDK's receivers read
+    // only raw.userInfo. wrap=true sends {userInfo: ext}, which is what reaches a listener.
+    update: function (ext, wrap, id, userID) {
+      var s = sessionOf(id);
+      s.update(wrap === false ? (ext || {}) : { userInfo: ext || {} }, userID);
+      return { session: s.ID };
+    },
+
+    sessionState: function (id) {
+      var s = sessionOf(id);
+      var conns = {};
+      Object.keys(s.peerConnections).forEach(function (u) {
+        conns[u] = stateNames[s.connectionStateForUser(u)] || String(s.connectionStateForUser(u));
+      });
+      return { session: s.ID, state: sessionStateNames[s.state] || String(s.state), connections: conns };
+    },
+
+    // stats: RTP bytes and packets per opponent, from the browser's own getStats.
+    getStats: function (id) {
+      var s = sessionOf(id);
+      var users = Object.keys(s.peerConnections);
+      return Promise.all(users.map(function (u) {
+        var pc = s.peerConnections[u]._pc;
+        return pc.getStats().then(function (report) {
+          var r = { inBytes: 0, outBytes: 0, inPackets: 0, outPackets: 0, inAudioBytes: 0,
+                    inVideoBytes: 0, outAudioBytes: 0, outVideoBytes: 0, framesDecoded: 0 };
+          report.forEach(function (st) {
+            if (st.type === 'inbound-rtp') {
+              r.inBytes += st.bytesReceived || 0;
+              r.inPackets += st.packetsReceived || 0;
+              if (st.kind === 'audio') r.inAudioBytes += st.bytesReceived || 0;
+              if (st.kind === 'video') { r.inVideoBytes += st.bytesReceived || 0; r.framesDecoded += st.framesDecoded || 0; }
+            } else if (st.type === 'outbound-rtp') {
+              r.outBytes += st.bytesSent || 0;
+              r.outPackets += st.packetsSent || 0;
+              if (st.kind === 'audio') r.outAudioBytes += st.bytesSent || 0;
+              if (st.kind === 'video') r.outVideoBytes += st.bytesSent || 0;
+            }
+          });
+          return [u, r];
+        });
+      })).then(function (pairs) {
+        var out = {};
+        pairs.forEach(function (p) { out[p[0]] = p[1]; });
+        return out;
+      });
+    },
+
+    // forget: drop closed sessions so a benchmark loop does not accumulate them.
+    forget: function () {
+      Object.keys(sessions).forEach(function (k) {
+        if (sessions[k].state === 5) { delete sessions[k]; delete QB.webrtc.sessions[k]; }
+      });
+      return true;
+    }
+  };
+
+  window.addEventListener('error', function (e) {
+    emit({ event: 'error', message: 'page: ' + e.message });
+  });
+})();
