@@ -1,16 +1,76 @@
 // Package headless is ttycall's mode for scripts and bots: no TUI, audio only unless
 // --video, events as JSON lines on stdout and commands as lines on stdin.
+//
+// The interface (flags, event names and fields, commands, exit codes) is fixed: scripts
+// and the interop tests drive it. See issue 7 and README.md.
 package headless
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+
+	"github.com/ttycall/ttycall/config"
+	"github.com/ttycall/ttycall/internal/app"
 )
 
-// Main runs `ttycall headless ARGS` and returns the exit code.
-// CONTRACT STUB until the headless mode lands.
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitUsage       = 2 // usage or config error
+	ExitLogin       = 3 // login failed
+	ExitNotAnswered = 4 // the placed call was rejected or not answered
+)
+
+// Main runs `ttycall headless ARGS` and returns the exit code. ctx ends on SIGINT or
+// SIGTERM: every call is hung up and Main returns 0.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "ttycall headless: not implemented yet")
-	return 2
+	o, err := ParseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		fmt.Fprintln(stderr, "ttycall headless:", err)
+		return ExitUsage
+	}
+	level, err := app.ParseLevel(o.LogLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "ttycall headless:", err)
+		return ExitUsage
+	}
+	log, logCloser, err := app.OpenLog(o.LogFile, level, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "ttycall headless:", err)
+		return ExitUsage
+	}
+	defer logCloser.Close()
+
+	cfg, err := config.Load(o.Config)
+	if err != nil {
+		fmt.Fprintln(stderr, "ttycall headless:", err)
+		return ExitUsage
+	}
+	if o.Play != "" {
+		cfg.Media.Microphone = o.Play
+	}
+	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log})
+	if err != nil {
+		fmt.Fprintln(stderr, "ttycall headless:", err)
+		return ExitUsage
+	}
+	callIDs, err := a.ParseUserIDs(o.Call)
+	if err != nil {
+		a.Close()
+		fmt.Fprintln(stderr, "ttycall headless: --call:", err)
+		return ExitUsage
+	}
+	r := newRunner(o, a, newEmitter(stdout), log)
+	r.callAtStart = callIDs
+	return r.run(ctx, stdin)
 }
+
+// discard is a logger for tests that pass none.
+var discard = slog.New(slog.DiscardHandler)

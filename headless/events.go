@@ -1,0 +1,217 @@
+package headless
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/call/signal"
+)
+
+// Event names on stdout (a fixed interface: scripts match on them).
+const (
+	EvOnline          = "online"
+	EvOffline         = "offline"
+	EvCall            = "call"
+	EvAccept          = "accept"
+	EvReject          = "reject"
+	EvStop            = "stop"
+	EvUserNotAnswer   = "user_not_answer"
+	EvSessionClose    = "session_close"
+	EvConnectionState = "connection_state"
+	EvReconnect       = "reconnect"
+	EvRemoteStream    = "remote_stream"
+	EvStats           = "stats"
+	EvUpdate          = "update"
+	EvInvalidEvent    = "invalid_event"
+	EvError           = "error"
+)
+
+// Line is one JSON object written on stdout. time, event, session and user are always
+// present; the others only where they apply.
+type Line struct {
+	Time    string `json:"time"`
+	Event   string `json:"event"`
+	Session string `json:"session"`
+	User    string `json:"user"`
+
+	State    string `json:"state,omitempty"`     // connection_state, reconnect
+	Kind     string `json:"kind,omitempty"`      // remote_stream
+	Ext      any    `json:"ext,omitempty"`       // call, accept, reject, stop, update
+	CallType string `json:"call_type,omitempty"` // call, accept, reject, stop: "audio" | "video"
+	Message  string `json:"message,omitempty"`   // error, invalid_event, offline
+	Reason   string `json:"reason,omitempty"`    // session_close
+	Op       string `json:"op,omitempty"`        // invalid_event
+
+	Initiator string   `json:"initiator,omitempty"` // call
+	Opponents []string `json:"opponents,omitempty"` // call
+
+	// stats
+	Local     *mediaJSON     `json:"local,omitempty"`
+	Remote    *mediaJSON     `json:"remote,omitempty"`
+	RTTMillis *float64       `json:"rtt_ms,omitempty"`
+	Candidate *candidateJSON `json:"candidate,omitempty"`
+}
+
+type mediaJSON struct {
+	Audio trackJSON `json:"audio"`
+	Video trackJSON `json:"video"`
+}
+
+type trackJSON struct {
+	BitrateKbps float64 `json:"bitrate_kbps"`
+	Bytes       uint64  `json:"bytes"`
+	Packets     uint64  `json:"packets"`
+	PacketsLost int64   `json:"packets_lost"`
+	Jitter      float64 `json:"jitter"`
+	FPS         float64 `json:"fps,omitempty"`
+	Width       int     `json:"width,omitempty"`
+	Height      int     `json:"height,omitempty"`
+}
+
+type candidateJSON struct {
+	Protocol      string `json:"protocol"`
+	LocalType     string `json:"local_type"`
+	LocalAddress  string `json:"local_address"`
+	LocalPort     int    `json:"local_port"`
+	RemoteType    string `json:"remote_type"`
+	RemoteAddress string `json:"remote_address"`
+	RemotePort    int    `json:"remote_port"`
+}
+
+// emitter writes Lines, one per Write, so each reaches stdout whole and at once.
+type emitter struct {
+	mu  sync.Mutex
+	w   io.Writer // guarded by mu
+	now func() time.Time
+}
+
+func newEmitter(w io.Writer) *emitter { return &emitter{w: w, now: time.Now} }
+
+func (e *emitter) emit(l Line) {
+	if l.Time == "" {
+		l.Time = e.now().UTC().Format(time.RFC3339Nano)
+	}
+	b, err := json.Marshal(l)
+	if err != nil { // only for an Ext value that is not JSON; say so instead
+		b, _ = json.Marshal(Line{Time: l.Time, Event: EvError, Session: l.Session, User: l.User, Message: "event " + l.Event + ": " + err.Error()})
+	}
+	b = append(b, '\n')
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.w.Write(b)
+	if f, ok := e.w.(interface{ Flush() error }); ok {
+		f.Flush()
+	}
+}
+
+func (e *emitter) errorf(session, user, msg string) {
+	e.emit(Line{Event: EvError, Session: session, User: user, Message: msg})
+}
+
+func callTypeName(t signal.CallType) string {
+	switch t {
+	case signal.CallTypeAudio:
+		return "audio"
+	case signal.CallTypeVideo:
+		return "video"
+	default:
+		return ""
+	}
+}
+
+// extOrEmpty makes a received extension always appear as an object.
+func extOrEmpty(x signal.Extension) any {
+	if x == nil {
+		return map[string]any{}
+	}
+	return x
+}
+
+func meta(ev call.Event, name string) Line {
+	m := ev.Meta()
+	l := Line{Event: name, Session: m.SessionID, User: string(m.User)}
+	if !m.Time.IsZero() {
+		l.Time = m.Time.UTC().Format(time.RFC3339Nano)
+	}
+	return l
+}
+
+// callLine turns an engine event into its stdout line; ok is false for events that are
+// not part of the interface (session state changes).
+func callLine(ev call.Event) (Line, bool) {
+	switch e := ev.(type) {
+	case call.CallEvent:
+		l := meta(ev, EvCall)
+		l.Ext, l.CallType = extOrEmpty(e.Ext), callTypeName(e.CallType)
+		l.Initiator = string(e.InitiatorID)
+		for _, id := range e.OpponentIDs {
+			l.Opponents = append(l.Opponents, string(id))
+		}
+		return l, true
+	case call.AcceptEvent:
+		l := meta(ev, EvAccept)
+		l.Ext, l.CallType = extOrEmpty(e.Ext), callTypeName(e.CallType)
+		return l, true
+	case call.RejectEvent:
+		l := meta(ev, EvReject)
+		l.Ext, l.CallType = extOrEmpty(e.Ext), callTypeName(e.CallType)
+		return l, true
+	case call.StopEvent:
+		l := meta(ev, EvStop)
+		l.Ext, l.CallType = extOrEmpty(e.Ext), callTypeName(e.CallType)
+		return l, true
+	case call.UserNotAnswerEvent:
+		return meta(ev, EvUserNotAnswer), true
+	case call.SessionCloseEvent:
+		l := meta(ev, EvSessionClose)
+		l.Reason = e.Reason
+		return l, true
+	case call.ConnectionStateEvent:
+		l := meta(ev, EvConnectionState)
+		l.State = e.State.String()
+		return l, true
+	case call.ReconnectEvent:
+		l := meta(ev, EvReconnect)
+		l.State = e.State.String()
+		return l, true
+	case call.RemoteStreamEvent:
+		l := meta(ev, EvRemoteStream)
+		if e.Stream != nil {
+			l.Kind = e.Stream.Kind.String()
+		}
+		return l, true
+	case call.UpdateEvent:
+		l := meta(ev, EvUpdate)
+		l.Ext = extOrEmpty(e.Ext)
+		return l, true
+	case call.InvalidEvent:
+		l := meta(ev, EvInvalidEvent)
+		l.Op = e.Op
+		if e.Err != nil {
+			l.Message = e.Err.Error()
+		}
+		return l, true
+	case call.StatsEvent:
+		l := meta(ev, EvStats)
+		s := e.Stats
+		l.Local, l.Remote = mediaOf(s.Local), mediaOf(s.Remote)
+		rtt := float64(s.RTT.Microseconds()) / 1000
+		l.RTTMillis = &rtt
+		c := s.Candidate
+		l.Candidate = &candidateJSON{c.Protocol, c.LocalType, c.LocalAddress, c.LocalPort, c.RemoteType, c.RemoteAddress, c.RemotePort}
+		return l, true
+	default:
+		return Line{}, false
+	}
+}
+
+func mediaOf(m call.MediaStats) *mediaJSON {
+	return &mediaJSON{Audio: trackOf(m.Audio), Video: trackOf(m.Video)}
+}
+
+func trackOf(t call.TrackStats) trackJSON {
+	return trackJSON{t.BitrateKbps, t.Bytes, t.Packets, t.PacketsLost, t.Jitter, t.FPS, t.Width, t.Height}
+}

@@ -1,0 +1,107 @@
+package headless
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ttycall/ttycall/call/signal"
+)
+
+// Answer is what to do with incoming calls.
+type Answer string
+
+// --answer values.
+const (
+	AnswerAuto   Answer = "auto"
+	AnswerReject Answer = "reject"
+	AnswerIgnore Answer = "ignore" // wait for a stdin command
+)
+
+// Options are the parsed command line.
+type Options struct {
+	Config      string
+	Answer      Answer
+	Call        []string // user IDs to call at start
+	Video       bool
+	Play        string
+	Record      string
+	Echo        bool
+	HangupAfter time.Duration
+	ExitOnClose bool
+	Ext         signal.Extension
+	LogFile     string
+	LogLevel    string
+}
+
+// extFlag collects repeatable --ext k=v.
+type extFlag struct{ ext signal.Extension }
+
+func (e *extFlag) String() string { return "" }
+
+func (e *extFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want k=v, got %q", s)
+	}
+	e.ext[k] = v
+	return nil
+}
+
+// errHelp is returned when -h was asked for (exit 0).
+var errHelp = flag.ErrHelp
+
+// ParseFlags reads the command line of `ttycall headless`. Errors are usage errors
+// (exit 2), except flag.ErrHelp.
+func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
+	o := &Options{Ext: signal.Extension{}}
+	fs := flag.NewFlagSet("ttycall headless", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.Config, "config", "", "config file (default: the user's config)")
+	answer := fs.String("answer", string(AnswerIgnore), "incoming calls: auto, reject or ignore (wait for a stdin command)")
+	callIDs := fs.String("call", "", "call ID[,ID...] at start")
+	fs.BoolVar(&o.Video, "video", false, "send and accept video (default: audio only)")
+	fs.StringVar(&o.Play, "play", "", "WAV or Ogg/Opus file to send as the microphone")
+	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file")
+	fs.BoolVar(&o.Echo, "echo", false, "send back to each opponent what it sends")
+	fs.DurationVar(&o.HangupAfter, "hangup-after", 0, "hang up a call this long after it was accepted (0: never)")
+	fs.BoolVar(&o.ExitOnClose, "exit-on-close", false, "exit when the session closes")
+	fs.Var(&extFlag{o.Ext}, "ext", "k=v sent as the extension of call and accept (repeatable)")
+	fs.StringVar(&o.LogFile, "log", "", "log file (default: stderr)")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch a := Answer(*answer); a {
+	case AnswerAuto, AnswerReject, AnswerIgnore:
+		o.Answer = a
+	default:
+		return nil, fmt.Errorf("--answer: want auto, reject or ignore, got %q", *answer)
+	}
+	if *callIDs != "" {
+		o.Call = splitIDs(*callIDs)
+		if len(o.Call) == 0 {
+			return nil, errors.New("--call: no user ID")
+		}
+	}
+	if o.HangupAfter < 0 {
+		return nil, errors.New("--hangup-after: negative duration")
+	}
+	return o, nil
+}
+
+func splitIDs(s string) []string {
+	var ids []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			ids = append(ids, p)
+		}
+	}
+	return ids
+}

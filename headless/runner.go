@@ -1,0 +1,448 @@
+package headless
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/chat"
+	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/internal/app"
+)
+
+// sessInfo is what the runner knows of one session.
+type sessInfo struct {
+	callType signal.CallType
+	incoming bool        // an incoming call
+	placed   bool        // placed by --call or the call command
+	answered bool        // incoming: we accepted or rejected it
+	accepted bool        // placed: an opponent accepted; incoming: we accepted
+	refused  bool        // placed: an opponent rejected or did not answer
+	hangup   *time.Timer // --hangup-after
+}
+
+// runner is the event loop of one headless process. Everything but the stdin reader and
+// the account runner happens on the goroutine of run.
+type runner struct {
+	o   *Options
+	a   *app.App
+	out *emitter
+	log *slog.Logger
+
+	callAtStart []signal.UserID
+
+	sessions map[string]*sessInfo
+	pending  []string // incoming sessions waiting for accept/reject, oldest first
+	online   bool
+	started  bool // callAtStart placed
+
+	recorder   devices.Receiver // --record, on the first remote audio stream
+	removeSink func()
+
+	hangupCh chan string   // session IDs whose --hangup-after timer fired
+	done     chan struct{} // closed when the loop ends
+}
+
+func newRunner(o *Options, a *app.App, out *emitter, log *slog.Logger) *runner {
+	if log == nil {
+		log = discard
+	}
+	return &runner{
+		o: o, a: a, out: out, log: log,
+		sessions: map[string]*sessInfo{},
+		hangupCh: make(chan string),
+		done:     make(chan struct{}),
+	}
+}
+
+// run keeps the account online and handles events and commands until an exit condition;
+// then it hangs up, closes everything and returns the exit code.
+func (r *runner) run(ctx context.Context, stdin io.Reader) int {
+	// The account runs on its own context, not ctx: after SIGINT the engine must still
+	// send its hangUps through it. app.Close cancels it and waits for this goroutine.
+	runErr := make(chan error, 1)
+	go func() { runErr <- r.a.Run(context.Background()) }()
+
+	// The stdin reader ends at EOF or, once the loop is over, after its next line. A read
+	// blocked on a terminal cannot be interrupted; Main does not wait for it.
+	lines := make(chan string)
+	if stdin != nil {
+		go readLines(stdin, lines, r.done)
+	}
+
+	code := r.loop(ctx, runErr, lines)
+
+	close(r.done)
+	for _, s := range r.sessions {
+		if s.hangup != nil {
+			s.hangup.Stop()
+		}
+	}
+	if err := r.a.Close(); err != nil {
+		r.log.Warn("close", "err", err)
+	}
+	r.stopRecording()
+	return code
+}
+
+func readLines(in io.Reader, out chan<- string, done <-chan struct{}) {
+	defer close(out)
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		select {
+		case out <- sc.Text():
+		case <-done:
+			return
+		}
+	}
+}
+
+func (r *runner) loop(ctx context.Context, runErr <-chan error, lines <-chan string) int {
+	accEvents := r.a.AccountEvents()
+	callEvents := r.a.CallEvents()
+	for {
+		select {
+		case <-ctx.Done():
+			r.log.Info("signal: hanging up and exiting")
+			return ExitOK
+		case err := <-runErr:
+			if err == nil {
+				return ExitOK
+			}
+			r.out.errorf("", string(r.a.LocalID()), err.Error())
+			if errors.Is(err, chat.ErrAuth) || !r.online {
+				return ExitLogin
+			}
+			return ExitOK
+		case ev := <-accEvents:
+			r.accountEvent(ctx, ev)
+		case ev := <-callEvents:
+			if code, exit := r.callEvent(ctx, ev); exit {
+				return code
+			}
+		case line, ok := <-lines:
+			if !ok {
+				lines = nil // EOF: keep running on events alone
+				continue
+			}
+			if quit := r.command(ctx, line); quit {
+				return ExitOK
+			}
+		case id := <-r.hangupCh:
+			if s := r.a.Engine().Session(id); s != nil {
+				r.log.Info("hangup-after", "session", id)
+				if err := s.Stop(nil); err != nil {
+					r.out.errorf(id, "", "hangup: "+err.Error())
+				}
+			}
+		}
+	}
+}
+
+func (r *runner) accountEvent(ctx context.Context, ev chat.Event) {
+	switch e := ev.(type) {
+	case chat.StateEvent:
+		if e.State == chat.Online {
+			r.online = true
+			r.out.emit(Line{Event: EvOnline, User: string(r.a.LocalID())})
+			if !r.started && len(r.callAtStart) > 0 {
+				r.started = true
+				r.placeCall(ctx, r.callAtStart, r.defaultCallType())
+			}
+			return
+		}
+		if r.online {
+			r.online = false
+			l := Line{Event: EvOffline, User: string(r.a.LocalID())}
+			if e.Err != nil {
+				l.Message = e.Err.Error()
+			}
+			r.out.emit(l)
+		}
+	case chat.ErrorEvent:
+		if e.Err != nil {
+			r.out.errorf("", "", e.Err.Error())
+		}
+	}
+}
+
+func (r *runner) defaultCallType() signal.CallType {
+	if r.o.Video {
+		return signal.CallTypeVideo
+	}
+	return signal.CallTypeAudio
+}
+
+// callEvent reports ev and reacts to it; exit says the process should end with code.
+func (r *runner) callEvent(ctx context.Context, ev call.Event) (code int, exit bool) {
+	if l, ok := callLine(ev); ok {
+		r.out.emit(l)
+	}
+	id := ev.Session()
+	info := r.sessions[id]
+	switch e := ev.(type) {
+	case call.CallEvent:
+		if info != nil {
+			return 0, false // a repeated call of a session we know
+		}
+		info = &sessInfo{callType: e.CallType, incoming: true}
+		r.sessions[id] = info
+		switch r.o.Answer {
+		case AnswerAuto:
+			r.accept(ctx, id)
+		case AnswerReject:
+			r.reject(id)
+		default:
+			r.pending = append(r.pending, id)
+		}
+	case call.AcceptEvent:
+		if info != nil && info.placed && !info.accepted {
+			info.accepted = true
+			r.startHangupTimer(id, info)
+		}
+	case call.RejectEvent, call.UserNotAnswerEvent:
+		if info != nil && info.placed {
+			info.refused = true
+		}
+	case call.RemoteStreamEvent:
+		if e.Stream != nil && e.Stream.Kind == devices.KindAudio {
+			r.record(e.Stream)
+		}
+	case call.SessionCloseEvent:
+		r.dropPending(id)
+		delete(r.sessions, id)
+		if info != nil && info.hangup != nil {
+			info.hangup.Stop()
+		}
+		if info != nil && info.placed && !info.accepted && info.refused {
+			return ExitNotAnswered, true
+		}
+		if r.o.ExitOnClose {
+			return ExitOK, true
+		}
+	}
+	return 0, false
+}
+
+func (r *runner) startHangupTimer(id string, info *sessInfo) {
+	if r.o.HangupAfter <= 0 || info.hangup != nil {
+		return
+	}
+	// The timer's goroutine ends after handing the ID over, or when the loop is over.
+	info.hangup = time.AfterFunc(r.o.HangupAfter, func() {
+		select {
+		case r.hangupCh <- id:
+		case <-r.done:
+		}
+	})
+}
+
+// media opens the local media of a session unless --echo (then the engine sends back
+// what it receives).
+func (r *runner) media(ctx context.Context, s *call.Session, t signal.CallType) error {
+	if r.o.Echo {
+		return nil
+	}
+	_, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t == signal.CallTypeVideo})
+	if err != nil {
+		return fmt.Errorf("media: %w", err)
+	}
+	return nil
+}
+
+func (r *runner) accept(ctx context.Context, id string) {
+	info := r.sessions[id]
+	s := r.a.Engine().Session(id)
+	if info == nil || s == nil {
+		r.out.errorf(id, "", "accept: no such session")
+		return
+	}
+	r.dropPending(id)
+	info.answered = true
+	t := info.callType
+	if t == signal.CallTypeVideo && !r.o.Video {
+		t = signal.CallTypeAudio // audio only unless --video
+	}
+	if err := r.media(ctx, s, t); err != nil {
+		r.out.errorf(id, "", "accept: "+err.Error())
+		return
+	}
+	if err := s.Accept(r.o.Ext); err != nil {
+		r.out.errorf(id, "", "accept: "+err.Error())
+		return
+	}
+	info.accepted = true
+	r.startHangupTimer(id, info)
+}
+
+func (r *runner) reject(id string) {
+	info := r.sessions[id]
+	s := r.a.Engine().Session(id)
+	if info == nil || s == nil {
+		r.out.errorf(id, "", "reject: no such session")
+		return
+	}
+	r.dropPending(id)
+	info.answered = true
+	if err := s.Reject(r.o.Ext); err != nil {
+		r.out.errorf(id, "", "reject: "+err.Error())
+	}
+}
+
+func (r *runner) placeCall(ctx context.Context, ids []signal.UserID, t signal.CallType) {
+	s, err := r.a.Engine().CreateNewSession(ids, t)
+	if err != nil {
+		r.out.errorf("", "", "call: "+err.Error())
+		return
+	}
+	id := s.ID()
+	r.sessions[id] = &sessInfo{callType: t, placed: true}
+	if err := r.media(ctx, s, t); err != nil {
+		r.out.errorf(id, "", "call: "+err.Error())
+		s.Stop(nil)
+		return
+	}
+	if err := s.Call(r.o.Ext); err != nil {
+		r.out.errorf(id, "", "call: "+err.Error())
+	}
+}
+
+func (r *runner) dropPending(id string) {
+	for i, p := range r.pending {
+		if p == id {
+			r.pending = append(r.pending[:i], r.pending[i+1:]...)
+			return
+		}
+	}
+}
+
+// target picks the session a command is about: the one named, else the oldest pending
+// incoming call (pendingOnly), else every live session.
+func (r *runner) targets(named string, pendingOnly bool) []string {
+	if named != "" {
+		return []string{named}
+	}
+	if pendingOnly {
+		if len(r.pending) == 0 {
+			return nil
+		}
+		return []string{r.pending[0]}
+	}
+	var ids []string
+	for id := range r.sessions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// command runs one stdin line; quit says the process should end.
+func (r *runner) command(ctx context.Context, line string) (quit bool) {
+	c, err := ParseCommand(line)
+	if err != nil {
+		r.out.errorf("", "", err.Error())
+		return false
+	}
+	if c == nil {
+		return false
+	}
+	r.log.Debug("command", "line", line)
+	switch c.Name {
+	case "quit":
+		return true
+	case "call":
+		ids, err := r.a.ParseUserIDs(c.IDs)
+		if err != nil {
+			r.out.errorf("", "", "call: "+err.Error())
+			return false
+		}
+		t := c.Type
+		if t == signal.CallTypeUnknown {
+			t = r.defaultCallType()
+		}
+		r.placeCall(ctx, ids, t)
+		return false
+	case "accept", "reject":
+		ids := r.targets(c.Session, true)
+		if len(ids) == 0 {
+			r.out.errorf("", "", c.Name+": no incoming call")
+			return false
+		}
+		if c.Name == "accept" {
+			r.accept(ctx, ids[0])
+		} else {
+			r.reject(ids[0])
+		}
+		return false
+	}
+
+	ids := r.targets(c.Session, false)
+	if len(ids) == 0 {
+		r.out.errorf("", "", c.Name+": no call")
+		return false
+	}
+	for _, id := range ids {
+		s := r.a.Engine().Session(id)
+		if s == nil {
+			r.out.errorf(id, "", c.Name+": no such session")
+			continue
+		}
+		var err error
+		switch c.Name {
+		case "hangup":
+			if info := r.sessions[id]; info != nil && info.incoming && !info.answered {
+				r.dropPending(id)
+				info.answered = true
+				err = s.Reject(nil)
+			} else {
+				err = s.Stop(nil)
+			}
+		case "update":
+			err = s.Update(c.Ext)
+		case "mute":
+			err = s.Mute(c.Kind)
+		case "unmute":
+			err = s.Unmute(c.Kind)
+		}
+		if err != nil {
+			r.out.errorf(id, "", c.Name+": "+err.Error())
+		}
+	}
+	return false
+}
+
+// record starts --record on the first remote audio stream.
+func (r *runner) record(st *call.RemoteStream) {
+	if r.o.Record == "" || r.recorder != nil {
+		return
+	}
+	rec, err := devices.NewOggRecorder(r.o.Record)
+	if err != nil {
+		r.out.errorf(st.SessionID, string(st.User), "record: "+err.Error())
+		return
+	}
+	r.recorder = rec
+	r.removeSink = st.AddSink(rec)
+	r.log.Info("recording", "file", r.o.Record, "session", st.SessionID, "user", st.User)
+}
+
+func (r *runner) stopRecording() {
+	if r.recorder == nil {
+		return
+	}
+	if r.removeSink != nil {
+		r.removeSink()
+	}
+	if err := r.recorder.Close(); err != nil {
+		r.log.Warn("record", "err", err)
+	}
+	r.recorder = nil
+}
