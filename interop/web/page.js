@@ -129,6 +129,54 @@
     };
   }
 
+  // Loopback only: candidates for any other address are neither sent nor used, so the
+  // test puts no packet on this machine's other interfaces (the Go test also runs in a
+  // network namespace with only lo when it can). Installed after QB.init, since the SDK
+  // shims RTCPeerConnection (webrtc-adapter) then.
+  function isLoopbackCandidate(c) {
+    var addr = String(c).split(' ')[4] || '';
+    return /^127\./.test(addr) || addr === '::1';
+  }
+  function filterSDP(sdp) {
+    return String(sdp).split(/\r\n|\n/).filter(function (line) {
+      if (line.indexOf('a=candidate:') !== 0) return true;
+      var keep = isLoopbackCandidate(line.slice(2));
+      if (!keep) emit({ event: 'dropped_candidate', candidate: line });
+      return keep;
+    }).join('\r\n');
+  }
+  function filterDesc(d) {
+    if (!d || !d.sdp) return d;
+    return new RTCSessionDescription({ type: d.type, sdp: filterSDP(d.sdp) });
+  }
+  function loopbackOnly() {
+    var Native = window.RTCPeerConnection;
+    if (Native.ttLoopback) return;
+    class LoopbackPC extends Native {
+      set onicecandidate(fn) {
+        super.onicecandidate = typeof fn !== 'function' ? fn : function (ev) {
+          if (ev.candidate && ev.candidate.candidate && !isLoopbackCandidate(ev.candidate.candidate)) {
+            emit({ event: 'dropped_candidate', candidate: ev.candidate.candidate });
+            return;
+          }
+          return fn.call(this, ev);
+        };
+      }
+      get onicecandidate() { return super.onicecandidate; }
+      get localDescription() { return filterDesc(super.localDescription); }
+      setRemoteDescription(d) { return super.setRemoteDescription(filterDesc(d)); }
+      addIceCandidate(c) {
+        if (c && c.candidate && !isLoopbackCandidate(c.candidate)) {
+          emit({ event: 'dropped_candidate', candidate: c.candidate, remote: true });
+          return Promise.resolve();
+        }
+        return super.addIceCandidate(c);
+      }
+    }
+    LoopbackPC.ttLoopback = true;
+    window.RTCPeerConnection = LoopbackPC;
+  }
+
   window.tt = {
     // login: QB.init with the local chat endpoint and no REST, then chat.connect.
     login: function (o) {
@@ -148,6 +196,7 @@
       // Strings for authKey/authSecret, no accountKey: the SDK then fetches no
       // account_settings and makes no REST request at all.
       QB.init(o.appId, 'interop-key', 'interop-secret', cfg);
+      loopbackOnly();
       // Hooks on Strophe: the stanzas as they go to and come from the wire.
       var conn = QB.chat.connection;
       var prevOut = conn.xmlOutput, prevIn = conn.xmlInput;

@@ -1,0 +1,185 @@
+package interop
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// node is a generic XML element.
+type node struct {
+	XMLName  xml.Name
+	Attrs    []xml.Attr `xml:",any,attr"`
+	Text     string     `xml:",chardata"`
+	Children []node     `xml:",any"`
+}
+
+func (n node) child(name string) (node, bool) {
+	for _, c := range n.Children {
+		if c.XMLName.Local == name {
+			return c, true
+		}
+	}
+	return node{}, false
+}
+
+func (n node) attr(name string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+var (
+	uuidRE     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	qbJIDRE    = regexp.MustCompile(`^[0-9]+-[0-9]+@[^/]+$`)
+	digitsOnly = regexp.MustCompile(`^[0-9]+$`)
+	candAddrRE = regexp.MustCompile(`candidate:\S+ \d+ \S+ \d+ (\S+) \d+`)
+)
+
+// parseSignal parses one stanza the SDK wrote and checks the parts of the wire contract
+// (../shared/design/signaling.md) that every signal must have. It returns the signalType.
+func parseSignal(t testing.TB, raw string) (string, node) {
+	t.Helper()
+	var msg node
+	if err := xml.Unmarshal([]byte(raw), &msg); err != nil {
+		t.Errorf("stanza does not parse: %v\n%s", err, raw)
+		return "", msg
+	}
+	problems := []string{}
+	if msg.XMLName.Local != "message" || msg.attr("type") != "headline" {
+		problems = append(problems, "not a <message type=headline>")
+	}
+	if !qbJIDRE.MatchString(msg.attr("to")) {
+		problems = append(problems, fmt.Sprintf("to=%q is not a bare {id}-{appID}@host JID", msg.attr("to")))
+	}
+	if msg.attr("id") == "" {
+		problems = append(problems, "no id")
+	}
+	ep, ok := msg.child("extraParams")
+	if !ok {
+		t.Errorf("no extraParams: %s", raw)
+		return "", msg
+	}
+	if ep.XMLName.Space != "jabber:client" {
+		problems = append(problems, fmt.Sprintf("extraParams namespace %q", ep.XMLName.Space))
+	}
+	text := func(name string) string {
+		c, _ := ep.child(name)
+		return strings.TrimSpace(c.Text)
+	}
+	if text("moduleIdentifier") != "WebRTCVideoChat" {
+		problems = append(problems, "moduleIdentifier")
+	}
+	sig := text("signalType")
+	switch sig {
+	case "call", "accept", "reject", "hangUp", "iceCandidates", "update":
+	default:
+		problems = append(problems, fmt.Sprintf("signalType %q", sig))
+	}
+	if !uuidRE.MatchString(text("sessionID")) {
+		problems = append(problems, fmt.Sprintf("sessionID %q is not a UUID v4", text("sessionID")))
+	}
+	if ct := text("callType"); ct != "1" && ct != "2" {
+		problems = append(problems, fmt.Sprintf("callType %q", ct))
+	}
+	if !digitsOnly.MatchString(text("callerID")) {
+		problems = append(problems, fmt.Sprintf("callerID %q", text("callerID")))
+	}
+	if text("platform") != "web" {
+		problems = append(problems, fmt.Sprintf("platform %q", text("platform")))
+	}
+	opp, ok := ep.child("opponentsIDs")
+	if !ok || len(opp.Children) == 0 {
+		problems = append(problems, "no opponentsIDs")
+	}
+	for _, o := range opp.Children {
+		if o.XMLName.Local != "opponentID" || !digitsOnly.MatchString(o.Text) {
+			problems = append(problems, fmt.Sprintf("opponentsIDs child <%s>%s", o.XMLName.Local, o.Text))
+		}
+	}
+	switch sig {
+	case "call", "accept":
+		if !strings.HasPrefix(text("sdp"), "v=0") {
+			problems = append(problems, "no sdp")
+		}
+	case "iceCandidates":
+		ic, _ := ep.child("iceCandidates")
+		if len(ic.Children) == 0 {
+			problems = append(problems, "no iceCandidate")
+		}
+		for _, c := range ic.Children {
+			cand, _ := c.child("candidate")
+			_, mid := c.child("sdpMid")
+			_, idx := c.child("sdpMLineIndex")
+			if c.XMLName.Local != "iceCandidate" || !strings.HasPrefix(cand.Text, "candidate:") || !mid || !idx {
+				problems = append(problems, fmt.Sprintf("bad iceCandidate %+v", c))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		t.Errorf("SDK stanza differs from the wire contract: %s\n%s", strings.Join(problems, "; "), raw)
+	}
+	return sig, msg
+}
+
+// checkStanzas checks every call signal the pages sent, and with -update writes the
+// first of each signalType to testdata/web-<signalType>.xml as a golden for the codec.
+func checkStanzas(t testing.TB, events []Event) {
+	t.Helper()
+	first := map[string]string{}
+	for _, e := range events {
+		if e.Str("event") != "xml_out" {
+			continue
+		}
+		raw := e.Str("xml")
+		sig, _ := parseSignal(t, raw)
+		for _, m := range candAddrRE.FindAllStringSubmatch(raw, -1) {
+			if !strings.HasPrefix(m[1], "127.") && m[1] != "::1" {
+				t.Errorf("a page sent a non-loopback candidate: %s", m[0])
+			}
+		}
+		if _, ok := first[sig]; !ok && sig != "" {
+			first[sig] = raw
+		}
+	}
+	for _, want := range []string{"call", "accept", "iceCandidates", "hangUp", "reject", "update"} {
+		if _, ok := first[want]; !ok {
+			t.Errorf("the pages sent no %q signal", want)
+		}
+	}
+	if !*update {
+		return
+	}
+	for sig, raw := range first {
+		p := filepath.Join("testdata", "web-"+sig+".xml")
+		if err := os.WriteFile(p, []byte(raw+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", p)
+	}
+}
+
+// TestGoldenStanzas checks the committed goldens still satisfy the contract checks.
+func TestGoldenStanzas(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "web-*.xml"))
+	if len(files) == 0 {
+		t.Skip("no goldens yet: go test ./interop -run TestWebToWeb -update")
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, _ := parseSignal(t, strings.TrimSpace(string(raw)))
+		if want := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "web-"), ".xml"); !strings.HasPrefix(want, sig) || sig == "" {
+			t.Errorf("%s holds a %q signal", f, sig)
+		}
+	}
+}
