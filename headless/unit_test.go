@@ -1,0 +1,136 @@
+package headless
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/devices"
+)
+
+func TestParseFlags(t *testing.T) {
+	o, err := ParseFlags([]string{"--config", "c.toml", "--answer", "auto", "--call", "1,2", "--video",
+		"--play", "a.wav", "--record", "b.ogg", "--echo", "--hangup-after", "3s", "--exit-on-close",
+		"--ext", "a=1", "--ext", "b=x=y"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Config != "c.toml" || o.Answer != AnswerAuto || strings.Join(o.Call, ",") != "1,2" || !o.Video ||
+		o.Play != "a.wav" || o.Record != "b.ogg" || !o.Echo || o.HangupAfter != 3*time.Second || !o.ExitOnClose {
+		t.Errorf("parsed %+v", o)
+	}
+	if o.Ext["a"] != "1" || o.Ext["b"] != "x=y" || len(o.Ext) != 2 {
+		t.Errorf("ext = %v", o.Ext)
+	}
+	d, err := ParseFlags(nil, io.Discard)
+	if err != nil || d.Answer != AnswerIgnore || len(d.Ext) != 0 {
+		t.Errorf("defaults: %+v, %v", d, err)
+	}
+	for _, bad := range [][]string{
+		{"--answer", "maybe"}, {"--ext", "novalue"}, {"--bogus"}, {"--hangup-after", "x"},
+		{"--call", ","}, {"stray"}, {"--hangup-after", "-1s"},
+	} {
+		if _, err := ParseFlags(bad, io.Discard); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want Command
+	}{
+		{"accept", Command{Name: "accept"}},
+		{" reject  s1 ", Command{Name: "reject", Session: "s1"}},
+		{"hangup", Command{Name: "hangup"}},
+		{"update a=1 b=two", Command{Name: "update", Ext: signal.Extension{"a": "1", "b": "two"}}},
+		{"mute audio", Command{Name: "mute", Kind: devices.KindAudio}},
+		{"unmute video", Command{Name: "unmute", Kind: devices.KindVideo}},
+		{"call 12,13 video", Command{Name: "call", IDs: []string{"12", "13"}, Type: signal.CallTypeVideo}},
+		{"call bob@localhost", Command{Name: "call", IDs: []string{"bob@localhost"}}},
+		{"quit", Command{Name: "quit"}},
+	} {
+		c, err := ParseCommand(tc.line)
+		if err != nil {
+			t.Errorf("%q: %v", tc.line, err)
+			continue
+		}
+		got, _ := json.Marshal(c)
+		want, _ := json.Marshal(tc.want)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%q: got %s, want %s", tc.line, got, want)
+		}
+	}
+	if c, err := ParseCommand("   "); c != nil || err != nil {
+		t.Errorf("blank line: %v, %v", c, err)
+	}
+	for _, bad := range []string{"dance", "mute", "mute ears", "update", "update x", "call", "call 1 fax", "quit now", "accept a b"} {
+		if _, err := ParseCommand(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestEventLines(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 678900000, time.UTC)
+	m := call.EventMeta{SessionID: "s1", User: "bob@localhost", Time: now}
+	var buf bytes.Buffer
+	e := newEmitter(&buf)
+	for _, ev := range []call.Event{
+		call.CallEvent{EventMeta: m, CallType: signal.CallTypeAudio, InitiatorID: "bob@localhost", OpponentIDs: []signal.UserID{"alice@localhost"}, Ext: signal.Extension{"k": "v"}},
+		call.AcceptEvent{EventMeta: m, CallType: signal.CallTypeVideo},
+		call.ConnectionStateEvent{EventMeta: m, State: call.ConnectionConnected},
+		call.ReconnectEvent{EventMeta: m, State: call.Reconnecting},
+		call.RemoteStreamEvent{EventMeta: m, Stream: &call.RemoteStream{Kind: devices.KindAudio}},
+		call.InvalidEvent{EventMeta: m, Op: "Accept", Err: errors.New("closed")},
+		call.StatsEvent{EventMeta: m, Stats: call.Stats{RTT: 1500 * time.Microsecond, Remote: call.MediaStats{Audio: call.TrackStats{Packets: 50, PacketsLost: 1}}}},
+		call.SessionStateEvent{EventMeta: m},
+		call.SessionCloseEvent{EventMeta: m, Reason: "hung up"},
+	} {
+		if l, ok := callLine(ev); ok {
+			e.emit(l)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"call","session":"s1","user":"bob@localhost","ext":{"k":"v"},"call_type":"audio","initiator":"bob@localhost","opponents":["alice@localhost"]}`,
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"accept","session":"s1","user":"bob@localhost","ext":{},"call_type":"video"}`,
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"connection_state","session":"s1","user":"bob@localhost","state":"CONNECTED"}`,
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"reconnect","session":"s1","user":"bob@localhost","state":"RECONNECTING"}`,
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"remote_stream","session":"s1","user":"bob@localhost","kind":"audio"}`,
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"invalid_event","session":"s1","user":"bob@localhost","message":"closed","op":"Accept"}`,
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"stats","session":"s1","user":"bob@localhost","local":{"audio":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0},"video":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0}},"remote":{"audio":{"bitrate_kbps":0,"bytes":0,"packets":50,"packets_lost":1,"jitter":0},"video":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0}},"rtt_ms":1.5,"candidate":{"protocol":"","local_type":"","local_address":"","local_port":0,"remote_type":"","remote_address":"","remote_port":0}}`,
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"session_close","session":"s1","user":"bob@localhost","reason":"hung up"}`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines:\n%s", len(lines), buf.String())
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d:\n got %s\nwant %s", i, lines[i], want[i])
+		}
+	}
+}
+
+func TestEmitterErrorLineAndTime(t *testing.T) {
+	var buf bytes.Buffer
+	e := newEmitter(&buf)
+	e.errorf("", "", `unknown command "x"`)
+	var l map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &l); err != nil {
+		t.Fatal(err)
+	}
+	if l["event"] != "error" || l["message"] != `unknown command "x"` || l["session"] != "" || l["user"] != "" {
+		t.Errorf("line %v", l)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, l["time"].(string)); err != nil {
+		t.Errorf("time: %v", err)
+	}
+}
