@@ -1,20 +1,21 @@
 package chat
 
-// CONTRACT STUB: the public surface agreed with the engine, the UI and the headless mode.
-// The bodies are placeholders until the account lands.
-
 import (
 	"context"
-	"errors"
+	"crypto/tls"
+	"fmt"
 	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call/signal"
 )
-
-var errNotImplemented = errors.New("chat: not implemented yet")
 
 // TLSMode is how the connection is secured.
 type TLSMode string
@@ -26,18 +27,38 @@ const (
 	TLSNone     TLSMode = "none"     // only to a loopback address
 )
 
+// Defaults of the Config durations.
+const (
+	DefaultPingInterval   = 10 * time.Second
+	DefaultConnectTimeout = 20 * time.Second
+	DefaultSendTimeout    = 10 * time.Second
+	DefaultReconnectMin   = 1 * time.Second
+	DefaultReconnectMax   = 60 * time.Second
+)
+
 // Config configures an Account.
 type Config struct {
 	JID      jid.JID // bare or full; a resource here is used when Resource is empty
 	Password string
 	Server   string // "host:port"; empty: the JID's domain, port 5222
 	TLS      TLSMode
-	CAFile   string // extra CA certificate(s) in PEM, added to the system roots
-	Resource string
-	Priority int // presence priority; must be >= 0 to receive headlines; default 0
-	Scheme   signal.Scheme
+	CAFile   string        // extra CA certificate(s) in PEM, added to the system roots
+	Resource string        // empty: the JID's resource, else "ttycall-" and a random suffix
+	Priority int           // presence priority; must be >= 0 to receive headlines; default 0
+	Scheme   signal.Scheme // nil: signal.NewScheme("auto", JID)
 
 	PingInterval time.Duration // XEP-0199 keepalive; default 10 s (dead link found in ~30 s)
+	// PingTimeout is how long a keepalive ping may stay unanswered before the
+	// connection counts as dead; default PingInterval.
+	PingTimeout time.Duration
+	// ConnectTimeout bounds one login (dial, TLS, SASL, bind, roster); default 20 s.
+	ConnectTimeout time.Duration
+	// SendTimeout bounds a send whose context has no deadline; default 10 s.
+	SendTimeout time.Duration
+	// ReconnectMin and ReconnectMax bound the exponential backoff between attempts
+	// (with jitter); defaults 1 s and 60 s.
+	ReconnectMin, ReconnectMax time.Duration
+
 	// OnSignal receives every incoming call signal (From set from the stanza). It runs
 	// on the receive goroutine and must not block.
 	OnSignal func(*signal.Signal)
@@ -45,78 +66,6 @@ type Config struct {
 	OnSignalError func(from signal.UserID, err error)
 
 	Logger *slog.Logger
-}
-
-// Account is one XMPP login that stays online: Run connects, reconnects with backoff
-// and reports what happens through Events.
-type Account struct{}
-
-// New checks cfg and makes an Account; nothing is dialled before Run.
-func New(cfg Config) (*Account, error) { return nil, errNotImplemented }
-
-// Run connects and keeps the account online until ctx ends or authentication fails
-// (then it returns an error wrapping ErrAuth; no retries).
-func (a *Account) Run(ctx context.Context) error { return errNotImplemented }
-
-// Events is the ordered stream of what happens; a slow reader never blocks the account.
-func (a *Account) Events() <-chan Event { return nil }
-
-// LocalID is this account's user ID in its scheme.
-func (a *Account) LocalID() signal.UserID { return "" }
-
-// SendSignal sends a call signal to a user (implements call.Signaler).
-func (a *Account) SendSignal(ctx context.Context, to signal.UserID, s *signal.Signal) error {
-	return errNotImplemented
-}
-
-// Roster returns the current contact list.
-func (a *Account) Roster() []Contact { return nil }
-
-// Subscribe adds a contact and asks for its presence.
-func (a *Account) Subscribe(ctx context.Context, j jid.JID) error { return errNotImplemented }
-
-// Approve accepts a subscription request.
-func (a *Account) Approve(ctx context.Context, j jid.JID) error { return errNotImplemented }
-
-// Deny declines a subscription request.
-func (a *Account) Deny(ctx context.Context, j jid.JID) error { return errNotImplemented }
-
-// SetPresence changes our own presence (show: "", "away", "dnd", "xa"; status text).
-func (a *Account) SetPresence(ctx context.Context, show, status string) error {
-	return errNotImplemented
-}
-
-// Close goes offline and waits for the account's goroutines.
-func (a *Account) Close() error { return nil }
-
-// ErrAuth is wrapped by the error Run returns when the server refuses the credentials.
-var ErrAuth = errors.New("authentication failed")
-
-// ConnState is the state of the server connection.
-type ConnState int
-
-// Connection states.
-const (
-	ConnStateUnknown ConnState = iota
-	Connecting
-	Online
-	Offline
-	Reconnecting
-)
-
-func (s ConnState) String() string {
-	switch s {
-	case Connecting:
-		return "connecting"
-	case Online:
-		return "online"
-	case Offline:
-		return "offline"
-	case Reconnecting:
-		return "reconnecting"
-	default:
-		return "unknown"
-	}
 }
 
 // Presence of a contact.
@@ -136,34 +85,234 @@ type Contact struct {
 	Presence     Presence
 }
 
-// Event is something the account reports.
-type Event interface{ isChatEvent() }
+// Account is one XMPP login that stays online: Run connects, reconnects with backoff
+// and reports what happens through Events.
+type Account struct {
+	mu        sync.Mutex
+	sess      *xmpp.Session       // guarded by mu; nil unless online
+	state     ConnState           // guarded by mu
+	contacts  map[string]*contact // guarded by mu; key: bare JID string
+	show      string              // guarded by mu; our presence
+	status    string              // guarded by mu
+	cancelRun context.CancelFunc  // guarded by mu; set while Run runs
+	runDone   chan struct{}       // guarded by mu; closed when Run returns
 
-// StateEvent: the connection changed state. Err says why when going offline.
-type StateEvent struct {
-	State ConnState
-	Err   error
-	// RetryIn is the wait before the next attempt (Reconnecting).
-	RetryIn time.Duration
+	cfg     Config
+	local   jid.JID // the JID we log in with, with the resource we ask for
+	localID signal.UserID
+	addr    string      // host:port to dial
+	tlsCfg  *tls.Config // nil for TLSNone
+	backoff backoff
+	log     *slog.Logger
+	events  *eventQueue
+
+	closed atomic.Bool
 }
 
-// RosterEvent: the roster changed (fetched or pushed); Contacts is the whole list.
-type RosterEvent struct{ Contacts []Contact }
+// New checks cfg and makes an Account; nothing is dialled before Run. Close must be
+// called when the Account is no longer needed (it owns the event goroutine).
+func New(cfg Config) (*Account, error) {
+	if cfg.JID.Localpart() == "" || cfg.JID.Domainpart() == "" {
+		return nil, fmt.Errorf("chat: %w: jid %q needs a user and a domain", ErrConfig, cfg.JID)
+	}
+	if cfg.Priority < 0 || cfg.Priority > 127 {
+		return nil, fmt.Errorf("chat: %w: priority %d: must be 0..127 (headlines reach only resources with priority >= 0)", ErrConfig, cfg.Priority)
+	}
+	if cfg.TLS == "" {
+		cfg.TLS = TLSStartTLS
+	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = DefaultPingInterval
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = cfg.PingInterval
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = DefaultSendTimeout
+	}
+	if cfg.ReconnectMin <= 0 {
+		cfg.ReconnectMin = DefaultReconnectMin
+	}
+	if cfg.ReconnectMax <= 0 {
+		cfg.ReconnectMax = DefaultReconnectMax
+	}
+	if cfg.ReconnectMax < cfg.ReconnectMin {
+		cfg.ReconnectMax = cfg.ReconnectMin
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Scheme == nil {
+		sch, err := signal.NewScheme("auto", cfg.JID.Bare())
+		if err != nil {
+			return nil, fmt.Errorf("chat: %w: id scheme: %w", ErrConfig, err)
+		}
+		cfg.Scheme = sch
+	}
+	localID, err := cfg.Scheme.UserID(cfg.JID.Bare())
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w: jid %s in scheme %s: %w", ErrConfig, cfg.JID.Bare(), cfg.Scheme.Name(), err)
+	}
 
-// PresenceEvent: a contact's presence changed.
-type PresenceEvent struct {
-	JID      jid.JID // bare
-	Presence Presence
+	addr, err := serverAddr(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tlsCfg, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	resource := cfg.Resource
+	if resource == "" {
+		resource = cfg.JID.Resourcepart()
+	}
+	if resource == "" {
+		resource = "ttycall-" + randomID()[:8]
+	}
+	local, err := cfg.JID.Bare().WithResource(resource)
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w: resource %q: %w", ErrConfig, resource, err)
+	}
+
+	a := &Account{
+		state:    ConnStateUnknown,
+		contacts: make(map[string]*contact),
+		cfg:      cfg,
+		local:    local,
+		localID:  localID,
+		addr:     addr,
+		tlsCfg:   tlsCfg,
+		backoff:  backoff{min: cfg.ReconnectMin, max: cfg.ReconnectMax},
+		log:      cfg.Logger.With("jid", local.String()),
+		events:   newEventQueue(),
+	}
+	// The event goroutine; Close stops it (eventQueue.close).
+	go a.events.run()
+	return a, nil
 }
 
-// SubscriptionRequestEvent: someone asks to see our presence.
-type SubscriptionRequestEvent struct{ JID jid.JID }
+// serverAddr is the host:port to dial; for TLSNone it must be a loopback address.
+func serverAddr(cfg Config) (string, error) {
+	addr := cfg.Server
+	if addr == "" {
+		addr = net.JoinHostPort(cfg.JID.Domainpart(), "5222")
+		if cfg.TLS == TLSDirect {
+			addr = net.JoinHostPort(cfg.JID.Domainpart(), "5223")
+		}
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("chat: %w: server %q: want host:port: %w", ErrConfig, addr, err)
+	}
+	switch cfg.TLS {
+	case TLSStartTLS, TLSDirect:
+	case TLSNone:
+		if !isLoopback(host) {
+			return "", fmt.Errorf("chat: %w: tls = \"none\" is allowed only to a loopback address, not %q", ErrInsecure, host)
+		}
+	default:
+		return "", fmt.Errorf("chat: %w: tls %q: want starttls, direct or none", ErrConfig, cfg.TLS)
+	}
+	return addr, nil
+}
 
-// ErrorEvent: something failed that is not a connection state (a send, a bad stanza).
-type ErrorEvent struct{ Err error }
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
-func (StateEvent) isChatEvent()               {}
-func (RosterEvent) isChatEvent()              {}
-func (PresenceEvent) isChatEvent()            {}
-func (SubscriptionRequestEvent) isChatEvent() {}
-func (ErrorEvent) isChatEvent()               {}
+// Run connects and keeps the account online until ctx ends or authentication fails
+// (then it returns an error wrapping ErrAuth; no retries). It returns nil after Close,
+// ctx's error when ctx ends. It may be called once.
+func (a *Account) Run(ctx context.Context) error {
+	if a.closed.Load() {
+		return fmt.Errorf("chat: run: %w", ErrClosed)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.mu.Lock()
+	if a.runDone != nil {
+		a.mu.Unlock()
+		return fmt.Errorf("chat: run: %w", ErrRunning)
+	}
+	done := make(chan struct{})
+	a.runDone, a.cancelRun = done, cancel
+	a.mu.Unlock()
+	defer close(done)
+	if a.closed.Load() { // Close ran between the first check and runDone being set
+		return nil
+	}
+	err := a.run(ctx)
+	if a.closed.Load() && !isAuth(err) {
+		return nil
+	}
+	return err
+}
+
+// Events is the ordered stream of what happens; a slow reader never blocks the account.
+// It is closed by Close (events not yet read are then dropped).
+func (a *Account) Events() <-chan Event { return a.events.out }
+
+// LocalID is this account's user ID in its scheme.
+func (a *Account) LocalID() signal.UserID { return a.localID }
+
+// JID is the address the account logs in with (with the resource it asks for; the
+// server may bind another).
+func (a *Account) JID() jid.JID { return a.local }
+
+// State is the current connection state.
+func (a *Account) State() ConnState {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state
+}
+
+// Roster returns the current contact list, sorted by JID.
+func (a *Account) Roster() []Contact {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.rosterLocked()
+}
+
+func (a *Account) rosterLocked() []Contact {
+	list := make([]Contact, 0, len(a.contacts))
+	for _, c := range a.contacts {
+		list = append(list, c.Contact)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].JID.String() < list[j].JID.String() })
+	return list
+}
+
+// Close goes offline and waits for the account's goroutines. Idempotent.
+func (a *Account) Close() error {
+	if !a.closed.CompareAndSwap(false, true) {
+		a.events.close()
+		return nil
+	}
+	a.mu.Lock()
+	cancel, done := a.cancelRun, a.runDone
+	a.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	a.events.close()
+	return nil
+}
+
+// session is the live session or nil.
+func (a *Account) session() *xmpp.Session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sess
+}
+
+// emit queues an event; it never blocks.
+func (a *Account) emit(e Event) { a.events.push(e) }
