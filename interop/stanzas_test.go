@@ -45,7 +45,7 @@ var (
 
 // parseSignal parses one stanza the SDK wrote and checks the parts of the wire contract
 // (../shared/design/signaling.md) that every signal must have. It returns the signalType.
-func parseSignal(t testing.TB, raw string) (string, node) {
+func parseSignal(t testing.TB, raw, platform string) (string, node) {
 	t.Helper()
 	var msg node
 	if err := xml.Unmarshal([]byte(raw), &msg); err != nil {
@@ -92,7 +92,7 @@ func parseSignal(t testing.TB, raw string) (string, node) {
 	if !digitsOnly.MatchString(text("callerID")) {
 		problems = append(problems, fmt.Sprintf("callerID %q", text("callerID")))
 	}
-	if text("platform") != "web" {
+	if p := text("platform"); p == "" || platform != "" && p != platform {
 		problems = append(problems, fmt.Sprintf("platform %q", text("platform")))
 	}
 	opp, ok := ep.child("opponentsIDs")
@@ -129,26 +129,41 @@ func parseSignal(t testing.TB, raw string) (string, node) {
 	return sig, msg
 }
 
-// checkStanzas checks every call signal the pages sent, and with -update writes the
-// first of each signalType to testdata/web-<signalType>.xml as a golden for the codec.
-func checkStanzas(t testing.TB, events []Event) {
+// checkStanzasFrom checks every call signal in the page events: those the SDK sent
+// (platform web) and those it received (from another page or from ttycall). It returns
+// the first sent stanza of each signalType.
+func checkStanzasFrom(t testing.TB, events []Event) map[string]string {
 	t.Helper()
 	first := map[string]string{}
 	for _, e := range events {
-		if e.Str("event") != "xml_out" {
+		platform := "web"
+		switch e.Str("event") {
+		case "xml_out":
+		case "xml_in":
+			platform = ""
+		default:
 			continue
 		}
 		raw := e.Str("xml")
-		sig, _ := parseSignal(t, raw)
+		sig, _ := parseSignal(t, raw, platform)
 		for _, m := range candAddrRE.FindAllStringSubmatch(raw, -1) {
 			if !strings.HasPrefix(m[1], "127.") && m[1] != "::1" {
 				t.Errorf("a page sent a non-loopback candidate: %s", m[0])
 			}
 		}
-		if _, ok := first[sig]; !ok && sig != "" {
+		if _, ok := first[sig]; !ok && sig != "" && platform == "web" {
 			first[sig] = raw
 		}
 	}
+	return first
+}
+
+// checkStanzas checks every call signal of the pages, that each kind was sent, and with
+// -update writes the first of each signalType to testdata/web-<signalType>.xml as a
+// golden for the codec.
+func checkStanzas(t testing.TB, events []Event) {
+	t.Helper()
+	first := checkStanzasFrom(t, events)
 	for _, want := range []string{"call", "accept", "iceCandidates", "hangUp", "reject", "update"} {
 		if _, ok := first[want]; !ok {
 			t.Errorf("the pages sent no %q signal", want)
@@ -177,7 +192,7 @@ func TestGoldenStanzas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sig, _ := parseSignal(t, strings.TrimSpace(string(raw)))
+		sig, _ := parseSignal(t, strings.TrimSpace(string(raw)), "web")
 		if want := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "web-"), ".xml"); !strings.HasPrefix(want, sig) || sig == "" {
 			t.Errorf("%s holds a %q signal", f, sig)
 		}
