@@ -1,16 +1,120 @@
 // Package ui is ttycall's terminal interface (Bubble Tea + lipgloss): contacts with
 // presence, incoming calls, the call screen with video drawn in the terminal.
+//
+// app.go holds the root model and routes between the screens (contacts.go, incoming.go,
+// call.go, history.go); events.go is the one place where engine and account events
+// become messages; keys.go and styles.go hold every binding and style. The package never
+// imports pion: it sees the engine through call's public types and the Engine interface.
 package ui
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/ttycall/ttycall/config"
+	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/internal/app"
 )
 
 // Run opens the interface and returns when the user quits.
-// CONTRACT STUB until the interface lands.
 func Run(ctx context.Context, cfg *config.Config, logPath string) error {
-	return errors.New("ui: not implemented yet")
+	if cfg == nil {
+		return errors.New("ui: no configuration")
+	}
+	if logPath == "" {
+		logPath = DefaultLogPath()
+	}
+	log, logCloser, err := app.OpenLog(logPath, slog.LevelInfo, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer logCloser.Close()
+	log = log.With("part", "ui")
+
+	var notices []string
+	out, outCloser, notice, err := devices.OpenPlayer("", log)
+	if err != nil {
+		log.Warn("no audio output", "err", err)
+		out, outCloser = nil, nil
+		notices = append(notices, "no audio output: "+err.Error())
+	} else if notice != "" {
+		notices = append(notices, notice)
+	}
+	if outCloser != nil {
+		defer outCloser.Close()
+	}
+
+	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log}
+	if out != nil {
+		opts.AudioOutput = out
+	}
+	a, err := app.New(cfg, opts)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	m := New(Options{
+		Account:  a.Account(),
+		Engine:   NewEngine(a.Engine()),
+		Config:   cfg,
+		Self:     cfg.Account.JID,
+		LogPath:  logPath,
+		Logger:   log,
+		Renderer: newRenderer(cfg, os.Environ()),
+	})
+	if len(notices) > 0 {
+		m.notice = notices[0]
+	}
+	p := tea.NewProgram(m, tea.WithContext(ctx))
+
+	// The account runs until ctx ends (cancel below) or authentication fails; its end is
+	// reported to the model, which quits with the error.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.Run(ctx); err != nil {
+			p.Send(accountEndedMsg{Err: err})
+		}
+	}()
+
+	_, runErr := p.Run()
+	cancel()
+	closeErr := a.Close()
+	wg.Wait()
+	if m.fatal != nil {
+		return m.fatal
+	}
+	if runErr != nil && !(errors.Is(runErr, tea.ErrProgramKilled) && ctx.Err() != nil) {
+		return fmt.Errorf("ui: %w", runErr)
+	}
+	if closeErr != nil {
+		log.Warn("close", "err", closeErr)
+	}
+	return nil
+}
+
+// DefaultLogPath is $XDG_STATE_HOME/ttycall/ttycall.log (~/.local/state when unset).
+func DefaultLogPath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "ttycall.log")
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "ttycall", "ttycall.log")
 }

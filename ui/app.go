@@ -1,0 +1,660 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/chat"
+	"github.com/ttycall/ttycall/config"
+	"github.com/ttycall/ttycall/devices"
+)
+
+// Options are what the root model is built from.
+type Options struct {
+	Account Account
+	Engine  Engine
+	Config  *config.Config
+	// Self names the signed-in account in the status bar.
+	Self string
+	// LogPath is shown in the help.
+	LogPath string
+	Logger  *slog.Logger
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
+	// Renderer draws video tiles; a placeholder box when nil.
+	Renderer TileRenderer
+}
+
+// env is what every screen shares: dependencies, keys, styles.
+type env struct {
+	account  Account
+	engine   Engine
+	cfg      *config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	keys     KeyMap
+	styles   Styles
+	renderer TileRenderer
+}
+
+// opTimeout bounds every account or engine operation run in a Cmd.
+const opTimeout = 15 * time.Second
+
+type screen int
+
+const (
+	screenContacts screen = iota
+	screenHistory
+	screenCall
+)
+
+func (s screen) String() string {
+	switch s {
+	case screenHistory:
+		return "history"
+	case screenCall:
+		return "call"
+	default:
+		return "contacts"
+	}
+}
+
+// Model is the root model: it owns the screens, routes messages to them and draws the
+// status bar, the incoming-call prompt, errors and help around the active one.
+type Model struct {
+	env *env
+
+	width, height int
+	screen        screen
+
+	contacts contactsModel
+	history  historyModel
+	incoming incomingModel
+	call     *callModel // nil outside a call
+
+	self        string
+	server      chat.ConnState
+	serverErr   string
+	retryIn     time.Duration
+	logPath     string
+	showHelp    bool
+	help        help.Model
+	errText     string
+	errSeq      int
+	notice      string
+	quitting    bool
+	callEvents  <-chan call.Event
+	chatEvents  <-chan chat.Event
+	lastSession string // the last call session shown; for tests and logs
+	fatal       error  // why the program quit on its own (the account gave up)
+}
+
+// New builds the root model.
+func New(o Options) *Model {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	cfg := o.Config
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	e := &env{
+		account:  o.Account,
+		engine:   o.Engine,
+		cfg:      cfg,
+		log:      log,
+		now:      now,
+		keys:     DefaultKeyMap(),
+		styles:   DefaultStyles(),
+		renderer: o.Renderer,
+	}
+	if e.renderer == nil {
+		e.renderer = placeholderRenderer{}
+	}
+	h := help.New()
+	h.Styles = e.styles.Help
+	m := &Model{
+		env:      e,
+		width:    80,
+		height:   24,
+		contacts: newContacts(e),
+		history:  newHistory(e),
+		incoming: newIncoming(e),
+		self:     o.Self,
+		logPath:  o.LogPath,
+		help:     h,
+	}
+	if o.Account != nil {
+		m.chatEvents = o.Account.Events()
+		if m.self == "" {
+			m.self = string(o.Account.LocalID())
+		}
+		m.contacts.setRoster(o.Account.Roster())
+	}
+	if o.Engine != nil {
+		m.callEvents = o.Engine.Events()
+	}
+	return m
+}
+
+// Init starts the two event readers.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(waitCallEvent(m.callEvents), waitChatEvent(m.chatEvents))
+}
+
+// Update routes a message to the screen it belongs to.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	if isCallEvent(msg) {
+		cmds = append(cmds, waitCallEvent(m.callEvents))
+	}
+	if isChatEvent(msg) {
+		cmds = append(cmds, waitChatEvent(m.chatEvents))
+	}
+
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.contacts.setWidth(msg.Width)
+
+	case tea.KeyPressMsg:
+		cmds = append(cmds, m.handleKey(msg))
+
+	// The account.
+	case serverStateMsg:
+		m.server = msg.State
+		m.retryIn = msg.RetryIn
+		m.serverErr = ""
+		if msg.Err != nil {
+			m.serverErr = shortError(msg.Err)
+		}
+		m.env.log.Info("server state", "state", msg.State, "err", msg.Err)
+	case rosterMsg:
+		m.contacts.setRoster(msg.Contacts)
+	case presenceMsg:
+		m.contacts.setPresence(msg.JID, msg.Presence)
+	case subRequestMsg:
+		m.contacts.addRequest(msg.JID)
+		m.notice = "subscription request from " + msg.JID.String()
+	case chatErrorMsg:
+		cmds = append(cmds, m.setError(msg.Err))
+	case accountEndedMsg:
+		m.fatal = msg.Err
+		m.env.log.Error("account stopped", "err", msg.Err)
+		cmds = append(cmds, m.quit())
+	case accountClosedMsg:
+		m.chatEvents = nil
+	case engineClosedMsg:
+		m.callEvents = nil
+
+	// Results of the screens' commands.
+	case startCallMsg:
+		cmds = append(cmds, m.startCall(msg))
+	case answerMsg:
+		cmds = append(cmds, m.answer(msg))
+	case showScreenMsg:
+		if m.call == nil || msg.screen != screenCall {
+			m.screen = msg.screen
+		}
+	case opResultMsg:
+		if msg.Err != nil {
+			cmds = append(cmds, m.setError(fmt.Errorf("%s: %w", msg.Op, msg.Err)))
+		} else if msg.Done != "" {
+			m.notice = msg.Done
+		}
+	case dialedMsg:
+		if m.call != nil && m.call.sessionID == msg.SessionID {
+			cmds = append(cmds, m.call.dialed(msg))
+		}
+		if msg.Err != nil {
+			cmds = append(cmds, m.setError(msg.Err))
+			if m.call != nil && m.call.sessionID == msg.SessionID {
+				m.endCall("failed: " + shortError(msg.Err))
+			}
+		}
+	case muteResultMsg:
+		if m.call != nil && m.call.sessionID == msg.SessionID {
+			m.call.muteResult(msg)
+		}
+		if msg.Err != nil {
+			cmds = append(cmds, m.setError(msg.Err))
+		}
+	case clearErrorMsg:
+		if msg.seq == m.errSeq {
+			m.errText = ""
+		}
+	case ringTickMsg:
+		cmds = append(cmds, m.incoming.tick(msg))
+		for _, r := range m.incoming.takeExpired() {
+			m.history.add(r.record(m.env.now(), "missed"))
+		}
+	case callTickMsg:
+		if m.call != nil && m.call.sessionID == msg.SessionID {
+			cmds = append(cmds, m.call.tick())
+		}
+	case hungUpMsg:
+		if m.call != nil && m.call.sessionID == msg.SessionID {
+			if msg.Err != nil {
+				cmds = append(cmds, m.setError(fmt.Errorf("hang up: %w", msg.Err)))
+				m.endCall("hung up (with an error)")
+			} else if m.env.engine == nil || m.env.engine.Session(msg.SessionID) == nil {
+				m.endCall("hung up")
+			}
+			// Otherwise the session's close event ends the call screen.
+		}
+	case quitReadyMsg:
+		return m, tea.Quit
+
+	// The engine.
+	case incomingCallMsg:
+		cmds = append(cmds, m.onIncoming(msg))
+	case sessionMsg:
+		cmds = append(cmds, m.routeSession(msg))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// handleKey runs global keys, then the incoming prompt's, then the active screen's.
+func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
+	keys := m.env.keys
+	if m.quitting {
+		return nil
+	}
+	// A focused text input takes every key.
+	if m.screen == screenContacts && m.contacts.inputActive() {
+		return m.contacts.update(k)
+	}
+	switch {
+	case key.Matches(k, keys.Quit):
+		return m.quit()
+	case key.Matches(k, keys.Help):
+		m.showHelp = !m.showHelp
+		return nil
+	}
+	if m.showHelp && key.Matches(k, keys.Cancel) {
+		m.showHelp = false
+		return nil
+	}
+	m.notice = ""
+	if m.incoming.active() {
+		if cmd, ok := m.incoming.update(k); ok {
+			for _, r := range m.incoming.takeRejected() {
+				m.history.add(r.record(m.env.now(), "rejected"))
+			}
+			return cmd
+		}
+	}
+	switch m.screen {
+	case screenCall:
+		if m.call != nil {
+			return m.call.update(k)
+		}
+	case screenHistory:
+		return m.history.update(k)
+	default:
+		return m.contacts.update(k)
+	}
+	return nil
+}
+
+// quit hangs up every call and rejects ringing ones, then quits.
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	var stop []Session
+	var reject []Session
+	eng := m.env.engine
+	if eng != nil {
+		if m.call != nil && m.call.sessionID != "" {
+			if s := eng.Session(m.call.sessionID); s != nil {
+				stop = append(stop, s)
+			}
+		}
+		for _, r := range m.incoming.queue {
+			if s := eng.Session(r.SessionID); s != nil {
+				reject = append(reject, s)
+			}
+		}
+	}
+	log := m.env.log
+	return func() tea.Msg {
+		for _, s := range stop {
+			if err := s.Stop(nil); err != nil {
+				log.Warn("hang up on quit", "session", s.ID(), "err", err)
+			}
+		}
+		for _, s := range reject {
+			if err := s.Reject(nil); err != nil {
+				log.Warn("reject on quit", "session", s.ID(), "err", err)
+			}
+		}
+		return quitReadyMsg{}
+	}
+}
+
+// onIncoming queues a ringing call (or rejects it beyond incoming_limit).
+func (m *Model) onIncoming(msg incomingCallMsg) tea.Cmd {
+	limit := m.env.cfg.Calls.IncomingLimit
+	if limit <= 0 {
+		limit = 1
+	}
+	m.env.log.Info("incoming call", "session", msg.SessionID, "from", msg.InitiatorID, "type", msg.CallType)
+	if len(m.incoming.queue) >= limit {
+		m.env.log.Info("incoming call beyond limit: rejected", "session", msg.SessionID, "limit", limit)
+		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []signal.UserID{msg.InitiatorID}, CallType: msg.CallType})
+		return opCmd(m.env, "reject (busy)", "", func(ctx context.Context) error {
+			s := m.env.engine.Session(msg.SessionID)
+			if s == nil {
+				return nil
+			}
+			return s.Reject(signal.Extension{"reason": "busy"})
+		})
+	}
+	return m.incoming.push(msg, m.env.account)
+}
+
+// routeSession hands a session message to the screen showing that session and drops the
+// others.
+func (m *Model) routeSession(msg sessionMsg) tea.Cmd {
+	id := msg.sessionID()
+	if m.incoming.has(id) {
+		if r, gone := m.incoming.handle(msg); gone {
+			m.history.add(r.record(m.env.now(), "missed"))
+		}
+		return nil
+	}
+	if m.call != nil && m.call.sessionID == id {
+		cmd := m.call.handle(msg)
+		if c, ok := msg.(sessionClosedMsg); ok {
+			m.endCall(c.Reason)
+		}
+		return cmd
+	}
+	m.env.log.Debug("event of another session dropped", "session", id, "msg", fmt.Sprintf("%T", msg))
+	return nil
+}
+
+// startCall opens the call screen and dials.
+func (m *Model) startCall(msg startCallMsg) tea.Cmd {
+	if m.call != nil {
+		return m.setError(fmt.Errorf("already in a call: hang up first"))
+	}
+	if m.env.engine == nil {
+		return m.setError(fmt.Errorf("no call engine"))
+	}
+	s, err := m.env.engine.CreateNewSession(msg.Opponents, msg.CallType)
+	if err != nil {
+		return m.setError(fmt.Errorf("new call: %w", err))
+	}
+	m.call = newCall(m.env, s.ID(), true, msg.CallType, msg.Opponents, m.contacts.names())
+	m.lastSession = s.ID()
+	m.screen = screenCall
+	m.contacts.clearMarks()
+	m.env.log.Info("calling", "session", s.ID(), "to", msg.Opponents, "type", msg.CallType)
+	return tea.Batch(dialCmd(m.env, s, msg.CallType, true), m.call.tick())
+}
+
+// answer accepts a ringing call (hanging up the current one first).
+func (m *Model) answer(msg answerMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	if m.call != nil {
+		cmds = append(cmds, m.hangupCmd(m.call.sessionID))
+		m.endCall("switched to another call")
+	}
+	s := m.env.engine.Session(msg.ring.SessionID)
+	if s == nil {
+		return m.setError(fmt.Errorf("the call is gone"))
+	}
+	t := msg.ring.CallType
+	if !msg.video {
+		t = signal.CallTypeAudio
+	}
+	peers := append([]signal.UserID{msg.ring.Caller}, msg.ring.Others...)
+	m.call = newCall(m.env, s.ID(), false, t, peers, m.contacts.names())
+	m.lastSession = s.ID()
+	m.screen = screenCall
+	m.env.log.Info("accepting", "session", s.ID(), "video", msg.video)
+	cmds = append(cmds, dialCmd(m.env, s, t, false), m.call.tick())
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) hangupCmd(id string) tea.Cmd {
+	return opCmd(m.env, "hang up", "", func(ctx context.Context) error {
+		s := m.env.engine.Session(id)
+		if s == nil {
+			return nil
+		}
+		return s.Stop(nil)
+	})
+}
+
+// endCall leaves the call screen and records the call.
+func (m *Model) endCall(reason string) {
+	if m.call == nil {
+		return
+	}
+	c := m.call
+	m.history.add(c.record(m.env.now(), reason))
+	m.env.log.Info("call ended", "session", c.sessionID, "reason", reason)
+	m.call = nil
+	if m.screen == screenCall {
+		m.screen = screenContacts
+	}
+	if reason != "" && reason != "hung up" {
+		m.notice = "call ended: " + reason
+	} else {
+		m.notice = "call ended"
+	}
+}
+
+// setError shows a short error for a few seconds.
+func (m *Model) setError(err error) tea.Cmd {
+	if err == nil {
+		return nil
+	}
+	m.env.log.Warn("error shown", "err", err)
+	m.errText = shortError(err)
+	m.errSeq++
+	seq := m.errSeq
+	return tea.Tick(8*time.Second, func(time.Time) tea.Msg { return clearErrorMsg{seq: seq} })
+}
+
+// shortError is the first line of an error, cut to a status-line length.
+func shortError(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
+
+type (
+	clearErrorMsg struct{ seq int }
+	// accountEndedMsg: the account stopped for good (authentication failed).
+	accountEndedMsg struct{ Err error }
+	quitReadyMsg  struct{}
+	// showScreenMsg switches between contacts and history.
+	showScreenMsg struct{ screen screen }
+	// opResultMsg is the result of an account or engine operation.
+	opResultMsg struct {
+		Op   string
+		Done string // notice on success
+		Err  error
+	}
+)
+
+// opCmd runs an operation in a Cmd with a deadline.
+func opCmd(e *env, op, done string, f func(ctx context.Context) error) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		err := f(ctx)
+		if err != nil {
+			e.log.Warn("operation failed", "op", op, "err", err)
+		}
+		return opResultMsg{Op: op, Done: done, Err: err}
+	}
+}
+
+// View draws the active screen with the prompt, messages and status bar around it.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "ttycall"
+	return v
+}
+
+func (m *Model) render() string {
+	st := m.env.styles
+	var top []string
+	title := "ttycall · " + m.screen.String()
+	if m.call != nil && m.screen == screenCall {
+		title = "ttycall · " + m.call.title()
+	}
+	top = append(top, st.Title.Render(title))
+	if m.incoming.active() {
+		top = append(top, m.incoming.view(m.width, m.contacts.names()))
+	}
+	var bottom []string
+	if m.errText != "" {
+		bottom = append(bottom, st.Error.Render("error: "+m.errText))
+	} else if m.notice != "" {
+		bottom = append(bottom, st.Notice.Render(m.notice))
+	}
+	if m.showHelp {
+		bottom = append(bottom, m.helpView())
+	} else {
+		bottom = append(bottom, m.help.ShortHelpView(m.activeKeys().ShortHelp()))
+	}
+	bottom = append(bottom, m.statusBar())
+
+	topS := strings.Join(top, "\n")
+	bottomS := strings.Join(bottom, "\n")
+	bodyH := m.height - lipgloss.Height(topS) - lipgloss.Height(bottomS)
+	if bodyH < 1 {
+		bodyH = 1
+	}
+	var body string
+	switch m.screen {
+	case screenCall:
+		if m.call != nil {
+			body = m.call.view(m.width, bodyH)
+		}
+	case screenHistory:
+		body = m.history.view(m.width, bodyH, m.contacts.names())
+	default:
+		body = m.contacts.view(m.width, bodyH)
+	}
+	return topS + "\n" + fitLines(body, m.width, bodyH) + "\n" + bottomS
+}
+
+// activeKeys is the help.KeyMap of what the user can do now.
+func (m *Model) activeKeys() help.KeyMap {
+	var km help.KeyMap
+	switch m.screen {
+	case screenCall:
+		if m.call != nil {
+			km = m.call
+		} else {
+			km = &m.contacts
+		}
+	case screenHistory:
+		km = &m.history
+	default:
+		km = &m.contacts
+	}
+	g := []key.Binding{m.env.keys.Help, m.env.keys.Quit}
+	short := km.ShortHelp()
+	full := km.FullHelp()
+	if m.incoming.active() {
+		short = append(m.incoming.ShortHelp(), short...)
+		full = append(m.incoming.FullHelp(), full...)
+	}
+	return helpKeys{short: append(short, g...), full: append(full, g)}
+}
+
+func (m *Model) helpView() string {
+	st := m.env.styles
+	h := m.help
+	body := h.FullHelpView(m.activeKeys().FullHelp())
+	logLine := "log file: " + m.logPath
+	if m.logPath == "" {
+		logLine = "log file: (none)"
+	}
+	return st.HelpPanel.Render(body + "\n\n" + st.Muted.Render(logLine))
+}
+
+// statusBar shows the account, the server state and the devices in use.
+func (m *Model) statusBar() string {
+	server := m.server.String()
+	if m.server == chat.Reconnecting && m.retryIn > 0 {
+		server += fmt.Sprintf(" (retry in %s)", m.retryIn.Round(time.Second))
+	}
+	if m.serverErr != "" && m.server != chat.Online {
+		server += ": " + m.serverErr
+	}
+	cam, mic := m.devicesInUse()
+	s := fmt.Sprintf(" %s · %s · cam: %s · mic: %s ", orDash(m.self), server, cam, mic)
+	return m.env.styles.StatusBar.Width(max(m.width, 1)).MaxWidth(max(m.width, 1)).Render(s)
+}
+
+func (m *Model) devicesInUse() (cam, mic string) {
+	name := func(s string) string {
+		switch s {
+		case devices.SourceDefault:
+			return "default"
+		case devices.SourceTest:
+			return "test"
+		}
+		return s
+	}
+	cam, mic = name(m.env.cfg.Media.Camera), name(m.env.cfg.Media.Microphone)
+	if m.call != nil && m.call.local != nil {
+		if t := m.call.local.Video; t != nil {
+			cam = t.Label()
+		} else {
+			cam = "off"
+		}
+		if t := m.call.local.Audio; t != nil {
+			mic = t.Label()
+		}
+	}
+	return cam, mic
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// fitLines cuts or pads s to exactly h lines.
+func fitLines(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}

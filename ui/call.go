@@ -1,0 +1,612 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/devices"
+)
+
+// TileRenderer draws the latest frame of a video slot into a w×h cell rectangle: exactly
+// h lines of w cells. id names the tile so a renderer can keep state per tile.
+type TileRenderer interface {
+	Tile(id string, slot *devices.FrameSlot, w, h int) string
+}
+
+// placeholderRenderer draws a labelled empty box; used until a renderer is wired.
+type placeholderRenderer struct{}
+
+func (placeholderRenderer) Tile(id string, slot *devices.FrameSlot, w, h int) string {
+	text := "no video"
+	if slot != nil {
+		if _, seq := slot.Load(); seq > 0 {
+			text = fmt.Sprintf("video · frame %d", seq)
+		} else {
+			text = "waiting for video"
+		}
+	}
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, text)
+}
+
+type (
+	// dialedMsg: local media is open and the call was placed or accepted.
+	dialedMsg struct {
+		SessionID string
+		Local     *devices.LocalStream
+		Err       error
+	}
+	// callTickMsg redraws the call screen (timer, video frames).
+	callTickMsg struct{ SessionID string }
+	// muteResultMsg: the result of m or c.
+	muteResultMsg struct {
+		SessionID string
+		Kind      devices.Kind
+		Muted     bool
+		Err       error
+	}
+)
+
+// dialCmd opens local media, then calls or accepts.
+func dialCmd(e *env, s Session, t signal.CallType, outgoing bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		id := s.ID()
+		local, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t != signal.CallTypeAudio, Mirror: true})
+		if err != nil {
+			err = fmt.Errorf("camera/microphone: %w", err)
+			if outgoing {
+				_ = s.Stop(nil)
+			} else {
+				_ = s.Reject(nil)
+			}
+			return dialedMsg{SessionID: id, Err: err}
+		}
+		if outgoing {
+			err = s.Call(nil)
+		} else {
+			err = s.Accept(nil)
+		}
+		if err != nil {
+			verb := "call"
+			if !outgoing {
+				verb = "accept"
+			}
+			e.log.Warn("dial failed", "session", id, "verb", verb, "err", err)
+			return dialedMsg{SessionID: id, Local: local, Err: fmt.Errorf("%s: %w", verb, err)}
+		}
+		return dialedMsg{SessionID: id, Local: local}
+	}
+}
+
+// peer is one opponent on the call screen.
+type peer struct {
+	id           signal.UserID
+	conn         call.ConnectionState
+	phase        string // before/after the connection: CALLING, RINGING, REJECTED, NO ANSWER, HUNG UP
+	reconnecting bool
+	video        *devices.FrameSlot
+	audio        bool
+	stats        call.Stats
+	hasStats     bool
+	update       string // the last update received
+}
+
+// stateText is what the tile shows: CONNECTING, CONNECTED, RECONNECTING, FAILED, CLOSED,
+// or the phase before and after.
+func (p *peer) stateText() string {
+	switch p.phase {
+	case "REJECTED", "NO ANSWER", "HUNG UP":
+		return p.phase
+	}
+	if p.reconnecting {
+		return "RECONNECTING"
+	}
+	switch p.conn {
+	case call.ConnectionConnected, call.ConnectionCompleted:
+		return "CONNECTED"
+	case call.ConnectionConnecting:
+		return "CONNECTING"
+	case call.ConnectionDisconnected:
+		return "RECONNECTING"
+	case call.ConnectionFailed:
+		return "FAILED"
+	case call.ConnectionClosed:
+		return "CLOSED"
+	}
+	return p.phase
+}
+
+// callModel is the call screen of one session.
+type callModel struct {
+	env       *env
+	sessionID string
+	outgoing  bool
+	callType  signal.CallType
+	peers     []*peer
+	names     map[signal.UserID]string
+
+	local       *devices.LocalStream
+	started     time.Time // dialled or accepted
+	connectedAt time.Time // first CONNECTED; zero before
+	micMuted    bool
+	camOff      bool
+	showStats   bool
+	showLog     bool
+	hangingUp   bool
+	events      []string // the event log, oldest first
+	lastUpdate  string
+}
+
+const maxEventLog = 200
+
+func newCall(e *env, id string, outgoing bool, t signal.CallType, opponents []signal.UserID, names map[signal.UserID]string) *callModel {
+	c := &callModel{env: e, sessionID: id, outgoing: outgoing, callType: t, names: names, started: e.now()}
+	phase := "CONNECTING"
+	if outgoing {
+		phase = "CALLING"
+	}
+	for _, o := range opponents {
+		c.peers = append(c.peers, &peer{id: o, phase: phase})
+	}
+	if outgoing {
+		c.logf("calling %s (%s)", c.peerNames(), callTypeName(t))
+	} else {
+		c.logf("accepting %s call", callTypeName(t))
+	}
+	return c
+}
+
+func (c *callModel) peer(id signal.UserID) *peer {
+	if id == "" {
+		return nil
+	}
+	for _, p := range c.peers {
+		if p.id == id {
+			return p
+		}
+	}
+	p := &peer{id: id, phase: "CONNECTING"}
+	c.peers = append(c.peers, p)
+	return p
+}
+
+func (c *callModel) peerNames() string {
+	var n []string
+	for _, p := range c.peers {
+		n = append(n, nameOf(p.id, c.names))
+	}
+	return strings.Join(n, ", ")
+}
+
+func (c *callModel) logf(format string, args ...any) {
+	line := c.env.now().Format("15:04:05") + " " + fmt.Sprintf(format, args...)
+	c.events = append(c.events, line)
+	if len(c.events) > maxEventLog {
+		c.events = c.events[len(c.events)-maxEventLog:]
+	}
+}
+
+func (c *callModel) title() string {
+	t := fmt.Sprintf("%s call with %s", callTypeName(c.callType), c.peerNames())
+	if !c.connectedAt.IsZero() {
+		t += " · " + fmtDuration(c.env.now().Sub(c.connectedAt))
+	} else if c.outgoing {
+		t += " · calling " + fmtDuration(c.env.now().Sub(c.started))
+	}
+	return t
+}
+
+// dialed records the local stream once media is open.
+func (c *callModel) dialed(msg dialedMsg) tea.Cmd {
+	if msg.Local != nil {
+		c.local = msg.Local
+		for _, n := range msg.Local.Notices {
+			c.logf("notice: %s", n)
+		}
+	}
+	if msg.Err != nil {
+		c.logf("error: %s", shortError(msg.Err))
+		return nil
+	}
+	if c.outgoing {
+		c.logf("ringing %s", c.peerNames())
+		for _, p := range c.peers {
+			if p.phase == "CALLING" {
+				p.phase = "RINGING"
+			}
+		}
+	} else {
+		c.logf("accepted")
+	}
+	return nil
+}
+
+// handle applies an engine message of this session.
+func (c *callModel) handle(msg sessionMsg) tea.Cmd {
+	switch msg := msg.(type) {
+	case acceptMsg:
+		if p := c.peer(msg.User); p != nil {
+			p.phase = "CONNECTING"
+		}
+		c.logf("%s accepted", nameOf(msg.User, c.names))
+	case rejectMsg:
+		if p := c.peer(msg.User); p != nil {
+			p.phase = "REJECTED"
+		}
+		c.logf("%s rejected", nameOf(msg.User, c.names))
+	case stopMsg:
+		if p := c.peer(msg.User); p != nil {
+			p.phase = "HUNG UP"
+		}
+		c.logf("%s hung up", nameOf(msg.User, c.names))
+	case notAnsweredMsg:
+		if p := c.peer(msg.User); p != nil {
+			p.phase = "NO ANSWER"
+		}
+		c.logf("%s did not answer", nameOf(msg.User, c.names))
+	case connStateMsg:
+		if p := c.peer(msg.User); p != nil {
+			p.conn = msg.State
+			if msg.State == call.ConnectionConnected || msg.State == call.ConnectionCompleted {
+				p.reconnecting = false
+				if c.connectedAt.IsZero() {
+					c.connectedAt = c.env.now()
+				}
+			}
+			c.logf("%s %s", nameOf(msg.User, c.names), p.stateText())
+		}
+	case reconnectMsg:
+		if p := c.peer(msg.User); p != nil {
+			switch msg.State {
+			case call.Reconnecting:
+				p.reconnecting = true
+			case call.Reconnected:
+				p.reconnecting = false
+				p.conn = call.ConnectionConnected
+			case call.ReconnectionFailed:
+				p.reconnecting = false
+				p.conn = call.ConnectionFailed
+			}
+			c.logf("%s %s", nameOf(msg.User, c.names), msg.State)
+		}
+	case updateMsg:
+		text := fmtExt(msg.Ext)
+		if p := c.peer(msg.User); p != nil {
+			p.update = text
+		}
+		c.lastUpdate = nameOf(msg.User, c.names) + ": " + text
+		c.logf("update from %s: %s", nameOf(msg.User, c.names), text)
+	case invalidMsg:
+		c.logf("invalid %s: %s", msg.Op, errText(msg.Err))
+	case remoteStreamMsg:
+		if p := c.peer(msg.User); p != nil {
+			if msg.Kind == devices.KindVideo {
+				p.video = msg.Video
+			} else {
+				p.audio = true
+			}
+		}
+		c.logf("%s %s stream started", nameOf(msg.User, c.names), msg.Kind)
+	case statsMsg:
+		if p := c.peer(msg.User); p != nil {
+			p.stats = msg.Stats
+			p.hasStats = true
+		}
+	case sessionStateMsg:
+		c.logf("session %s", msg.New)
+	case sessionClosedMsg:
+		c.logf("session closed: %s", msg.Reason)
+	}
+	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "(no reason)"
+	}
+	return shortError(err)
+}
+
+// fmtExt shows an extension as k=v pairs, sorted.
+func fmtExt(ext signal.Extension) string {
+	if len(ext) == 0 {
+		return "{}"
+	}
+	keys := make([]string, 0, len(ext))
+	for k := range ext {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		switch v := ext[k].(type) {
+		case signal.Extension:
+			parts = append(parts, k+"={"+fmtExt(v)+"}")
+		case map[string]any:
+			parts = append(parts, k+"={"+fmtExt(signal.Extension(v))+"}")
+		default:
+			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// tick schedules the next redraw: at the render rate while video may show, else 1 s.
+func (c *callModel) tick() tea.Cmd {
+	d := time.Second
+	if c.callType != signal.CallTypeAudio {
+		fps := c.env.cfg.UI.MaxFPS
+		if fps <= 0 {
+			fps = 30
+		}
+		d = time.Second / time.Duration(fps)
+	}
+	id := c.sessionID
+	return tea.Tick(d, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
+}
+
+// update handles a key on the call screen.
+func (c *callModel) update(k tea.KeyPressMsg) tea.Cmd {
+	keys := c.env.keys
+	switch {
+	case key.Matches(k, keys.Hangup):
+		if c.hangingUp {
+			return nil
+		}
+		c.hangingUp = true
+		c.logf("hanging up")
+		id, eng := c.sessionID, c.env.engine
+		return func() tea.Msg {
+			var err error
+			if s := eng.Session(id); s != nil {
+				err = s.Stop(nil)
+			}
+			return hungUpMsg{SessionID: id, Err: err}
+		}
+	case key.Matches(k, keys.Mute):
+		c.micMuted = !c.micMuted
+		return c.muteCmd(devices.KindAudio, c.micMuted)
+	case key.Matches(k, keys.Camera):
+		if c.callType == signal.CallTypeAudio {
+			return nil
+		}
+		c.camOff = !c.camOff
+		return c.muteCmd(devices.KindVideo, c.camOff)
+	case key.Matches(k, keys.Stats):
+		c.showStats = !c.showStats
+	case key.Matches(k, keys.Log):
+		c.showLog = !c.showLog
+	}
+	return nil
+}
+
+// hungUpMsg: Stop returned.
+type hungUpMsg struct {
+	SessionID string
+	Err       error
+}
+
+
+func (c *callModel) muteCmd(k devices.Kind, mute bool) tea.Cmd {
+	id, eng := c.sessionID, c.env.engine
+	if mute {
+		c.logf("%s off", kindLabel(k))
+	} else {
+		c.logf("%s on", kindLabel(k))
+	}
+	return func() tea.Msg {
+		s := eng.Session(id)
+		if s == nil {
+			return muteResultMsg{SessionID: id, Kind: k, Muted: mute}
+		}
+		var err error
+		if mute {
+			err = s.Mute(k)
+		} else {
+			err = s.Unmute(k)
+		}
+		if err != nil {
+			err = fmt.Errorf("%s: %w", kindLabel(k), err)
+		}
+		return muteResultMsg{SessionID: id, Kind: k, Muted: mute, Err: err}
+	}
+}
+
+func kindLabel(k devices.Kind) string {
+	if k == devices.KindVideo {
+		return "camera"
+	}
+	return "microphone"
+}
+
+// muteResult reverts a toggle that failed.
+func (c *callModel) muteResult(msg muteResultMsg) {
+	if msg.Err == nil {
+		return
+	}
+	if msg.Kind == devices.KindVideo {
+		c.camOff = !msg.Muted
+	} else {
+		c.micMuted = !msg.Muted
+	}
+}
+
+// record is the history entry of this call.
+func (c *callModel) record(now time.Time, reason string) historyRecord {
+	kind := "received"
+	if c.outgoing {
+		kind = "placed"
+	}
+	var d time.Duration
+	if !c.connectedAt.IsZero() {
+		d = now.Sub(c.connectedAt)
+	}
+	var ids []signal.UserID
+	for _, p := range c.peers {
+		ids = append(ids, p.id)
+	}
+	return historyRecord{When: c.started, Kind: kind, Peers: ids, CallType: c.callType, Duration: d, Reason: reason}
+}
+
+// ShortHelp implements help.KeyMap.
+func (c *callModel) ShortHelp() []key.Binding {
+	k := c.env.keys
+	return []key.Binding{k.Mute, k.Camera, k.Stats, k.Log, k.Hangup}
+}
+
+// FullHelp implements help.KeyMap.
+func (c *callModel) FullHelp() [][]key.Binding {
+	k := c.env.keys
+	return [][]key.Binding{{k.Mute, k.Camera}, {k.Stats, k.Log}, {k.Hangup}}
+}
+
+// view draws the tiles, the local preview, the stats overlay and the event log.
+func (c *callModel) view(w, h int) string {
+	st := c.env.styles
+	var footer []string
+	// One line of own state and the last update.
+	mine := []string{}
+	if c.micMuted {
+		mine = append(mine, st.StateWarn.Render("mic muted"))
+	} else {
+		mine = append(mine, "mic on")
+	}
+	if c.callType != signal.CallTypeAudio {
+		if c.camOff {
+			mine = append(mine, st.StateWarn.Render("camera off"))
+		} else {
+			mine = append(mine, "camera on")
+		}
+	}
+	if c.hangingUp {
+		mine = append(mine, st.StateWarn.Render("hanging up…"))
+	}
+	if c.lastUpdate != "" {
+		mine = append(mine, "update "+c.lastUpdate)
+	}
+	footer = append(footer, strings.Join(mine, " · "))
+	if c.showLog {
+		n := min(8, max(h/3, 3))
+		ev := c.events
+		if len(ev) > n {
+			ev = ev[len(ev)-n:]
+		}
+		footer = append(footer, st.LogPane.Width(w).Render(fitLines(strings.Join(ev, "\n"), w, n)))
+	}
+	foot := strings.Join(footer, "\n")
+	areaH := h - lipgloss.Height(foot)
+	if areaH < 3 {
+		return fitLines(foot, w, h)
+	}
+	area := c.tiles(w, areaH)
+	return area + "\n" + foot
+}
+
+// tiles lays out one tile per opponent in a grid with the local preview in a corner.
+func (c *callModel) tiles(w, h int) string {
+	st := c.env.styles
+	canvas := lipgloss.NewCanvas(w, h)
+	n := max(len(c.peers), 1)
+	cols := int(math.Ceil(math.Sqrt(float64(n))))
+	rows := (n + cols - 1) / cols
+	tw, th := w/cols, h/rows
+	for i, p := range c.peers {
+		x, y := (i%cols)*tw, (i/cols)*th
+		canvas.Compose(lipgloss.NewLayer(c.tile(p, tw, th)).X(x).Y(y))
+	}
+	// Local preview, picture in picture, bottom right.
+	if c.callType != signal.CallTypeAudio {
+		pw, ph := max(w/4, 16), max(h/4, 5)
+		if pw < w && ph < h {
+			var slot *devices.FrameSlot
+			if c.local != nil {
+				slot = c.local.Preview
+			}
+			label := "you"
+			if c.camOff {
+				label = "you (camera off)"
+			}
+			inner := c.env.renderer.Tile("local", slot, pw-2, ph-3)
+			box := st.Tile.Render(label + "\n" + inner)
+			canvas.Compose(lipgloss.NewLayer(box).X(w - lipgloss.Width(box)).Y(h - lipgloss.Height(box)).Z(1))
+		}
+	}
+	if c.showStats {
+		ov := c.statsView(w)
+		canvas.Compose(lipgloss.NewLayer(ov).X(1).Y(1).Z(2))
+	}
+	return canvas.Render()
+}
+
+// tile draws one opponent: a label with the connection state above the video.
+func (c *callModel) tile(p *peer, w, h int) string {
+	st := c.env.styles
+	state := p.stateText()
+	var ss lipgloss.Style
+	switch state {
+	case "CONNECTED":
+		ss = st.StateGood
+	case "CONNECTING", "RECONNECTING", "CALLING", "RINGING":
+		ss = st.StateWarn
+	case "FAILED", "REJECTED", "NO ANSWER":
+		ss = st.StateBad
+	default:
+		ss = st.StateIdle
+	}
+	label := nameOf(p.id, c.names) + "  " + ss.Render(state)
+	if p.update != "" {
+		label += st.Muted.Render("  update: " + p.update)
+	}
+	iw, ih := max(w-2, 1), max(h-3, 1)
+	var inner string
+	if c.callType == signal.CallTypeAudio {
+		audio := "audio only"
+		if p.audio {
+			audio = "audio only · receiving"
+		}
+		inner = lipgloss.Place(iw, ih, lipgloss.Center, lipgloss.Center, audio)
+	} else {
+		inner = c.env.renderer.Tile("remote:"+string(p.id), p.video, iw, ih)
+	}
+	return st.Tile.MaxWidth(w).Render(lipgloss.NewStyle().MaxWidth(iw).Render(label) + "\n" + inner)
+}
+
+// statsView is the overlay with each opponent's figures.
+func (c *callModel) statsView(w int) string {
+	var lines []string
+	for _, p := range c.peers {
+		name := nameOf(p.id, c.names)
+		if !p.hasStats {
+			lines = append(lines, name+": no stats yet")
+			continue
+		}
+		s := p.stats
+		in, out := s.Remote.Video, s.Local.Video
+		lines = append(lines,
+			fmt.Sprintf("%s  RTT %s · candidate %s", name, s.RTT.Round(time.Millisecond), candText(s.Candidate)),
+			fmt.Sprintf("  in:  video %4.0f kbps %4.1f fps %dx%d loss %d · audio %4.0f kbps loss %d",
+				in.BitrateKbps, in.FPS, in.Width, in.Height, in.PacketsLost, s.Remote.Audio.BitrateKbps, s.Remote.Audio.PacketsLost),
+			fmt.Sprintf("  out: video %4.0f kbps %4.1f fps %dx%d loss %d · audio %4.0f kbps loss %d",
+				out.BitrateKbps, out.FPS, out.Width, out.Height, out.PacketsLost, s.Local.Audio.BitrateKbps, s.Local.Audio.PacketsLost),
+		)
+	}
+	return c.env.styles.Overlay.MaxWidth(max(w-2, 10)).Render("stats\n" + strings.Join(lines, "\n"))
+}
+
+func candText(p call.CandidatePair) string {
+	if p.LocalType == "" && p.RemoteType == "" {
+		return "-"
+	}
+	return fmt.Sprintf("%s→%s/%s", p.LocalType, p.RemoteType, p.Protocol)
+}
