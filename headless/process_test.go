@@ -1,0 +1,443 @@
+package headless_test
+
+// Tests of `ttycall headless` as separate processes through a private Prosody, with
+// loopback-only ICE (internal/app.EnvLoopbackICE).
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ttycall/ttycall/internal/app"
+	"github.com/ttycall/ttycall/internal/xmppserver"
+	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
+)
+
+// bin is the ttycall binary built once by TestMain.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ttycall-headless-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "ttycall")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/ttycall/ttycall")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// event is one JSON line of a headless process.
+type event map[string]any
+
+func (e event) str(k string) string { s, _ := e[k].(string); return s }
+
+func (e event) ext() map[string]any { m, _ := e["ext"].(map[string]any); return m }
+
+func (e event) String() string { b, _ := json.Marshal(e); return string(b) }
+
+// proc is one running `ttycall headless`.
+type proc struct {
+	t     testing.TB
+	name  string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+
+	mu      sync.Mutex
+	events  []event       // guarded by mu
+	changed chan struct{} // guarded by mu; closed and replaced at each event
+	garbage []string      // guarded by mu: stdout lines that are not JSON
+
+	done chan struct{} // closed when the process has exited and stdout is drained
+	code int           // valid after done
+}
+
+// env is a Prosody with users whose password is their name, and their configs.
+type env struct {
+	t   testing.TB
+	srv *xmppserver.Server
+}
+
+func newEnv(t testing.TB, users ...string) *env {
+	t.Helper()
+	m := map[string]string{}
+	for _, u := range users {
+		m[u] = u
+	}
+	srv := xmppservertest.Start(t, xmppserver.Options{Users: m})
+	if err := srv.Befriend(users...); err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, srv: srv}
+}
+
+func (e *env) id(user string) string { return user + "@" + e.srv.Domain }
+
+// config writes the config of user (password = user unless given) with extra TOML
+// appended (sections of its own).
+func (e *env) config(user, password, extra string) string {
+	e.t.Helper()
+	if password == "" {
+		password = user
+	}
+	text := fmt.Sprintf("[account]\njid = %q\npassword = %q\nserver = %q\nca_file = %q\nresource = \"test\"\n\n%s\n",
+		e.id(user), password, e.srv.Addr, e.srv.CAFile, extra)
+	if !strings.Contains(extra, "[media]") {
+		text += "[media]\ncamera = \"test\"\nmicrophone = \"test\"\n"
+	}
+	path := filepath.Join(e.t.TempDir(), user+".toml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return path
+}
+
+// start runs `ttycall headless ARGS`; it is stopped (SIGKILL) at cleanup if still
+// running.
+func start(t testing.TB, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"headless", "--log-level", "debug"}, args...)...)
+	cmd.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
+	logf, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logf
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, name: name, cmd: cmd, stdin: stdin, changed: make(chan struct{}), done: make(chan struct{})}
+	go p.read(stdout) // ends when the process exits
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			data, _ := os.ReadFile(logf.Name())
+			t.Logf("%s (exit %d) stderr:\n%s", name, p.code, tail(string(data), 8000))
+			var lines []string
+			for _, e := range p.all() {
+				lines = append(lines, e.String())
+			}
+			t.Logf("%s events:\n%s", name, strings.Join(lines, "\n"))
+		}
+		logf.Close()
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+func (p *proc) read(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var e event
+		p.mu.Lock()
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			p.garbage = append(p.garbage, sc.Text())
+		} else {
+			p.events = append(p.events, e)
+			close(p.changed)
+			p.changed = make(chan struct{})
+		}
+		p.mu.Unlock()
+	}
+	err := p.cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		p.code = ee.ExitCode()
+	}
+	close(p.done)
+}
+
+func (p *proc) all() []event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]event(nil), p.events...)
+}
+
+// send writes one command line.
+func (p *proc) send(line string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
+		p.t.Fatalf("%s stdin: %v", p.name, err)
+	}
+}
+
+// wait returns the index and the first event at or after from whose fields equal kv.
+func (p *proc) wait(from int, timeout time.Duration, kv ...string) (int, event) {
+	p.t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		p.mu.Lock()
+		for i := from; i < len(p.events); i++ {
+			if matches(p.events[i], kv) {
+				e := p.events[i]
+				p.mu.Unlock()
+				return i, e
+			}
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		select {
+		case <-changed:
+		case <-p.done:
+			// Drained: look once more, then give up.
+			p.mu.Lock()
+			for i := from; i < len(p.events); i++ {
+				if matches(p.events[i], kv) {
+					e := p.events[i]
+					p.mu.Unlock()
+					return i, e
+				}
+			}
+			p.mu.Unlock()
+			p.t.Fatalf("%s exited (code %d) before %v", p.name, p.code, kv)
+		case <-deadline.C:
+			p.t.Fatalf("%s: no %v within %v", p.name, kv, timeout)
+		}
+	}
+}
+
+func matches(e event, kv []string) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if e.str(kv[i]) != kv[i+1] {
+			return false
+		}
+	}
+	return true
+}
+
+// exit waits for the process to end and returns its exit code.
+func (p *proc) exit(timeout time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		p.t.Fatalf("%s did not exit within %v", p.name, timeout)
+		return -1
+	}
+}
+
+// checkClean fails when stdout held anything but JSON lines.
+func (p *proc) checkClean() {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, g := range p.garbage {
+		p.t.Errorf("%s wrote a non-JSON line on stdout: %q", p.name, g)
+	}
+}
+
+// inOrder checks that events with the given names occur in this order (other events may
+// come between).
+func inOrder(t testing.TB, name string, evs []event, want ...string) {
+	t.Helper()
+	i := 0
+	for _, e := range evs {
+		if i < len(want) && e.str("event") == want[i] {
+			i++
+		}
+	}
+	if i < len(want) {
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.str("event"))
+		}
+		t.Errorf("%s: events %v do not contain %v in order (stopped at %q)", name, got, want, want[i])
+	}
+}
+
+const (
+	short = 20 * time.Second // a signal round trip, a login
+	long  = 60 * time.Second // a call set up and torn down
+)
+
+func TestCallEventsInOrderAndSIGTERM(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto", "--ext", "who=bob")
+	bob.wait(0, short, "event", "online")
+	alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"), "--ext", "topic=test")
+
+	_, online := alice.wait(0, short, "event", "online")
+	if online.str("user") != e.id("alice") {
+		t.Errorf("online user = %q", online.str("user"))
+	}
+	_, callEv := bob.wait(0, short, "event", "call")
+	sid := callEv.str("session")
+	if callEv.str("user") != e.id("alice") || callEv.str("call_type") != "audio" || callEv.ext()["topic"] != "test" {
+		t.Errorf("call event %v", callEv)
+	}
+	_, acc := alice.wait(0, short, "event", "accept", "session", sid)
+	if acc.str("user") != e.id("bob") || acc.ext()["who"] != "bob" || acc.str("call_type") != "audio" {
+		t.Errorf("accept event %v", acc)
+	}
+	alice.wait(0, short, "event", "connection_state", "session", sid, "state", "CONNECTED")
+	bob.wait(0, short, "event", "connection_state", "session", sid, "state", "CONNECTED")
+	alice.wait(0, short, "event", "remote_stream", "session", sid, "kind", "audio")
+	mark, _ := bob.wait(0, short, "event", "remote_stream", "session", sid, "kind", "audio")
+
+	// SIGTERM during the call: alice hangs up and exits 0; bob sees stop and the close.
+	if err := alice.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := alice.exit(short); code != 0 {
+		t.Errorf("alice exit code after SIGTERM = %d, want 0", code)
+	}
+	_, stop := bob.wait(mark, short, "event", "stop", "session", sid)
+	if stop.str("user") != e.id("alice") {
+		t.Errorf("stop event %v", stop)
+	}
+	bob.wait(mark, short, "event", "session_close", "session", sid)
+
+	inOrder(t, "bob", bob.all(), "online", "call", "connection_state", "remote_stream", "stop", "session_close")
+	inOrder(t, "alice", alice.all(), "online", "accept", "connection_state", "remote_stream")
+	bob.send("quit")
+	if code := bob.exit(short); code != 0 {
+		t.Errorf("bob exit code after quit = %d", code)
+	}
+	alice.checkClean()
+	bob.checkClean()
+}
+
+func TestStdinCommands(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	bob := start(t, "bob", "--config", e.config("bob", "", ""))
+	bob.wait(0, short, "event", "online")
+	alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"), "--exit-on-close")
+	_, callEv := bob.wait(0, short, "event", "call")
+	sid := callEv.str("session")
+
+	// An unknown command is an error event, and the process goes on.
+	bob.send("dance now")
+	_, errEv := bob.wait(0, short, "event", "error")
+	if !strings.Contains(errEv.str("message"), "dance") {
+		t.Errorf("error event %v", errEv)
+	}
+	bob.send("accept")
+	alice.wait(0, short, "event", "accept", "session", sid)
+	bob.wait(0, short, "event", "connection_state", "session", sid, "state", "CONNECTED")
+	alice.wait(0, short, "event", "connection_state", "session", sid, "state", "CONNECTED")
+
+	// Commands run in order: mute and unmute produce no error, so the next error event is
+	// the one of the bad command after them.
+	mark := len(bob.all())
+	bob.send("mute audio")
+	bob.send("unmute audio")
+	bob.send("mute ears")
+	_, errEv = bob.wait(mark, short, "event", "error")
+	if !strings.Contains(errEv.str("message"), "ears") {
+		t.Errorf("mute/unmute gave an error: %v", errEv)
+	}
+
+	bob.send("update mood=happy level=3")
+	_, up := alice.wait(0, short, "event", "update", "session", sid)
+	if up.str("user") != e.id("bob") || up.ext()["mood"] != "happy" || up.ext()["level"] != "3" {
+		t.Errorf("update event %v", up)
+	}
+
+	bob.send("hangup")
+	alice.wait(0, short, "event", "stop", "session", sid)
+	alice.wait(0, short, "event", "session_close", "session", sid)
+	bob.wait(0, short, "event", "session_close", "session", sid)
+	if code := alice.exit(short); code != 0 {
+		t.Errorf("alice (--exit-on-close) exit code = %d", code)
+	}
+	bob.send("quit")
+	if code := bob.exit(short); code != 0 {
+		t.Errorf("bob exit code after quit = %d", code)
+	}
+	alice.checkClean()
+	bob.checkClean()
+}
+
+func TestExitCodes(t *testing.T) {
+	e := newEnv(t, "alice", "bob", "carol")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"bad flag", []string{"--bogus"}},
+		{"bad answer", []string{"--config", e.config("alice", "", ""), "--answer", "maybe"}},
+		{"missing config", []string{"--config", filepath.Join(t.TempDir(), "none.toml")}},
+		{"bad config", []string{"--config", e.config("alice", "", "[calls]\nno_such_key = 1\n")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := start(t, "alice", tc.args...)
+			if code := p.exit(short); code != 2 {
+				t.Errorf("exit code = %d, want 2", code)
+			}
+		})
+	}
+
+	t.Run("wrong password", func(t *testing.T) {
+		p := start(t, "alice", "--config", e.config("alice", "not-the-password", ""))
+		if code := p.exit(short); code != 3 {
+			t.Errorf("exit code = %d, want 3", code)
+		}
+		_, ev := p.wait(0, 0, "event", "error")
+		if ev.str("message") == "" {
+			t.Errorf("error event without a message: %v", ev)
+		}
+	})
+
+	t.Run("rejected", func(t *testing.T) {
+		bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "reject")
+		bob.wait(0, short, "event", "online")
+		alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"))
+		alice.wait(0, short, "event", "reject")
+		if code := alice.exit(short); code != 4 {
+			t.Errorf("exit code = %d, want 4", code)
+		}
+		bob.send("quit")
+		bob.exit(short)
+	})
+
+	t.Run("not answered", func(t *testing.T) {
+		carol := start(t, "carol", "--config", e.config("carol", "", ""), "--answer", "ignore")
+		carol.wait(0, short, "event", "online")
+		alice := start(t, "alice", "--config", e.config("alice", "", "[calls]\nanswer_time_interval = 2\ndialing_time_interval = 1\n"), "--call", e.id("carol"))
+		alice.wait(0, short, "event", "user_not_answer")
+		if code := alice.exit(short); code != 4 {
+			t.Errorf("exit code = %d, want 4", code)
+		}
+		carol.send("quit")
+		carol.exit(short)
+	})
+}
