@@ -171,3 +171,29 @@ func roundAll(v []float64) []float64 {
 	}
 	return out
 }
+
+// TestDriverBlocksNonLoopback: a request from the page to anything but loopback never
+// leaves: the driver aborts it and reports it (other tests fail on such a report).
+func TestDriverBlocksNonLoopback(t *testing.T) {
+	ctx := ctxFor(t, 60*time.Second)
+	needBrowser(t)
+	b := startBrowser(t, ctx, servePage(t))
+	b.allowBlocked = true
+	p := b.Open(ctx, "probe")
+	mark := p.Mark()
+	var errText string
+	// .invalid never resolves (RFC 2606), and the request is stopped before DNS anyway.
+	p.Must(ctx, &errText, "fetch", "https://api.quickblox.invalid/account_settings.json")
+	if errText == "" {
+		t.Error("the non-loopback request succeeded")
+	}
+	e := p.Wait(ctx, mark, "event", "blocked")
+	if e.Str("url") != "https://api.quickblox.invalid/account_settings.json" {
+		t.Errorf("blocked event = %s", e)
+	}
+	// A loopback request still works.
+	p.Must(ctx, &errText, "fetch", "/page.js")
+	if errText != "" {
+		t.Errorf("loopback request failed: %s", errText)
+	}
+}

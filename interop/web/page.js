@@ -299,6 +299,12 @@
       });
     },
 
+    // fetch: a request from the page, for the test that the driver blocks non-loopback
+    // requests. Returns the error text ("" when the request went through).
+    fetch: function (url) {
+      return window.fetch(url).then(function () { return ''; }, function (e) { return String(e); });
+    },
+
     // forget: drop closed sessions so a benchmark loop does not accumulate them.
     forget: function () {
       Object.keys(sessions).forEach(function (k) {
