@@ -1,0 +1,371 @@
+package devices
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+)
+
+// Receiver is an RTPSink with its own goroutine; Close stops it and waits.
+type Receiver interface {
+	RTPSink
+	Close() error
+}
+
+// Queue sizes between the engine's read loop and a receiver's goroutine. A 720p key
+// frame is about 60-100 packets; 512 absorbs several while the decoder is busy, and
+// anything beyond is dropped (and recovered with a key frame) rather than blocking pion.
+const (
+	videoQueue = 512
+	audioQueue = 64
+)
+
+// Key frame requests are spaced: a burst of losses asks once, and a sender that ignores
+// us is asked again every keyFrameRetry.
+const (
+	keyFrameMinGap = 250 * time.Millisecond
+	keyFrameRetry  = time.Second
+)
+
+// rtpQueue is the non-blocking hand-off shared by all receivers: WriteRTP copies the
+// packet into a bounded channel or drops it.
+type rtpQueue struct {
+	in      chan *rtp.Packet
+	stop    chan struct{}
+	done    chan struct{}
+	closed  atomic.Bool
+	dropped atomic.Uint64
+	once    sync.Once
+}
+
+func newRTPQueue(n int) rtpQueue {
+	return rtpQueue{in: make(chan *rtp.Packet, n), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// WriteRTP queues a copy of p; it never blocks. A full queue drops the packet, and the
+// consumer sees the sequence gap and recovers.
+func (q *rtpQueue) WriteRTP(p *rtp.Packet) error {
+	if q.closed.Load() {
+		return ErrClosed
+	}
+	if p == nil {
+		return nil
+	}
+	select {
+	case q.in <- p.Clone():
+	default:
+		q.dropped.Add(1)
+	}
+	return nil
+}
+
+// shutdown stops the consumer and waits for it.
+func (q *rtpQueue) shutdown() {
+	q.once.Do(func() {
+		q.closed.Store(true)
+		close(q.stop)
+	})
+	<-q.done
+}
+
+// VideoReceiverStats are counters of a video receiver, for tests and a status line.
+type VideoReceiverStats struct {
+	Frames            uint64 // decoded and stored
+	Dropped           uint64 // packets dropped because the queue was full
+	Lost              uint64 // sequence gaps seen
+	DecodeErrors      uint64
+	KeyFrameRequests  uint64
+	SkippedWaitingKey uint64 // complete frames skipped while waiting for a key frame
+}
+
+// VideoReceiver turns a remote VP8 RTP stream into frames in a FrameSlot.
+type VideoReceiver struct {
+	rtpQueue
+	slot  *FrameSlot
+	reqKF func()
+	log   *slog.Logger
+
+	// Owned by the goroutine.
+	dec     *vp8Decoder
+	frame   []byte
+	inFrame bool
+	frameTS uint32
+	nextSeq uint16
+	haveSeq bool
+	needKey bool
+	lastReq time.Time
+	statsMu sync.Mutex
+	stats   VideoReceiverStats // guarded by statsMu
+}
+
+// NewVideoReceiver decodes a remote video track (mime "video/VP8") into slot. It calls
+// requestKeyFrame when the decoder needs one (at start, after loss or corruption), from
+// its own goroutine, never from WriteRTP.
+func NewVideoReceiver(mime string, slot *FrameSlot, requestKeyFrame func(), log *slog.Logger) (Receiver, error) {
+	if !strings.EqualFold(mime, webrtc.MimeTypeVP8) {
+		return nil, fmt.Errorf("video receiver for %q: %w", mime, ErrUnsupportedCodec)
+	}
+	if slot == nil {
+		return nil, fmt.Errorf("video receiver: nil frame slot")
+	}
+	if requestKeyFrame == nil {
+		requestKeyFrame = func() {}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	dec, err := newVP8Decoder()
+	if err != nil {
+		return nil, fmt.Errorf("video receiver: %w", err)
+	}
+	r := &VideoReceiver{rtpQueue: newRTPQueue(videoQueue), slot: slot, reqKF: requestKeyFrame, log: log, dec: dec, needKey: true}
+	// Owned by r; ends on Close.
+	go r.run()
+	return r, nil
+}
+
+// Stats returns the receiver's counters.
+func (r *VideoReceiver) Stats() VideoReceiverStats {
+	r.statsMu.Lock()
+	defer r.statsMu.Unlock()
+	s := r.stats
+	s.Dropped = r.dropped.Load()
+	return s
+}
+
+func (r *VideoReceiver) count(f func(*VideoReceiverStats)) {
+	r.statsMu.Lock()
+	f(&r.stats)
+	r.statsMu.Unlock()
+}
+
+// Close stops the decoder goroutine and waits for it. Idempotent.
+func (r *VideoReceiver) Close() error {
+	r.shutdown()
+	return nil
+}
+
+func (r *VideoReceiver) run() {
+	defer close(r.done)
+	defer r.dec.Close()
+	r.requestKeyFrame(true)
+	for {
+		select {
+		case <-r.stop:
+			return
+		case p := <-r.in:
+			r.handle(p)
+		}
+	}
+}
+
+// requestKeyFrame asks the sender for a key frame unless one was asked for very recently
+// (force bypasses the spacing for the first request).
+func (r *VideoReceiver) requestKeyFrame(force bool) {
+	now := time.Now()
+	if !force && now.Sub(r.lastReq) < keyFrameMinGap {
+		return
+	}
+	r.lastReq = now
+	r.count(func(s *VideoReceiverStats) { s.KeyFrameRequests++ })
+	r.reqKF()
+}
+
+// lose drops the frame being assembled and waits for a key frame: decoding frames that
+// refer to lost data only smears garbage over the picture.
+func (r *VideoReceiver) lose() {
+	r.frame, r.inFrame = r.frame[:0], false
+	r.needKey = true
+	r.requestKeyFrame(false)
+}
+
+// handle assembles VP8 frames (RFC 7741): a frame starts at a packet with S=1 and
+// partition index 0 and ends at the packet with the RTP marker bit. Packets must come in
+// sequence order; a gap or reordering counts as loss.
+func (r *VideoReceiver) handle(p *rtp.Packet) {
+	if r.haveSeq {
+		d := int16(p.SequenceNumber - r.nextSeq)
+		if d < 0 {
+			return // duplicate or late (e.g. a retransmission after we gave up)
+		}
+		if d > 0 {
+			r.count(func(s *VideoReceiverStats) { s.Lost++ })
+			r.lose()
+		}
+	}
+	r.haveSeq, r.nextSeq = true, p.SequenceNumber+1
+	if len(p.Payload) == 0 {
+		return // padding
+	}
+	var vp codecs.VP8Packet
+	payload, err := vp.Unmarshal(p.Payload)
+	if err != nil || len(payload) == 0 {
+		r.count(func(s *VideoReceiverStats) { s.DecodeErrors++ })
+		r.lose()
+		return
+	}
+	if vp.S == 1 && vp.PID == 0 {
+		if r.inFrame { // the previous frame never saw its marker
+			r.lose()
+		}
+		r.frame, r.inFrame, r.frameTS = append(r.frame[:0], payload...), true, p.Timestamp
+	} else {
+		if !r.inFrame || p.Timestamp != r.frameTS {
+			if r.inFrame {
+				r.lose()
+			}
+			return
+		}
+		if len(r.frame)+len(payload) > 8<<20 {
+			r.lose() // no sane VP8 frame is this big
+			return
+		}
+		r.frame = append(r.frame, payload...)
+	}
+	if !p.Marker {
+		return
+	}
+	r.inFrame = false
+	r.decode(r.frame)
+}
+
+func (r *VideoReceiver) decode(frame []byte) {
+	key := isVP8KeyFrame(frame)
+	if r.needKey && !key {
+		r.count(func(s *VideoReceiverStats) { s.SkippedWaitingKey++ })
+		if time.Since(r.lastReq) >= keyFrameRetry {
+			r.requestKeyFrame(false)
+		}
+		return
+	}
+	img, corrupt, err := r.dec.Decode(frame)
+	if err != nil || corrupt {
+		r.count(func(s *VideoReceiverStats) { s.DecodeErrors++ })
+		r.log.Debug("vp8 decode", "err", err, "corrupt", corrupt, "key", key, "size", len(frame))
+		r.lose()
+		return
+	}
+	if key {
+		r.needKey = false
+	}
+	if img == nil {
+		return
+	}
+	r.slot.Store(img)
+	r.count(func(s *VideoReceiverStats) { s.Frames++ })
+}
+
+// AudioReceiver turns a remote Opus RTP stream into PCM for an AudioOutput input.
+type AudioReceiver struct {
+	rtpQueue
+	out PCMWriter
+	log *slog.Logger
+
+	// Owned by the goroutine.
+	dec       *opusDecoder
+	nextSeq   uint16
+	haveSeq   bool
+	lastFrame int
+	frames    atomic.Uint64
+	concealed atomic.Uint64
+}
+
+// audioChannels is what remote Opus is decoded to: mono. Call audio is speech; the mixer
+// spreads mono to the output's channels.
+const audioChannels = 1
+
+// maxConcealed is the longest gap (in packets) filled by Opus packet-loss concealment;
+// longer gaps are left silent rather than filled with a synthetic drone.
+const maxConcealed = 5
+
+// NewAudioReceiver decodes a remote audio track (mime "audio/opus") into a new input of
+// out named name.
+func NewAudioReceiver(mime string, out AudioOutput, name string, log *slog.Logger) (Receiver, error) {
+	if !strings.EqualFold(mime, webrtc.MimeTypeOpus) {
+		return nil, fmt.Errorf("audio receiver for %q: %w", mime, ErrUnsupportedCodec)
+	}
+	if out == nil {
+		return nil, fmt.Errorf("audio receiver: nil output")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	dec, err := newOpusDecoder(audioChannels)
+	if err != nil {
+		return nil, fmt.Errorf("audio receiver: %w", err)
+	}
+	in, err := out.NewInput(name, audioChannels)
+	if err != nil {
+		dec.Close()
+		return nil, fmt.Errorf("audio receiver %s: %w", name, err)
+	}
+	r := &AudioReceiver{rtpQueue: newRTPQueue(audioQueue), out: in, log: log, dec: dec, lastFrame: 960}
+	// Owned by r; ends on Close.
+	go r.run()
+	return r, nil
+}
+
+// Frames returns how many packets were decoded and how many frames were concealed.
+func (r *AudioReceiver) Frames() (decoded, concealed uint64) {
+	return r.frames.Load(), r.concealed.Load()
+}
+
+// Close stops the goroutine, waits for it and removes the output's input. Idempotent.
+func (r *AudioReceiver) Close() error {
+	r.shutdown()
+	return nil
+}
+
+func (r *AudioReceiver) run() {
+	defer close(r.done)
+	defer r.dec.Close()
+	defer r.out.Close()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case p := <-r.in:
+			r.handle(p)
+		}
+	}
+}
+
+func (r *AudioReceiver) handle(p *rtp.Packet) {
+	if r.haveSeq {
+		d := int16(p.SequenceNumber - r.nextSeq)
+		if d < 0 {
+			return
+		}
+		if d > 0 && d <= maxConcealed {
+			for range d {
+				if pcm, err := r.dec.Decode(nil, r.lastFrame); err == nil {
+					r.concealed.Add(1)
+					_ = r.out.WritePCM(pcm)
+				}
+			}
+		}
+	}
+	r.haveSeq, r.nextSeq = true, p.SequenceNumber+1
+	if len(p.Payload) == 0 {
+		return
+	}
+	pcm, err := r.dec.Decode(p.Payload, 0)
+	if err != nil {
+		r.log.Debug("opus decode", "err", err, "size", len(p.Payload))
+		return
+	}
+	if n := len(pcm) / audioChannels; n > 0 {
+		r.lastFrame = n
+	}
+	r.frames.Add(1)
+	if err := r.out.WritePCM(pcm); err != nil {
+		r.log.Debug("audio output", "err", err)
+	}
+}
