@@ -199,7 +199,9 @@ func (a *App) ParseUserIDs(list []string) ([]signal.UserID, error) {
 }
 
 // Run keeps the account online until ctx ends, Close is called, or the login is refused
-// (the error then wraps chat.ErrAuth). It may be called once.
+// (the error then wraps chat.ErrAuth). It may be called once. When ctx ends, Run does
+// what Close does (the calls are hung up while the account is still online) before it
+// returns.
 func (a *App) Run(ctx context.Context) error {
 	a.mu.Lock()
 	if a.closed {
@@ -210,16 +212,22 @@ func (a *App) Run(ctx context.Context) error {
 		a.mu.Unlock()
 		return errors.New("app: Run called twice")
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	// The account's context ends only through Close, so that the engine's hangUps still
+	// leave after ctx has ended.
+	inner, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	done := make(chan struct{})
 	a.running = done
 	a.mu.Unlock()
 	defer close(done)
 	defer cancel()
+	// The AfterFunc goroutine runs Close, which ends the account below; stopWatch
+	// unregisters it when Run ends first.
+	stopWatch := context.AfterFunc(ctx, func() { a.Close() })
+	defer stopWatch()
 
-	err := a.account.Run(ctx)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, chat.ErrAuth) {
+	err := a.account.Run(inner)
+	if err != nil && inner.Err() != nil && !errors.Is(err, chat.ErrAuth) {
 		return nil // ended by ctx or Close
 	}
 	if err != nil {
