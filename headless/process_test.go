@@ -5,10 +5,12 @@ package headless_test
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/app"
 	"github.com/ttycall/ttycall/internal/xmppserver"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
@@ -440,4 +443,86 @@ func TestExitCodes(t *testing.T) {
 		carol.send("quit")
 		carol.exit(short)
 	})
+}
+
+// writeToneWAV writes a mono 16-bit 48 kHz WAV of a sine at hz.
+func writeToneWAV(t testing.TB, path string, hz float64, d time.Duration) {
+	t.Helper()
+	const rate = 48000
+	n := int(d.Seconds() * rate)
+	data := make([]byte, 44+2*n)
+	le := binary.LittleEndian
+	copy(data[0:], "RIFF")
+	le.PutUint32(data[4:], uint32(36+2*n))
+	copy(data[8:], "WAVEfmt ")
+	le.PutUint32(data[16:], 16)
+	le.PutUint16(data[20:], 1) // PCM
+	le.PutUint16(data[22:], 1) // mono
+	le.PutUint32(data[24:], rate)
+	le.PutUint32(data[28:], rate*2)
+	le.PutUint16(data[32:], 2)
+	le.PutUint16(data[34:], 16)
+	copy(data[36:], "data")
+	le.PutUint32(data[40:], uint32(2*n))
+	for i := 0; i < n; i++ {
+		v := int16(12000 * math.Sin(2*math.Pi*hz*float64(i)/rate))
+		le.PutUint16(data[44+2*i:], uint16(v))
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dominantFrequency scans 100..4000 Hz in 5 Hz steps (Goertzel) over 48 kHz samples.
+func dominantFrequency(pcm []int16) float64 {
+	const rate = 48000
+	best, bestPower := 0.0, 0.0
+	for f := 100.0; f <= 4000; f += 5 {
+		coeff := 2 * math.Cos(2*math.Pi*f/rate)
+		var s1, s2 float64
+		for _, v := range pcm {
+			s := float64(v) + coeff*s1 - s2
+			s2, s1 = s1, s
+		}
+		if p := s1*s1 + s2*s2 - coeff*s1*s2; p > bestPower {
+			best, bestPower = f, p
+		}
+	}
+	return best
+}
+
+func TestPlayedToneIsRecorded(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	dir := t.TempDir()
+	tone, rec := filepath.Join(dir, "tone.wav"), filepath.Join(dir, "rec.ogg")
+	const hz = 880.0
+	writeToneWAV(t, tone, hz, 2*time.Second)
+
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto", "--record", rec, "--exit-on-close")
+	bob.wait(0, short, "event", "online")
+	alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"),
+		"--play", tone, "--hangup-after", "3s", "--exit-on-close")
+
+	_, callEv := bob.wait(0, short, "event", "call")
+	sid := callEv.str("session")
+	bob.wait(0, short, "event", "remote_stream", "session", sid, "kind", "audio")
+	if code := alice.exit(long); code != 0 {
+		t.Errorf("alice exit code = %d", code)
+	}
+	if code := bob.exit(long); code != 0 {
+		t.Errorf("bob exit code = %d", code)
+	}
+	inOrder(t, "alice", alice.all(), "online", "accept", "connection_state", "remote_stream", "session_close")
+	inOrder(t, "bob", bob.all(), "online", "call", "connection_state", "remote_stream", "stop", "session_close")
+
+	pcm, err := devices.LoadAudioFile(rec)
+	if err != nil {
+		t.Fatalf("recording: %v", err)
+	}
+	if secs := float64(len(pcm)) / 48000; secs < 1 {
+		t.Errorf("recording holds %.2f s of audio, want >= 1 s", secs)
+	}
+	if f := dominantFrequency(pcm); math.Abs(f-hz) > 15 {
+		t.Errorf("recording's dominant frequency = %.0f Hz, want %.0f Hz", f, hz)
+	}
 }
