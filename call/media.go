@@ -1,0 +1,165 @@
+package call
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/devices"
+)
+
+// attachMedia adds what we send to p's peer connection: the session's local tracks
+// (encoded once, shared by every peer connection), or in Echo mode tracks fed from p's
+// own remote tracks. With neither, an offer still asks to receive.
+func (s *Session) attachMedia(p *peer, offering bool) error {
+	video := s.callType == signal.CallTypeVideo
+	if s.c.cfg.Echo {
+		p.echo = make(map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP)
+		kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio}
+		if video {
+			kinds = append(kinds, webrtc.RTPCodecTypeVideo)
+		}
+		for _, k := range kinds {
+			capab := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+			if k == webrtc.RTPCodecTypeVideo {
+				capab = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+			}
+			t, err := webrtc.NewTrackLocalStaticRTP(capab, k.String(), "echo-"+s.id)
+			if err != nil {
+				return fmt.Errorf("%w: echo track: %w", ErrMedia, err)
+			}
+			sender, err := p.pc.AddTrack(t)
+			if err != nil {
+				return fmt.Errorf("%w: add echo track: %w", ErrMedia, err)
+			}
+			p.echo[k] = t
+			s.readRTCP(p, sender, p.remotes.requestKeyFrame)
+		}
+		return nil
+	}
+	s.mu.Lock()
+	ls := s.local
+	s.mu.Unlock()
+	var tracks []devices.LocalTrack
+	if ls != nil {
+		if ls.Audio != nil {
+			tracks = append(tracks, ls.Audio)
+		}
+		if ls.Video != nil && video {
+			tracks = append(tracks, ls.Video)
+		}
+	}
+	for _, t := range tracks {
+		sender, err := p.pc.AddTrack(t.WebRTC())
+		if err != nil {
+			return fmt.Errorf("%w: add %s track: %w", ErrMedia, t.Kind(), err)
+		}
+		s.readRTCP(p, sender, t.RequestKeyFrame)
+	}
+	if !offering {
+		return nil
+	}
+	// Receive what we do not send.
+	have := map[devices.Kind]bool{}
+	for _, t := range tracks {
+		have[t.Kind()] = true
+	}
+	recv := webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}
+	if !have[devices.KindAudio] {
+		if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, recv); err != nil {
+			return fmt.Errorf("%w: audio transceiver: %w", ErrWebRTC, err)
+		}
+	}
+	if video && !have[devices.KindVideo] {
+		if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, recv); err != nil {
+			return fmt.Errorf("%w: video transceiver: %w", ErrWebRTC, err)
+		}
+	}
+	return nil
+}
+
+// readRTCP reads the RTCP of one sender (the interceptors need it read) and asks for a
+// key frame on PLI or FIR.
+func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func()) {
+	p.goMedia(func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, pkt := range pkts {
+				switch pkt.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					keyFrame()
+				}
+			}
+		}
+	})
+}
+
+// readTrack is the single reader of one remote track; it runs on the goroutine pion
+// starts for OnTrack, registered as a media goroutine of p, and ends when the track
+// ends (the pc closes). It fans packets out to the stream's sinks (and the echo track).
+func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	if !p.enterMedia() {
+		return
+	}
+	defer p.mediaWG.Done()
+	kind := devices.KindAudio
+	if t.Kind() == webrtc.RTPCodecTypeVideo {
+		kind = devices.KindVideo
+	}
+	rs := &RemoteStream{
+		SessionID: s.id, User: p.user, Kind: kind,
+		pc: p.pc, ssrc: uint32(t.SSRC()), mime: t.Codec().MimeType,
+	}
+	defer rs.end()
+	log := s.log.With("user", string(p.user), "kind", kind.String())
+	cfg := &s.c.cfg
+	var recv devices.Receiver
+	var err error
+	switch {
+	case kind == devices.KindVideo && cfg.DecodeVideo:
+		rs.Video = &devices.FrameSlot{}
+		recv, err = devices.NewVideoReceiver(rs.mime, rs.Video, rs.RequestKeyFrame, log)
+	case kind == devices.KindAudio && cfg.AudioOutput != nil:
+		recv, err = devices.NewAudioReceiver(rs.mime, cfg.AudioOutput, string(p.user), log)
+	}
+	if err != nil {
+		log.Warn("no receiver for remote track", "err", err)
+	}
+	if recv != nil {
+		rs.AddSink(recv)
+		defer recv.Close()
+	}
+	var echo *webrtc.TrackLocalStaticRTP
+	if p.echo != nil {
+		echo = p.echo[t.Kind()]
+	}
+	if kind == devices.KindVideo {
+		p.remotes.setVideo(rs)
+		rs.RequestKeyFrame() // a decoder starts at a key frame
+	}
+	s.post(func() {
+		if !s.closed && !p.closed {
+			s.c.emit(s, RemoteStreamEvent{EventMeta: s.meta(p.user), Stream: rs})
+		}
+	})
+	log.Info("remote track", "mime", rs.mime, "ssrc", rs.ssrc)
+	for {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
+			if !strings.Contains(err.Error(), "EOF") {
+				log.Debug("remote track ended", "err", err)
+			}
+			return
+		}
+		rs.deliver(pkt)
+		if echo != nil {
+			_ = echo.WriteRTP(pkt)
+		}
+	}
+}

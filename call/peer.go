@@ -1,0 +1,400 @@
+package call
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/ttycall/ttycall/call/signal"
+)
+
+// peer is the peer connection with one opponent of a session. Owned by the session
+// goroutine, except mediaMu/mediaClosed/mediaWG which media goroutines use.
+type peer struct {
+	mediaMu     sync.Mutex
+	mediaClosed bool // guarded by mediaMu; no media goroutine starts once set
+
+	user  signal.UserID
+	pc    *webrtc.PeerConnection // nil until we offer or answer
+	state ConnectionState
+
+	offer    string         // a remote offer waiting for Accept
+	callSig  *signal.Signal // our call signal, re-sent while dialing
+	answered bool           // offer/answer done: dialing is over
+	sdpSent  bool           // our offer or answer left: candidates may follow
+
+	localCands  []webrtc.ICECandidateInit // gathered before sdpSent
+	remoteCands []signal.ICECandidate     // received before the remote description
+
+	dialTimer, noAnswerTimer *time.Timer
+
+	wasConnected   bool
+	reconnecting   bool
+	restartTimer   *time.Timer // ReconnectWait: (re)start ICE
+	disconnTimer   *time.Timer // DisconnectTimeInterval: give up
+	restartOfferID string      // our ICE-restart offer waiting for its answer
+
+	echo    map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP // Echo mode
+	remotes remoteSet
+	stats   statsPrev // previous counters for bitrates
+
+	closed  bool
+	mediaWG sync.WaitGroup // remote track readers and RTCP readers
+}
+
+// goMedia starts f as a media goroutine of the peer unless the peer is closing.
+// Owner: the peer (mediaWG); closePeer waits for them after closing the pc, which ends
+// every ReadRTP/ReadRTCP.
+func (p *peer) goMedia(f func()) {
+	if !p.enterMedia() {
+		return
+	}
+	go func() { // ends when the pc closes (f's reads fail)
+		defer p.mediaWG.Done()
+		f()
+	}()
+}
+
+// enterMedia registers the calling goroutine as a media goroutine (mediaWG.Done when
+// it ends); false when the peer is closing.
+func (p *peer) enterMedia() bool {
+	p.mediaMu.Lock()
+	defer p.mediaMu.Unlock()
+	if p.mediaClosed {
+		return false
+	}
+	p.mediaWG.Add(1)
+	return true
+}
+
+// peerFor returns the peer of u, making an empty one (no pc yet) if needed.
+func (s *Session) peerFor(u signal.UserID) *peer {
+	p := s.peers[u]
+	if p == nil {
+		p = &peer{user: u}
+		s.peers[u] = p
+	}
+	return p
+}
+
+// newPC creates the peer connection of p and wires its callbacks to session operations.
+func (s *Session) newPC(p *peer) error {
+	pc, err := s.c.api.NewPeerConnection(s.c.rtcConfig)
+	if err != nil {
+		return fmt.Errorf("%w: new peer connection: %w", ErrWebRTC, err)
+	}
+	p.pc = pc
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c == nil {
+			return
+		}
+		init := c.ToJSON()
+		s.post(func() { s.onLocalCandidate(p, init) })
+	})
+	// pion calls the connection-state handler on a new goroutine per change, so the
+	// handlers only ask the session to re-read the current state (order-safe).
+	pc.OnICEConnectionStateChange(func(webrtc.ICEConnectionState) { s.post(func() { s.onPCState(p) }) })
+	pc.OnConnectionStateChange(func(webrtc.PeerConnectionState) { s.post(func() { s.onPCState(p) }) })
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { s.readTrack(p, t, r) })
+	s.setConnState(p, ConnectionConnecting)
+	return nil
+}
+
+// dial offers to u and sends call, re-sent every DialingTimeInterval until answered;
+// after AnswerTimeInterval u counts as not answered.
+func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
+	p := s.peerFor(u)
+	fail := func(err error) error {
+		s.log.Warn("dial failed", "user", string(u), "err", err)
+		s.closePeer(p)
+		return err
+	}
+	if err := s.newPC(p); err != nil {
+		return fail(err)
+	}
+	if err := s.attachMedia(p, true); err != nil {
+		return fail(err)
+	}
+	offer, err := p.pc.CreateOffer(nil)
+	if err != nil {
+		return fail(fmt.Errorf("%w: create offer: %w", ErrWebRTC, err))
+	}
+	if err := p.pc.SetLocalDescription(offer); err != nil {
+		return fail(fmt.Errorf("%w: set local offer: %w", ErrWebRTC, err))
+	}
+	sig := s.newSignal(signal.TypeCall, u, ext)
+	sig.SDP = withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps)
+	p.callSig = sig
+	s.sendSDP(p, sig)
+	cfg := &s.c.cfg
+	var redial func()
+	redial = func() {
+		if p.closed || p.answered {
+			return
+		}
+		again := *p.callSig
+		s.c.send(s, &again)
+		p.dialTimer = s.after(cfg.DialingTimeInterval, redial)
+	}
+	p.dialTimer = s.after(cfg.DialingTimeInterval, redial)
+	p.noAnswerTimer = s.after(cfg.AnswerTimeInterval, func() {
+		if p.closed || p.answered {
+			return
+		}
+		s.log.Info("not answered", "user", string(u))
+		s.c.emit(s, UserNotAnswerEvent{EventMeta: s.meta(u)})
+		s.closePeer(p)
+		s.closeIfEmpty("not answered")
+	})
+	return nil
+}
+
+// answer answers p's stored offer and sends accept.
+func (s *Session) answer(p *peer, ext signal.Extension) error {
+	if p.pc == nil {
+		if err := s.newPC(p); err != nil {
+			return err
+		}
+	}
+	offer := p.offer
+	p.offer = ""
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: normalizeSDP(offer)}); err != nil {
+		s.closePeer(p)
+		return fmt.Errorf("%w: set remote offer of %s: %w", ErrWebRTC, p.user, err)
+	}
+	if err := s.attachMedia(p, false); err != nil {
+		s.closePeer(p)
+		return err
+	}
+	ans, err := p.pc.CreateAnswer(nil)
+	if err == nil {
+		err = p.pc.SetLocalDescription(ans)
+	}
+	if err != nil {
+		s.closePeer(p)
+		return fmt.Errorf("%w: answer %s: %w", ErrWebRTC, p.user, err)
+	}
+	p.answered = true
+	sig := s.newSignal(signal.TypeAccept, p.user, ext)
+	sig.SDP = withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps)
+	s.sendSDP(p, sig)
+	s.applyRemoteCandidates(p)
+	return nil
+}
+
+// sendSDP sends the signal carrying our SDP, then the candidates gathered meanwhile.
+func (s *Session) sendSDP(p *peer, sig *signal.Signal) {
+	s.c.send(s, sig)
+	p.sdpSent = true
+	if len(p.localCands) > 0 {
+		s.sendCandidates(p, p.localCands)
+		p.localCands = nil
+	}
+}
+
+func (s *Session) onLocalCandidate(p *peer, c webrtc.ICECandidateInit) {
+	if p.closed {
+		return
+	}
+	if !p.sdpSent {
+		p.localCands = append(p.localCands, c)
+		return
+	}
+	s.sendCandidates(p, []webrtc.ICECandidateInit{c})
+}
+
+func (s *Session) sendCandidates(p *peer, cs []webrtc.ICECandidateInit) {
+	sig := s.newSignal(signal.TypeICECandidates, p.user, nil)
+	for _, c := range cs {
+		ic := signal.ICECandidate{Candidate: c.Candidate}
+		if c.SDPMid != nil {
+			ic.SDPMid = *c.SDPMid
+		}
+		if c.SDPMLineIndex != nil {
+			ic.SDPMLineIndex = *c.SDPMLineIndex
+		}
+		sig.Candidates = append(sig.Candidates, ic)
+	}
+	s.c.send(s, sig)
+}
+
+// applyRemoteCandidates adds the queued remote candidates once the remote description
+// is set.
+func (s *Session) applyRemoteCandidates(p *peer) {
+	if p.pc == nil || p.pc.RemoteDescription() == nil {
+		return
+	}
+	for _, c := range p.remoteCands {
+		mid, idx := c.SDPMid, c.SDPMLineIndex
+		err := p.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: &mid, SDPMLineIndex: &idx})
+		if err != nil {
+			s.log.Debug("remote candidate not added", "user", string(p.user), "candidate", c.Candidate, "err", err)
+		}
+	}
+	p.remoteCands = nil
+}
+
+// onPCState maps pion's current peer-connection state to the SDK's connection state
+// and drives reconnection.
+func (s *Session) onPCState(p *peer) {
+	if p.closed || p.pc == nil {
+		return
+	}
+	var n ConnectionState
+	switch p.pc.ConnectionState() {
+	case webrtc.PeerConnectionStateNew, webrtc.PeerConnectionStateConnecting:
+		n = ConnectionConnecting
+	case webrtc.PeerConnectionStateConnected:
+		n = ConnectionConnected
+		if p.pc.ICEConnectionState() == webrtc.ICEConnectionStateCompleted {
+			n = ConnectionCompleted
+		}
+	case webrtc.PeerConnectionStateDisconnected:
+		n = ConnectionDisconnected
+	case webrtc.PeerConnectionStateFailed:
+		n = ConnectionFailed
+	case webrtc.PeerConnectionStateClosed:
+		n = ConnectionClosed
+	default:
+		return
+	}
+	if n == p.state {
+		return
+	}
+	s.setConnState(p, n)
+	switch n {
+	case ConnectionConnected, ConnectionCompleted:
+		p.wasConnected = true
+		if p.reconnecting {
+			p.reconnecting = false
+			stopTimer(&p.restartTimer)
+			stopTimer(&p.disconnTimer)
+			s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: Reconnected})
+		}
+	case ConnectionDisconnected, ConnectionFailed:
+		if p.wasConnected && !p.reconnecting {
+			s.startReconnect(p)
+		}
+	case ConnectionClosed:
+		s.closePeer(p)
+		s.closeIfEmpty("all peers closed")
+	}
+}
+
+// startReconnect reports RECONNECTING, waits ReconnectWait for ICE to recover and then
+// restarts it (the higher ID offers); after DisconnectTimeInterval it gives up.
+func (s *Session) startReconnect(p *peer) {
+	p.reconnecting = true
+	s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: Reconnecting})
+	cfg := &s.c.cfg
+	var restart func()
+	restart = func() {
+		if p.closed || !p.reconnecting {
+			return
+		}
+		if higherID(cfg.LocalID, p.user) {
+			s.restartICE(p)
+		}
+		p.restartTimer = s.after(cfg.ReconnectWait, restart)
+	}
+	p.restartTimer = s.after(cfg.ReconnectWait, restart)
+	p.disconnTimer = s.after(cfg.DisconnectTimeInterval, func() {
+		if p.closed || !p.reconnecting {
+			return
+		}
+		s.log.Info("reconnection failed", "user", string(p.user))
+		s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: ReconnectionFailed})
+		s.closePeer(p)
+		s.closeIfEmpty("connection failed")
+	})
+}
+
+// restartICE sends an ICE-restart offer in an update with reason reconnect.
+func (s *Session) restartICE(p *peer) {
+	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err == nil {
+		err = p.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		s.log.Warn("ICE restart offer failed", "user", string(p.user), "err", err)
+		return
+	}
+	p.restartOfferID = uuid.NewString()
+	sig := s.newSignal(signal.TypeUpdate, p.user, nil)
+	sig.Reason = signal.ReasonReconnect
+	sig.SessionDescription = &signal.SessionDescription{
+		OfferID: p.restartOfferID, SDP: withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps), Type: "offer",
+	}
+	s.log.Info("ICE restart offered", "user", string(p.user), "offerId", p.restartOfferID)
+	s.c.send(s, sig)
+}
+
+// onRestart handles an update with reason reconnect: answer an ICE-restart offer, or
+// apply the answer to ours.
+func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
+	sd := sig.SessionDescription
+	if p == nil || p.pc == nil || !p.answered {
+		return fmt.Errorf("%w: ICE restart without a connection", ErrInvalidState)
+	}
+	switch sd.Type {
+	case "offer":
+		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: normalizeSDP(sd.SDP)}); err != nil {
+			return fmt.Errorf("%w: restart offer: %w", ErrWebRTC, err)
+		}
+		ans, err := p.pc.CreateAnswer(nil)
+		if err == nil {
+			err = p.pc.SetLocalDescription(ans)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err)
+		}
+		out := s.newSignal(signal.TypeUpdate, p.user, nil)
+		out.Reason = signal.ReasonReconnect
+		out.SessionDescription = &signal.SessionDescription{
+			OfferID: sd.OfferID, SDP: withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps), Type: "answer",
+		}
+		s.c.send(s, out)
+		s.applyRemoteCandidates(p)
+		return nil
+	case "answer":
+		if sd.OfferID == "" || sd.OfferID != p.restartOfferID {
+			return fmt.Errorf("%w: answer to unknown offer %q", ErrInvalidState, sd.OfferID)
+		}
+		p.restartOfferID = ""
+		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: normalizeSDP(sd.SDP)}); err != nil {
+			return fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err)
+		}
+		s.applyRemoteCandidates(p)
+		return nil
+	}
+	return fmt.Errorf("%w: session description type %q", ErrBadSignal, sd.Type)
+}
+
+// closePeer closes p's peer connection, waits for its media goroutines and forgets it.
+func (s *Session) closePeer(p *peer) {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	stopTimer(&p.dialTimer)
+	stopTimer(&p.noAnswerTimer)
+	stopTimer(&p.restartTimer)
+	stopTimer(&p.disconnTimer)
+	p.mediaMu.Lock()
+	p.mediaClosed = true
+	p.mediaMu.Unlock()
+	if p.pc != nil {
+		if err := p.pc.Close(); err != nil {
+			s.log.Debug("peer connection close", "user", string(p.user), "err", err)
+		}
+	}
+	p.mediaWG.Wait()
+	if p.pc != nil {
+		s.setConnState(p, ConnectionClosed)
+	}
+	delete(s.peers, p.user)
+	s.gone[p.user] = true
+}

@@ -1,0 +1,142 @@
+package call
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/devices"
+)
+
+// RemoteStream is the media one opponent sends in a session: one per remote track.
+type RemoteStream struct {
+	SessionID string
+	User      signal.UserID
+	Kind      devices.Kind
+	// Video holds decoded frames when Config.DecodeVideo is set (video tracks only).
+	Video *devices.FrameSlot
+
+	mu     sync.Mutex
+	nextID int                       // guarded by mu
+	ended  bool                      // guarded by mu
+	sinks  atomic.Pointer[[]sinkRef] // copy-on-write; written under mu
+	pc     *webrtc.PeerConnection
+	ssrc   uint32
+	mime   string
+	pkts   atomic.Uint64
+	bytes  atomic.Uint64
+	frames atomic.Uint64 // video: packets with the marker bit (last of a frame)
+	first  atomic.Int64  // unix nanos of the first packet
+}
+
+type sinkRef struct {
+	id   int
+	sink devices.RTPSink
+}
+
+// AddSink feeds every further packet of the track to sink (a recorder, a meter) until
+// the returned function is called or the track ends. Sinks must not block.
+func (r *RemoteStream) AddSink(sink devices.RTPSink) (remove func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return func() {}
+	}
+	r.nextID++
+	id := r.nextID
+	var cur []sinkRef
+	if p := r.sinks.Load(); p != nil {
+		cur = *p
+	}
+	next := append(append([]sinkRef(nil), cur...), sinkRef{id: id, sink: sink})
+	r.sinks.Store(&next)
+	return func() { r.removeSink(id) }
+}
+
+func (r *RemoteStream) removeSink(id int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.sinks.Load()
+	if p == nil {
+		return
+	}
+	next := make([]sinkRef, 0, len(*p))
+	for _, s := range *p {
+		if s.id != id {
+			next = append(next, s)
+		}
+	}
+	r.sinks.Store(&next)
+}
+
+// end drops every sink: the track ended.
+func (r *RemoteStream) end() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ended = true
+	r.sinks.Store(nil)
+}
+
+// deliver fans a packet out to the sinks. Reader goroutine only.
+func (r *RemoteStream) deliver(pkt *rtp.Packet) {
+	if r.pkts.Add(1) == 1 {
+		r.first.Store(time.Now().UnixNano())
+	}
+	if pkt.Marker && r.Kind == devices.KindVideo {
+		r.frames.Add(1)
+	}
+	r.bytes.Add(uint64(len(pkt.Payload)))
+	if p := r.sinks.Load(); p != nil {
+		for _, s := range *p {
+			_ = s.sink.WriteRTP(pkt)
+		}
+	}
+}
+
+// RequestKeyFrame sends a PLI for a video track.
+func (r *RemoteStream) RequestKeyFrame() {
+	if r.Kind != devices.KindVideo || r.pc == nil {
+		return
+	}
+	_ = r.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: r.ssrc}})
+}
+
+// PacketsReceived counts the RTP packets received on the track.
+func (r *RemoteStream) PacketsReceived() uint64 { return r.pkts.Load() }
+
+// FirstPacketAt is when the first packet arrived (zero before).
+func (r *RemoteStream) FirstPacketAt() time.Time {
+	if n := r.first.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// MimeType is the codec of the track ("video/VP8", "audio/opus").
+func (r *RemoteStream) MimeType() string { return r.mime }
+
+// remoteSet holds a peer's remote streams by kind (for PLI forwarding in Echo mode).
+type remoteSet struct {
+	mu    sync.Mutex
+	video *RemoteStream // guarded by mu
+}
+
+func (rs *remoteSet) setVideo(r *RemoteStream) {
+	rs.mu.Lock()
+	rs.video = r
+	rs.mu.Unlock()
+}
+
+func (rs *remoteSet) requestKeyFrame() {
+	rs.mu.Lock()
+	v := rs.video
+	rs.mu.Unlock()
+	if v != nil {
+		v.RequestKeyFrame()
+	}
+}

@@ -1,0 +1,489 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/devices"
+)
+
+// Session is one call session. Its state is owned by one goroutine (run) that executes
+// operations one at a time from a queue: API calls, incoming signals, pion callbacks and
+// timers all become operations, so none of them race and SDP operations never overlap.
+type Session struct {
+	mu        sync.Mutex
+	state     SessionState                      // guarded by mu; written by the session goroutine
+	connState map[signal.UserID]ConnectionState // guarded by mu; written by the session goroutine
+	local     *devices.LocalStream              // guarded by mu
+
+	c         *Client
+	log       *slog.Logger
+	id        string
+	initiator signal.UserID
+	opponents []signal.UserID // every callee, as on the wire (the initiator not included)
+	callType  signal.CallType
+	outgoing  bool // we are the initiator
+
+	ops *queue[func()]
+
+	// Owned by the session goroutine.
+	peers       map[signal.UserID]*peer
+	gone        map[signal.UserID]bool // users whose peer connection closed
+	closed      bool
+	ringing     bool        // incoming: CallEvent emitted
+	answerTimer *time.Timer // incoming: answer timeout while NEW
+	statsTimer  *time.Timer
+}
+
+func (c *Client) newSessionLocked(id string, initiator signal.UserID, opponents []signal.UserID, t signal.CallType, outgoing bool) *Session {
+	s := &Session{
+		connState: make(map[signal.UserID]ConnectionState),
+		c:         c,
+		log:       c.log.With("session", id),
+		id:        id,
+		initiator: initiator,
+		opponents: slices.Clone(opponents),
+		callType:  t,
+		outgoing:  outgoing,
+		ops:       newQueue[func()](),
+		peers:     make(map[signal.UserID]*peer),
+		gone:      make(map[signal.UserID]bool),
+	}
+	c.sessions[id] = s
+	c.sessWG.Add(1)
+	go s.run() // owner: Client (sessWG); ends when the session closes
+	s.post(func() { s.setState(SessionNew) })
+	return s
+}
+
+// run executes the session's operations until the session closes; operations still
+// queued then run once more against the closed session (they fail or report invalid).
+func (s *Session) run() {
+	defer s.c.sessWG.Done()
+	for range s.ops.ready {
+		for _, op := range s.ops.drain() {
+			op()
+		}
+		if s.closed {
+			for _, op := range s.ops.close() {
+				op()
+			}
+			return
+		}
+	}
+}
+
+// post queues op on the session goroutine; false once the session has ended.
+func (s *Session) post(op func()) bool { return s.ops.push(op) }
+
+// do runs op on the session goroutine and waits for its result. It must not be called
+// from the session goroutine.
+func (s *Session) do(name string, op func() error) error {
+	res := make(chan error, 1)
+	if !s.post(func() { res <- op() }) {
+		res <- fmt.Errorf("%s: %w", name, ErrSessionClosed)
+	}
+	err := <-res
+	if err != nil {
+		s.c.emit(s, InvalidEvent{EventMeta: s.meta(""), Op: name, Err: err})
+	}
+	return err
+}
+
+func (s *Session) meta(user signal.UserID) EventMeta {
+	return EventMeta{SessionID: s.id, User: user, Time: time.Now()}
+}
+
+// setState is the one place the session state changes. Nothing leaves Closed.
+func (s *Session) setState(n SessionState) {
+	s.mu.Lock()
+	old := s.state
+	if old == n || old == SessionClosed {
+		s.mu.Unlock()
+		return
+	}
+	s.state = n
+	s.mu.Unlock()
+	s.log.Info("session state", "old", old.String(), "new", n.String())
+	s.c.emit(s, SessionStateEvent{EventMeta: s.meta(""), Old: old, New: n})
+}
+
+// setConnState is the one place a peer's connection state changes. Nothing leaves Closed.
+func (s *Session) setConnState(p *peer, n ConnectionState) {
+	if p.state == n || p.state == ConnectionClosed {
+		return
+	}
+	old := p.state
+	p.state = n
+	s.mu.Lock()
+	s.connState[p.user] = n
+	s.mu.Unlock()
+	s.log.Info("connection state", "user", string(p.user), "old", old.String(), "new", n.String())
+	s.c.emit(s, ConnectionStateEvent{EventMeta: s.meta(p.user), State: n})
+}
+
+// ID is the session ID (a UUID chosen by the initiator).
+func (s *Session) ID() string { return s.id }
+
+// State is the session state.
+func (s *Session) State() SessionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// InitiatorID is the user who started the session.
+func (s *Session) InitiatorID() signal.UserID { return s.initiator }
+
+// OpponentIDs are the callees, as on the wire (the initiator is not among them; on the
+// callee side the local user is).
+func (s *Session) OpponentIDs() []signal.UserID { return slices.Clone(s.opponents) }
+
+// Peers are the other participants of the session: everyone but the local user.
+func (s *Session) Peers() []signal.UserID { return s.peerIDs() }
+
+// Outgoing reports whether the local user started the session.
+func (s *Session) Outgoing() bool { return s.outgoing }
+
+// CallType is VIDEO or AUDIO.
+func (s *Session) CallType() signal.CallType { return s.callType }
+
+// ConnectionStateForUser is the state of the peer connection with id (Unknown before
+// one exists).
+func (s *Session) ConnectionStateForUser(id signal.UserID) ConnectionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connState[id]
+}
+
+func (s *Session) peerIDs() []signal.UserID {
+	me := s.c.cfg.LocalID
+	var out []signal.UserID
+	if s.initiator != me {
+		out = append(out, s.initiator)
+	}
+	for _, o := range s.opponents {
+		if o != me && o != s.initiator && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (s *Session) isParticipant(u signal.UserID) bool {
+	return u == s.initiator || slices.Contains(s.opponents, u)
+}
+
+// higherID reports whether a offers to b in a mesh: numerically when both are numbers,
+// else as strings.
+func higherID(a, b signal.UserID) bool {
+	na, ea := strconv.ParseUint(string(a), 10, 64)
+	nb, eb := strconv.ParseUint(string(b), 10, 64)
+	if ea == nil && eb == nil {
+		return na > nb
+	}
+	return a > b
+}
+
+// newSignal is a signal of this session to user to.
+func (s *Session) newSignal(t signal.Type, to signal.UserID, ext signal.Extension) *signal.Signal {
+	return &signal.Signal{
+		From: s.c.cfg.LocalID, To: to, Type: t, SessionID: s.id, CallType: s.callType,
+		CallerID: s.initiator, OpponentIDs: slices.Clone(s.opponents), Platform: s.c.cfg.Platform,
+		UserInfo: ext,
+	}
+}
+
+// sendAll sends a signal of type t to every other participant.
+func (s *Session) sendAll(t signal.Type, ext signal.Extension) {
+	for _, u := range s.peerIDs() {
+		s.c.send(s, s.newSignal(t, u, ext))
+	}
+}
+
+// GetUserMedia opens local media for the session (before Call or Accept).
+func (s *Session) GetUserMedia(ctx context.Context, p devices.MediaParams) (*devices.LocalStream, error) {
+	if s.callType == signal.CallTypeAudio {
+		p.Video = false
+	}
+	s.mu.Lock()
+	if s.local != nil {
+		l := s.local
+		s.mu.Unlock()
+		return l, nil
+	}
+	if s.state == SessionClosed {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("GetUserMedia: %w", ErrSessionClosed)
+	}
+	s.mu.Unlock()
+	opts := s.c.cfg.Media
+	if opts.Logger == nil {
+		opts.Logger = s.log
+	}
+	ls, err := s.c.cfg.getUserMedia(ctx, p, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%w: GetUserMedia: %w", ErrMedia, err)
+	}
+	if p.Mute && ls.Audio != nil {
+		ls.Audio.SetEnabled(false)
+	}
+	if kbps := s.c.cfg.BandwidthKbps; kbps > 0 && ls.Video != nil {
+		ls.Video.SetBitrate(kbps * 1000)
+	}
+	err = s.do("GetUserMedia", func() error {
+		if s.closed {
+			return ErrSessionClosed
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.local != nil {
+			return fmt.Errorf("%w: local media already open", ErrInvalidState)
+		}
+		s.local = ls
+		return nil
+	})
+	if err != nil {
+		closeLocalStream(ls)
+		return nil, err
+	}
+	return ls, nil
+}
+
+// LocalStream is the stream GetUserMedia opened, or nil.
+func (s *Session) LocalStream() *devices.LocalStream {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.local
+}
+
+func closeLocalStream(ls *devices.LocalStream) {
+	if ls == nil {
+		return
+	}
+	if ls.Audio != nil {
+		_ = ls.Audio.Close()
+	}
+	if ls.Video != nil {
+		_ = ls.Video.Close()
+	}
+}
+
+// Call dials every opponent with ext as userInfo.
+func (s *Session) Call(ext signal.Extension) error {
+	return s.do("Call", func() error {
+		if s.closed {
+			return ErrSessionClosed
+		}
+		if !s.outgoing || s.State() != SessionNew {
+			return fmt.Errorf("%w: Call in %s", ErrInvalidState, s.State())
+		}
+		s.setState(SessionActive)
+		s.startStats()
+		var errs []error
+		for _, u := range s.peerIDs() {
+			if err := s.dial(u, ext); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(s.peers) == 0 {
+			s.close("call failed")
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// Accept answers an incoming call.
+func (s *Session) Accept(ext signal.Extension) error {
+	return s.do("Accept", func() error {
+		if s.closed {
+			return ErrSessionClosed
+		}
+		if s.outgoing || s.State() != SessionNew {
+			return fmt.Errorf("%w: Accept in %s", ErrInvalidState, s.State())
+		}
+		s.setState(SessionActive)
+		stopTimer(&s.answerTimer)
+		s.startStats()
+		var errs []error
+		// Answer every offer received so far (the initiator's, and those of callees with
+		// higher IDs that were quicker), then offer to the callees with lower IDs.
+		for _, p := range s.sortedPeers() {
+			if p.offer != "" {
+				if err := s.answer(p, ext); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		me := s.c.cfg.LocalID
+		for _, u := range s.peerIDs() {
+			if u == s.initiator || !higherID(me, u) {
+				continue
+			}
+			if p := s.peers[u]; p != nil && (p.pc != nil || p.offer != "") {
+				continue
+			}
+			if err := s.dial(u, nil); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(s.peers) == 0 {
+			s.close("call failed")
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// Reject declines an incoming call.
+func (s *Session) Reject(ext signal.Extension) error {
+	return s.do("Reject", func() error {
+		if s.closed {
+			return ErrSessionClosed
+		}
+		if s.outgoing || s.State() != SessionNew {
+			return fmt.Errorf("%w: Reject in %s", ErrInvalidState, s.State())
+		}
+		s.sendAll(signal.TypeReject, ext)
+		s.setState(SessionRejected)
+		s.close("rejected")
+		return nil
+	})
+}
+
+// Stop hangs up.
+func (s *Session) Stop(ext signal.Extension) error {
+	return s.do("Stop", func() error {
+		if s.closed {
+			return ErrSessionClosed
+		}
+		s.hangUp(ext, "hung up")
+		return nil
+	})
+}
+
+// hangUp sends hangUp to everyone (unless we never called) and closes the session.
+func (s *Session) hangUp(ext signal.Extension, reason string) {
+	if st := s.State(); st == SessionActive || !s.outgoing {
+		s.sendAll(signal.TypeHangUp, ext)
+	}
+	s.setState(SessionHungUp)
+	s.close(reason)
+}
+
+// shutdown ends the session because the client closes.
+func (s *Session) shutdown(reason string) {
+	if s.closed {
+		return
+	}
+	s.hangUp(nil, reason)
+}
+
+// Update sends ext to every opponent, or only to the given ones.
+func (s *Session) Update(ext signal.Extension, to ...signal.UserID) error {
+	return s.do("Update", func() error {
+		if s.closed {
+			return ErrSessionClosed
+		}
+		if len(to) == 0 {
+			to = s.peerIDs()
+		}
+		for _, u := range to {
+			if u == s.c.cfg.LocalID || !s.isParticipant(u) {
+				return fmt.Errorf("%w: %s", ErrNotParticipant, u)
+			}
+		}
+		for _, u := range to {
+			s.c.send(s, s.newSignal(signal.TypeUpdate, u, ext))
+		}
+		return nil
+	})
+}
+
+// Mute turns the local track of the kind off without renegotiation; Unmute turns it on.
+func (s *Session) Mute(k devices.Kind) error   { return s.setEnabled(k, false) }
+func (s *Session) Unmute(k devices.Kind) error { return s.setEnabled(k, true) }
+
+func (s *Session) setEnabled(k devices.Kind, on bool) error {
+	s.mu.Lock()
+	ls := s.local
+	s.mu.Unlock()
+	var t devices.LocalTrack
+	if ls != nil {
+		switch k {
+		case devices.KindAudio:
+			t = ls.Audio
+		case devices.KindVideo:
+			t = ls.Video
+		}
+	}
+	if t == nil {
+		return fmt.Errorf("%w: no local %s track", ErrMedia, k)
+	}
+	t.SetEnabled(on)
+	return nil
+}
+
+// close ends the session: every peer connection closes, local media stops, and
+// SessionCloseEvent is the last event of the session. Session goroutine only.
+func (s *Session) close(reason string) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	stopTimer(&s.answerTimer)
+	stopTimer(&s.statsTimer)
+	for _, p := range s.sortedPeers() {
+		s.closePeer(p)
+	}
+	s.mu.Lock()
+	ls := s.local
+	s.mu.Unlock()
+	closeLocalStream(ls)
+	s.setState(SessionClosed)
+	s.c.removeSession(s)
+	s.log.Info("session closed", "reason", reason)
+	s.c.emit(s, SessionCloseEvent{EventMeta: s.meta(""), Reason: reason})
+}
+
+// closeIfEmpty closes the session when its last peer connection has closed.
+func (s *Session) closeIfEmpty(reason string) {
+	if len(s.peers) == 0 {
+		s.close(reason)
+	}
+}
+
+func (s *Session) sortedPeers() []*peer {
+	out := make([]*peer, 0, len(s.peers))
+	for _, p := range s.peers {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b *peer) int {
+		switch {
+		case a.user < b.user:
+			return -1
+		case a.user > b.user:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func stopTimer(t **time.Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
+	}
+}
+
+// after runs op on the session goroutine after d, unless stopped.
+func (s *Session) after(d time.Duration, op func()) *time.Timer {
+	return time.AfterFunc(d, func() { s.post(op) })
+}

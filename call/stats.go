@@ -1,0 +1,148 @@
+package call
+
+import (
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/ttycall/ttycall/devices"
+)
+
+// statsPrev keeps the previous byte counters of one peer, for bitrates.
+type statsPrev struct {
+	at         time.Time
+	sent, recv [3]uint64 // by devices.Kind
+	framesRecv uint64
+}
+
+// startStats reports stats every StatsReportInterval while the session lives.
+func (s *Session) startStats() {
+	d := s.c.cfg.StatsReportInterval
+	if d <= 0 || s.statsTimer != nil {
+		return
+	}
+	var tick func()
+	tick = func() {
+		if s.closed {
+			return
+		}
+		for _, p := range s.sortedPeers() {
+			if p.pc != nil && p.answered {
+				s.c.emit(s, StatsEvent{EventMeta: s.meta(p.user), Stats: s.peerStats(p)})
+			}
+		}
+		s.statsTimer = s.after(d, tick)
+	}
+	s.statsTimer = s.after(d, tick)
+}
+
+// peerStats builds one report from pion's stats and the remote streams' counters.
+func (s *Session) peerStats(p *peer) Stats {
+	var st Stats
+	now := time.Now()
+	rep := p.pc.GetStats()
+	var sent, recv [3]uint64
+	cands := map[string]webrtc.ICECandidateStats{}
+	var pair *webrtc.ICECandidatePairStats
+	for _, v := range rep {
+		switch x := v.(type) {
+		case webrtc.OutboundRTPStreamStats:
+			t, k := trackOf(&st.Local, x.Kind)
+			if t == nil {
+				continue
+			}
+			t.Bytes += x.BytesSent
+			t.Packets += uint64(x.PacketsSent)
+			if x.FramesPerSecond > 0 {
+				t.FPS = x.FramesPerSecond
+			}
+			if x.FrameWidth > 0 {
+				t.Width, t.Height = int(x.FrameWidth), int(x.FrameHeight)
+			}
+			sent[k] += x.BytesSent
+		case webrtc.InboundRTPStreamStats:
+			t, k := trackOf(&st.Remote, x.Kind)
+			if t == nil {
+				continue
+			}
+			t.Bytes += x.BytesReceived
+			t.Packets += uint64(x.PacketsReceived)
+			t.PacketsLost += int64(x.PacketsLost)
+			t.Jitter = x.Jitter
+			if x.FrameWidth > 0 {
+				t.Width, t.Height = int(x.FrameWidth), int(x.FrameHeight)
+			}
+			recv[k] += x.BytesReceived
+		case webrtc.RemoteInboundRTPStreamStats:
+			if x.RoundTripTime > 0 {
+				st.RTT = time.Duration(x.RoundTripTime * float64(time.Second))
+			}
+			if t, _ := trackOf(&st.Local, x.Kind); t != nil {
+				t.PacketsLost += int64(x.PacketsLost)
+				t.Jitter = x.Jitter
+			}
+		case webrtc.ICECandidatePairStats:
+			if x.Nominated && x.State == webrtc.StatsICECandidatePairStateSucceeded {
+				pp := x
+				pair = &pp
+				if st.RTT == 0 && x.CurrentRoundTripTime > 0 {
+					st.RTT = time.Duration(x.CurrentRoundTripTime * float64(time.Second))
+				}
+			}
+		case webrtc.ICECandidateStats:
+			cands[x.ID] = x
+		}
+	}
+	if pair != nil {
+		l, r := cands[pair.LocalCandidateID], cands[pair.RemoteCandidateID]
+		st.Candidate = CandidatePair{
+			Protocol:  l.Protocol,
+			LocalType: l.CandidateType.String(), LocalAddress: l.IP, LocalPort: int(l.Port),
+			RemoteType: r.CandidateType.String(), RemoteAddress: r.IP, RemotePort: int(r.Port),
+		}
+	}
+	// Decoded frame size and received frame rate from the remote video stream.
+	p.remotes.mu.Lock()
+	rv := p.remotes.video
+	p.remotes.mu.Unlock()
+	var frames uint64
+	if rv != nil {
+		frames = rv.frames.Load()
+		if rv.Video != nil {
+			if img, _ := rv.Video.Load(); img != nil {
+				st.Remote.Video.Width, st.Remote.Video.Height = img.Rect.Dx(), img.Rect.Dy()
+			}
+		}
+	}
+	prev := p.stats
+	if !prev.at.IsZero() {
+		secs := now.Sub(prev.at).Seconds()
+		if secs > 0 {
+			kbps := func(cur, old uint64) float64 {
+				if cur < old {
+					return 0
+				}
+				return float64(cur-old) * 8 / 1000 / secs
+			}
+			st.Local.Audio.BitrateKbps = kbps(sent[devices.KindAudio], prev.sent[devices.KindAudio])
+			st.Local.Video.BitrateKbps = kbps(sent[devices.KindVideo], prev.sent[devices.KindVideo])
+			st.Remote.Audio.BitrateKbps = kbps(recv[devices.KindAudio], prev.recv[devices.KindAudio])
+			st.Remote.Video.BitrateKbps = kbps(recv[devices.KindVideo], prev.recv[devices.KindVideo])
+			if frames >= prev.framesRecv {
+				st.Remote.Video.FPS = float64(frames-prev.framesRecv) / secs
+			}
+		}
+	}
+	p.stats = statsPrev{at: now, sent: sent, recv: recv, framesRecv: frames}
+	return st
+}
+
+func trackOf(m *MediaStats, kind string) (*TrackStats, devices.Kind) {
+	switch kind {
+	case "audio":
+		return &m.Audio, devices.KindAudio
+	case "video":
+		return &m.Video, devices.KindVideo
+	}
+	return nil, devices.KindUnknown
+}
