@@ -1,0 +1,118 @@
+package video
+
+import (
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+func inside(in, out Rect) bool {
+	return in.X >= out.X && in.Y >= out.Y && in.X+in.W <= out.X+out.W && in.Y+in.H <= out.Y+out.H
+}
+
+func TestLayoutGrid(t *testing.T) {
+	area := Rect{X: 0, Y: 1, W: 160, H: 43}
+	for n := 1; n <= 9; n++ {
+		l := Layout(area, n, true, 640, 480)
+		if len(l.Remotes) != n {
+			t.Fatalf("%d remotes: %d panes", n, len(l.Remotes))
+		}
+		for i, p := range l.Remotes {
+			if p.Video.Empty() || !inside(p.Bounds(), area) {
+				t.Fatalf("%d remotes: pane %d %+v outside %+v", n, i, p, area)
+			}
+			if p.Label.Y != p.Video.Y+p.Video.H || p.Label.W != p.Video.W || p.Label.H != 1 {
+				t.Fatalf("%d remotes: label %+v not under video %+v", n, p.Label, p.Video)
+			}
+			// 4:3 in cells twice as tall as wide: W/(2H) within a cell of 4/3.
+			if d := float64(p.Video.W)/float64(2*p.Video.H) - 4.0/3; d > 0.15 || d < -0.15 {
+				t.Errorf("%d remotes: pane %d aspect %dx%d", n, i, p.Video.W, p.Video.H)
+			}
+			for j, q := range l.Remotes[:i] {
+				if !p.Bounds().Intersect(q.Bounds()).Empty() {
+					t.Fatalf("%d remotes: panes %d and %d overlap", n, i, j)
+				}
+			}
+		}
+		if !inside(l.Local.Bounds(), area) || l.Local.Video.Empty() {
+			t.Fatalf("%d remotes: local %+v", n, l.Local)
+		}
+		if len(l.Occluders()) != 1 {
+			t.Fatalf("occluders %v", l.Occluders())
+		}
+	}
+	// Two remotes side by side at 160x43, not stacked.
+	if l := Layout(area, 2, false, 640, 480); l.Remotes[0].Video.Y != l.Remotes[1].Video.Y {
+		t.Errorf("2 remotes stacked: %+v", l.Remotes)
+	}
+}
+
+func TestLayoutEdgeCases(t *testing.T) {
+	if l := Layout(Rect{W: 80, H: 24}, 0, true, 0, 0); len(l.Remotes) != 0 || l.Local.Video.W < 40 {
+		t.Errorf("alone: local preview %+v, want the whole area", l.Local)
+	}
+	if l := Layout(Rect{}, 3, true, 640, 480); len(l.Remotes) != 0 || !l.Local.Video.Empty() {
+		t.Errorf("empty area gave %+v", l)
+	}
+	for _, a := range []Rect{{W: 1, H: 1}, {W: 3, H: 2}, {W: 500, H: 2}, {W: 2, H: 300}} {
+		l := Layout(a, 5, true, 640, 480)
+		for _, p := range append(l.Remotes, l.Local) {
+			if !inside(p.Bounds(), a) && !p.Bounds().Empty() {
+				t.Errorf("area %+v: pane %+v outside", a, p)
+			}
+		}
+	}
+}
+
+func TestLabel(t *testing.T) {
+	for _, tc := range []struct {
+		name, state string
+		w           int
+		want        string
+	}{
+		{"alice", "connected", 24, "alice · connected       "},
+		{"alice@example.org", "connecting", 20, "alice@… · connecting"},
+		{"alice", "connecting", 8, "connect…"},
+		{"bob", "", 5, "bob  "},
+		{"bo\x1b[31mb", "", 5, "bo[3…"},
+		{"日本語の名前", "ok", 10, "日本… · ok"},
+		{"x", "y", 0, ""},
+	} {
+		got := Label(tc.name, tc.state, tc.w)
+		if got != tc.want {
+			t.Errorf("Label(%q, %q, %d) = %q, want %q", tc.name, tc.state, tc.w, got, tc.want)
+		}
+		if w := ansi.StringWidth(got); w != tc.w {
+			t.Errorf("Label(%q, %q, %d) is %d wide", tc.name, tc.state, tc.w, w)
+		}
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	tc := []struct {
+		s    string
+		env  []string
+		want Mode
+	}{
+		{"auto", []string{"TERM=xterm-256color", "COLORTERM=truecolor"}, ModeHalfBlock},
+		{"", []string{"TERM=xterm-256color"}, ModeHalfBlock256},
+		{"auto", []string{"TERM=xterm-kitty"}, ModeKitty},
+		{"auto", []string{"TERM=linux"}, ModeASCII},
+		{"halfblock", []string{"TERM=xterm"}, ModeHalfBlock256},
+		{"halfblock", []string{"COLORTERM=24bit"}, ModeHalfBlock},
+		{"kitty", nil, ModeKitty},
+		{"ascii", nil, ModeASCII},
+	}
+	for _, c := range tc {
+		got, err := ParseMode(c.s, c.env)
+		if err != nil || got != c.want {
+			t.Errorf("ParseMode(%q, %v) = %v, %v; want %v", c.s, c.env, got, err, c.want)
+		}
+	}
+	if _, err := ParseMode("sixel", nil); err == nil {
+		t.Error("sixel accepted")
+	}
+	if ModeKitty.String() != "kitty" || Mode(42).String() != "Mode(42)" {
+		t.Error("String")
+	}
+}

@@ -1,0 +1,209 @@
+package video
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"sync"
+	"time"
+)
+
+// Source is where a tile's frames come from; *devices.FrameSlot implements it.
+type Source interface {
+	// Load returns the latest frame (nil before the first) and a number that grows
+	// with every new frame.
+	Load() (*image.YCbCr, uint64)
+}
+
+// Tile is one picture on the call screen.
+type Tile struct {
+	// ID names the tile across SetTiles calls (a peer's ID, "local"), so its diff
+	// state survives a layout change.
+	ID     string
+	Source Source
+	Rect   Rect
+	Mirror bool
+	// Occlude lists rectangles drawn above this tile (the picture-in-picture).
+	Occlude []Rect
+}
+
+// ScreenOptions configure a Screen.
+type ScreenOptions struct {
+	Mode      Mode
+	Tolerance uint8
+	// MaxFPS caps frames per second ([ui] max_fps); default 30.
+	MaxFPS int
+}
+
+// Stats count what a Screen did.
+type Stats struct {
+	Frames  uint64 // frames written
+	Skipped uint64 // source frames never drawn: newer ones replaced them first
+	Bytes   uint64 // bytes written
+}
+
+// Screen draws tiles straight to the terminal, outside Bubble Tea's renderer. Each
+// frame is one write: DECSC, mode 2026 on, the tiles' diffs, mode 2026 off, DECRC, so
+// Bubble Tea finds its cursor and pen where it left them. Frames are paced at MaxFPS
+// and never queued: a slow terminal makes the Screen skip frames (the sources keep
+// only the latest), and after a write that took d the next waits at least d more, so
+// video never takes more than about half of the terminal's throughput from keys.
+type Screen struct {
+	mu    sync.Mutex
+	out   *LockedWriter
+	opts  ScreenOptions
+	tiles []Tile                // guarded by mu
+	rends map[string]*tileState // guarded by mu
+	gone  []string              // guarded by mu; kitty images to delete
+	all   bool                  // guarded by mu; repaint everything next frame
+	ids   int                   // guarded by mu; last kitty image ID given out
+	buf   []byte                // guarded by mu
+	stats Stats                 // guarded by mu
+}
+
+type tileState struct {
+	r    *Renderer
+	seq  uint64
+	seen bool
+}
+
+// Sync-output and cursor save/restore around each frame.
+const (
+	frameBegin = "\x1b7\x1b[?2026h"
+	frameEnd   = "\x1b[?2026l\x1b8"
+)
+
+// NewScreen returns a Screen writing to out.
+func NewScreen(out *LockedWriter, opts ScreenOptions) *Screen {
+	if opts.MaxFPS <= 0 {
+		opts.MaxFPS = 30
+	}
+	return &Screen{out: out, opts: opts, rends: map[string]*tileState{}}
+}
+
+// SetTiles replaces the tiles. A tile whose rectangle changed repaints fully. After a
+// layout change the caller should make Bubble Tea repaint (return tea.ClearScreen):
+// cells a tile left keep its picture until something draws over them.
+func (s *Screen) SetTiles(tiles []Tile) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := make(map[string]bool, len(tiles))
+	for _, t := range tiles {
+		keep[t.ID] = true
+		st := s.rends[t.ID]
+		if st == nil {
+			st = &tileState{r: New(Options{Mode: s.opts.Mode, Tolerance: s.opts.Tolerance, KittyID: s.nextID()})}
+			s.rends[t.ID] = st
+		}
+		st.r.SetRect(t.Rect)
+		st.r.SetMirror(t.Mirror)
+		st.r.SetOcclusion(t.Occlude...)
+	}
+	for id, st := range s.rends {
+		if !keep[id] {
+			if st.r.Mode() == ModeKitty {
+				s.gone = append(s.gone, KittyDelete(st.r.opts.KittyID))
+			}
+			delete(s.rends, id)
+		}
+	}
+	s.tiles = append(s.tiles[:0], tiles...)
+}
+
+// Invalidate repaints every tile on the next frame (after a resize or a clear).
+func (s *Screen) Invalidate() {
+	s.mu.Lock()
+	s.all = true
+	s.mu.Unlock()
+}
+
+// Stats returns the counters.
+func (s *Screen) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Draw renders the tiles whose source has a new frame (all of them after an erase or
+// Invalidate) and writes the result in one write; it returns the bytes written.
+func (s *Screen) Draw() (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.out.takeErased() {
+		s.all = true
+	}
+	buf := append(s.buf[:0], frameBegin...)
+	for _, g := range s.gone {
+		buf = append(buf, g...)
+	}
+	s.gone = s.gone[:0]
+	for _, t := range s.tiles {
+		st := s.rends[t.ID]
+		var img *image.YCbCr
+		var seq uint64
+		if t.Source != nil {
+			img, seq = t.Source.Load()
+		}
+		if s.all {
+			st.r.Invalidate()
+		} else if st.seen && seq == st.seq && st.r.valid {
+			continue
+		}
+		if st.seen && seq > st.seq+1 {
+			s.stats.Skipped += seq - st.seq - 1
+		}
+		st.seq, st.seen = seq, true
+		buf = st.r.Render(buf, img)
+	}
+	s.all = false
+	s.buf = buf
+	if len(buf) == len(frameBegin) {
+		return 0, nil
+	}
+	buf = append(buf, frameEnd...)
+	s.buf = buf
+	n, err := s.out.writeVideo(buf)
+	s.stats.Frames++
+	s.stats.Bytes += uint64(n)
+	if err != nil {
+		// The terminal may hold part of the frame: repaint fully next time.
+		s.all = true
+		return n, fmt.Errorf("video: write frame: %w", err)
+	}
+	return n, nil
+}
+
+// Run draws frames at MaxFPS until ctx ends; it returns ctx's error, or the first
+// write error. The caller owns the goroutine that runs it (the TUI starts it with the
+// call screen and cancels ctx when the screen closes).
+func (s *Screen) Run(ctx context.Context) error {
+	interval := time.Second / time.Duration(s.opts.MaxFPS)
+	t := time.NewTicker(interval) // drops ticks while a draw runs: no backlog
+	defer t.Stop()
+	var notBefore time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case now := <-t.C:
+			if now.Before(notBefore) {
+				continue
+			}
+			start := time.Now()
+			if _, err := s.Draw(); err != nil {
+				return err
+			}
+			// A slow write (a slow terminal or link) spaces the next frame by as
+			// much again, so Bubble Tea's writes get the terminal in between.
+			if d := time.Since(start); d > interval {
+				notBefore = time.Now().Add(d)
+			}
+		}
+	}
+}
+
+// nextID gives each tile its own kitty image ID. Expects s.mu held.
+func (s *Screen) nextID() int {
+	s.ids++
+	return s.ids
+}

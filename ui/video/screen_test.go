@@ -1,0 +1,166 @@
+package video
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// slot is a FrameSlot stand-in (devices.FrameSlot has the same Load).
+type slot struct {
+	mu  sync.Mutex
+	img *image.YCbCr
+	seq uint64
+}
+
+func (s *slot) Store(img *image.YCbCr) {
+	s.mu.Lock()
+	s.img, s.seq = img, s.seq+1
+	s.mu.Unlock()
+}
+
+func (s *slot) Load() (*image.YCbCr, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.img, s.seq
+}
+
+func TestScreenDraw(t *testing.T) {
+	var out bytes.Buffer
+	lw := NewLockedWriter(&out)
+	s := NewScreen(lw, ScreenOptions{Mode: ModeHalfBlock})
+	remote, local := &slot{}, &slot{}
+	l := Layout(Rect{W: 80, H: 24}, 1, true, 640, 480)
+	s.SetTiles([]Tile{
+		{ID: "bob", Source: remote, Rect: l.Remotes[0].Video, Occlude: l.Occluders()},
+		{ID: "local", Source: local, Rect: l.Local.Video, Mirror: true},
+	})
+	remote.Store(moving(320, 240, 0))
+	local.Store(moving(320, 240, 5))
+
+	term := newVT(80, 24)
+	term.x, term.y = 7, 9 // where Bubble Tea left its cursor
+	draw := func() int {
+		t.Helper()
+		out.Reset()
+		n, err := s.Draw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		term.Write(out.Bytes())
+		if term.err != nil {
+			t.Fatal(term.err)
+		}
+		return n
+	}
+	if draw() == 0 {
+		t.Fatal("first frame wrote nothing")
+	}
+	if !strings.HasPrefix(out.String(), frameBegin) || !strings.HasSuffix(out.String(), frameEnd) {
+		t.Errorf("frame not wrapped in DECSC+2026 ... 2026+DECRC")
+	}
+	if term.x != 7 || term.y != 9 || term.sync != 0 {
+		t.Errorf("cursor %d,%d sync %d after a frame", term.x, term.y, term.sync)
+	}
+	// The screen shows both tiles exactly, the remote one under the preview.
+	ref := newVT(80, 24)
+	for _, tl := range []struct {
+		src  *slot
+		rc   Rect
+		mirr bool
+	}{{remote, l.Remotes[0].Video, false}, {local, l.Local.Video, true}} {
+		r := New(Options{Mirror: tl.mirr})
+		r.SetRect(tl.rc)
+		img, _ := tl.src.Load()
+		ref.Write(r.Render(nil, img))
+	}
+	lab := l.Local.Label
+	for i := range ref.cells {
+		x, y := i%80, i/80
+		if x >= lab.X && x < lab.X+lab.W && y == lab.Y {
+			// The preview's label line belongs to the TUI: never written.
+			if term.cells[i].ch != ' ' || term.cells[i].bg != (vcolor{}) {
+				t.Fatalf("label cell %d,%d written: %+v", x, y, term.cells[i])
+			}
+			continue
+		}
+		if visual(ref.cells[i]) != visual(term.cells[i]) {
+			t.Fatalf("cell %d,%d differs from painting the tiles in order", x, y)
+		}
+	}
+
+	if n := draw(); n != 0 {
+		t.Errorf("no new frame, wrote %d bytes", n)
+	}
+	remote.Store(moving(320, 240, 1))
+	remote.Store(moving(320, 240, 2))
+	full := len(ref.cells)
+	if n := draw(); n == 0 || n > full*20 {
+		t.Errorf("new frame wrote %d bytes", n)
+	}
+	if st := s.Stats(); st.Skipped != 1 || st.Frames != 2 {
+		t.Errorf("stats %+v, want 1 skipped, 2 frames", st)
+	}
+
+	// Bubble Tea erasing the screen makes the next frame a full repaint.
+	before := draw()
+	lw.Write([]byte("\x1b[H\x1b[2J"))
+	term.Write([]byte("\x1b[2J"))
+	if n := draw(); n <= before {
+		t.Errorf("after an erase the frame wrote %d bytes, want a full repaint", n)
+	}
+	top := l.Remotes[0].Video
+	top.H = l.Local.Bounds().Y - top.Y // the part above the preview
+	if _, err := term.pixels(top); err != nil {
+		t.Errorf("remote tile not repainted after erase: %v", err)
+	}
+}
+
+func TestMayErase(t *testing.T) {
+	for s, want := range map[string]bool{
+		"\x1b[2J": true, "abc\x1b[K": true, "\x1b[5X": true, "\x1b[?1049h": true,
+		"\x1b[31mhello\x1b[m": false, "\x1b[?2026h\x1b[3;4H": false, "plain": false, "\x1b[": false,
+	} {
+		if got := mayErase([]byte(s)); got != want {
+			t.Errorf("mayErase(%q) = %v", s, got)
+		}
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{}
+
+func (errWriter) Write([]byte) (int, error) { return 0, errors.New("tty gone") }
+
+func TestScreenRunStops(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	var out bytes.Buffer
+	s := NewScreen(NewLockedWriter(&out), ScreenOptions{MaxFPS: 1000})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }() // ends when ctx is cancelled
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Run returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+
+	src := &slot{}
+	src.Store(solid(8, 8, 1, 2, 3))
+	s2 := NewScreen(NewLockedWriter(errWriter{}), ScreenOptions{MaxFPS: 1000})
+	s2.SetTiles([]Tile{{ID: "a", Source: src, Rect: Rect{W: 4, H: 2}}})
+	if err := s2.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "tty gone") {
+		t.Errorf("Run returned %v, want the write error", err)
+	}
+}

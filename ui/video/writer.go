@@ -1,0 +1,112 @@
+package video
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// LockedWriter is the terminal shared by Bubble Tea and a Screen: each Write goes
+// out whole under a mutex, so a video frame never lands in the middle of a Bubble Tea
+// frame and the reverse. Give the same LockedWriter to tea.WithOutput and NewScreen.
+// It implements Bubble Tea's term.File (Read, Write, Close, Fd) so Bubble Tea still
+// sees a terminal, sets raw mode and reads the size.
+//
+// Writes that are not the Screen's are scanned for erase sequences (ED, EL, ECH) and
+// screen switches; such a write may have wiped video cells, so the Screen repaints
+// its tiles fully on the next frame.
+type LockedWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	erased atomic.Bool // a foreign write may have erased video cells
+}
+
+// NewLockedWriter wraps w (normally os.Stdout).
+func NewLockedWriter(w io.Writer) *LockedWriter { return &LockedWriter{w: w} }
+
+// Write writes p whole under the lock (Bubble Tea's side).
+func (l *LockedWriter) Write(p []byte) (int, error) {
+	if mayErase(p) {
+		l.erased.Store(true)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// writeVideo writes a video frame (the Screen's side); it does not flag erasure.
+func (l *LockedWriter) writeVideo(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// takeErased reports and clears the erase flag.
+func (l *LockedWriter) takeErased() bool { return l.erased.Swap(false) }
+
+var errNotFile = errors.New("video: output is not a file")
+
+// Read reads from the wrapped writer when it is also a reader (a tty is both).
+func (l *LockedWriter) Read(p []byte) (int, error) {
+	if r, ok := l.w.(io.Reader); ok {
+		return r.Read(p)
+	}
+	return 0, errNotFile
+}
+
+// Close closes the wrapped writer when it is a Closer.
+func (l *LockedWriter) Close() error {
+	if c, ok := l.w.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// Fd returns the wrapped file's descriptor (Bubble Tea uses it for raw mode and the
+// size), or an invalid one when the writer is not a file.
+func (l *LockedWriter) Fd() uintptr {
+	if f, ok := l.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
+
+var _ interface {
+	io.ReadWriteCloser
+	Fd() uintptr
+} = (*LockedWriter)(nil)
+
+var _ = os.Stdout // LockedWriter is meant for os.Stdout
+
+// mayErase reports whether p holds a sequence that can blank cells outside what the
+// writer itself draws: ED (CSI J), EL (CSI K), ECH (CSI X), DECSET/DECRST 1049/47
+// (alternate screen). Bubble Tea never writes blanks into cells its view keeps blank
+// other than with these.
+func mayErase(p []byte) bool {
+	for {
+		i := bytes.Index(p, []byte("\x1b["))
+		if i < 0 {
+			return false
+		}
+		p = p[i+2:]
+		j := 0
+		for j < len(p) && (p[j] >= '0' && p[j] <= '9' || p[j] == ';' || p[j] == '?') {
+			j++
+		}
+		if j == len(p) {
+			return false
+		}
+		switch p[j] {
+		case 'J', 'K', 'X':
+			return true
+		case 'h', 'l':
+			if bytes.Equal(p[:j], []byte("?1049")) || bytes.Equal(p[:j], []byte("?47")) || bytes.Equal(p[:j], []byte("?1047")) {
+				return true
+			}
+		}
+		p = p[j:]
+	}
+}
