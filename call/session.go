@@ -265,14 +265,8 @@ func (s *Session) LocalStream() *devices.LocalStream {
 }
 
 func closeLocalStream(ls *devices.LocalStream) {
-	if ls == nil {
-		return
-	}
-	if ls.Audio != nil {
-		_ = ls.Audio.Close()
-	}
-	if ls.Video != nil {
-		_ = ls.Video.Close()
+	if ls != nil {
+		_ = ls.Close()
 	}
 }
 
