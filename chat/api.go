@@ -88,14 +88,15 @@ type Contact struct {
 // Account is one XMPP login that stays online: Run connects, reconnects with backoff
 // and reports what happens through Events.
 type Account struct {
-	mu        sync.Mutex
-	sess      *xmpp.Session       // guarded by mu; nil unless online
-	state     ConnState           // guarded by mu
-	contacts  map[string]*contact // guarded by mu; key: bare JID string
-	show      string              // guarded by mu; our presence
-	status    string              // guarded by mu
-	cancelRun context.CancelFunc  // guarded by mu; set while Run runs
-	runDone   chan struct{}       // guarded by mu; closed when Run returns
+	mu          sync.Mutex
+	sess        *xmpp.Session       // guarded by mu; nil unless online
+	state       ConnState           // guarded by mu
+	contacts    map[string]*contact // guarded by mu; key: bare JID string
+	show        string              // guarded by mu; our presence
+	status      string              // guarded by mu
+	presenceSeq uint64              // guarded by mu; orders contacts' presence updates
+	cancelRun   context.CancelFunc  // guarded by mu; set while Run runs
+	runDone     chan struct{}       // guarded by mu; closed when Run returns
 
 	cfg     Config
 	local   jid.JID // the JID we log in with, with the resource we ask for

@@ -19,8 +19,6 @@ type resourcePresence struct {
 	seq      uint64 // arrival order, to break priority ties by recency
 }
 
-var presenceSeq uint64 // guarded by Account.mu (of whichever account; only ordering matters)
-
 // SetPresence changes our own presence (show: "", "away", "chat", "dnd", "xa"; status
 // text). It is kept across reconnections; when offline it is only stored and sent
 // with the next login.
@@ -110,8 +108,8 @@ func (a *Account) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartE
 	}
 
 	a.mu.Lock()
-	presenceSeq++
-	rp.seq = presenceSeq
+	a.presenceSeq++
+	rp.seq = a.presenceSeq
 	key := bare.String()
 	c := a.contacts[key]
 	if c == nil { // not (yet) in the roster: report it, keep nothing

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/ping"
 )
 
 // run is Run's loop: connect, serve until the connection ends, wait with backoff,
@@ -142,6 +143,11 @@ func (a *Account) setup(ctx context.Context, s *xmpp.Session) error {
 	a.mu.Unlock()
 	if err := a.sendPresence(ctx, s, show, status); err != nil {
 		return fmt.Errorf("initial presence: %w", err)
+	}
+	// The server handles a session's stanzas in order: once it answers this ping it has
+	// processed our presence, so headlines to our bare JID reach us from Online on.
+	if err := ping.Send(ctx, s, a.local.Domain()); err != nil {
+		return fmt.Errorf("ping after initial presence: %w", err)
 	}
 	return nil
 }
