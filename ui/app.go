@@ -45,6 +45,8 @@ type env struct {
 	keys     KeyMap
 	styles   Styles
 	renderer TileRenderer
+	// tick is tea.Tick; tests replace it to see timers without waiting for them.
+	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
 
 // opTimeout bounds every account or engine operation run in a Cmd.
@@ -122,6 +124,7 @@ func New(o Options) *Model {
 		keys:     DefaultKeyMap(),
 		styles:   DefaultStyles(),
 		renderer: o.Renderer,
+		tick:     tea.Tick,
 	}
 	if e.renderer == nil {
 		e.renderer = placeholderRenderer{}
@@ -471,7 +474,7 @@ func (m *Model) setError(err error) tea.Cmd {
 	m.errText = shortError(err)
 	m.errSeq++
 	seq := m.errSeq
-	return tea.Tick(8*time.Second, func(time.Time) tea.Msg { return clearErrorMsg{seq: seq} })
+	return m.env.tick(8*time.Second, func(time.Time) tea.Msg { return clearErrorMsg{seq: seq} })
 }
 
 // shortError is the first line of an error, cut to a status-line length.

@@ -353,7 +353,7 @@ func (c *callModel) tick() tea.Cmd {
 		d = time.Second / time.Duration(fps)
 	}
 	id := c.sessionID
-	return tea.Tick(d, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
+	return c.env.tick(d, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
 }
 
 // update handles a key on the call screen.
@@ -516,14 +516,14 @@ func (c *callModel) view(w, h int) string {
 // tiles lays out one tile per opponent in a grid with the local preview in a corner.
 func (c *callModel) tiles(w, h int) string {
 	st := c.env.styles
-	canvas := lipgloss.NewCanvas(w, h)
+	var layers []*lipgloss.Layer
 	n := max(len(c.peers), 1)
 	cols := int(math.Ceil(math.Sqrt(float64(n))))
 	rows := (n + cols - 1) / cols
 	tw, th := w/cols, h/rows
 	for i, p := range c.peers {
 		x, y := (i%cols)*tw, (i/cols)*th
-		canvas.Compose(lipgloss.NewLayer(c.tile(p, tw, th)).X(x).Y(y))
+		layers = append(layers, lipgloss.NewLayer(c.tile(p, tw, th)).X(x).Y(y))
 	}
 	// Local preview, picture in picture, bottom right.
 	if c.callType != signal.CallTypeAudio {
@@ -539,14 +539,14 @@ func (c *callModel) tiles(w, h int) string {
 			}
 			inner := c.env.renderer.Tile("local", slot, pw-2, ph-3)
 			box := st.Tile.Render(label + "\n" + inner)
-			canvas.Compose(lipgloss.NewLayer(box).X(w - lipgloss.Width(box)).Y(h - lipgloss.Height(box)).Z(1))
+			layers = append(layers, lipgloss.NewLayer(box).X(w-lipgloss.Width(box)).Y(h-lipgloss.Height(box)).Z(1))
 		}
 	}
 	if c.showStats {
 		ov := c.statsView(w)
-		canvas.Compose(lipgloss.NewLayer(ov).X(1).Y(1).Z(2))
+		layers = append(layers, lipgloss.NewLayer(ov).X(1).Y(1).Z(2))
 	}
-	return canvas.Render()
+	return lipgloss.NewCanvas(w, h).Compose(lipgloss.NewCompositor(layers...)).Render()
 }
 
 // tile draws one opponent: a label with the connection state above the video.

@@ -49,6 +49,12 @@ func newContacts(e *env) contactsModel {
 	a := textinput.New()
 	a.Prompt = "add contact: "
 	a.Placeholder = "user@server"
+	// A steady cursor: no blink timers while typing.
+	for _, in := range []*textinput.Model{&f, &a} {
+		st := in.Styles()
+		st.Cursor.Blink = false
+		in.SetStyles(st)
+	}
 	return contactsModel{env: e, marked: map[signal.UserID]bool{}, filter: f, add: a}
 }
 

@@ -77,7 +77,7 @@ func (m *incomingModel) push(msg incomingCallMsg, acc Account) tea.Cmd {
 	cmds := []tea.Cmd{notifyCmd(fmt.Sprintf("%s call from %s", callTypeName(r.CallType), r.Caller))}
 	if !m.ticking {
 		m.ticking = true
-		cmds = append(cmds, ringTick())
+		cmds = append(cmds, m.ringTick())
 	}
 	return tea.Batch(cmds...)
 }
@@ -94,8 +94,8 @@ func notifyCmd(text string) tea.Cmd {
 	return tea.Raw("\a\x1b]9;ttycall: " + text + "\x07\x1b]777;notify;ttycall;" + text + "\x07")
 }
 
-func ringTick() tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return ringTickMsg{} })
+func (m *incomingModel) ringTick() tea.Cmd {
+	return m.env.tick(time.Second, func(time.Time) tea.Msg { return ringTickMsg{} })
 }
 
 func (m *incomingModel) answerTimeout() time.Duration {
@@ -124,7 +124,7 @@ func (m *incomingModel) tick(ringTickMsg) tea.Cmd {
 		m.ticking = false
 		return nil
 	}
-	return ringTick()
+	return m.ringTick()
 }
 
 func (m *incomingModel) takeExpired() []ringing {

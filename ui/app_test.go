@@ -1,0 +1,162 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/chat"
+)
+
+func TestStatusBar(t *testing.T) {
+	h := newHarness(t)
+	h.mustSee("me@example.org · unknown · cam: test · mic: test")
+	h.chat(chat.StateEvent{State: chat.Online})
+	h.mustSee("me@example.org · online")
+	h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: 4 * time.Second, Err: errors.New("connection reset\nstack...")})
+	h.mustSee("reconnecting (retry in 4s): connection reset")
+	h.mustNotSee("stack...")
+}
+
+func TestHelpToggleShowsLogPath(t *testing.T) {
+	h := newHarness(t)
+	h.mustNotSee("log file:")
+	h.key("?")
+	h.mustSee("log file: /tmp/ttycall-test.log", "video call", "audio call", "mark for group call", "add contact", "approve request", "call history", "filter")
+	h.key("?")
+	h.mustNotSee("log file:")
+}
+
+func TestHelpWhileRingingListsAnswerKeys(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.key("?")
+	h.mustSee("accept with video", "accept audio-only", "reject")
+}
+
+func TestQuitWithoutCall(t *testing.T) {
+	h := newHarness(t)
+	msgs := h.key("q")
+	if _, ok := findMsg[tea.QuitMsg](msgs); !ok {
+		t.Fatal("q did not quit")
+	}
+	msgs = h.key("q") // a second q while quitting does nothing
+	equal(t, len(msgs), 0)
+}
+
+func TestCtrlCQuits(t *testing.T) {
+	h := newHarness(t)
+	if _, ok := findMsg[tea.QuitMsg](h.key("ctrl+c")); !ok {
+		t.Fatal("ctrl+c did not quit")
+	}
+}
+
+func TestErrorsAreShortAndClear(t *testing.T) {
+	h := newHarness(t)
+	msgs := h.chat(chat.ErrorEvent{Err: errors.New("send failed: " + strings.Repeat("x", 300))})
+	s := h.screen()
+	if !strings.Contains(s, "error: send failed") || strings.Contains(s, strings.Repeat("x", 150)) {
+		t.Fatalf("error line:\n%s", s)
+	}
+	tick, ok := findMsg[tickMsg](msgs)
+	if !ok {
+		t.Fatal("the error does not clear")
+	}
+	h.send(tick.Msg)
+	h.mustNotSee("error:")
+}
+
+func TestAccountEndedQuitsWithError(t *testing.T) {
+	h := newHarness(t)
+	msgs := h.send(accountEndedMsg{Err: chat.ErrAuth})
+	if _, ok := findMsg[tea.QuitMsg](msgs); !ok {
+		t.Fatal("no quit")
+	}
+	if !errors.Is(h.m.fatal, chat.ErrAuth) {
+		t.Fatalf("fatal %v", h.m.fatal)
+	}
+}
+
+func TestViewIsAltScreenAndFitsHeight(t *testing.T) {
+	h := newHarness(t)
+	v := h.m.View()
+	if !v.AltScreen {
+		t.Fatal("not on the alternate screen")
+	}
+	if n := strings.Count(v.Content, "\n") + 1; n != 45 {
+		t.Fatalf("%d lines, want 45", n)
+	}
+	inCall(t, h)
+	h.key("l")
+	h.key("s")
+	if n := strings.Count(h.m.View().Content, "\n") + 1; n != 45 {
+		t.Fatalf("call screen: %d lines, want 45", n)
+	}
+}
+
+func TestEventsConvertAndCarrySession(t *testing.T) {
+	m := meta("sid", "bob@example.org")
+	events := []call.Event{
+		call.CallEvent{EventMeta: m}, call.AcceptEvent{EventMeta: m}, call.RejectEvent{EventMeta: m},
+		call.StopEvent{EventMeta: m}, call.UserNotAnswerEvent{EventMeta: m}, call.SessionCloseEvent{EventMeta: m},
+		call.SessionStateEvent{EventMeta: m}, call.ConnectionStateEvent{EventMeta: m}, call.ReconnectEvent{EventMeta: m},
+		call.UpdateEvent{EventMeta: m}, call.InvalidEvent{EventMeta: m}, call.RemoteStreamEvent{EventMeta: m},
+		call.StatsEvent{EventMeta: m},
+	}
+	for _, e := range events {
+		msg := callEventMsg(e)
+		sm, ok := msg.(sessionMsg)
+		if !ok {
+			t.Fatalf("%T -> %T, not a session message", e, msg)
+		}
+		if sm.sessionID() != "sid" {
+			t.Fatalf("%T lost its session", e)
+		}
+		if !isCallEvent(msg) {
+			t.Fatalf("%T: reader would not restart", msg)
+		}
+	}
+}
+
+func TestEventReadersReturnOneMessage(t *testing.T) {
+	ch := make(chan call.Event, 2)
+	ch <- call.AcceptEvent{EventMeta: meta("a", "bob")}
+	ch <- call.StopEvent{EventMeta: meta("a", "bob")}
+	if _, ok := waitCallEvent(ch)().(acceptMsg); !ok {
+		t.Fatal("first event")
+	}
+	if _, ok := waitCallEvent(ch)().(stopMsg); !ok {
+		t.Fatal("second event")
+	}
+	close(ch)
+	if _, ok := waitCallEvent(ch)().(engineClosedMsg); !ok {
+		t.Fatal("closed stream")
+	}
+
+	cch := make(chan chat.Event, 1)
+	cch <- chat.StateEvent{State: chat.Online}
+	if msg, ok := waitChatEvent(cch)().(serverStateMsg); !ok || msg.State != chat.Online {
+		t.Fatal("chat event")
+	}
+	close(cch)
+	if _, ok := waitChatEvent(cch)().(accountClosedMsg); !ok {
+		t.Fatal("closed chat stream")
+	}
+}
+
+func TestUpdateRestartsReaders(t *testing.T) {
+	h := newHarness(t)
+	ch := make(chan call.Event, 1)
+	h.m.callEvents = ch
+	_, cmd := h.m.Update(callEventMsg(call.StatsEvent{EventMeta: meta("x", "bob")}))
+	ch <- call.StopEvent{EventMeta: meta("x", "bob")}
+	msgs := runCmd(cmd)
+	if _, ok := findMsg[stopMsg](msgs); !ok {
+		t.Fatalf("the reader was not restarted: %v", msgs)
+	}
+}

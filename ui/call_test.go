@@ -1,0 +1,200 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/devices"
+)
+
+// inCall places a video call to Bob and returns its session ID.
+func inCall(t *testing.T, h *harness) string {
+	t.Helper()
+	h.key("enter")
+	if h.m.call == nil {
+		t.Fatal("no call")
+	}
+	return h.m.call.sessionID
+}
+
+func TestCallConnectionStatesLive(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	bob := "bob@example.org"
+	h.mustSee("RINGING", "calling 00:00")
+	h.event(call.AcceptEvent{EventMeta: meta(id, bob)})
+	h.mustSee("CONNECTING")
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionConnecting})
+	h.mustSee("Bob (bob@example.org)  CONNECTING")
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionConnected})
+	h.mustSee("CONNECTED", "video call with Bob (bob@example.org) · 00:00")
+	h.now = h.now.Add(65 * time.Second)
+	h.mustSee("· 01:05")
+	h.event(call.ReconnectEvent{EventMeta: meta(id, bob), State: call.Reconnecting})
+	h.mustSee("RECONNECTING")
+	h.event(call.ReconnectEvent{EventMeta: meta(id, bob), State: call.Reconnected})
+	h.mustSee("CONNECTED")
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionFailed})
+	h.mustSee("FAILED")
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionClosed})
+	h.mustSee("CLOSED")
+}
+
+func TestCallDropsOtherSessions(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.event(call.ConnectionStateEvent{EventMeta: meta("other", "bob@example.org"), State: call.ConnectionConnected})
+	h.mustNotSee("CONNECTED")
+	h.event(call.SessionCloseEvent{EventMeta: meta("other", ""), Reason: "hung up"})
+	equal(t, h.m.call.sessionID, id)
+	equal(t, h.m.screen, screenCall)
+}
+
+func TestCallMuteAndCamera(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	s := h.eng.session(id)
+	h.key("m")
+	h.mustSee("mic muted")
+	h.key("m")
+	h.mustSee("mic on")
+	h.key("c")
+	h.mustSee("camera off", "you (camera off)")
+	h.key("c")
+	equal(t, s.opsList(), []string{"media", "call", "mute audio", "unmute audio", "mute video", "unmute video"})
+
+	// A failed toggle is reverted and shown.
+	h.send(muteResultMsg{SessionID: id, Kind: devices.KindAudio, Muted: true, Err: errBoom})
+	equal(t, h.m.call.micMuted, false)
+	h.mustSee("error: boom")
+}
+
+func TestCallStatsOverlay(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.key("s")
+	h.mustSee("stats", "no stats yet")
+	h.event(call.StatsEvent{EventMeta: meta(id, "bob@example.org"), Stats: call.Stats{
+		RTT: 23 * time.Millisecond,
+		Remote: call.MediaStats{Video: call.TrackStats{BitrateKbps: 812, FPS: 29.5, Width: 640, Height: 480, PacketsLost: 3}},
+		Local:  call.MediaStats{Video: call.TrackStats{BitrateKbps: 900, FPS: 30, Width: 640, Height: 480}},
+		Candidate: call.CandidatePair{Protocol: "udp", LocalType: "host", RemoteType: "host"},
+	}})
+	h.mustSee("RTT 23ms", "candidate host→host/udp", "812 kbps", "29.5 fps", "640x480", "loss 3")
+	h.key("s")
+	h.mustNotSee("RTT 23ms")
+}
+
+func TestCallEventLogAndUpdates(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.event(call.UpdateEvent{EventMeta: meta(id, "bob@example.org"), Ext: signal.Extension{"mood": "happy", "n": signal.Extension{"k": "v"}}})
+	h.mustSee("update Bob (bob@example.org): mood=happy n={k=v}")
+	h.event(call.InvalidEvent{EventMeta: meta(id, "bob@example.org"), Op: "hangUp", Err: errBoom})
+	h.mustNotSee("10:00:00 calling")
+	h.key("l")
+	h.mustSee("10:00:00 calling Bob", "update from Bob", "invalid hangUp: boom")
+	h.key("l")
+	h.mustNotSee("invalid hangUp")
+}
+
+func TestCallRemoteVideoTile(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	slot := &devices.FrameSlot{}
+	h.event(call.RemoteStreamEvent{EventMeta: meta(id, "bob@example.org"), Stream: &call.RemoteStream{Kind: devices.KindVideo, Video: slot}})
+	h.mustSee("waiting for video")
+	slot.Store(testFrame())
+	h.mustSee("video · frame 1")
+}
+
+func TestCallTickFollowsMaxFPS(t *testing.T) {
+	h := newHarness(t)
+	h.m.env.cfg.UI.MaxFPS = 20
+	msgs := h.key("enter")
+	tick, ok := findMsg[tickMsg](msgs)
+	if !ok || tick.D != 50*time.Millisecond {
+		t.Fatalf("redraw timer %+v", tick)
+	}
+	out := h.send(tick.Msg)
+	if _, ok := findMsg[tickMsg](out); !ok {
+		t.Fatal("the redraw timer stopped during the call")
+	}
+	h.key("h")
+	h.event(call.SessionCloseEvent{EventMeta: meta(h.m.lastSession, ""), Reason: "hung up"})
+	if out := h.send(tick.Msg); len(out) != 0 {
+		t.Fatalf("redraw timer after the call: %v", out)
+	}
+}
+
+func TestCallHangUpReturnsToContacts(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, "bob@example.org"), State: call.ConnectionConnected})
+	h.now = h.now.Add(42 * time.Second)
+	msgs := h.key("h")
+	if _, ok := findMsg[hungUpMsg](msgs); !ok {
+		t.Fatal("h did not hang up")
+	}
+	equal(t, h.eng.session(id).opsList(), []string{"media", "call", "stop"})
+	h.mustSee("hanging up")
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
+	equal(t, h.m.screen, screenContacts)
+	equal(t, h.m.call == nil, true)
+	r := h.m.history.records[0]
+	equal(t, r.Kind, "placed")
+	equal(t, r.Duration, 42*time.Second)
+	h.key("tab")
+	h.mustSee("placed", "00:42", "Bob")
+}
+
+func TestCallRemoteHangUp(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.event(call.StopEvent{EventMeta: meta(id, "bob@example.org")})
+	h.mustSee("HUNG UP")
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "all peers closed"})
+	equal(t, h.m.screen, screenContacts)
+	h.mustSee("call ended: all peers closed")
+}
+
+func TestCallRejectedAndNotAnswered(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.event(call.RejectEvent{EventMeta: meta(id, "bob@example.org")})
+	h.mustSee("REJECTED")
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "rejected"})
+
+	id = inCall(t, h)
+	h.event(call.UserNotAnswerEvent{EventMeta: meta(id, "bob@example.org")})
+	h.mustSee("NO ANSWER")
+}
+
+func TestCallHelpListsCallKeys(t *testing.T) {
+	h := newHarness(t)
+	inCall(t, h)
+	h.key("?")
+	s := h.screen()
+	for _, want := range []string{"mute/unmute mic", "camera on/off", "stats", "event log", "hang up", "quit (hangs up)", "log file: /tmp/ttycall-test.log"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("help lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestQuitHangsUpFirst(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+	msgs := h.key("q")
+	if _, ok := findMsg[tea.QuitMsg](msgs); !ok {
+		t.Fatalf("q did not quit: %v", msgs)
+	}
+	equal(t, h.eng.session(id).opsList(), []string{"media", "call", "stop"})
+	equal(t, h.eng.session("s2").opsList(), []string{"reject"})
+}

@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/call/signal"
+)
+
+func (h *harness) ring(id, from string, t signal.CallType, others ...signal.UserID) []tea.Msg {
+	h.t.Helper()
+	h.eng.ring(id)
+	opp := append([]signal.UserID{"me@example.org"}, others...)
+	return h.event(call.CallEvent{EventMeta: meta(id, from), CallType: t, InitiatorID: signal.UserID(from), OpponentIDs: opp})
+}
+
+func TestIncomingPromptRingsAndNotifies(t *testing.T) {
+	h := newHarness(t)
+	msgs := h.ring("s1", "bob@example.org", signal.CallTypeVideo, "carol@example.org")
+	raw, ok := findMsg[tea.RawMsg](msgs)
+	if !ok {
+		t.Fatal("no bell/notification")
+	}
+	seq := raw.Msg.(string)
+	for _, want := range []string{"\a", "\x1b]9;ttycall: video call from bob@example.org\x07", "\x1b]777;notify;ttycall;video call from bob@example.org\x07"} {
+		if !strings.Contains(seq, want) {
+			t.Fatalf("notification %q lacks %q", seq, want)
+		}
+	}
+	tick, ok := findMsg[tickMsg](msgs)
+	if !ok || tick.D != time.Second {
+		t.Fatalf("no ringing timer: %+v", tick)
+	}
+	h.mustSee("Incoming video call from Bob (bob@example.org)", "with carol", "ringing for 00:00", "y accept with video")
+
+	h.now = h.now.Add(12 * time.Second)
+	h.send(tick.Msg)
+	h.mustSee("ringing for 00:12")
+}
+
+func TestIncomingAcceptVideo(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.key("y")
+	s := h.eng.session("s1")
+	equal(t, s.opsList(), []string{"media", "accept"})
+	if !s.media.Video {
+		t.Fatal("y accepted without video")
+	}
+	equal(t, h.m.screen, screenCall)
+	equal(t, h.m.incoming.active(), false)
+	h.mustNotSee("Incoming")
+}
+
+func TestIncomingAcceptAudioOnly(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.key("A")
+	s := h.eng.session("s1")
+	equal(t, s.opsList(), []string{"media", "accept"})
+	if s.media.Video {
+		t.Fatal("A opened the camera")
+	}
+	equal(t, h.m.call.callType, signal.CallTypeAudio)
+	h.mustSee("audio only")
+}
+
+func TestIncomingReject(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.key("n")
+	equal(t, h.eng.session("s1").opsList(), []string{"reject"})
+	equal(t, h.m.incoming.active(), false)
+	equal(t, h.m.screen, screenContacts)
+	equal(t, h.m.history.records[0].Kind, "rejected")
+}
+
+func TestIncomingCallerGivesUp(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.event(call.StopEvent{EventMeta: meta("s1", "bob@example.org")})
+	equal(t, h.m.incoming.active(), false)
+	h.mustNotSee("Incoming")
+	equal(t, h.m.history.records[0].Kind, "missed")
+	// The close that follows belongs to no one now and is dropped.
+	h.event(call.SessionCloseEvent{EventMeta: meta("s1", ""), Reason: "hung up"})
+	equal(t, len(h.m.history.records), 1)
+}
+
+func TestIncomingAnswerTimeout(t *testing.T) {
+	h := newHarness(t)
+	msgs := h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	tick, _ := findMsg[tickMsg](msgs)
+	// The engine closes it after answer_time_interval...
+	h.event(call.SessionCloseEvent{EventMeta: meta("s1", ""), Reason: "answer timeout"})
+	equal(t, h.m.incoming.active(), false)
+
+	// ...and if its close is late, the prompt drops the call on its own.
+	msgs = h.ring("s2", "carol@example.org", signal.CallTypeAudio)
+	h.mustSee("Incoming audio call from carol")
+	h.now = h.now.Add(33 * time.Second) // past 30 s + grace
+	out := h.send(tick.Msg)
+	equal(t, h.m.incoming.active(), false)
+	if _, ok := findMsg[tickMsg](out); ok {
+		t.Fatal("ringing timer kept running with nothing ringing")
+	}
+	equal(t, h.m.history.records[0].Kind, "missed")
+}
+
+func TestIncomingQueuePerLimit(t *testing.T) {
+	h := newHarness(t) // incoming_limit = 2
+	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.ring("s2", "carol@example.org", signal.CallTypeAudio)
+	h.mustSee("Incoming video call from Bob", "1 more call(s) waiting")
+	h.ring("s3", "dave@example.org", signal.CallTypeVideo)
+	equal(t, h.eng.session("s3").opsList(), []string{"reject"})
+	equal(t, len(h.m.incoming.queue), 2)
+
+	h.key("n") // bob
+	h.mustSee("Incoming audio call from carol")
+	h.key("y")
+	equal(t, h.eng.session("s2").opsList(), []string{"media", "accept"})
+}
+
+func TestIncomingWhileInCallSwitches(t *testing.T) {
+	h := newHarness(t)
+	h.key("enter") // call Bob
+	first := h.m.call.sessionID
+	h.ring("s9", "carol@example.org", signal.CallTypeVideo)
+	h.mustSee("Incoming video call from carol", "video call with Bob")
+	// Call keys still work under the prompt.
+	h.key("m")
+	equal(t, h.eng.session(first).opsList(), []string{"media", "call", "mute audio"})
+	h.key("y")
+	equal(t, h.eng.session(first).opsList(), []string{"media", "call", "mute audio", "stop"})
+	equal(t, h.m.call.sessionID, "s9")
+}
