@@ -493,7 +493,7 @@ type (
 	clearErrorMsg struct{ seq int }
 	// accountEndedMsg: the account stopped for good (authentication failed).
 	accountEndedMsg struct{ Err error }
-	quitReadyMsg  struct{}
+	quitReadyMsg    struct{}
 	// showScreenMsg switches between contacts and history.
 	showScreenMsg struct{ screen screen }
 	// opResultMsg is the result of an account or engine operation.

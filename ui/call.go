@@ -397,7 +397,6 @@ type hungUpMsg struct {
 	Err       error
 }
 
-
 func (c *callModel) muteCmd(k devices.Kind, mute bool) tea.Cmd {
 	id, eng := c.sessionID, c.env.engine
 	if mute {

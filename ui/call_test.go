@@ -80,9 +80,9 @@ func TestCallStatsOverlay(t *testing.T) {
 	h.key("s")
 	h.mustSee("stats", "no stats yet")
 	h.event(call.StatsEvent{EventMeta: meta(id, "bob@example.org"), Stats: call.Stats{
-		RTT: 23 * time.Millisecond,
-		Remote: call.MediaStats{Video: call.TrackStats{BitrateKbps: 812, FPS: 29.5, Width: 640, Height: 480, PacketsLost: 3}},
-		Local:  call.MediaStats{Video: call.TrackStats{BitrateKbps: 900, FPS: 30, Width: 640, Height: 480}},
+		RTT:       23 * time.Millisecond,
+		Remote:    call.MediaStats{Video: call.TrackStats{BitrateKbps: 812, FPS: 29.5, Width: 640, Height: 480, PacketsLost: 3}},
+		Local:     call.MediaStats{Video: call.TrackStats{BitrateKbps: 900, FPS: 30, Width: 640, Height: 480}},
 		Candidate: call.CandidatePair{Protocol: "udp", LocalType: "host", RemoteType: "host"},
 	}})
 	h.mustSee("RTT 23ms", "candidate host→host/udp", "812 kbps", "29.5 fps", "640x480", "loss 3")

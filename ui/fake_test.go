@@ -39,9 +39,11 @@ func (a *fakeAccount) record(op string, j jid.JID) error {
 	a.calls = append(a.calls, op+" "+j.String())
 	return a.failOps
 }
-func (a *fakeAccount) Subscribe(ctx context.Context, j jid.JID) error { return a.record("subscribe", j) }
-func (a *fakeAccount) Approve(ctx context.Context, j jid.JID) error   { return a.record("approve", j) }
-func (a *fakeAccount) Deny(ctx context.Context, j jid.JID) error      { return a.record("deny", j) }
+func (a *fakeAccount) Subscribe(ctx context.Context, j jid.JID) error {
+	return a.record("subscribe", j)
+}
+func (a *fakeAccount) Approve(ctx context.Context, j jid.JID) error { return a.record("approve", j) }
+func (a *fakeAccount) Deny(ctx context.Context, j jid.JID) error    { return a.record("deny", j) }
 func (a *fakeAccount) ops() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
