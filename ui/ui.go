@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		Self:     cfg.Account.JID,
 		LogPath:  logPath,
 		Logger:   log,
-		Renderer: newRenderer(cfg, os.Environ()),
+		Renderer: newRenderer(cfg, os.Environ(), log),
 	})
 	if len(notices) > 0 {
 		m.notice = notices[0]
