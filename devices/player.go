@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
@@ -155,10 +158,29 @@ type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
 
-// playbackBackends are the real Linux/BSD backends; miniaudio's null backend is left out
-// on purpose, so that "no sound card" is detected and reported instead of silently
-// playing into nothing.
-var playbackBackends = []malgo.Backend{malgo.BackendPulseaudio, malgo.BackendAlsa, malgo.BackendJack, malgo.BackendOss, malgo.BackendSndio, malgo.BackendCoreaudio, malgo.BackendWasapi}
+// playbackBackends returns the sound systems that can work here. miniaudio's null
+// backend is left out on purpose, so that "no sound card" is reported instead of playing
+// into nothing; and ALSA is only tried when a playback PCM exists, because libasound
+// prints its failures to stderr, which would scribble over the terminal UI.
+func playbackBackends() []malgo.Backend {
+	if runtime.GOOS != "linux" {
+		return []malgo.Backend{malgo.BackendCoreaudio, malgo.BackendWasapi, malgo.BackendSndio, malgo.BackendOss}
+	}
+	var b []malgo.Backend
+	rt := os.Getenv("XDG_RUNTIME_DIR")
+	if os.Getenv("PULSE_SERVER") != "" || (rt != "" && (exists(filepath.Join(rt, "pulse", "native")) || exists(filepath.Join(rt, "pipewire-0")))) {
+		b = append(b, malgo.BackendPulseaudio)
+	}
+	if m, _ := filepath.Glob("/dev/snd/pcmC*D*p"); len(m) > 0 {
+		b = append(b, malgo.BackendAlsa)
+	}
+	return b
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
 
 // OpenPlayer opens the default audio output (device "") or a named one (a name or ID
 // as miniaudio lists them); with no output device it returns a null output and a notice
@@ -173,7 +195,11 @@ func OpenPlayer(device string, log *slog.Logger) (out AudioOutput, closer io.Clo
 		log.Warn("audio output", "notice", n)
 		return mixer, nopCloser{}, n, nil
 	}
-	ctx, cerr := malgo.InitContext(playbackBackends, malgo.ContextConfig{}, func(string) {})
+	backends := playbackBackends()
+	if len(backends) == 0 {
+		return null("no audio output device (no sound card or sound server)")
+	}
+	ctx, cerr := malgo.InitContext(backends, malgo.ContextConfig{}, func(string) {})
 	if cerr != nil {
 		return null("no audio output device (no sound system)")
 	}

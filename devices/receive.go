@@ -101,6 +101,7 @@ type VideoReceiver struct {
 	haveSeq bool
 	needKey bool
 	lastReq time.Time
+	onFrame func() // tests: called after each stored frame
 	statsMu sync.Mutex
 	stats   VideoReceiverStats // guarded by statsMu
 }
@@ -260,6 +261,9 @@ func (r *VideoReceiver) decode(frame []byte) {
 	}
 	r.slot.Store(img)
 	r.count(func(s *VideoReceiverStats) { s.Frames++ })
+	if r.onFrame != nil {
+		r.onFrame()
+	}
 }
 
 // AudioReceiver turns a remote Opus RTP stream into PCM for an AudioOutput input.

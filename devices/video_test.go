@@ -1,0 +1,309 @@
+package devices
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4/pkg/media"
+)
+
+// encodeVideo runs a source through the VP8 track for n frames and returns the packets.
+func encodeVideo(t testing.TB, src videoSource, n int, disabled bool) ([]*rtp.Packet, *countedSource) {
+	t.Helper()
+	cs := &countedSource{videoSource: src, start: make(chan struct{}), n: n}
+	tr, err := newVideoTrack(cs, 320, 240, 30, 0, nil, false, "s", quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if disabled {
+		tr.SetEnabled(false)
+	}
+	b := &fakeBinding{id: "a", ssrc: 1, codec: vp8Codec}
+	bind(t, tr.WebRTC(), b)
+	close(cs.start)
+	waitDone(t, tr.done, 30*time.Second, "vp8 encoder")
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Packets(), cs
+}
+
+// decodeAll feeds packets synchronously and returns the decoded frames.
+func decodeAll(t testing.TB, pkts []*rtp.Packet) ([]*image.YCbCr, *VideoReceiver) {
+	t.Helper()
+	slot := &FrameSlot{}
+	r := newTestVideoReceiver(t, slot)
+	var out []*image.YCbCr
+	var last uint64
+	for _, p := range pkts {
+		r.handle(p)
+		if img, seq := slot.Load(); seq != last {
+			last = seq
+			out = append(out, img)
+		}
+	}
+	return out, r
+}
+
+// TestGetUserMediaRealTime runs the public path at real pace: GetUserMedia with the
+// synthetic sources, the pion track bound to a "peer" whose packets go through WriteRTP
+// into the receivers, until 10 frames are shown and audio is heard.
+func TestGetUserMediaRealTime(t *testing.T) {
+	s, err := GetUserMedia(context.Background(), MediaParams{Audio: true, Video: true, Mirror: true},
+		Options{Camera: SourceTest, Microphone: SourceTest, Width: 320, Height: 240, FPS: 30, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(s.Notices) != 0 {
+		t.Fatalf("notices for explicit test sources: %v", s.Notices)
+	}
+	if s.Video.Kind() != KindVideo || s.Audio.Kind() != KindAudio || s.Video.Label() != "test pattern" {
+		t.Fatalf("tracks: %v %v %q", s.Video.Kind(), s.Audio.Kind(), s.Video.Label())
+	}
+	frames := make(chan struct{}, 64)
+	var kfRequests atomic.Int32
+	slot := &FrameSlot{}
+	vr, err := NewVideoReceiver("video/VP8", slot, func() { kfRequests.Add(1); s.Video.RequestKeyFrame() }, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vr.Close()
+	vr.(*VideoReceiver).onFrame = func() { frames <- struct{}{} }
+	out := &captureOutput{}
+	ar, err := NewAudioReceiver("audio/opus", out, "peer", quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ar.Close()
+	bind(t, s.Video.WebRTC(), &fakeBinding{id: "v", ssrc: 1, codec: vp8Codec, sink: vr})
+	bind(t, s.Audio.WebRTC(), &fakeBinding{id: "a", ssrc: 2, codec: opusCodec, sink: ar})
+
+	deadline := time.After(20 * time.Second)
+	for i := 0; i < 10; i++ {
+		select {
+		case <-frames:
+		case <-deadline:
+			t.Fatalf("only %d frames decoded; stats %+v", i, vr.(*VideoReceiver).Stats())
+		}
+	}
+	if kfRequests.Load() < 1 {
+		t.Error("receiver did not ask for a key frame at start")
+	}
+	img, _ := slot.Load()
+	if img.Rect.Dx() != 320 || img.Rect.Dy() != 240 {
+		t.Fatalf("decoded size %v", img.Rect)
+	}
+	// The preview is mirrored: the grey ramp at the bottom, dark on the left of the sent
+	// picture, is light on the left of the preview.
+	pv, _ := s.Preview.Load()
+	if pv == nil {
+		t.Fatal("no preview frame")
+	}
+	if l, r := pv.Y[pv.YOffset(2, 238)], pv.Y[pv.YOffset(317, 238)]; int(l) < int(r)+100 {
+		t.Errorf("preview not mirrored: bottom-left Y %d, bottom-right Y %d", l, r)
+	}
+	if l, r := img.Y[img.YOffset(2, 238)], img.Y[img.YOffset(317, 238)]; int(r) < int(l)+100 {
+		t.Errorf("sent picture is mirrored: bottom-left Y %d, bottom-right Y %d", l, r)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	ar.Close()
+	if dec, _ := ar.(*AudioReceiver).Frames(); dec == 0 {
+		t.Error("no audio decoded")
+	}
+}
+
+func TestMissingDevicesFallBack(t *testing.T) {
+	for _, tc := range []struct {
+		cam, mic string
+		want     []string
+	}{
+		{"/dev/video99", "no-such-mic", []string{`camera "/dev/video99" not found; sending a test pattern instead`, `microphone "no-such-mic" not found; sending a 440 Hz test tone instead`}},
+		{"missing.ivf", "missing.wav", []string{`camera file "missing.ivf" cannot be used`, `microphone file "missing.wav" cannot be used`}},
+	} {
+		s, err := getUserMedia(context.Background(), MediaParams{Audio: true, Video: true},
+			Options{Camera: tc.cam, Microphone: tc.mic, Width: 160, Height: 120, Logger: quietLog()}, false)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", tc.cam, tc.mic, err)
+		}
+		if s.Video.Label() != "test pattern" || s.Audio.Label() != "test tone" {
+			t.Errorf("fallback labels %q %q", s.Video.Label(), s.Audio.Label())
+		}
+		if len(s.Notices) != 2 {
+			t.Fatalf("notices %q", s.Notices)
+		}
+		for i, w := range tc.want {
+			if !strings.Contains(s.Notices[i], w) {
+				t.Errorf("notice %q does not contain %q", s.Notices[i], w)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The default devices: none on a machine without a camera (CI); a notice, no crash.
+	s, err := getUserMedia(context.Background(), MediaParams{Video: true, Audio: true, Mute: true},
+		Options{Width: 160, Height: 120, Logger: quietLog()}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Audio.Enabled() {
+		t.Error("MediaParams.Mute did not start the microphone muted")
+	}
+	t.Logf("default devices: video %q, audio %q, notices %q", s.Video.Label(), s.Audio.Label(), s.Notices)
+}
+
+func TestMutedCameraSendsBlack(t *testing.T) {
+	pkts, _ := encodeVideo(t, newTestPatternSource(320, 240, 30, false), 10, true)
+	frames, _ := decodeAll(t, pkts)
+	if len(frames) < 9 {
+		t.Fatalf("%d frames while muted, want black frames to keep flowing", len(frames))
+	}
+	for _, f := range frames {
+		var maxY uint8
+		for _, v := range f.Y {
+			maxY = max(maxY, v)
+		}
+		if maxY > 24 {
+			t.Fatalf("muted camera frame has luma up to %d, want black", maxY)
+		}
+	}
+}
+
+// TestLossRequestsKeyFrame drops one packet of an inter frame: the receiver asks for a
+// key frame, shows nothing damaged meanwhile, and resumes on the next key frame.
+func TestLossRequestsKeyFrame(t *testing.T) {
+	pkts, _ := encodeVideo(t, newTestPatternSource(320, 240, 30, false), 90, false)
+	var keyStarts []int
+	for i, p := range pkts {
+		var vp codecs.VP8Packet
+		if data, err := vp.Unmarshal(p.Payload); err == nil && vp.S == 1 && isVP8KeyFrame(data) {
+			keyStarts = append(keyStarts, i)
+		}
+	}
+	if len(keyStarts) < 2 {
+		t.Fatalf("key frames at %v: want the periodic one (interval 2 s = 60 frames)", keyStarts)
+	}
+	drop := keyStarts[0] + (keyStarts[1]-keyStarts[0])/2
+	var kept []*rtp.Packet
+	kept = append(kept, pkts[:drop]...)
+	kept = append(kept, pkts[drop+1:]...)
+	frames, r := decodeAll(t, kept)
+	st := r.Stats()
+	t.Logf("dropped packet %d of %d; key frames at %v; stats %+v", drop, len(pkts), keyStarts, st)
+	if st.Lost != 1 || st.KeyFrameRequests < 1 || st.SkippedWaitingKey == 0 {
+		t.Fatalf("after a loss: %+v", st)
+	}
+	if len(frames) >= 90 || len(frames) < 50 { // ~30 before the loss + ~30 from the next key frame
+		t.Fatalf("%d frames decoded", len(frames))
+	}
+}
+
+func TestRequestKeyFrameForcesKeyFrame(t *testing.T) {
+	cs := &countedSource{videoSource: newTestPatternSource(160, 120, 30, false), start: make(chan struct{}), n: 30}
+	tr, err := newVideoTrack(cs, 160, 120, 30, 0, nil, false, "s", quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys atomic.Int32
+	tr.out = sampleWriterFunc(func(data []byte) {
+		if isVP8KeyFrame(data) {
+			keys.Add(1)
+		}
+		if tr.frames.Load() == 10 {
+			tr.RequestKeyFrame()
+		}
+	})
+	close(cs.start)
+	waitDone(t, tr.done, 30*time.Second, "encoder")
+	tr.Close()
+	if keys.Load() != 2 {
+		t.Fatalf("%d key frames in 30 frames with one request, want 2 (first + forced)", keys.Load())
+	}
+}
+
+// TestIVFRecordAndReplay: packets -> IVF recorder -> the IVF file as a camera gives back
+// exactly the frames the receiver decoded; a Y4M file loops.
+func TestIVFRecordAndReplay(t *testing.T) {
+	dir := t.TempDir()
+	pkts, _ := encodeVideo(t, newTestPatternSource(320, 240, 30, false), 20, false)
+	want, _ := decodeAll(t, pkts)
+	path := filepath.Join(dir, "rec.ivf")
+	rec, err := NewIVFRecorder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pkts {
+		if err := rec.WriteRTP(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := openVideoFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.(*ivfSource).release()
+	defer src.Close()
+	for i := 0; i < len(want)+3; i++ { // +3: it loops
+		img, _, err := src.ReadFrame()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if q := psnr(want[i%len(want)], img); q < 99 {
+			t.Fatalf("replayed frame %d differs from the received one (PSNR %.1f)", i, q)
+		}
+	}
+
+	// Y4M: write 3 pattern frames, read 5 (looping).
+	pr := newPatternRenderer(64, 48)
+	y4m := filepath.Join(dir, "in.y4m")
+	f, _ := os.Create(y4m)
+	fmt.Fprintf(f, "YUV4MPEG2 W64 H48 F25:1 Ip A1:1 C420jpeg\n")
+	var ref []*image.YCbCr
+	for i := range 3 {
+		img := pr.Render(i, time.Time{})
+		ref = append(ref, img)
+		fmt.Fprintf(f, "FRAME\n")
+		f.Write(img.Y)
+		f.Write(img.Cb)
+		f.Write(img.Cr)
+	}
+	f.Close()
+	ys, err := openVideoFile(y4m, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ys.(*y4mSource).release()
+	defer ys.Close()
+	for i := range 5 {
+		img, _, err := ys.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if psnr(ref[i%3], img) < 99 {
+			t.Fatalf("y4m frame %d differs", i)
+		}
+	}
+}
+
+type sampleWriterFunc func([]byte)
+
+func (f sampleWriterFunc) WriteSample(s media.Sample) error { f(s.Data); return nil }
