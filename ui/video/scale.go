@@ -21,9 +21,9 @@ type scaler struct {
 	ys, ye   []int // luma box start/end per output row
 	cxs, cxe []int // chroma box start/end per output column
 	cys, cye []int // chroma box start/end per output row
-	accY     []uint32
-	accCb    []uint32
-	accCr    []uint32
+	colY     []uint32 // column sums of the rows of one output row
+	colCb    []uint32
+	colCr    []uint32
 }
 
 // chromaShift returns the horizontal and vertical chroma subsampling factors.
@@ -102,59 +102,59 @@ func (s *scaler) prepare(img *image.YCbCr, boxW, boxH int) {
 	s.cys, s.cye = grow(s.cys, boxH), grow(s.cye, boxH)
 	chromaEdges(s.cxs, s.cxe, s.xs, s.xe, s.minX, hs)
 	chromaEdges(s.cys, s.cye, s.ys, s.ye, s.minY, vs)
-	s.accY = grow32(s.accY, boxW)
-	s.accCb = grow32(s.accCb, boxW)
-	s.accCr = grow32(s.accCr, boxW)
+	s.colY = grow32(s.colY, s.srcW)
+	cw := s.cxe[boxW-1]
+	s.colCb = grow32(s.colCb, cw)
+	s.colCr = grow32(s.colCr, cw)
 }
 
 // scale writes img, area-averaged into a boxW x boxH box at (ox, oy), into dst
 // (stride pw, pixels 0xRRGGBB). mirror flips the picture left to right.
+//
+// Each output row first sums its source rows column by column into a line (a tight
+// sequential loop), then sums the line's boxes: far fewer short loops than summing
+// box by box.
 func (s *scaler) scale(dst []uint32, pw int, img *image.YCbCr, ox, oy, boxW, boxH int, mirror bool) {
 	if boxW <= 0 || boxH <= 0 || img.Rect.Empty() {
 		return
 	}
 	s.prepare(img, boxW, boxH)
+	cw := s.cxe[boxW-1]
 	for j := 0; j < boxH; j++ {
-		clear(s.accY)
-		clear(s.accCb)
-		clear(s.accCr)
 		y0, y1 := s.ys[j], s.ye[j]
-		for sy := y0; sy < y1; sy++ {
-			row := img.Y[sy*img.YStride:]
-			for i, acc := range s.accY {
-				var sum uint32
-				for _, v := range row[s.xs[i]:s.xe[i]] {
-					sum += uint32(v)
-				}
-				s.accY[i] = acc + sum
-			}
+		colY := s.colY[:s.srcW]
+		copyRow(colY, img.Y[y0*img.YStride:y0*img.YStride+s.srcW])
+		for sy := y0 + 1; sy < y1; sy++ {
+			addRow(colY, img.Y[sy*img.YStride:sy*img.YStride+s.srcW])
 		}
 		cy0, cy1 := s.cys[j], s.cye[j]
-		for sy := cy0; sy < cy1; sy++ {
-			rowB := img.Cb[sy*img.CStride:]
-			rowR := img.Cr[sy*img.CStride:]
-			for i := range s.accCb {
-				var sb, sr uint32
-				x0, x1 := s.cxs[i], s.cxe[i]
-				for _, v := range rowB[x0:x1] {
-					sb += uint32(v)
-				}
-				for _, v := range rowR[x0:x1] {
-					sr += uint32(v)
-				}
-				s.accCb[i] += sb
-				s.accCr[i] += sr
-			}
+		colB, colR := s.colCb[:cw], s.colCr[:cw]
+		copyRow(colB, img.Cb[cy0*img.CStride:cy0*img.CStride+cw])
+		copyRow(colR, img.Cr[cy0*img.CStride:cy0*img.CStride+cw])
+		for sy := cy0 + 1; sy < cy1; sy++ {
+			addRow(colB, img.Cb[sy*img.CStride:sy*img.CStride+cw])
+			addRow(colR, img.Cr[sy*img.CStride:sy*img.CStride+cw])
 		}
 		out := dst[(oy+j)*pw+ox : (oy+j)*pw+ox+boxW]
 		ny := uint32(y1 - y0)
 		nc := uint32(cy1 - cy0)
 		for i := range out {
+			var sy, sb, sr uint32
+			for _, v := range colY[s.xs[i]:s.xe[i]] {
+				sy += v
+			}
+			x0, x1 := s.cxs[i], s.cxe[i]
+			for _, v := range colB[x0:x1] {
+				sb += v
+			}
+			for _, v := range colR[x0:x1] {
+				sr += v
+			}
 			n := ny * uint32(s.xe[i]-s.xs[i])
-			m := nc * uint32(s.cxe[i]-s.cxs[i])
-			yy := uint8((s.accY[i] + n/2) / n)
-			cb := uint8((s.accCb[i] + m/2) / m)
-			cr := uint8((s.accCr[i] + m/2) / m)
+			m := nc * uint32(x1-x0)
+			yy := uint8((sy + n/2) / n)
+			cb := uint8((sb + m/2) / m)
+			cr := uint8((sr + m/2) / m)
 			r, g, b := color.YCbCrToRGB(yy, cb, cr)
 			k := i
 			if mirror {
@@ -162,5 +162,19 @@ func (s *scaler) scale(dst []uint32, pw int, img *image.YCbCr, ox, oy, boxW, box
 			}
 			out[k] = uint32(r)<<16 | uint32(g)<<8 | uint32(b)
 		}
+	}
+}
+
+func copyRow(dst []uint32, src []uint8) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = uint32(v)
+	}
+}
+
+func addRow(dst []uint32, src []uint8) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += uint32(v)
 	}
 }
