@@ -295,7 +295,11 @@ func (s *Session) startReconnect(p *peer) {
 		if p.closed || !p.reconnecting {
 			return
 		}
-		if higherID(cfg.LocalID, p.user) {
+		// Restart while ICE is down; a restarted agent that is still checking is left
+		// to finish (its checks succeed as soon as the path is back).
+		st := p.pc.ICEConnectionState()
+		down := st == webrtc.ICEConnectionStateDisconnected || st == webrtc.ICEConnectionStateFailed
+		if down && higherID(cfg.LocalID, p.user) {
 			s.restartICE(p)
 		}
 		p.restartTimer = s.after(cfg.ReconnectWait, restart)

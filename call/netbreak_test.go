@@ -1,0 +1,190 @@
+package call
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
+
+	"github.com/ttycall/ttycall/call/internal/membus"
+	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/devices"
+)
+
+// breakableNet is pion's standard network whose UDP sockets drop every datagram, both
+// ways, while broken is set: a network break that leaves signaling alone.
+type breakableNet struct {
+	*stdnet.Net
+	broken *atomic.Bool
+}
+
+func newBreakableNet(t testing.TB, broken *atomic.Bool) *breakableNet {
+	n, err := stdnet.NewNet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &breakableNet{Net: n, broken: broken}
+}
+
+func (n *breakableNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := n.Net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	return &breakableConn{UDPConn: c, broken: n.broken}, nil
+}
+
+func (n *breakableNet) ListenPacket(network, address string) (net.PacketConn, error) {
+	c, err := n.Net.ListenPacket(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &breakablePacketConn{PacketConn: c, broken: n.broken}, nil
+}
+
+type breakableConn struct {
+	transport.UDPConn
+	broken *atomic.Bool
+}
+
+func (c *breakableConn) WriteTo(p []byte, a net.Addr) (int, error) {
+	if c.broken.Load() {
+		return len(p), nil
+	}
+	return c.UDPConn.WriteTo(p, a)
+}
+
+func (c *breakableConn) WriteToUDP(p []byte, a *net.UDPAddr) (int, error) {
+	if c.broken.Load() {
+		return len(p), nil
+	}
+	return c.UDPConn.WriteToUDP(p, a)
+}
+
+func (c *breakableConn) Write(p []byte) (int, error) {
+	if c.broken.Load() {
+		return len(p), nil
+	}
+	return c.UDPConn.Write(p)
+}
+
+func (c *breakableConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		n, a, err := c.UDPConn.ReadFrom(p)
+		if err != nil || !c.broken.Load() {
+			return n, a, err
+		}
+	}
+}
+
+type breakablePacketConn struct {
+	net.PacketConn
+	broken *atomic.Bool
+}
+
+func (c *breakablePacketConn) WriteTo(p []byte, a net.Addr) (int, error) {
+	if c.broken.Load() {
+		return len(p), nil
+	}
+	return c.PacketConn.WriteTo(p, a)
+}
+
+func (c *breakablePacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		n, a, err := c.PacketConn.ReadFrom(p)
+		if err != nil || !c.broken.Load() {
+			return n, a, err
+		}
+	}
+}
+
+// breakConfig gives both parties the breakable network and short ICE timeouts.
+func breakConfig(t testing.TB, broken *atomic.Bool, disconnect time.Duration) func(*Config) {
+	return func(c *Config) {
+		c.net = newBreakableNet(t, broken)
+		c.iceTimeouts = [3]time.Duration{400 * time.Millisecond, 1200 * time.Millisecond, 100 * time.Millisecond}
+		c.ReconnectWait = 200 * time.Millisecond
+		c.DisconnectTimeInterval = disconnect
+	}
+}
+
+func TestNetworkBreakRecovered(t *testing.T) {
+	var broken atomic.Bool
+	bus := membus.New()
+	alice := newMemParty(t, bus, "alice", breakConfig(t, &broken, 10*time.Second))
+	bob := newMemParty(t, bus, "bob", func(c *Config) { breakConfig(t, &broken, 10*time.Second)(c); c.Echo = true })
+	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	rs := remoteStream(t, alice, s.ID(), "bob", devices.KindVideo)
+	waitPackets(t, rs, 10)
+
+	restartOffered := make(chan struct{})
+	var once atomic.Bool
+	bus.SetFilter(func(sig *signal.Signal) bool {
+		if sig.Type == signal.TypeUpdate && sig.SessionDescription != nil && sig.SessionDescription.Type == "offer" && once.CompareAndSwap(false, true) {
+			close(restartOffered)
+		}
+		return true
+	})
+	broken.Store(true)
+	alice.rec.wait(t, "alice RECONNECTING", isReconnect("bob", Reconnecting))
+	bob.rec.wait(t, "bob RECONNECTING", isReconnect("alice", Reconnecting))
+	// Keep the network down until ICE is restarted, so recovery needs the restart.
+	select {
+	case <-restartOffered:
+	case <-time.After(waitTimeout):
+		t.Fatal("no ICE-restart offer")
+	}
+	broken.Store(false)
+	alice.rec.wait(t, "alice RECONNECTED", isReconnect("bob", Reconnected))
+	bob.rec.wait(t, "bob RECONNECTED", isReconnect("alice", Reconnected))
+
+	// The restart went through update signals: an offer from bob (the higher ID) and an
+	// answer with the same offerId.
+	offers := map[string]bool{}
+	answered := false
+	for _, sig := range bus.Delivered() {
+		if sig.Type != signal.TypeUpdate || sig.Reason != signal.ReasonReconnect || sig.SessionDescription == nil {
+			continue
+		}
+		sd := sig.SessionDescription
+		switch {
+		case sd.Type == "offer" && sig.From == "bob":
+			offers[sd.OfferID] = true
+		case sd.Type == "answer" && sig.From == "alice" && offers[sd.OfferID]:
+			answered = true
+		default:
+			t.Errorf("unexpected restart signal %s -> %s %s", sig.From, sig.To, sd.Type)
+		}
+	}
+	if !answered {
+		t.Errorf("no answered ICE-restart offer (offers %v)", offers)
+	}
+	n := rs.PacketsReceived()
+	waitPackets(t, rs, n+20)
+	if s.State() != SessionActive {
+		t.Errorf("session %s", s.State())
+	}
+}
+
+func TestNetworkBreakFailed(t *testing.T) {
+	var broken atomic.Bool
+	bus := membus.New()
+	alice := newMemParty(t, bus, "alice", breakConfig(t, &broken, 1500*time.Millisecond))
+	bob := newMemParty(t, bus, "bob", func(c *Config) { breakConfig(t, &broken, 1500*time.Millisecond)(c); c.Echo = true })
+	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	broken.Store(true)
+	for _, pp := range []struct {
+		p    *party
+		peer signal.UserID
+	}{{alice, "bob"}, {bob, "alice"}} {
+		pp.p.rec.wait(t, "RECONNECTING", isReconnect(pp.peer, Reconnecting))
+		pp.p.rec.wait(t, "FAILED", isReconnect(pp.peer, ReconnectionFailed))
+		pp.p.rec.wait(t, "CLOSED", isConn(pp.peer, ConnectionClosed))
+		if ev := pp.p.rec.wait(t, "session closed", isSessionClose(s.ID())).(SessionCloseEvent); ev.Reason != "connection failed" {
+			t.Errorf("reason %q", ev.Reason)
+		}
+	}
+}
