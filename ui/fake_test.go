@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	"reflect"
 	"strings"
 	"sync"
@@ -348,3 +349,5 @@ var errBoom = errors.New("boom")
 func testFrame() *image.YCbCr {
 	return image.NewYCbCr(image.Rect(0, 0, 8, 8), image.YCbCrSubsampleRatio420)
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
