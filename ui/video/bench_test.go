@@ -118,7 +118,9 @@ func BenchmarkFrame(b *testing.B) {
 				var cw countWriter
 				s := NewScreen(NewLockedWriter(&cw), ScreenOptions{Mode: ModeHalfBlock})
 				src := &slot{}
-				s.SetTiles([]Tile{{ID: "t", Source: src, Rect: rc}})
+				if err := s.SetTiles([]Tile{{ID: "t", Source: src, Rect: rc}}); err != nil {
+					b.Fatal(err)
+				}
 				src.Store(frames[0])
 				if _, err := s.Draw(); err != nil {
 					b.Fatal(err)

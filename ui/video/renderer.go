@@ -205,13 +205,7 @@ func (r *Renderer) same(c, p cell) bool {
 
 // covered reports whether tile cell (x, y) lies under an occluding rectangle.
 func (r *Renderer) covered(x, y int) bool {
-	tx, ty := r.rect.X+x, r.rect.Y+y
-	for _, o := range r.occl {
-		if tx >= o.X && tx < o.X+o.W && ty >= o.Y && ty < o.Y+o.H {
-			return true
-		}
-	}
-	return false
+	return inAny(r.rect.X+x, r.rect.Y+y, r.occl)
 }
 
 // diff emits the changed cells (all cells when the tile is not valid).

@@ -81,12 +81,15 @@ func NewScreen(out *LockedWriter, opts ScreenOptions) *Screen {
 	return &Screen{out: out, opts: opts, rends: map[string]*tileState{}}
 }
 
-// SetTiles replaces the tiles. A tile whose rectangle changed repaints fully. After a
-// layout change the caller should make Bubble Tea repaint (return tea.ClearScreen):
-// cells a tile left keep its picture until something draws over them.
-func (s *Screen) SetTiles(tiles []Tile) {
+// SetTiles replaces the tiles; a tile whose rectangle changed repaints fully. Cells
+// that no tile covers any more are blanked (default colours) before SetTiles returns,
+// so call it from Bubble Tea's Update: the blanking then reaches the terminal before
+// the view that may draw there, and Bubble Tea's idea of those cells (blank) holds.
+// SetTiles(nil) hands the whole area back to Bubble Tea. It returns a write error.
+func (s *Screen) SetTiles(tiles []Tile) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	clearBuf := s.vacated(tiles)
 	keep := make(map[string]bool, len(tiles))
 	for _, t := range tiles {
 		keep[t.ID] = true
@@ -108,6 +111,69 @@ func (s *Screen) SetTiles(tiles []Tile) {
 		}
 	}
 	s.tiles = append(s.tiles[:0], tiles...)
+	if len(clearBuf) == 0 && len(s.gone) == 0 {
+		return nil
+	}
+	clearBuf = append([]byte(frameBegin), clearBuf...)
+	for _, g := range s.gone {
+		clearBuf = append(clearBuf, g...)
+	}
+	s.gone = s.gone[:0]
+	clearBuf = append(clearBuf, "\x1b[m"+frameEnd...)
+	if _, err := s.out.writeVideo(clearBuf); err != nil {
+		return fmt.Errorf("video: clear vacated cells: %w", err)
+	}
+	return nil
+}
+
+// vacated returns the sequences blanking the cells the current tiles drew that the
+// new tiles do not cover. Expects s.mu held.
+func (s *Screen) vacated(next []Tile) []byte {
+	var out []byte
+	for _, old := range s.tiles {
+		st := s.rends[old.ID]
+		if st == nil || !st.seen || old.Rect.Empty() || st.r.Mode() == ModeKitty {
+			continue
+		}
+		for y := old.Rect.Y; y < old.Rect.Y+old.Rect.H; y++ {
+			run := 0
+			flush := func(x int) {
+				if run == 0 {
+					return
+				}
+				out = fmt.Appendf(out, "\x1b[%d;%dH\x1b[m\x1b[%dX", y+1, x-run+1, run)
+				run = 0
+			}
+			for x := old.Rect.X; x < old.Rect.X+old.Rect.W; x++ {
+				if inAny(x, y, old.Occlude) || inAnyTile(x, y, next) {
+					flush(x)
+					continue
+				}
+				run++
+			}
+			flush(old.Rect.X + old.Rect.W)
+		}
+	}
+	return out
+}
+
+func inAny(x, y int, rs []Rect) bool {
+	for _, r := range rs {
+		if x >= r.X && x < r.X+r.W && y >= r.Y && y < r.Y+r.H {
+			return true
+		}
+	}
+	return false
+}
+
+func inAnyTile(x, y int, ts []Tile) bool {
+	for _, t := range ts {
+		r := t.Rect
+		if x >= r.X && x < r.X+r.W && y >= r.Y && y < r.Y+r.H && !inAny(x, y, t.Occlude) {
+			return true
+		}
+	}
+	return false
 }
 
 // Invalidate repaints every tile on the next frame (after a resize or a clear).

@@ -38,10 +38,12 @@ func TestScreenDraw(t *testing.T) {
 	s := NewScreen(lw, ScreenOptions{Mode: ModeHalfBlock})
 	remote, local := &slot{}, &slot{}
 	l := Layout(Rect{W: 80, H: 24}, 1, true, 640, 480)
-	s.SetTiles([]Tile{
+	if err := s.SetTiles([]Tile{
 		{ID: "bob", Source: remote, Rect: l.Remotes[0].Video, Occlude: l.Occluders()},
 		{ID: "local", Source: local, Rect: l.Local.Video, Mirror: true},
-	})
+	}); err != nil || out.Len() != 0 {
+		t.Fatalf("first SetTiles wrote %q, %v", out.String(), err)
+	}
 	remote.Store(moving(320, 240, 0))
 	local.Store(moving(320, 240, 5))
 
@@ -159,8 +161,60 @@ func TestScreenRunStops(t *testing.T) {
 	src := &slot{}
 	src.Store(solid(8, 8, 1, 2, 3))
 	s2 := NewScreen(NewLockedWriter(errWriter{}), ScreenOptions{MaxFPS: 1000})
-	s2.SetTiles([]Tile{{ID: "a", Source: src, Rect: Rect{W: 4, H: 2}}})
+	_ = s2.SetTiles([]Tile{{ID: "a", Source: src, Rect: Rect{W: 4, H: 2}}})
 	if err := s2.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "tty gone") {
 		t.Errorf("Run returned %v, want the write error", err)
+	}
+}
+
+// TestScreenSetTilesClears: cells a tile leaves are blanked at once, cells a new tile
+// covers are painted by the next frame, and the picture-in-picture's label stays the
+// TUI's.
+func TestScreenSetTilesClears(t *testing.T) {
+	var out bytes.Buffer
+	s := NewScreen(NewLockedWriter(&out), ScreenOptions{})
+	a, b := &slot{}, &slot{}
+	a.Store(noise(64, 48, 1))
+	b.Store(noise(64, 48, 2))
+	term := newVT(60, 20)
+	step := func(tiles []Tile) {
+		t.Helper()
+		out.Reset()
+		if err := s.SetTiles(tiles); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Draw(); err != nil {
+			t.Fatal(err)
+		}
+		term.Write(out.Bytes())
+		if term.err != nil {
+			t.Fatal(term.err)
+		}
+	}
+	big := Layout(Rect{W: 60, H: 20}, 1, false, 64, 48)
+	step([]Tile{{ID: "a", Source: a, Rect: big.Remotes[0].Video}})
+	two := Layout(Rect{W: 60, H: 20}, 2, true, 64, 48)
+	tiles := []Tile{
+		{ID: "a", Source: a, Rect: two.Remotes[0].Video, Occlude: two.Occluders()},
+		{ID: "b", Source: b, Rect: two.Remotes[1].Video, Occlude: two.Occluders()},
+	}
+	step(tiles)
+	for y := range 20 {
+		for x := range 60 {
+			c := term.cells[y*60+x]
+			if inAnyTile(x, y, tiles) {
+				if c.bg.kind == 0 {
+					t.Fatalf("tile cell %d,%d not painted", x, y)
+				}
+			} else if c.bg.kind != 0 {
+				t.Fatalf("vacated cell %d,%d still shows video", x, y)
+			}
+		}
+	}
+	step(nil)
+	for i, c := range term.cells {
+		if c.bg.kind != 0 {
+			t.Fatalf("cell %d still shows video after SetTiles(nil)", i)
+		}
 	}
 }

@@ -146,6 +146,17 @@ func (v *vt) csi(par string, final byte) {
 			k = ps[0]
 		}
 		v.x = min(v.x+k, v.w-1)
+	case 'X':
+		ps := params(par)
+		k := 1
+		if len(ps) > 0 && ps[0] > 0 {
+			k = ps[0]
+		}
+		for i := v.x; i < min(v.x+k, v.w); i++ {
+			if v.y >= 0 && v.y < v.h && i >= 0 {
+				v.cells[v.y*v.w+i] = vcell{ch: ' ', bg: v.bg}
+			}
+		}
 	case 'J':
 		if par == "2" {
 			for i := range v.cells {
