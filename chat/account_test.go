@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/xml"
 	"errors"
+	"log/slog"
 	"net"
 	"strings"
 	"syscall"
@@ -239,7 +240,11 @@ func TestReconnectAfterServerKill(t *testing.T) {
 // A wrong password ends Run with ErrAuth after exactly one attempt.
 func TestWrongPassword(t *testing.T) {
 	srv := startServer(t)
-	p := newPeer(t, srv, "alice", func(c *Config) { c.Password = "not-the-password" }).start()
+	logs := &syncBuffer{}
+	p := newPeer(t, srv, "alice", func(c *Config) {
+		c.Password = "not-the-password"
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}).start()
 	var err error
 	select {
 	case err = <-p.runErr:
@@ -267,6 +272,9 @@ func TestWrongPassword(t *testing.T) {
 	}
 	if states[0].State != Connecting || states[1].State != Offline || !errors.Is(states[1].Err, ErrAuth) {
 		t.Fatalf("states %+v, want connecting then offline with ErrAuth", states)
+	}
+	if strings.Contains(logs.String(), "not-the-password") || !strings.Contains(logs.String(), "offline") {
+		t.Errorf("the log shows the password or misses the state change:\n%s", logs.String())
 	}
 	if st := p.State(); st != Offline {
 		t.Errorf("State() = %s after Run returned, want offline", st)

@@ -237,3 +237,22 @@ func (p *peer) waitUntil(what string, cond func() bool) {
 	}
 	p.waitEvent(what, func(Event) bool { return cond() })
 }
+
+// syncBuffer is a bytes.Buffer safe for the account's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
