@@ -3,7 +3,6 @@
 package config
 
 import (
-	"errors"
 	"time"
 )
 
@@ -76,20 +75,3 @@ type Seconds float64
 // Duration converts to time.Duration.
 func (s Seconds) Duration() time.Duration { return time.Duration(float64(s) * float64(time.Second)) }
 
-// ErrNotImplemented marks the contract stub below.
-var ErrNotImplemented = errors.New("config: not implemented yet")
-
-// Default returns the configuration with every default filled in.
-// CONTRACT STUB until the config loader lands.
-func Default() *Config { return &Config{} }
-
-// Load reads path (or DefaultPath() when empty), applies defaults, and validates.
-// Unknown keys and bad values are errors naming the key and line.
-// CONTRACT STUB until the config loader lands.
-func Load(path string) (*Config, error) { return nil, ErrNotImplemented }
-
-// DefaultPath is $XDG_CONFIG_HOME/ttycall/config.toml (~/.config when unset).
-func DefaultPath() string { return "" }
-
-// ResolvePassword returns Password, or the trimmed output of PasswordCommand.
-func (a Account) ResolvePassword() (string, error) { return a.Password, nil }

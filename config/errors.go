@@ -1,0 +1,58 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors; check them with errors.Is.
+var (
+	// ErrNotFound: an explicitly given config file does not exist. (A missing file at
+	// DefaultPath is not an error: the defaults apply.)
+	ErrNotFound = errors.New("config: file not found")
+	// ErrSyntax: the file is not valid TOML, or a value has the wrong TOML type.
+	ErrSyntax = errors.New("config: syntax error")
+	// ErrUnknownKey: the file sets a key ttycall does not know (a typo, usually).
+	ErrUnknownKey = errors.New("config: unknown key")
+	// ErrInvalid: a value is out of range or not one of the allowed words.
+	ErrInvalid = errors.New("config: invalid value")
+	// ErrPassword: no password could be obtained (password_command failed or printed
+	// nothing).
+	ErrPassword = errors.New("config: no password")
+)
+
+// ErrNotImplemented marked the contract stub; kept so callers that referenced it still
+// build. Nothing returns it.
+//
+// Deprecated: nothing returns it.
+var ErrNotImplemented = errors.New("config: not implemented yet")
+
+// KeyError is an error about one key of the file. Err wraps one of the sentinels.
+type KeyError struct {
+	Path string // the file ("" when the Config was not loaded from a file)
+	Line int    // 1-based; 0 when unknown
+	Key  string // dotted, e.g. "calls.answer_time_interval" or "ice.servers[1].urls"
+	Err  error
+}
+
+func (e *KeyError) Error() string {
+	var b strings.Builder
+	b.WriteString("config: ")
+	switch {
+	case e.Path != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", e.Path, e.Line)
+	case e.Path != "":
+		b.WriteString(e.Path + ": ")
+	case e.Line > 0:
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	// The sentinels say "config:" already; say it once.
+	b.WriteString(strings.TrimPrefix(e.Err.Error(), "config: "))
+	return b.String()
+}
+
+func (e *KeyError) Unwrap() error { return e.Err }

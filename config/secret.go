@@ -1,0 +1,120 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+)
+
+const redacted = "[redacted]"
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// ResolvePassword returns Password, or the trimmed output of PasswordCommand run by
+// "sh -c" (so "pass show xmpp/alice" or "secret-tool lookup …" work as typed).
+// The password never appears in its errors.
+func (a Account) ResolvePassword() (string, error) {
+	return a.ResolvePasswordContext(context.Background())
+}
+
+// ResolvePasswordContext is ResolvePassword with a context bounding the command (a
+// password manager may wait for the user to unlock it).
+func (a Account) ResolvePasswordContext(ctx context.Context) (string, error) {
+	if a.PasswordCommand == "" {
+		if a.Password == "" {
+			return "", fmt.Errorf("%w: set account.password or account.password_command", ErrPassword)
+		}
+		return a.Password, nil
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "sh", "-c", a.PasswordCommand)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	pw := strings.TrimSpace(stdout.String())
+	if err != nil {
+		// Say why, but never echo the output, and drop stderr should it repeat it.
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+			msg = msg[i+1:]
+		}
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+		if pw != "" && strings.Contains(msg, pw) {
+			msg = ""
+		}
+		if msg != "" {
+			return "", fmt.Errorf("%w: account.password_command failed: %v: %s", ErrPassword, err, msg)
+		}
+		return "", fmt.Errorf("%w: account.password_command failed: %v", ErrPassword, err)
+	}
+	if pw == "" {
+		return "", fmt.Errorf("%w: account.password_command printed nothing", ErrPassword)
+	}
+	return pw, nil
+}
+
+// String shows the account with the password and password_command redacted (a
+// command may embed the secret), so printing a Config with %v or %+v is safe.
+func (a Account) String() string {
+	return fmt.Sprintf("{jid=%s server=%s tls=%s ca_file=%s resource=%s id_scheme=%s password=%s password_command=%s}",
+		a.JID, a.Server, a.TLS, a.CAFile, a.Resource, a.IDScheme, redact(a.Password), redact(a.PasswordCommand))
+}
+
+// GoString keeps %#v from printing the password.
+func (a Account) GoString() string { return "config.Account" + a.String() }
+
+// LogValue implements slog.LogValuer: the password and password_command are redacted.
+func (a Account) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("jid", a.JID),
+		slog.String("password", redact(a.Password)),
+		slog.String("password_command", redact(a.PasswordCommand)),
+		slog.String("server", a.Server),
+		slog.String("tls", a.TLS),
+		slog.String("ca_file", a.CAFile),
+		slog.String("resource", a.Resource),
+		slog.String("id_scheme", a.IDScheme),
+	)
+}
+
+// String shows the server with its credential redacted.
+func (s ICEServer) String() string {
+	return fmt.Sprintf("{urls=%v username=%s credential=%s}", s.URLs, s.Username, redact(s.Credential))
+}
+
+// GoString keeps %#v from printing the credential.
+func (s ICEServer) GoString() string { return "config.ICEServer" + s.String() }
+
+// LogValue implements slog.LogValuer with the credential redacted.
+func (s ICEServer) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Any("urls", s.URLs),
+		slog.String("username", s.Username),
+		slog.String("credential", redact(s.Credential)),
+	)
+}
+
+// LogValue implements slog.LogValuer for the whole config, secrets redacted.
+func (c *Config) LogValue() slog.Value {
+	servers := make([]slog.Value, len(c.ICE.Servers))
+	for i, s := range c.ICE.Servers {
+		servers[i] = s.LogValue()
+	}
+	return slog.GroupValue(
+		slog.String("path", c.Path),
+		slog.Any("account", c.Account),
+		slog.Any("calls", c.Calls),
+		slog.Group("ice", slog.String("transport_policy", c.ICE.TransportPolicy), slog.Any("servers", servers)),
+		slog.Any("media", c.Media),
+		slog.Any("ui", c.UI),
+	)
+}
