@@ -74,4 +74,3 @@ type Seconds float64
 
 // Duration converts to time.Duration.
 func (s Seconds) Duration() time.Duration { return time.Duration(float64(s) * float64(time.Second)) }
-

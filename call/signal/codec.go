@@ -116,7 +116,9 @@ type tokenWriter struct{ toks []xml.Token }
 func (w *tokenWriter) start(name string) {
 	w.toks = append(w.toks, xml.StartElement{Name: xml.Name{Local: name}})
 }
-func (w *tokenWriter) end(name string) { w.toks = append(w.toks, xml.EndElement{Name: xml.Name{Local: name}}) }
+func (w *tokenWriter) end(name string) {
+	w.toks = append(w.toks, xml.EndElement{Name: xml.Name{Local: name}})
+}
 func (w *tokenWriter) text(name, value string) {
 	w.start(name)
 	if value != "" {
