@@ -1,8 +1,5 @@
-// Package signal is the wire codec for call signaling: the <extraParams> payload that
-// the QuickBlox SDKs (JavaScript, Android, iOS) carry inside XMPP headline messages.
-//
-// The format is described in ../shared/design/signaling.md. This package only turns
-// Signal values into XML tokens and back; it does no I/O and knows nothing of sessions.
+// The Signal type and its parts; the codec is in codec.go, the format in doc.go.
+
 package signal
 
 import (
