@@ -11,6 +11,7 @@ pkgs=(
   iproute2                   # network namespaces in the reconnection tests
   tmux                       # end-to-end TUI tests
   chromium                   # QuickBlox web SDK interop tests
+  chafa                      # ui/video's comparison benchmark
 )
 
 missing=()

@@ -8,8 +8,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 	uv "github.com/charmbracelet/ultraviolet"
 )
@@ -27,6 +29,8 @@ import (
 //   - direct: Screen.Draw: diff plus DECSC/2026 framing through a LockedWriter: way (b).
 //   - bubbletea: Renderer.View as the view, then Bubble Tea's own cell renderer
 //     (ultraviolet, as in bubbletea v2's cursed renderer, alt screen): way (a).
+//   - bubbletea+lipgloss: the same, with the view built as the call screen builds it
+//     (the tile as a layer of a lipgloss canvas).
 //   - chafa: /usr/bin/chafa on the same frame as PPM, vhalf symbols, same cells.
 
 var benchSizes = []struct{ w, h int }{{80, 24}, {160, 45}, {240, 67}}
@@ -139,34 +143,11 @@ func BenchmarkFrame(b *testing.B) {
 			})
 
 			b.Run(prefix+"bubbletea", func(b *testing.B) {
-				r := New(Options{})
-				r.SetRect(rc)
-				var out bytes.Buffer
-				cell := uv.NewScreenBuffer(sz.w, sz.h)
-				scr := uv.NewTerminalRenderer(&out, []string{"TERM=xterm-256color", "COLORTERM=truecolor"})
-				scr.SetColorProfile(colorprofile.TrueColor)
-				scr.SetFullscreen(true)
-				scr.SetRelativeCursor(false)
-				scr.Resize(sz.w, sz.h)
-				frame := func(img *image.YCbCr) {
-					view := r.View(img)
-					cell.Clear()
-					uv.NewStyledString(view).Draw(cell, cell.Bounds())
-					scr.Render(cell.RenderBuffer)
-					if err := scr.Flush(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				frame(frames[0])
-				out.Reset()
-				total := 0
-				b.ResetTimer()
-				for i := range b.N {
-					frame(frames[(i+1)%benchFrames])
-					total += out.Len()
-					out.Reset()
-				}
-				report(b, total)
+				benchThroughView(b, rc, frames, false)
+			})
+
+			b.Run(prefix+"bubbletea+lipgloss", func(b *testing.B) {
+				benchThroughView(b, rc, frames, true)
 			})
 
 			b.Run(prefix+"chafa", func(b *testing.B) {
@@ -242,5 +223,79 @@ func BenchmarkScale(b *testing.B) {
 	dst := make([]uint32, 160*90)
 	for b.Loop() {
 		s.scale(dst, 160, img, 20, 0, 120, 90, false)
+	}
+}
+
+// teaScreen is Bubble Tea v2's cell renderer as its cursed renderer drives it in the
+// alternate screen: the view is parsed into a cell buffer and diffed against the last.
+type teaScreen struct {
+	out  bytes.Buffer
+	cell uv.ScreenBuffer
+	scr  *uv.TerminalRenderer
+}
+
+func newTeaScreen(w, h int) *teaScreen {
+	t := &teaScreen{cell: uv.NewScreenBuffer(w, h)}
+	t.scr = uv.NewTerminalRenderer(&t.out, []string{"TERM=xterm-256color", "COLORTERM=truecolor"})
+	t.scr.SetColorProfile(colorprofile.TrueColor)
+	t.scr.SetFullscreen(true)
+	t.scr.SetRelativeCursor(false)
+	t.scr.Resize(w, h)
+	return t
+}
+
+// frame renders one view and returns the bytes it wrote.
+func (t *teaScreen) frame(b *testing.B, view string) int {
+	t.out.Reset()
+	t.cell.Clear()
+	uv.NewStyledString(view).Draw(t.cell, t.cell.Bounds())
+	t.scr.Render(t.cell.RenderBuffer)
+	if err := t.scr.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return t.out.Len()
+}
+
+func benchThroughView(b *testing.B, rc Rect, frames []*image.YCbCr, compose bool) {
+	r := New(Options{})
+	r.SetRect(rc)
+	ts := newTeaScreen(rc.W, rc.H)
+	view := func(img *image.YCbCr) string {
+		v := r.View(img)
+		if compose {
+			v = lipgloss.NewCanvas(rc.W, rc.H).Compose(lipgloss.NewCompositor(lipgloss.NewLayer(v))).Render()
+		}
+		return v
+	}
+	ts.frame(b, view(frames[0]))
+	total := 0
+	b.ResetTimer()
+	for i := range b.N {
+		total += ts.frame(b, view(frames[(i+1)%benchFrames]))
+	}
+	report(b, total)
+}
+
+// BenchmarkKeyRender is what one key press costs Bubble Tea's renderer on the
+// 160x45 call screen when a label line changes: with the video in the view (way a)
+// the whole picture is parsed again; with the video drawn directly (way b) the view
+// holds blanks there.
+func BenchmarkKeyRender(b *testing.B) {
+	const w, h = 160, 45
+	r := New(Options{})
+	r.SetRect(Rect{W: w, H: h - 1})
+	video := r.View(moving(640, 480, 3))
+	blank := strings.TrimSuffix(strings.Repeat(strings.Repeat(" ", w)+"\n", h-1), "\n")
+	for _, tc := range []struct{ name, area string }{{"view", video}, {"direct", blank}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ts := newTeaScreen(w, h)
+			ts.frame(b, tc.area+"\n"+Label("bob", "connected", w))
+			total := 0
+			b.ResetTimer()
+			for i := range b.N {
+				total += ts.frame(b, tc.area+"\n"+Label("bob", "connected · "+strconv.Itoa(i), w))
+			}
+			report(b, total)
+		})
 	}
 }

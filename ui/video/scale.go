@@ -17,10 +17,10 @@ type scaler struct {
 	ratio                  image.YCbCrSubsampleRatio
 	boxW, boxH             int
 
-	xs, xe   []int // luma box start/end per output column, relative to the frame's Min
-	ys, ye   []int // luma box start/end per output row
-	cxs, cxe []int // chroma box start/end per output column
-	cys, cye []int // chroma box start/end per output row
+	xs, xe   []int    // luma box start/end per output column, relative to the frame's Min
+	ys, ye   []int    // luma box start/end per output row
+	cxs, cxe []int    // chroma box start/end per output column
+	cys, cye []int    // chroma box start/end per output row
 	colY     []uint32 // column sums of the rows of one output row
 	colCb    []uint32
 	colCr    []uint32

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -216,5 +217,61 @@ func TestScreenSetTilesClears(t *testing.T) {
 		if c.bg.kind != 0 {
 			t.Fatalf("cell %d still shows video after SetTiles(nil)", i)
 		}
+	}
+}
+
+// gateWriter blocks every write until the test lets it through, and hands each
+// write's bytes to the test.
+type gateWriter struct {
+	writes chan []byte
+	gate   chan struct{}
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	g.writes <- append([]byte(nil), p...)
+	<-g.gate
+	return len(p), nil
+}
+
+// TestScreenDropsWhileTerminalBlocks: frames that arrive while a write is stuck are
+// not queued; the next write shows only the newest.
+func TestScreenDropsWhileTerminalBlocks(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	g := &gateWriter{writes: make(chan []byte), gate: make(chan struct{})}
+	s := NewScreen(NewLockedWriter(g), ScreenOptions{MaxFPS: 1000})
+	src := &slot{}
+	rc := Rect{W: 20, H: 6}
+	if err := s.SetTiles([]Tile{{ID: "a", Source: src, Rect: rc}}); err != nil {
+		t.Fatal(err)
+	}
+	src.Store(moving(64, 48, 0))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }() // ends with cancel below
+
+	term := newVT(20, 6)
+	term.Write(<-g.writes) // the first frame, stuck in the terminal
+	for i := 1; i <= 5; i++ {
+		src.Store(moving(64, 48, i*3))
+	}
+	g.gate <- struct{}{}
+	term.Write(<-g.writes) // the next frame: only the newest
+	cancel()
+	g.gate <- struct{}{}
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v", err)
+	}
+	if st := s.Stats(); st.Frames != 2 || st.Skipped != 4 {
+		t.Errorf("stats %+v, want 2 frames written and 4 skipped", st)
+	}
+	ref := New(Options{})
+	ref.SetRect(rc)
+	ref.Render(nil, moving(64, 48, 15))
+	got, err := term.pixels(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := psnr(got, ref.pix, false); !math.IsInf(p, 1) {
+		t.Errorf("screen is not the newest frame (PSNR %.1f)", p)
 	}
 }
