@@ -107,7 +107,8 @@ type Account struct {
 	log     *slog.Logger
 	events  *eventQueue
 
-	closed atomic.Bool
+	closed    atomic.Bool
+	closeOnce sync.Once
 }
 
 // New checks cfg and makes an Account; nothing is dialled before Run. Close must be
@@ -291,20 +292,20 @@ func (a *Account) rosterLocked() []Contact {
 	return list
 }
 
-// Close goes offline and waits for the account's goroutines. Idempotent.
+// Close goes offline and waits for the account's goroutines (Run returns). Idempotent;
+// every caller waits until the account is closed.
 func (a *Account) Close() error {
-	if !a.closed.CompareAndSwap(false, true) {
+	a.closeOnce.Do(func() {
+		a.closed.Store(true)
+		a.mu.Lock()
+		cancel, done := a.cancelRun, a.runDone
+		a.mu.Unlock()
+		if cancel != nil {
+			cancel()
+			<-done
+		}
 		a.events.close()
-		return nil
-	}
-	a.mu.Lock()
-	cancel, done := a.cancelRun, a.runDone
-	a.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-	a.events.close()
+	})
 	return nil
 }
 

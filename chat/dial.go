@@ -48,7 +48,7 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", a.addr)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", a.addr, err)
+		return nil, fmt.Errorf("chat: connect: %w", err)
 	}
 	var rw net.Conn = conn
 	var state xmpp.SessionState
@@ -59,7 +59,7 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 		tc := tls.Client(conn, a.tlsCfg.Clone())
 		if err := tc.HandshakeContext(ctx); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("tls with %s: %w", a.addr, err)
+			return nil, fmt.Errorf("chat: tls with %s: %w", a.addr, err)
 		}
 		rw = tc // mellium marks a *tls.Conn as secure
 		mechs = append(mechs, sasl.Plain)
@@ -82,7 +82,7 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 		if isAuth(err) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("login to %s: %w", a.addr, err)
+		return nil, fmt.Errorf("chat: login at %s: %w", a.addr, err)
 	}
 	return s, nil
 }

@@ -37,7 +37,7 @@ func (a *Account) keepalive(ctx context.Context, s *xmpp.Session, dead func(erro
 		if errors.As(err, &se) { // an error reply is still a reply: the link is alive
 			continue
 		}
-		dead(fmt.Errorf("%w within %s: %w", ErrPingTimeout, a.cfg.PingTimeout, err))
+		dead(fmt.Errorf("chat: %w within %s: %w", ErrPingTimeout, a.cfg.PingTimeout, err))
 		return
 	}
 }

@@ -120,9 +120,9 @@ func (a *Account) connectAndServe(ctx context.Context) (online bool, err error) 
 			return true, reason
 		}
 		if err == nil {
-			return true, fmt.Errorf("%w: server closed the stream", ErrDisconnected)
+			return true, fmt.Errorf("chat: %w: server closed the stream", ErrDisconnected)
 		}
-		return true, fmt.Errorf("%w: %w", ErrDisconnected, err)
+		return true, fmt.Errorf("chat: %w: %w", ErrDisconnected, err)
 	case <-ctx.Done():
 		a.clearSession(s)
 		a.goodbye(s)
@@ -135,19 +135,19 @@ func (a *Account) connectAndServe(ctx context.Context) (online bool, err error) 
 // initial presence that makes us reachable for headlines.
 func (a *Account) setup(ctx context.Context, s *xmpp.Session) error {
 	if err := a.fetchRoster(ctx, s); err != nil {
-		return fmt.Errorf("roster: %w", err)
+		return fmt.Errorf("chat: roster: %w", err)
 	}
 	a.mu.Lock()
 	a.sess = s
 	show, status := a.show, a.status
 	a.mu.Unlock()
 	if err := a.sendPresence(ctx, s, show, status); err != nil {
-		return fmt.Errorf("initial presence: %w", err)
+		return fmt.Errorf("chat: initial presence: %w", err)
 	}
 	// The server handles a session's stanzas in order: once it answers this ping it has
 	// processed our presence, so headlines to our bare JID reach us from Online on.
 	if err := ping.Send(ctx, s, a.local.Domain()); err != nil {
-		return fmt.Errorf("ping after initial presence: %w", err)
+		return fmt.Errorf("chat: ping after initial presence: %w", err)
 	}
 	return nil
 }
