@@ -73,6 +73,10 @@ func (d *vp8Decoder) Decode(frame []byte) (img *image.YCbCr, corrupt bool, err e
 	if len(frame) == 0 {
 		return nil, false, fmt.Errorf("vp8: empty frame: %w", ErrDecode)
 	}
+	if w, h, ok := vp8KeyFrameSize(frame); ok && (w == 0 || h == 0 || w*h > maxVP8Pixels) {
+		// Refuse before libvpx allocates: a corrupt header can claim 16383x16383.
+		return nil, false, fmt.Errorf("vp8: key frame claims %dx%d: %w", w, h, ErrDecode)
+	}
 	var cor C.int
 	if rc := C.ttc_vp8_decode(d.ctx, (*C.uint8_t)(unsafe.Pointer(&frame[0])), C.uint(len(frame)), &cor); rc != 0 {
 		return nil, false, fmt.Errorf("vp8: libvpx error %d: %w", int(rc), ErrDecode)
@@ -109,6 +113,19 @@ func (d *vp8Decoder) Close() {
 		C.ttc_vp8_free(d.ctx)
 		d.ctx = nil
 	}
+}
+
+// maxVP8Pixels bounds the picture size a remote key frame may claim: 4K UHD.
+const maxVP8Pixels = 3840 * 2160
+
+// vp8KeyFrameSize returns the picture size a key frame's header declares.
+func vp8KeyFrameSize(frame []byte) (w, h int, ok bool) {
+	if !isVP8KeyFrame(frame) {
+		return 0, 0, false
+	}
+	w = int(frame[6]) | int(frame[7]&0x3f)<<8
+	h = int(frame[8]) | int(frame[9]&0x3f)<<8
+	return w, h, true
 }
 
 // isVP8KeyFrame reports whether a complete VP8 frame is a key frame (RFC 6386 9.1: bit 0
