@@ -87,6 +87,11 @@ func (s *tmuxSession) waitText(d time.Duration, texts ...string) string {
 	})
 }
 
+// show logs a captured screen of a main state (seen with -v; never compared to a golden).
+func (s *tmuxSession) show(state, screen string) {
+	s.t.Logf("%s, %s:\n%s", s.name, state, screen)
+}
+
 func writeConfig(t *testing.T, dir string, srv *xmppserver.Server, user string) string {
 	t.Helper()
 	p := filepath.Join(dir, user+".toml")
@@ -100,6 +105,7 @@ resource = "ttycall"
 
 [calls]
 incoming_limit = 1
+stats_report_time_interval = 1
 
 [media]
 camera = "test"
@@ -163,7 +169,7 @@ func TestEndToEndCallInTmux(t *testing.T) {
 	// Both sign in and see each other online.
 	alice.waitText(30*time.Second, "alice@localhost · online", "bob", "online")
 	bob.waitText(30*time.Second, "bob@localhost · online", "alice", "online")
-	alice.waitFor("bob online in the roster", 20*time.Second, func(s string) bool {
+	contacts := alice.waitFor("bob online in the roster", 20*time.Second, func(s string) bool {
 		for _, l := range strings.Split(s, "\n") {
 			if strings.Contains(l, "bob@localhost") && strings.Contains(l, "online") {
 				return true
@@ -172,17 +178,28 @@ func TestEndToEndCallInTmux(t *testing.T) {
 		return false
 	})
 
+	alice.show("contacts", contacts)
+
 	// Alice calls Bob (the only contact, under the cursor).
 	alice.keys("Enter")
-	alice.waitText(10*time.Second, "video call with bob")
-	bob.waitText(20*time.Second, "Incoming video call from", "alice", "ringing for")
+	alice.show("calling", alice.waitText(10*time.Second, "video call with bob"))
+	bob.show("incoming", bob.waitText(20*time.Second, "Incoming video call from", "alice", "ringing for"))
 
 	// Bob accepts with video.
 	bob.keys("y")
-	isVideo := func(s string) bool { return strings.Contains(s, "CONNECTED") && strings.Count(s, "▀") > 20 }
-	alice.waitFor("CONNECTED and video cells", 30*time.Second, isVideo)
-	bob.waitFor("CONNECTED and video cells", 30*time.Second, isVideo)
+	// CONNECTED, and video cells in the remote tile as well as the local preview.
+	isVideo := func(s string) bool {
+		return strings.Contains(s, "CONNECTED") && !strings.Contains(s, "no video") &&
+			!strings.Contains(s, "waiting for video") && strings.Count(s, "▀") > 40
+	}
+	alice.show("in call", alice.waitFor("CONNECTED and video cells", 30*time.Second, isVideo))
+	bob.show("in call", bob.waitFor("CONNECTED and video cells", 30*time.Second, isVideo))
 	bob.waitText(5*time.Second, "video call with alice")
+
+	// The stats overlay and the event log.
+	bob.keys("s")
+	bob.keys("l")
+	bob.show("stats and log", bob.waitText(10*time.Second, "stats", "alice (alice@localhost) CONNECTED", "RTT", "candidate host→host/udp"))
 
 	// Alice hangs up; both return to the contacts.
 	alice.keys("h")
@@ -190,7 +207,7 @@ func TestEndToEndCallInTmux(t *testing.T) {
 		return strings.Contains(s, "ttycall · contacts") && !strings.Contains(s, "CONNECTED") && strings.Contains(s, "call ended")
 	}
 	alice.waitFor("contacts after hang up", 15*time.Second, back)
-	bob.waitFor("contacts after hang up", 15*time.Second, back)
+	bob.show("after hang up", bob.waitFor("contacts after hang up", 15*time.Second, back))
 
 	// The history shows the call on both sides.
 	alice.keys("Tab")

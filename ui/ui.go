@@ -52,6 +52,13 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		defer outCloser.Close()
 	}
 
+	// The stats overlay needs reports: the interface asks for them unless configured.
+	c := *cfg
+	if c.Calls.StatsReportTimeInterval <= 0 {
+		c.Calls.StatsReportTimeInterval = defaultStatsInterval
+	}
+	cfg = &c
+
 	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log}
 	if out != nil {
 		opts.AudioOutput = out
@@ -105,6 +112,9 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	}
 	return nil
 }
+
+// defaultStatsInterval is the stats report interval (seconds) when the config has none.
+const defaultStatsInterval = 2
 
 // DefaultLogPath is $XDG_STATE_HOME/ttycall/ttycall.log (~/.local/state when unset).
 func DefaultLogPath() string {
