@@ -522,7 +522,9 @@ func TestPlayedToneIsRecorded(t *testing.T) {
 	if secs := float64(len(pcm)) / 48000; secs < 1 {
 		t.Errorf("recording holds %.2f s of audio, want >= 1 s", secs)
 	}
-	if f := dominantFrequency(pcm); math.Abs(f-hz) > 15 {
+	f := dominantFrequency(pcm)
+	t.Logf("recorded %.2f s of audio, dominant frequency %.0f Hz", float64(len(pcm))/48000, f)
+	if math.Abs(f-hz) > 15 {
 		t.Errorf("recording's dominant frequency = %.0f Hz, want %.0f Hz", f, hz)
 	}
 }
