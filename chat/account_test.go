@@ -425,3 +425,30 @@ func TestUntrustedCertificate(t *testing.T) {
 		t.Fatalf("Offline reason %v, want an unknown-authority certificate error", off.Err)
 	}
 }
+
+// OnSignal may answer right away: SendSignal from the receive goroutine does not
+// deadlock.
+func TestSendFromOnSignal(t *testing.T) {
+	srv := startServer(t)
+	alice := newPeer(t, srv, "alice", nil).online()
+	var bob *peer
+	bob = newPeer(t, srv, "bob", func(c *Config) {
+		c.OnSignal = func(s *signal.Signal) {
+			reply := *s
+			reply.Type = signal.TypeAccept
+			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			defer cancel()
+			if err := bob.SendSignal(ctx, s.From, &reply); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	bob.online()
+	call := testSignal(alice.LocalID(), bob.LocalID(), 1)
+	if err := alice.SendSignal(ctxT(t), bob.LocalID(), call); err != nil {
+		t.Fatal(err)
+	}
+	if got := alice.nextSignal(); got.Type != signal.TypeAccept || got.SessionID != call.SessionID {
+		t.Fatalf("got %s %s, want accept of %s", got.Type, got.SessionID, call.SessionID)
+	}
+}

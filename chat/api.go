@@ -60,7 +60,7 @@ type Config struct {
 	ReconnectMin, ReconnectMax time.Duration
 
 	// OnSignal receives every incoming call signal (From set from the stanza). It runs
-	// on the receive goroutine and must not block.
+	// on the receive goroutine and must not block (a quick SendSignal is fine).
 	OnSignal func(*signal.Signal)
 	// OnSignalError receives signals that could not be decoded; it must not block.
 	OnSignalError func(from signal.UserID, err error)
