@@ -279,7 +279,10 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
-	// A focused text input takes every key.
+	if k.String() == "ctrl+c" { // always quits, even while typing
+		return m.quit()
+	}
+	// A focused text input takes every other key.
 	if m.screen == screenContacts && m.contacts.inputActive() {
 		return m.contacts.update(k)
 	}

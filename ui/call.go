@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/call/signal"
@@ -513,16 +514,38 @@ func (c *callModel) view(w, h int) string {
 }
 
 // tiles lays out one tile per opponent in a grid with the local preview in a corner.
+// Rows are assembled from pieces of known width: video lines are long escape-heavy
+// strings, and measuring or re-styling them costs more than drawing them.
 func (c *callModel) tiles(w, h int) string {
-	st := c.env.styles
-	var layers []*lipgloss.Layer
 	n := max(len(c.peers), 1)
 	cols := int(math.Ceil(math.Sqrt(float64(n))))
 	rows := (n + cols - 1) / cols
 	tw, th := w/cols, h/rows
-	for i, p := range c.peers {
-		x, y := (i%cols)*tw, (i/cols)*th
-		layers = append(layers, lipgloss.NewLayer(c.tile(p, tw, th)).X(x).Y(y))
+	out := make([]string, h)
+	for r := 0; r < rows; r++ {
+		ch := th
+		if r == rows-1 {
+			ch = h - th*(rows-1)
+		}
+		var parts [][]string
+		for col := 0; col < cols; col++ {
+			cw := tw
+			if col == cols-1 {
+				cw = w - tw*(cols-1)
+			}
+			if i := r*cols + col; i < len(c.peers) {
+				parts = append(parts, c.tile(c.peers[i], cw, ch))
+			} else {
+				parts = append(parts, blankLines(cw, ch))
+			}
+		}
+		for y := 0; y < ch; y++ {
+			var b strings.Builder
+			for _, p := range parts {
+				b.WriteString(p[y])
+			}
+			out[r*th+y] = b.String()
+		}
 	}
 	// Local preview, picture in picture, bottom right.
 	if c.callType != signal.CallTypeAudio {
@@ -534,22 +557,20 @@ func (c *callModel) tiles(w, h int) string {
 			}
 			label := "you"
 			if c.camOff {
-				label = "you (camera off)"
+				label = c.env.styles.StateWarn.Render("you (camera off)")
 			}
-			inner := c.env.renderer.Tile("local", slot, pw-2, ph-3)
-			box := st.Tile.Render(label + "\n" + inner)
-			layers = append(layers, lipgloss.NewLayer(box).X(w-lipgloss.Width(box)).Y(h-lipgloss.Height(box)).Z(1))
+			box := c.box(label, c.env.renderer.Tile("local", slot, pw-2, ph-3), pw, ph)
+			overlay(out, box, w-pw, h-ph)
 		}
 	}
 	if c.showStats {
-		ov := c.statsView(w)
-		layers = append(layers, lipgloss.NewLayer(ov).X(1).Y(1).Z(2))
+		overlay(out, strings.Split(c.statsView(w), "\n"), 1, 1)
 	}
-	return lipgloss.NewCanvas(w, h).Compose(lipgloss.NewCompositor(layers...)).Render()
+	return strings.Join(out, "\n")
 }
 
 // tile draws one opponent: a label with the connection state above the video.
-func (c *callModel) tile(p *peer, w, h int) string {
+func (c *callModel) tile(p *peer, w, h int) []string {
 	st := c.env.styles
 	state := p.stateText()
 	var ss lipgloss.Style
@@ -578,7 +599,55 @@ func (c *callModel) tile(p *peer, w, h int) string {
 	} else {
 		inner = c.env.renderer.Tile("remote:"+string(p.id), p.video, iw, ih)
 	}
-	return st.Tile.MaxWidth(w).Render(lipgloss.NewStyle().MaxWidth(iw).Render(label) + "\n" + inner)
+	return c.box(label, inner, w, h)
+}
+
+// box frames a label line and an inner block of (w-2)x(h-3) cells into exactly h lines
+// of w cells. Only the label is measured; inner lines must have the right width.
+func (c *callModel) box(label, inner string, w, h int) []string {
+	if w < 3 || h < 3 {
+		return blankLines(max(w, 0), max(h, 0))
+	}
+	border := c.env.styles.TileBorder
+	iw := w - 2
+	side := border.Render("│")
+	lines := make([]string, 0, h)
+	lines = append(lines, border.Render("┌"+strings.Repeat("─", iw)+"┐"))
+	label = ansi.Truncate(label, iw, "…")
+	lines = append(lines, side+label+"\x1b[m"+strings.Repeat(" ", max(iw-ansi.StringWidth(label), 0))+side)
+	blank := strings.Repeat(" ", iw)
+	in := strings.Split(inner, "\n")
+	for y := 0; y < h-3; y++ {
+		l := blank
+		if y < len(in) {
+			l = in[y]
+		}
+		lines = append(lines, side+l+"\x1b[m"+side)
+	}
+	lines = append(lines, border.Render("└"+strings.Repeat("─", iw)+"┘"))
+	return lines
+}
+
+func blankLines(w, h int) []string {
+	l := strings.Repeat(" ", w)
+	out := make([]string, h)
+	for i := range out {
+		out[i] = l
+	}
+	return out
+}
+
+// overlay draws top over base with its top-left corner at (x, y), in place.
+func overlay(base, top []string, x, y int) {
+	for i, t := range top {
+		row := y + i
+		if row < 0 || row >= len(base) {
+			continue
+		}
+		tw := ansi.StringWidth(t)
+		b := base[row]
+		base[row] = ansi.Truncate(b, x, "") + "\x1b[m" + t + "\x1b[m" + ansi.TruncateLeft(b, x+tw, "")
+	}
 }
 
 // statsView is the overlay with each opponent's figures.

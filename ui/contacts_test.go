@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 )
@@ -95,6 +97,7 @@ func TestContactsFilter(t *testing.T) {
 	}
 	h.key("esc")
 	equal(t, len(h.m.contacts.items()), 3)
+	equal(t, h.m.contacts.filter.Value(), "")
 
 	h.key("/")
 	h.key("c")
@@ -105,6 +108,14 @@ func TestContactsFilter(t *testing.T) {
 	equal(t, len(h.m.contacts.items()), 1) // carol
 	h.key("a")
 	equal(t, h.eng.session(h.m.call.sessionID).opponents, []signal.UserID{"carol@example.org"})
+}
+
+func TestCtrlCQuitsWhileTyping(t *testing.T) {
+	h := newHarness(t)
+	h.key("/")
+	if _, ok := findMsg[tea.QuitMsg](h.key("ctrl+c")); !ok {
+		t.Fatal("ctrl+c in the filter did not quit")
+	}
 }
 
 func TestContactsAddSendsSubscription(t *testing.T) {

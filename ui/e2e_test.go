@@ -201,6 +201,10 @@ func TestEndToEndCallInTmux(t *testing.T) {
 	bob.keys("l")
 	bob.show("stats and log", bob.waitText(10*time.Second, "stats", "alice (alice@localhost) CONNECTED", "RTT", "candidate host→host/udp"))
 
+	// Bob mutes his microphone.
+	bob.keys("m")
+	bob.waitText(5*time.Second, "mic muted")
+
 	// Alice hangs up; both return to the contacts.
 	alice.keys("h")
 	back := func(s string) bool {

@@ -151,14 +151,14 @@ type tickMsg struct {
 
 // harness is a root model over fakes with a settable clock.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	m   *Model
 	acc *fakeAccount
 	eng *fakeEngine
 	now time.Time
 }
 
-func mustJID(t *testing.T, s string) jid.JID {
+func mustJID(t testing.TB, s string) jid.JID {
 	t.Helper()
 	j, err := jid.Parse(s)
 	if err != nil {
@@ -167,7 +167,7 @@ func mustJID(t *testing.T, s string) jid.JID {
 	return j
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	h := &harness{t: t, now: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)}
 	h.acc = &fakeAccount{events: make(chan chat.Event, 16)}
