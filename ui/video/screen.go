@@ -6,6 +6,8 @@ import (
 	"image"
 	"sync"
 	"time"
+
+	"github.com/ttycall/ttycall/devices"
 )
 
 // Source is where a tile's frames come from; *devices.FrameSlot implements it.
@@ -207,8 +209,10 @@ func (s *Screen) Draw() (int, error) {
 		st := s.rends[t.ID]
 		var img *image.YCbCr
 		var seq uint64
-		if t.Source != nil {
-			img, seq = t.Source.Load()
+		if src := t.Source; src != nil {
+			if fs, ok := src.(*devices.FrameSlot); !ok || fs != nil { // a nil slot: no video
+				img, seq = src.Load()
+			}
 		}
 		if s.all {
 			st.r.Invalidate()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/ttycall/ttycall/devices"
 )
 
 // slot is a FrameSlot stand-in (devices.FrameSlot has the same Load).
@@ -273,5 +275,18 @@ func TestScreenDropsWhileTerminalBlocks(t *testing.T) {
 	}
 	if p := psnr(got, ref.pix, false); !math.IsInf(p, 1) {
 		t.Errorf("screen is not the newest frame (PSNR %.1f)", p)
+	}
+}
+
+// TestScreenNilSlot: a tile whose *devices.FrameSlot is nil draws black, no panic.
+func TestScreenNilSlot(t *testing.T) {
+	var out bytes.Buffer
+	s := NewScreen(NewLockedWriter(&out), ScreenOptions{})
+	var fs *devices.FrameSlot
+	if err := s.SetTiles([]Tile{{ID: "a", Source: fs, Rect: Rect{W: 4, H: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Draw(); err != nil || n == 0 {
+		t.Fatalf("Draw = %d, %v", n, err)
 	}
 }
