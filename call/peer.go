@@ -267,6 +267,11 @@ func (s *Session) onPCState(p *peer) {
 	s.setConnState(p, n)
 	switch n {
 	case ConnectionConnected, ConnectionCompleted:
+		if !p.wasConnected {
+			// Frames encoded before DTLS was up were lost: start this peer's video at a
+			// key frame now instead of after a PLI round trip.
+			s.keyFrameFor(p)
+		}
 		p.wasConnected = true
 		if p.reconnecting {
 			p.reconnecting = false
@@ -401,4 +406,19 @@ func (s *Session) closePeer(p *peer) {
 	}
 	delete(s.peers, p.user)
 	s.gone[p.user] = true
+}
+
+// keyFrameFor asks for a key frame of the video p receives from us: from the local
+// encoder, or in Echo mode from p itself (what we echo).
+func (s *Session) keyFrameFor(p *peer) {
+	if p.echo != nil {
+		p.remotes.requestKeyFrame()
+		return
+	}
+	s.mu.Lock()
+	ls := s.local
+	s.mu.Unlock()
+	if ls != nil && ls.Video != nil && s.callType == signal.CallTypeVideo {
+		ls.Video.RequestKeyFrame()
+	}
 }
