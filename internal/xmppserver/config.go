@@ -41,6 +41,7 @@ allow_unencrypted_plain_auth = false
 consider_websocket_secure = true
 cross_domain_websocket = true
 c2s_stanza_size_limit = 1048576
+network_settings = { nagle = false }
 ssl = { key = "{{.Key}}"; certificate = "{{.Cert}}"; }
 VirtualHost "{{.Domain}}"
 	ssl = { key = "{{.Key}}"; certificate = "{{.Cert}}"; }
