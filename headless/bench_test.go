@@ -46,8 +46,15 @@ func BenchmarkAnswerConcurrentCalls(b *testing.B) {
 type caller struct {
 	a       *app.App
 	stream  chan *call.RemoteStream // the echoed audio
-	stats   chan call.Stats         // stats reports
 	runDone chan struct{}
+
+	mu    sync.Mutex
+	stats []timedStats // guarded by mu: every stats report, oldest first
+}
+
+type timedStats struct {
+	at time.Time
+	s  call.Stats
 }
 
 func benchCalls(b *testing.B, n int, hold time.Duration) {
@@ -100,17 +107,16 @@ func benchCalls(b *testing.B, n int, hold time.Duration) {
 	}
 	b.ReportMetric(time.Since(setupStart).Seconds(), "s-setup")
 
-	// Hold the calls. Loss is measured on each caller's own stats reports (what it sent
-	// and what came back, from the same report) when the engine makes them, else on the
-	// packets received against Opus's 50 packets a second.
-	first := make([]call.Stats, n)
+	// Hold the calls. Loss is read off each caller's stats reports: the echoed stream keeps
+	// the callers' RTP sequence numbers, so its packets_lost counts what was lost on the
+	// way to the headless process and back. "%short" also counts the packets that came
+	// back against the 50 a second that Opus at 20 ms sends (a starved sender shows there).
 	recv0 := make([]uint64, n)
-	for i, c := range callers {
-		first[i], _ = c.nextStats(short)
+	for i := range callers {
 		recv0[i] = streams[i].PacketsReceived()
 	}
-	cpu0 := procCPU(bot.cmd.Process.Pid)
 	t0 := time.Now()
+	cpu0 := procCPU(bot.cmd.Process.Pid)
 	select {
 	case <-time.After(hold):
 	case <-bot.done:
@@ -119,31 +125,33 @@ func benchCalls(b *testing.B, n int, hold time.Duration) {
 	elapsed := time.Since(t0)
 	cpu := procCPU(bot.cmd.Process.Pid) - cpu0
 
-	var sent, recv uint64
+	var got, lost, counted, expected uint64
 	worst := 0.0
 	for i, c := range callers {
-		var s, r uint64
-		if last, ok := c.nextStats(short); ok && last.Local.Audio.Packets > first[i].Local.Audio.Packets {
-			s = last.Local.Audio.Packets - first[i].Local.Audio.Packets
-			r = last.Remote.Audio.Packets - first[i].Remote.Audio.Packets
-		} else {
-			s = uint64(elapsed / (20 * time.Millisecond))
-			r = streams[i].PacketsReceived() - recv0[i]
+		counted += streams[i].PacketsReceived() - recv0[i]
+		expected += uint64(elapsed / (20 * time.Millisecond))
+		first, last, ok := c.window(t0)
+		if !ok {
+			b.Fatalf("caller %d: fewer than two stats reports during the hold", i)
 		}
-		recv += r
-		sent += s
-		if loss := 1 - float64(r)/float64(s); loss > worst {
-			worst = loss
+		g := last.Remote.Audio.Packets - first.Remote.Audio.Packets
+		l := uint64(max(0, last.Remote.Audio.PacketsLost-first.Remote.Audio.PacketsLost))
+		got += g
+		lost += l
+		if g+l > 0 {
+			worst = max(worst, float64(l)/float64(g+l))
 		}
 	}
 	b.StopTimer()
-	loss := 100 * (1 - float64(recv)/float64(sent))
+	loss := 100 * float64(lost) / float64(max(1, got+lost))
+	short := 100 * (1 - float64(counted)/float64(expected))
 	b.ReportMetric(float64(n), "calls")
 	b.ReportMetric(loss, "%loss")
 	b.ReportMetric(100*worst, "%loss-worst-call")
+	b.ReportMetric(short, "%short")
 	b.ReportMetric(100*cpu.Seconds()/elapsed.Seconds(), "%cpu-headless")
-	b.Logf("%d calls held %v: %d packets sent, %d echoed back, loss %.3f%% (worst call %.3f%%), headless CPU %.0f%%",
-		n, elapsed.Round(time.Second), sent, recv, loss, 100*worst, 100*cpu.Seconds()/elapsed.Seconds())
+	b.Logf("%d calls held %v: %d packets echoed back, %d lost (%.3f%%, worst call %.3f%%); %d counted of %d expected at 50/s (%.3f%% short); headless CPU %.0f%%",
+		n, elapsed.Round(time.Second), got, lost, loss, 100*worst, counted, expected, short, 100*cpu.Seconds()/elapsed.Seconds())
 	bot.send("quit")
 	bot.exit(long)
 }
@@ -156,14 +164,14 @@ func newCaller(b *testing.B, srv *xmppserver.Server, user string) *caller {
 	cfg.Account.CAFile = srv.CAFile
 	cfg.Account.TLS = "starttls"
 	cfg.Account.Resource = "bench"
-	cfg.Calls.StatsReportTimeInterval = 5
+	cfg.Calls.StatsReportTimeInterval = 2
 	cfg.Media.Microphone = devices.SourceTest
 	cfg.Media.Camera = devices.SourceTest
 	a, err := app.New(cfg, app.Options{LoopbackOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := &caller{a: a, stream: make(chan *call.RemoteStream, 1), stats: make(chan call.Stats, 64), runDone: make(chan struct{})}
+	c := &caller{a: a, stream: make(chan *call.RemoteStream, 1), runDone: make(chan struct{})}
 	// Ends when Close cancels the account.
 	go func() { defer close(c.runDone); a.Run(context.Background()) }()
 	online := make(chan struct{})
@@ -188,12 +196,9 @@ func newCaller(b *testing.B, srv *xmppserver.Server, user string) *caller {
 						}
 					}
 				case call.StatsEvent:
-					select {
-					case c.stats <- e.Stats:
-					default:
-						<-c.stats
-						c.stats <- e.Stats
-					}
+					c.mu.Lock()
+					c.stats = append(c.stats, timedStats{time.Now(), e.Stats})
+					c.mu.Unlock()
 				}
 			case <-c.runDone:
 				return
@@ -210,22 +215,20 @@ func newCaller(b *testing.B, srv *xmppserver.Server, user string) *caller {
 	return c
 }
 
-// nextStats drops the stats reports received so far and waits for the next one.
-func (c *caller) nextStats(timeout time.Duration) (call.Stats, bool) {
-drain:
-	for {
-		select {
-		case <-c.stats:
-		default:
-			break drain
+// window returns the first stats report at or after t0 and the last one (ok false
+// without two such reports).
+func (c *caller) window(t0 time.Time) (first, last call.Stats, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, r := range c.stats {
+		if !r.at.Before(t0) {
+			if i == len(c.stats)-1 {
+				return call.Stats{}, call.Stats{}, false
+			}
+			return r.s, c.stats[len(c.stats)-1].s, true
 		}
 	}
-	select {
-	case s := <-c.stats:
-		return s, true
-	case <-time.After(timeout):
-		return call.Stats{}, false
-	}
+	return call.Stats{}, call.Stats{}, false
 }
 
 // procCPU is the user+system CPU time of a process (Linux /proc).
