@@ -172,7 +172,9 @@ func newY4MSource(f *os.File, path string, paced bool) (*y4mSource, error) {
 				}
 			}
 		case 'C':
-			if !strings.HasPrefix(tok, "C420") {
+			switch tok {
+			case "C420", "C420jpeg", "C420paldv", "C420mpeg2":
+			default:
 				f.Close()
 				return nil, fmt.Errorf("y4m %s: colour space %s, only 4:2:0 is supported: %w", path, tok, ErrBadFile)
 			}

@@ -22,6 +22,7 @@ type Mixer struct {
 
 	mu     sync.Mutex
 	inputs map[*mixInput]struct{} // guarded by mu
+	acc    []int32                // guarded by mu; Mix's scratch, kept to spare the audio thread allocations
 }
 
 // Per-input buffering, in frames at 48 kHz. An input starts (and restarts after running
@@ -114,8 +115,13 @@ func (in *mixInput) Close() error {
 // Mix fills out (interleaved, the mixer's channels) with the sum of all inputs, clipped
 // to int16, and silence where no input has data.
 func (m *Mixer) Mix(out []int16) {
-	acc := make([]int32, len(out))
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cap(m.acc) < len(out) {
+		m.acc = make([]int32, len(out))
+	}
+	acc := m.acc[:len(out)]
+	clear(acc)
 	for in := range m.inputs {
 		if !in.playing {
 			if len(in.buf) < mixPrebuffer*m.channels {
@@ -132,7 +138,6 @@ func (m *Mixer) Mix(out []int16) {
 			in.playing = false // ran dry: prebuffer again before resuming
 		}
 	}
-	m.mu.Unlock()
 	for i, v := range acc {
 		out[i] = clip16(v)
 	}

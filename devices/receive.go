@@ -93,6 +93,7 @@ type VideoReceiver struct {
 	log   *slog.Logger
 
 	// Owned by the goroutine.
+	reorder reorderBuffer
 	dec     *vp8Decoder
 	frame   []byte
 	inFrame bool
@@ -162,7 +163,9 @@ func (r *VideoReceiver) run() {
 		case <-r.stop:
 			return
 		case p := <-r.in:
-			r.handle(p)
+			for _, q := range r.reorder.push(p, time.Now()) {
+				r.handle(q)
+			}
 		}
 	}
 }
@@ -372,4 +375,82 @@ func (r *AudioReceiver) handle(p *rtp.Packet) {
 	if err := r.out.WritePCM(pcm); err != nil {
 		r.log.Debug("audio output", "err", err)
 	}
+}
+
+// reorderBuffer puts packets back in sequence order before frame assembly. A packet that
+// arrives early waits, for at most reorderWait or reorderMax packets, for the ones
+// before it: long enough for a NACK retransmission on a LAN or a short reordering, short
+// enough that a real loss turns into a key frame request within a few frames.
+type reorderBuffer struct {
+	pending map[uint16]*rtp.Packet
+	next    uint16
+	started bool
+	since   time.Time // when the oldest pending packet arrived
+}
+
+const (
+	reorderMax  = 64
+	reorderWait = 60 * time.Millisecond
+)
+
+// push takes one packet and returns the packets now ready, in order. Packets older than
+// the next expected one (duplicates, retransmissions after we gave up) are dropped.
+func (b *reorderBuffer) push(p *rtp.Packet, now time.Time) []*rtp.Packet {
+	if !b.started {
+		b.started, b.next = true, p.SequenceNumber
+	}
+	d := int16(p.SequenceNumber - b.next)
+	switch {
+	case d < 0:
+		return nil
+	case d > 0:
+		if b.pending == nil {
+			b.pending = make(map[uint16]*rtp.Packet)
+		}
+		if len(b.pending) == 0 {
+			b.since = now
+		}
+		b.pending[p.SequenceNumber] = p
+		if len(b.pending) < reorderMax && now.Sub(b.since) < reorderWait {
+			return nil
+		}
+		// Give up on the missing packets: skip to the oldest one we hold. The gap is
+		// seen downstream as loss.
+		b.next = b.nextHeld()
+		return b.drain(nil, now)
+	default:
+		return b.drain([]*rtp.Packet{p}, now)
+	}
+}
+
+// nextHeld is the pending sequence number closest after next.
+func (b *reorderBuffer) nextHeld() uint16 {
+	best, bestD := b.next, int16(0x7fff)
+	for seq := range b.pending {
+		if d := int16(seq - b.next); d >= 0 && d < bestD {
+			best, bestD = seq, d
+		}
+	}
+	return best
+}
+
+// drain appends the expected packet (when out already holds it, next advances past it)
+// and every consecutive pending one.
+func (b *reorderBuffer) drain(out []*rtp.Packet, now time.Time) []*rtp.Packet {
+	if len(out) > 0 {
+		b.next = out[len(out)-1].SequenceNumber + 1
+	}
+	for {
+		p, ok := b.pending[b.next]
+		if !ok {
+			break
+		}
+		delete(b.pending, b.next)
+		out = append(out, p)
+		b.next++
+	}
+	if len(b.pending) > 0 {
+		b.since = now // the wait restarts for the next gap
+	}
+	return out
 }
