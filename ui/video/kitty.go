@@ -18,6 +18,10 @@ import (
 // x/ansi's kitty.Encoder was not used: it reads every pixel through image.At, which
 // allocates per pixel; this encoder reuses its buffers between frames.
 
+// KittyQueryID is the image ID KittyQuery uses; Bubble Tea v2 delivers the answer as
+// ultraviolet's KittyGraphicsEvent with Options.ID == KittyQueryID and Payload "OK".
+const KittyQueryID = 31
+
 // KittyQuery asks the terminal whether it implements the kitty graphics protocol,
 // followed by a primary device attributes request that every terminal answers: if
 // the answer to the first (see IsKittyReply) arrives before the DA1 reply, kitty
