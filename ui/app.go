@@ -371,6 +371,7 @@ func (m *Model) onIncoming(msg incomingCallMsg) tea.Cmd {
 			return s.Reject(signal.Extension{"reason": "busy"})
 		})
 	}
+	m.contacts.blurInputs() // y / A / n answer the call, not the filter
 	return m.incoming.push(msg, m.env.account)
 }
 

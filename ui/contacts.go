@@ -123,6 +123,19 @@ func (c *contactsModel) names() map[signal.UserID]string {
 
 func (c *contactsModel) inputActive() bool { return c.filtering || c.adding }
 
+// blurInputs leaves the text inputs (keeping the filter) so that keys reach the
+// incoming-call prompt.
+func (c *contactsModel) blurInputs() {
+	c.filtering = false
+	c.filter.Blur()
+	if c.adding {
+		c.adding = false
+		c.add.Blur()
+		c.add.Reset()
+	}
+	c.clamp()
+}
+
 // items are the visible rows: requests first, then the contacts matching the filter.
 func (c *contactsModel) items() []contactItem {
 	var items []contactItem

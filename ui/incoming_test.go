@@ -139,3 +139,13 @@ func TestIncomingWhileInCallSwitches(t *testing.T) {
 	equal(t, h.eng.session(first).opsList(), []string{"media", "call", "mute audio", "stop"})
 	equal(t, h.m.call.sessionID, "s9")
 }
+
+func TestIncomingTakesKeysFromTextInputs(t *testing.T) {
+	h := newHarness(t)
+	h.key("/")
+	h.key("b")
+	h.ring("s1", "carol@example.org", signal.CallTypeVideo)
+	h.key("y")
+	equal(t, h.eng.session("s1").opsList(), []string{"media", "accept"})
+	equal(t, h.m.contacts.filter.Value(), "b")
+}
