@@ -4,7 +4,8 @@
 // app.go holds the root model and routes between the screens (contacts.go, incoming.go,
 // call.go, history.go); events.go is the one place where engine and account events
 // become messages; keys.go and styles.go hold every binding and style. The package never
-// imports pion: it sees the engine through call's public types and the Engine interface.
+// imports the WebRTC stack: it sees the engine through call's public types and the Engine
+// interface.
 package ui
 
 import (
