@@ -290,3 +290,28 @@ func TestScreenNilSlot(t *testing.T) {
 		t.Fatalf("Draw = %d, %v", n, err)
 	}
 }
+
+// TestNoAllocsPerFrame: once sizes are settled, drawing a frame allocates nothing.
+func TestNoAllocsPerFrame(t *testing.T) {
+	frames := sequence(moving, 320, 240, 4)
+	var cw countWriter
+	s := NewScreen(NewLockedWriter(&cw), ScreenOptions{})
+	src := &slot{}
+	if err := s.SetTiles([]Tile{{ID: "a", Source: src, Rect: Rect{W: 80, H: 24}, Occlude: []Rect{{X: 60, Y: 18, W: 20, H: 6}}}}); err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	step := func() {
+		src.Store(frames[i%len(frames)])
+		i++
+		if _, err := s.Draw(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 8 { // settle buffer sizes
+		step()
+	}
+	if n := testing.AllocsPerRun(20, step); n != 0 {
+		t.Errorf("%.1f allocations per frame", n)
+	}
+}
