@@ -78,7 +78,7 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// keyMapFunc lets a screen return its bindings as a help.KeyMap.
+// helpKeys is a help.KeyMap built from bindings (the active screen's plus the global ones).
 type helpKeys struct {
 	short []key.Binding
 	full  [][]key.Binding
