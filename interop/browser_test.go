@@ -253,6 +253,11 @@ func startBrowser(tb testing.TB, ctx context.Context, base string) *Browser {
 			if data, err := os.ReadFile(stderr.Name()); err == nil {
 				tb.Logf("driver stderr (tail):\n%s", tail(string(data), 4000))
 			}
+			var evs []string
+			for _, e := range b.log.All() {
+				evs = append(evs, e.String())
+			}
+			tb.Logf("page events (tail):\n%s", tail(strings.Join(evs, "\n"), 12000))
 		}
 		stderr.Close()
 	})
