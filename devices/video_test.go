@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/mediadevices/pkg/frame"
+	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4/pkg/media"
@@ -349,5 +351,52 @@ func TestReorderBuffer(t *testing.T) {
 	}
 	if st := r.Stats(); st.Frames != 30 || st.Lost != 0 {
 		t.Fatalf("reordered stream: %+v", st)
+	}
+}
+
+func TestListAndModes(t *testing.T) {
+	var video, audio bool
+	for _, d := range List() {
+		if d.ID == SourceTest {
+			video = video || d.Kind == KindVideo
+			audio = audio || d.Kind == KindAudio
+		}
+		if strings.Contains(d.Label, "Discard all samples") {
+			t.Errorf("miniaudio's null device listed as a microphone: %+v", d)
+		}
+	}
+	if !video || !audio {
+		t.Fatalf("List lacks the synthetic sources: %+v", List())
+	}
+	if findDriver(KindVideo, "/dev/video99") != nil {
+		t.Error("found a camera that does not exist")
+	}
+}
+
+func TestPickVideoProp(t *testing.T) {
+	mode := func(w, h int, f frame.Format, fps float32) prop.Media {
+		return prop.Media{Video: prop.Video{Width: w, Height: h, FrameFormat: f, FrameRate: fps}}
+	}
+	props := []prop.Media{
+		mode(640, 480, frame.FormatYUYV, 30),
+		mode(1280, 720, frame.FormatMJPEG, 30),
+		mode(1280, 720, frame.FormatYUYV, 10),
+		mode(1920, 1080, frame.FormatZ16, 30), // depth camera: unusable
+	}
+	for _, tc := range []struct {
+		w, h int
+		want prop.Media
+	}{
+		{640, 480, props[0]},
+		{1280, 720, props[1]}, // MJPEG at 30 fps beats raw at 10
+		{320, 240, props[0]},
+	} {
+		got, err := pickVideoProp(props, tc.w, tc.h, 30)
+		if err != nil || got != tc.want {
+			t.Errorf("%dx%d: got %+v, %v; want %+v", tc.w, tc.h, got.Video, err, tc.want.Video)
+		}
+	}
+	if _, err := pickVideoProp([]prop.Media{props[3]}, 640, 480, 30); err == nil {
+		t.Error("a depth-only camera was accepted")
 	}
 }
