@@ -187,16 +187,24 @@ func openMicrophone(d driver.Driver) (*micSource, error) {
 		d.Close()
 		return nil, fmt.Errorf("microphone %s cannot record: %w", d.Info().Name, ErrNoDevice)
 	}
+	// 48 kHz (what mediadevices' malgo driver offers), 16-bit rather than float, then
+	// the fewest channels: everything is mixed down to mono for Opus anyway.
 	var chosen *prop.Media
+	better := func(a, b prop.Media) bool {
+		if a.IsFloat != b.IsFloat {
+			return !a.IsFloat
+		}
+		return a.ChannelCount < b.ChannelCount
+	}
 	for _, p := range d.Properties() {
-		if p.SampleRate == sampleRate && !p.IsFloat && (chosen == nil || p.ChannelCount < chosen.ChannelCount) {
+		if p.SampleRate == sampleRate && p.ChannelCount > 0 && (chosen == nil || better(p, *chosen)) {
 			p := p
 			chosen = &p
 		}
 	}
 	if chosen == nil {
 		d.Close()
-		return nil, fmt.Errorf("microphone %s has no 48 kHz 16-bit mode: %w", d.Info().Name, ErrNoDevice)
+		return nil, fmt.Errorf("microphone %s has no 48 kHz mode: %w", d.Info().Name, ErrNoDevice)
 	}
 	r, err := rec.AudioRecord(*chosen)
 	if err != nil {

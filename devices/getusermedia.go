@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/google/uuid"
@@ -44,7 +45,7 @@ func getUserMedia(ctx context.Context, p MediaParams, o Options, paced bool) (*L
 		s.Preview = &FrameSlot{}
 		t, err := newVideoTrack(src, w, h, fps, o.VideoBitrate, s.Preview, p.Mirror, streamID, log)
 		if err != nil {
-			src.Close()
+			closeSource(src)
 			return nil, fmt.Errorf("getUserMedia: %w", err)
 		}
 		s.Video = t
@@ -60,7 +61,7 @@ func getUserMedia(ctx context.Context, p MediaParams, o Options, paced bool) (*L
 		}
 		t, err := newAudioTrack(src, streamID, log)
 		if err != nil {
-			src.Close()
+			closeSource(src)
 			s.Close()
 			return nil, fmt.Errorf("getUserMedia: %w", err)
 		}
@@ -158,6 +159,15 @@ func (s *LocalStream) Close() error {
 		errs = append(errs, s.Audio.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// closeSource closes a source that never got a track, including what only the track's
+// goroutine would have released.
+func closeSource(src io.Closer) {
+	_ = src.Close()
+	if r, ok := src.(interface{ release() }); ok {
+		r.release()
+	}
 }
 
 func firstPositive(v ...int) int {
