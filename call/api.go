@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
@@ -123,6 +124,8 @@ type Client struct {
 	sendq        *queue[outSignal]
 	stopSend     chan struct{}
 
+	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
+
 	sessWG sync.WaitGroup // session goroutines
 	bgWG   sync.WaitGroup // dispatcher and sender goroutines
 	closed atomic.Bool
@@ -141,17 +144,12 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("%w: Signaler is nil", ErrConfig)
 	}
 	cfg.setDefaults()
-	api, err := newAPI(&cfg)
-	if err != nil {
-		return nil, err
-	}
 	c := &Client{
 		sessions:     make(map[string]*Session),
 		recent:       make(map[string]struct{}),
 		listeners:    noopListeners(),
 		cfg:          cfg,
 		log:          cfg.Logger.With("local", string(cfg.LocalID)),
-		api:          api,
 		rtcConfig:    rtcConfiguration(&cfg),
 		evq:          newQueue[queuedEvent](),
 		events:       make(chan Event, 256),
@@ -159,6 +157,15 @@ func NewClient(cfg Config) (*Client, error) {
 		sendq:        newQueue[outSignal](),
 		stopSend:     make(chan struct{}),
 	}
+	var onStats func(string, stats.Getter)
+	if cfg.StatsReportInterval > 0 {
+		onStats = func(id string, g stats.Getter) { c.statsGetters.Store(id, g) }
+	}
+	api, err := newAPI(&c.cfg, onStats)
+	if err != nil {
+		return nil, err
+	}
+	c.api = api
 	c.bgWG.Add(2)
 	go c.runDispatcher() // owner: Client; stopped by Close (stopDispatch)
 	go c.runSender()     // owner: Client; stopped by Close (stopSend)

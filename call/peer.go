@@ -40,6 +40,7 @@ type peer struct {
 	echo    map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP // Echo mode
 	remotes remoteSet
 	stats   statsPrev // previous counters for bitrates
+	statsID string    // the pc's stats ID (key of Client.statsGetters)
 
 	closed  bool
 	mediaWG sync.WaitGroup // remote track readers and RTCP readers
@@ -87,6 +88,9 @@ func (s *Session) newPC(p *peer) error {
 		return fmt.Errorf("%w: new peer connection: %w", ErrWebRTC, err)
 	}
 	p.pc = pc
+	if s.c.cfg.StatsReportInterval > 0 {
+		p.statsID = pcStatsID(pc)
+	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
 			return
@@ -401,6 +405,9 @@ func (s *Session) closePeer(p *peer) {
 		}
 	}
 	p.mediaWG.Wait()
+	if p.statsID != "" {
+		s.c.statsGetters.Delete(p.statsID)
+	}
 	if p.pc != nil {
 		s.setConnState(p, ConnectionClosed)
 	}

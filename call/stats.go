@@ -3,6 +3,8 @@ package call
 import (
 	"time"
 
+	"github.com/pion/interceptor/pkg/stats"
+
 	"github.com/pion/webrtc/v4"
 
 	"github.com/ttycall/ttycall/devices"
@@ -101,6 +103,34 @@ func (s *Session) peerStats(p *peer) Stats {
 			RemoteType: r.CandidateType.String(), RemoteAddress: r.IP, RemotePort: int(r.Port),
 		}
 	}
+	// What we send, from the stats interceptor (pion's GetStats has no outbound-rtp).
+	if g, ok := s.c.statsGetters.Load(p.statsID); ok && p.statsID != "" {
+		getter := g.(stats.Getter)
+		for _, snd := range p.pc.GetSenders() {
+			tr := snd.Track()
+			if tr == nil {
+				continue
+			}
+			t, k := trackOf(&st.Local, tr.Kind().String())
+			if t == nil {
+				continue
+			}
+			for _, enc := range snd.GetParameters().Encodings {
+				x := getter.Get(uint32(enc.SSRC))
+				if x == nil {
+					continue
+				}
+				t.Bytes += x.OutboundRTPStreamStats.BytesSent
+				t.Packets += x.OutboundRTPStreamStats.PacketsSent
+				t.PacketsLost += x.RemoteInboundRTPStreamStats.PacketsLost
+				t.Jitter = x.RemoteInboundRTPStreamStats.Jitter
+				if rtt := x.RemoteInboundRTPStreamStats.RoundTripTime; rtt > 0 {
+					st.RTT = rtt
+				}
+				sent[k] += x.OutboundRTPStreamStats.BytesSent
+			}
+		}
+	}
 	// Decoded frame size and received frame rate from the remote video stream.
 	p.remotes.mu.Lock()
 	rv := p.remotes.video
@@ -145,4 +175,15 @@ func trackOf(m *MediaStats, kind string) (*TrackStats, devices.Kind) {
 		return &m.Video, devices.KindVideo
 	}
 	return nil, devices.KindUnknown
+}
+
+// pcStatsID is the ID of the peer connection's own stats entry, which is also the ID its
+// interceptors were built with.
+func pcStatsID(pc *webrtc.PeerConnection) string {
+	for _, v := range pc.GetStats() {
+		if x, ok := v.(webrtc.PeerConnectionStats); ok {
+			return x.ID
+		}
+	}
+	return ""
 }

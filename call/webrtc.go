@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -19,7 +20,10 @@ const (
 // newAPI builds the pion API shared by every peer connection of a client: VP8 and Opus
 // only (VP8 first), the default interceptors (NACK, RTCP reports, TWCC, stats), and a
 // SettingEngine that never stalls a loopback call.
-func newAPI(cfg *Config) (*webrtc.API, error) {
+//
+// onStats, when not nil, receives the stats getter of every new peer connection (by its
+// stats ID): pion's GetStats has no outbound streams, the interceptor's getter has.
+func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"},
@@ -43,6 +47,14 @@ func newAPI(cfg *Config) (*webrtc.API, error) {
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, fmt.Errorf("%w: interceptors: %w", ErrWebRTC, err)
+	}
+	if onStats != nil {
+		sf, err := stats.NewInterceptor()
+		if err != nil {
+			return nil, fmt.Errorf("%w: stats interceptor: %w", ErrWebRTC, err)
+		}
+		sf.OnNewPeerConnection(onStats)
+		ir.Add(sf)
 	}
 
 	se := webrtc.SettingEngine{}
