@@ -178,6 +178,52 @@ func inAnyTile(x, y int, ts []Tile) bool {
 	return false
 }
 
+// Mode returns the drawing mode.
+func (s *Screen) Mode() Mode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts.Mode
+}
+
+// SetMode switches the drawing mode (kitty graphics detected after start): what the
+// tiles drew in the old mode is removed at once and they repaint in the new mode on
+// the next frame. Call it from Bubble Tea's Update, like SetTiles. It returns a write
+// error.
+func (s *Screen) SetMode(m Mode) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m == s.opts.Mode {
+		return nil
+	}
+	clearBuf := s.vacated(nil)
+	for _, st := range s.rends {
+		if st.r.Mode() == ModeKitty {
+			s.gone = append(s.gone, KittyDelete(st.r.opts.KittyID))
+		}
+	}
+	s.opts.Mode = m
+	for _, t := range s.tiles {
+		st := &tileState{r: New(Options{Mode: m, Tolerance: s.opts.Tolerance, KittyID: s.nextID()})}
+		st.r.SetRect(t.Rect)
+		st.r.SetMirror(t.Mirror)
+		st.r.SetOcclusion(t.Occlude...)
+		s.rends[t.ID] = st
+	}
+	if len(clearBuf) == 0 && len(s.gone) == 0 {
+		return nil
+	}
+	clearBuf = append([]byte(frameBegin), clearBuf...)
+	for _, g := range s.gone {
+		clearBuf = append(clearBuf, g...)
+	}
+	s.gone = s.gone[:0]
+	clearBuf = append(clearBuf, "\x1b[m"+frameEnd...)
+	if _, err := s.out.writeVideo(clearBuf); err != nil {
+		return fmt.Errorf("video: clear for a mode change: %w", err)
+	}
+	return nil
+}
+
 // Invalidate repaints every tile on the next frame (after a resize or a clear).
 func (s *Screen) Invalidate() {
 	s.mu.Lock()

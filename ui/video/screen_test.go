@@ -315,3 +315,84 @@ func TestNoAllocsPerFrame(t *testing.T) {
 		t.Errorf("%.1f allocations per frame", n)
 	}
 }
+
+// TestScreenSetMode: switching to kitty blanks the cells the half blocks drew at once,
+// and the next frame is a kitty image; switching back deletes the image.
+func TestScreenSetMode(t *testing.T) {
+	var out bytes.Buffer
+	s := NewScreen(NewLockedWriter(&out), ScreenOptions{Mode: ModeHalfBlock})
+	a := &slot{}
+	a.Store(noise(64, 48, 1))
+	if err := s.SetTiles([]Tile{{ID: "a", Source: a, Rect: Rect{X: 2, Y: 1, W: 20, H: 6}}}); err != nil {
+		t.Fatal(err)
+	}
+	term := newVT(30, 10)
+	if _, err := s.Draw(); err != nil {
+		t.Fatal(err)
+	}
+	term.Write(out.Bytes())
+	out.Reset()
+	if err := s.SetMode(ModeKitty); err != nil {
+		t.Fatal(err)
+	}
+	if s.Mode() != ModeKitty {
+		t.Fatalf("mode %v", s.Mode())
+	}
+	term.Write(out.Bytes())
+	for i, c := range term.cells {
+		if c.bg.kind != 0 {
+			t.Fatalf("cell %d still shows half blocks after the switch", i)
+		}
+	}
+	out.Reset()
+	if _, err := s.Draw(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "\x1b_Ga=T") {
+		t.Fatalf("no kitty image after the switch: %q", out.String())
+	}
+	out.Reset()
+	if err := s.SetMode(ModeHalfBlock); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "a=d,d=I") {
+		t.Fatalf("kitty image not deleted: %q", out.String())
+	}
+	if err := s.SetMode(ModeHalfBlock); err != nil { // no change: nothing written
+		t.Fatal(err)
+	}
+}
+
+// TestWriterDropsVideoOutsideAltScreen: once Bubble Tea leaves the alternate screen
+// (quitting, or restoring the terminal after a panic) video frames are dropped, until
+// it enters it again.
+func TestWriterDropsVideoOutsideAltScreen(t *testing.T) {
+	var out bytes.Buffer
+	lw := NewLockedWriter(&out)
+	s := NewScreen(lw, ScreenOptions{})
+	a := &slot{}
+	if err := s.SetTiles([]Tile{{ID: "a", Source: a, Rect: Rect{W: 4, H: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	frame := func(i int) int {
+		t.Helper()
+		out.Reset()
+		a.Store(noise(8, 8, i))
+		if _, err := s.Draw(); err != nil {
+			t.Fatal(err)
+		}
+		return out.Len()
+	}
+	_, _ = lw.Write([]byte("\x1b[?1049h\x1b[2J"))
+	if frame(1) == 0 {
+		t.Fatal("no frame in the alternate screen")
+	}
+	_, _ = lw.Write([]byte("\x1b[?25h\x1b[?1049l"))
+	if n := frame(2); n != 0 {
+		t.Fatalf("a frame of %d bytes after leaving the alternate screen", n)
+	}
+	_, _ = lw.Write([]byte("\x1b[?1049h"))
+	if frame(3) == 0 {
+		t.Fatal("no frame after entering the alternate screen again")
+	}
+}

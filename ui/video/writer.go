@@ -22,6 +22,10 @@ type LockedWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
 	erased atomic.Bool // a foreign write may have erased video cells
+	// left is set when a foreign write leaves the alternate screen (Bubble Tea
+	// restoring the terminal, also after a panic) and cleared when one enters it:
+	// video frames are dropped in between, so none lands on the user's shell.
+	left atomic.Bool
 }
 
 // NewLockedWriter wraps w (normally os.Stdout).
@@ -31,6 +35,9 @@ func NewLockedWriter(w io.Writer) *LockedWriter { return &LockedWriter{w: w} }
 func (l *LockedWriter) Write(p []byte) (int, error) {
 	if mayErase(p) {
 		l.erased.Store(true)
+		if i := bytes.LastIndex(p, []byte("\x1b[?1049")); i >= 0 && i+7 < len(p) {
+			l.left.Store(p[i+7] == 'l')
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -38,9 +45,13 @@ func (l *LockedWriter) Write(p []byte) (int, error) {
 }
 
 // writeVideo writes a video frame (the Screen's side); it does not flag erasure.
+// Frames are dropped while the alternate screen is left (see left).
 func (l *LockedWriter) writeVideo(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.left.Load() {
+		return len(p), nil
+	}
 	return l.w.Write(p)
 }
 
