@@ -190,6 +190,11 @@ func (c *Client) HandleSignal(sig *signal.Signal) {
 		return
 	}
 	s := c.sessions[sig.SessionID]
+	if _, closed := c.recent[sig.SessionID]; s == nil && closed {
+		c.mu.Unlock()
+		c.lateSignal(sig)
+		return
+	}
 	if s == nil {
 		var err error
 		s, err = c.newIncomingLocked(sig)
@@ -210,9 +215,6 @@ func (c *Client) HandleSignal(sig *signal.Signal) {
 func (c *Client) newIncomingLocked(sig *signal.Signal) (*Session, error) {
 	if sig.Type != signal.TypeCall {
 		return nil, ErrUnknownSession
-	}
-	if _, ok := c.recent[sig.SessionID]; ok {
-		return nil, ErrSessionClosed
 	}
 	if sig.SessionID == "" || (sig.CallType != signal.CallTypeVideo && sig.CallType != signal.CallTypeAudio) {
 		return nil, fmt.Errorf("%w: call without session ID or call type", ErrBadSignal)
@@ -266,6 +268,18 @@ func (c *Client) invalidSignal(s *Session, sig *signal.Signal, err error) {
 		Op:        string(sig.Type),
 		Err:       err,
 	})
+}
+
+// lateSignal handles a signal for a session that closed here. Stragglers of a normal
+// end (trickled candidates, a hang-up or reject that crossed ours, a re-sent call) are
+// expected and only logged; anything else is an InvalidEvent.
+func (c *Client) lateSignal(sig *signal.Signal) {
+	switch sig.Type {
+	case signal.TypeICECandidates, signal.TypeHangUp, signal.TypeReject, signal.TypeCall:
+		c.log.Debug("late signal for a closed session dropped", "type", sig.Type, "from", string(sig.From), "session", sig.SessionID)
+	default:
+		c.invalidSignal(nil, sig, ErrSessionClosed)
+	}
 }
 
 // HandleSignalError reports a signal that could not be decoded, as an InvalidEvent.

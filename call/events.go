@@ -69,7 +69,8 @@ type UserNotAnswerEvent struct {
 }
 
 // SessionCloseEvent: the session closed (onSessionCloseListener); it is the last
-// event of its session.
+// event of its session, except InvalidEvents about operations attempted on the closed
+// session (Accept after close) or signals that make no sense after it.
 type SessionCloseEvent struct {
 	EventMeta
 	// Reason says why, in words for a log or a status line ("hung up", "rejected",

@@ -47,11 +47,31 @@ func TestReject(t *testing.T) {
 		e, ok := ev.(SessionStateEvent)
 		return ok && e.New == SessionRejected
 	})
+	// A stale re-sent call of the closed session must not ring again.
+	for _, sig := range bus.Delivered() {
+		if sig.Type == signal.TypeCall && sig.SessionID == s.ID() {
+			late := sig
+			_ = bus.Inject(&late)
+			break
+		}
+	}
+	if bob.Session(s.ID()) != nil {
+		t.Error("stale call made a session")
+	}
 	// Accept on the closed session: an error and an InvalidEvent, nothing else.
 	if err := bs.Accept(nil); !errors.Is(err, ErrSessionClosed) {
 		t.Errorf("Accept after reject = %v", err)
 	}
 	bob.rec.wait(t, "invalid Accept", func(ev Event) bool { e, ok := ev.(InvalidEvent); return ok && e.Op == "Accept" })
+	rings := 0
+	for _, ev := range bob.rec.events() {
+		if _, ok := ev.(CallEvent); ok {
+			rings++
+		}
+	}
+	if rings != 1 {
+		t.Errorf("rang %d times", rings)
+	}
 }
 
 func TestHangUpWhileRinging(t *testing.T) {
