@@ -15,7 +15,7 @@ func BenchmarkCallSetupWebToTtycall(b *testing.B) {
 	tty := env.Ttycall(ctx, 201, TtyOpts{Args: []string{"--answer", "auto", "--video"}})
 	web := env.WebUser(ctx, 101, WebRTC{})
 	n := max(b.N, 10)
-	var setups []float64
+	var setups, caller, callee []float64
 	b.ResetTimer()
 	for i := 0; i < n; i++ {
 		wm, tm := web.Mark(), tty.Mark()
@@ -24,13 +24,14 @@ func BenchmarkCallSetupWebToTtycall(b *testing.B) {
 		tw := waitConnected(ctx, web, wm, c.Session, 201)
 		tt := eventTime(b, tty.Wait(ctx, tm, "event", "connection_state", "session", c.Session, "user", "101", "state", "CONNECTED"))
 		setups = append(setups, max(tw, tt)-c.T)
+		caller, callee = append(caller, tw-c.T), append(callee, tt-c.T)
 		web.Must(ctx, nil, "stop", map[string]string{}, c.Session)
 		web.Wait(ctx, wm, "event", "session_close", "session", c.Session)
 		tty.Wait(ctx, tm, "event", "session_close", "session", c.Session)
 		web.Must(ctx, nil, "forget")
 	}
 	b.StopTimer()
-	reportSetups(b, "web->ttycall", setups)
+	reportSetups(b, "web->ttycall", setups, caller, callee)
 }
 
 // BenchmarkCallSetupTtycallToWeb: `call 101 video` on ttycall's stdin to CONNECTED on both
@@ -42,7 +43,7 @@ func BenchmarkCallSetupTtycallToWeb(b *testing.B) {
 	web := env.WebUser(ctx, 101, WebRTC{})
 	web.Must(ctx, nil, "setAutoAnswer", "accept", map[string]string{})
 	n := max(b.N, 10)
-	var setups []float64
+	var setups, caller, callee []float64
 	b.ResetTimer()
 	for i := 0; i < n; i++ {
 		wm, tm := web.Mark(), tty.Mark()
@@ -51,12 +52,14 @@ func BenchmarkCallSetupTtycallToWeb(b *testing.B) {
 		ce := tty.Wait(ctx, tm, "event", "connection_state", "user", "101", "state", "CONNECTED")
 		session := ce.Str("session")
 		tw := waitConnected(ctx, web, wm, session, 201)
-		setups = append(setups, max(tw, eventTime(b, ce))-t0)
+		tc := eventTime(b, ce)
+		setups = append(setups, max(tw, tc)-t0)
+		caller, callee = append(caller, tc-t0), append(callee, tw-t0)
 		tty.Send("hangup")
 		web.Wait(ctx, wm, "event", "session_close", "session", session)
 		tty.Wait(ctx, tm, "event", "session_close", "session", session)
 		web.Must(ctx, nil, "forget")
 	}
 	b.StopTimer()
-	reportSetups(b, "ttycall->web", setups)
+	reportSetups(b, "ttycall->web", setups, caller, callee)
 }

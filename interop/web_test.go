@@ -129,7 +129,7 @@ func BenchmarkCallSetupWebToWeb(b *testing.B) {
 	pb := env.WebUser(ctx, 102, WebRTC{})
 	pb.Must(ctx, nil, "setAutoAnswer", "accept", map[string]string{})
 	n := max(b.N, 10)
-	var setups []float64
+	var setups, caller, callee []float64
 	b.ResetTimer()
 	for i := 0; i < n; i++ {
 		mark := pa.Mark()
@@ -138,6 +138,7 @@ func BenchmarkCallSetupWebToWeb(b *testing.B) {
 		ta := waitConnected(ctx, pa, mark, c.Session, 102)
 		tb := waitConnected(ctx, pb, mark, c.Session, 101)
 		setups = append(setups, max(ta, tb)-c.T)
+		caller, callee = append(caller, ta-c.T), append(callee, tb-c.T)
 		pa.Must(ctx, nil, "stop", map[string]string{}, c.Session)
 		pa.Wait(ctx, mark, "event", "session_close", "session", c.Session)
 		pb.Wait(ctx, mark, "event", "session_close", "session", c.Session)
@@ -145,23 +146,30 @@ func BenchmarkCallSetupWebToWeb(b *testing.B) {
 		pb.Must(ctx, nil, "forget")
 	}
 	b.StopTimer()
-	reportSetups(b, "web->web", setups)
+	reportSetups(b, "web->web", setups, caller, callee)
 }
 
-// reportSetups reports median and p90 (ms) of call-setup times.
-func reportSetups(b *testing.B, name string, ms []float64) {
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+// reportSetups reports median and p90 (ms) of call-setup times (to CONNECTED on both
+// sides), and logs the medians of each side alone (caller, callee).
+func reportSetups(b *testing.B, name string, ms, caller, callee []float64) {
 	s := append([]float64(nil), ms...)
 	sort.Float64s(s)
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
+	med := median(s)
 	p90 := s[min(len(s)-1, (len(s)*9+9)/10-1)]
 	b.ReportMetric(med, "median-ms")
 	b.ReportMetric(p90, "p90-ms")
 	b.ReportMetric(0, "ns/op")
-	b.Logf("%s call setup over %d calls: median %.1f ms, p90 %.1f ms, min %.1f, max %.1f; all %v",
-		name, len(s), med, p90, s[0], s[len(s)-1], roundAll(ms))
+	b.Logf("%s call setup over %d calls: median %.1f ms, p90 %.1f ms, min %.1f, max %.1f (caller CONNECTED median %.1f, callee %.1f); all %v",
+		name, len(s), med, p90, s[0], s[len(s)-1], median(caller), median(callee), roundAll(ms))
 }
 
 func roundAll(v []float64) []float64 {
