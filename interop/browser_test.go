@@ -125,10 +125,10 @@ func (e Event) String() string {
 // eventLog is an append-only list of events that waiters scan from an index.
 type eventLog struct {
 	mu     sync.Mutex
-	events []Event        // guarded by mu
-	grew   chan struct{}  // guarded by mu; closed and replaced on each append
-	closed bool           // guarded by mu
-	err    error          // guarded by mu; why the source ended
+	events []Event       // guarded by mu
+	grew   chan struct{} // guarded by mu; closed and replaced on each append
+	closed bool          // guarded by mu
+	err    error         // guarded by mu; why the source ended
 }
 
 func newEventLog() *eventLog { return &eventLog{grew: make(chan struct{})} }
@@ -210,8 +210,8 @@ type Browser struct {
 	log    *eventLog
 	done   chan struct{} // closed when the reader goroutine ends
 	mu     sync.Mutex
-	nextID int                   // guarded by mu
-	calls  map[int]chan Event    // guarded by mu
+	nextID int                // guarded by mu
+	calls  map[int]chan Event // guarded by mu
 	// allowBlocked: a blocked request is what the test wants, not a failure.
 	allowBlocked bool
 }
