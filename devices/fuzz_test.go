@@ -87,8 +87,9 @@ func TestGarbageIntoDecoders(t *testing.T) {
 		garbage = append(garbage, &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts, Marker: marker}, Payload: payload})
 		seq++
 	}
-	// 300 noise + ~40 damaged + ~40 clean packets stay below the receiver's queue, so
-	// the clean key frame cannot be dropped for lack of room.
+	// The packets are written in chunks that fit the receiver's queue, each once the
+	// queue has drained (how many packets the encoder makes depends on the machine's
+	// load), so the clean key frame cannot be dropped for lack of room.
 	for i := range 300 { // pure noise, some with a plausible VP8 descriptor
 		p := make([]byte, rng.IntN(1200))
 		for j := range p {
@@ -124,17 +125,35 @@ func TestGarbageIntoDecoders(t *testing.T) {
 	}
 	vr := rcv.(*VideoReceiver)
 	vr.onFrame = func() { frames <- struct{}{} }
-	for _, p := range garbage {
-		_ = rcv.WriteRTP(p) // may drop when the queue is full; must not block
+	deadline := time.After(20 * time.Second)
+	writeAll := func(ps []*rtp.Packet) {
+		const chunk = videoQueue / 2
+		for len(ps) > 0 {
+			n := min(chunk, len(ps))
+			for _, p := range ps[:n] {
+				_ = rcv.WriteRTP(p) // must not block
+			}
+			ps = ps[n:]
+			// Wait until the receiver has taken the chunk off its queue.
+			for len(vr.in) > 0 {
+				select {
+				case <-deadline:
+					t.Fatalf("receiver stuck with %d queued packets; stats %+v", len(vr.in), vr.Stats())
+				case <-time.After(time.Millisecond):
+				}
+			}
+		}
 	}
+	writeAll(garbage)
 	// Then the clean stream, renumbered to follow on.
+	var clean []*rtp.Packet
 	for _, p := range good {
 		q := p.Clone()
 		q.SequenceNumber = seq
 		seq++
-		_ = rcv.WriteRTP(q)
+		clean = append(clean, q)
 	}
-	deadline := time.After(20 * time.Second)
+	writeAll(clean)
 	for got := 0; got < 1; {
 		select {
 		case <-frames:
