@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
@@ -14,15 +15,31 @@ import (
 // ("9" > "11" as strings): 11 must offer to 9.
 func TestMesh3(t *testing.T) {
 	bus := membus.New()
-	ids := []signal.UserID{"10", "9", "11"}
+	meshTest(t, []signal.UserID{"10", "9", "11"}, func(id signal.UserID) *party { return newMemParty(t, bus, id, nil) }, bus)
+}
+
+// TestProsodyMesh3 is the same through Prosody: the IDs are JIDs, ordered as strings.
+func TestProsodyMesh3(t *testing.T) {
+	x := startProsody(t, "bob", "alice", "carol")
+	meshTest(t, []signal.UserID{"bob@" + signal.UserID(x.domain), "alice@" + signal.UserID(x.domain), "carol@" + signal.UserID(x.domain)},
+		func(id signal.UserID) *party { return newXMPPParty(t, x, strings.SplitN(string(id), "@", 2)[0], nil) }, nil)
+}
+
+// meshTest: ids[0] calls ids[1] and ids[2]; ids[2] (the highest of the callees) accepts
+// first and offers to ids[1] while it still rings. bus, when not nil, is checked for
+// the direction of the mesh offer.
+func meshTest(t *testing.T, ids []signal.UserID, mk func(signal.UserID) *party, bus *membus.Bus) {
 	parties := map[signal.UserID]*party{}
 	for _, id := range ids {
-		parties[id] = newMemParty(t, bus, id, nil)
+		parties[id] = mk(id)
+	}
+	initID, low, high := ids[0], ids[1], ids[2]
+	if !higherID(high, low) {
+		t.Fatalf("bad test: %s must be higher than %s", high, low)
 	}
 	ctx := context.Background()
 	mp := devices.MediaParams{Audio: true, Video: true}
-	init := parties["10"]
-	s, err := init.CreateNewSession([]signal.UserID{"9", "11"}, signal.CallTypeVideo)
+	s, err := parties[initID].CreateNewSession([]signal.UserID{low, high}, signal.CallTypeVideo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +49,7 @@ func TestMesh3(t *testing.T) {
 	if err := s.Call(nil); err != nil {
 		t.Fatal(err)
 	}
-	// 11 accepts first (and calls 9 while 9 still rings), then 9.
-	for _, id := range []signal.UserID{"11", "9"} {
+	for _, id := range []signal.UserID{high, low} {
 		p := parties[id]
 		p.rec.wait(t, string(id)+" rings", func(ev Event) bool { _, ok := ev.(CallEvent); return ok && ev.Session() == s.ID() })
 		cs := p.Session(s.ID())
@@ -56,36 +72,38 @@ func TestMesh3(t *testing.T) {
 		}
 	}
 	// The mesh offer between the callees went from the higher ID to the lower.
-	for _, sig := range bus.Delivered() {
-		if sig.Type == signal.TypeCall && sig.SessionID == s.ID() && sig.From != "10" {
-			if sig.From != "11" || sig.To != "9" {
-				t.Errorf("mesh call %s -> %s", sig.From, sig.To)
+	if bus != nil {
+		for _, sig := range bus.Delivered() {
+			if sig.Type == signal.TypeCall && sig.SessionID == s.ID() && sig.From != initID {
+				if sig.From != high || sig.To != low {
+					t.Errorf("mesh call %s -> %s", sig.From, sig.To)
+				}
 			}
 		}
 	}
-	// 9 rang once: the call from 11 was part of the same call.
+	// The lowest rang once: the call from the other callee was part of the same call.
 	rings := 0
-	for _, ev := range parties["9"].rec.events() {
+	for _, ev := range parties[low].rec.events() {
 		if _, ok := ev.(CallEvent); ok {
 			rings++
 		}
 	}
 	if rings != 1 {
-		t.Errorf("9 rang %d times", rings)
+		t.Errorf("%s rang %d times", low, rings)
 	}
 	// One leaves; the other two stay connected.
-	if err := parties["11"].Session(s.ID()).Stop(nil); err != nil {
+	if err := parties[high].Session(s.ID()).Stop(nil); err != nil {
 		t.Fatal(err)
 	}
-	parties["11"].rec.wait(t, "11 closed", isSessionClose(s.ID()))
-	for _, id := range []signal.UserID{"10", "9"} {
-		parties[id].rec.wait(t, "stop from 11", isType[StopEvent]("11"))
+	parties[high].rec.wait(t, "closed", isSessionClose(s.ID()))
+	for _, id := range []signal.UserID{initID, low} {
+		parties[id].rec.wait(t, "stop", isType[StopEvent](high))
 	}
-	if st := parties["9"].Session(s.ID()).ConnectionStateForUser("10"); st != ConnectionConnected {
-		t.Errorf("9-10 after 11 left: %s", st)
+	if st := parties[low].Session(s.ID()).ConnectionStateForUser(initID); st != ConnectionConnected {
+		t.Errorf("%s-%s after %s left: %s", low, initID, high, st)
 	}
 	if err := s.Stop(nil); err != nil {
 		t.Fatal(err)
 	}
-	parties["9"].rec.wait(t, "9 closed", isSessionClose(s.ID()))
+	parties[low].rec.wait(t, "closed", isSessionClose(s.ID()))
 }
