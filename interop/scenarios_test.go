@@ -83,6 +83,7 @@ func TestTtycallCallsWebReject(t *testing.T) {
 		t.Errorf("ttycall --call rejected: exit code %d, want 4", code)
 	}
 	checkNoGarbage(t, tty)
+	checkStanzasFrom(t, web.Events(0))
 }
 
 // Scenario 3: ttycall calls the page; nobody answers.
@@ -122,6 +123,7 @@ func TestTtycallCallsWebNoAnswer(t *testing.T) {
 		t.Errorf("page received the call %d times, want ttycall to re-dial (dialing interval 1 s, answer 3 s)", redials)
 	}
 	checkNoGarbage(t, tty)
+	checkStanzasFrom(t, web.Events(0))
 }
 
 // Scenario 4: update both ways during a call.
@@ -181,6 +183,7 @@ func TestUpdateBothWays(t *testing.T) {
 	web.Wait(ctx, wm, "event", "session_close", "session", c.Session)
 	tty.Wait(ctx, tm, "event", "session_close", "session", c.Session)
 	checkNoGarbage(t, tty)
+	checkStanzasFrom(t, web.Events(0))
 	if len(blocked) > 0 && !t.Failed() {
 		t.Skipf("update data does not cross between ttycall and the SDK: %s", strings.Join(blocked, "; "))
 	}
@@ -212,6 +215,16 @@ func TestMeshTwoWebOneTtycall(t *testing.T) {
 	for _, pr := range pairs {
 		waitMediaFlows(t, ctx, pr.p, c.Session, pr.peer)
 	}
+	// The mesh rule: 201 (higher ID than 102) made the offer on the 102-201 pair.
+	offered := false
+	for _, e := range w2.Events(wm) {
+		if e.Str("event") == "xml_in" && containsAll(e.Str("xml"), `from="201-7@`, "<signalType>call</signalType>", c.Session) {
+			offered = true
+		}
+	}
+	if !offered {
+		t.Error("page 102 got no call from ttycall 201: the higher ID must offer to the lower one")
+	}
 	for _, peer := range []int{101, 102} {
 		waitTtyReceives(t, ctx, tty, tm, c.Session, peer, true)
 	}
@@ -223,6 +236,7 @@ func TestMeshTwoWebOneTtycall(t *testing.T) {
 	w1.Wait(ctx, wm, "event", "session_close", "session", c.Session)
 	w2.Wait(ctx, wm, "event", "session_close", "session", c.Session)
 	checkNoGarbage(t, tty)
+	checkStanzasFrom(t, append(w1.Events(0), w2.Events(0)...))
 }
 
 func containsAll(s string, parts ...string) bool {
