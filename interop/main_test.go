@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // envNetns marks the test binary re-run inside its own network namespace.
@@ -32,6 +34,14 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
+	}
+	if code == 0 {
+		// Every goroutine of the harness (readers of the driver and of ttycall, the page
+		// server) ends with the process or server it serves.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "interop: leaked goroutines: %v\n", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
