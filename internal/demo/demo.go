@@ -103,7 +103,7 @@ func run(ctx context.Context, dir string, noUI bool, stdout, stderr io.Writer) (
 	defer bot.stop(log)
 
 	fmt.Fprintf(stdout, "ttycall demo: Prosody on %s (domain %s) with alice, bob and echo (password = name)\n", srv.Addr, srv.Domain)
-	fmt.Fprintf(stdout, "  echo bot online (events %s)\n", bot.eventsPath)
+	fmt.Fprintf(stdout, "  echo bot online (pid %d, events %s)\n", bot.cmd.Process.Pid, bot.eventsPath)
 	fmt.Fprintf(stdout, "  log %s\n", logPath)
 	fmt.Fprintf(stdout, "To join as bob, open a second terminal and run:\n  %s --config %s\n", exe, paths["bob"])
 

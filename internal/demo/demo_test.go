@@ -1,0 +1,152 @@
+package demo_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ttycall/ttycall/internal/app"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ttycall-demo-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(dir, "ttycall")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/ttycall/ttycall").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// TestDemoServesBobAndStopsEverything runs `ttycall demo --no-ui`, calls the echo bot as
+// bob with the printed config, then stops the demo with SIGINT and checks that the bot
+// and the server are gone.
+func TestDemoServesBobAndStopsEverything(t *testing.T) {
+	if _, err := exec.LookPath("prosody"); err != nil {
+		t.Skip("prosody is not installed (run scripts/setup.sh)")
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	demo := exec.Command(bin, "demo", "--no-ui", "--dir", dir)
+	demo.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
+	out, err := demo.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo.Stderr = os.Stderr
+	if err := demo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	lines := make(chan string, 16)
+	// Reads the demo's output until it exits, then reaps it.
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		exited <- demo.Wait()
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			demo.Process.Kill()
+		}
+	})
+
+	var serverAddr, bobConfig string
+	botPID := 0
+	reServer := regexp.MustCompile(`Prosody on (\S+) `)
+	reBot := regexp.MustCompile(`echo bot online \(pid (\d+)`)
+	reBob := regexp.MustCompile(`--config (\S+bob\.toml)`)
+	deadline := time.After(30 * time.Second)
+	for bobConfig == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("demo exited early: %v", <-exited)
+			}
+			t.Log(l)
+			if m := reServer.FindStringSubmatch(l); m != nil {
+				serverAddr = m[1]
+			}
+			if m := reBot.FindStringSubmatch(l); m != nil {
+				botPID, _ = strconv.Atoi(m[1])
+			}
+			if m := reBob.FindStringSubmatch(l); m != nil {
+				bobConfig = m[1]
+			}
+		case <-deadline:
+			t.Fatal("the demo did not print bob's config within 30 s")
+		}
+	}
+	if serverAddr == "" || botPID == 0 {
+		t.Fatalf("server %q, bot pid %d not printed", serverAddr, botPID)
+	}
+
+	// Bob calls the echo bot with video and hangs up after 1 s.
+	bob := exec.Command(bin, "headless", "--config", bobConfig, "--call", "echo@localhost", "--video", "--hangup-after", "1s", "--exit-on-close")
+	bob.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
+	bobOut, err := bob.Output()
+	if err != nil {
+		t.Fatalf("bob: %v\n%s", err, bobOut)
+	}
+	kinds := map[string]bool{}
+	connected := false
+	sc := bufio.NewScanner(bytes.NewReader(bobOut))
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("bob's stdout: %q: %v", sc.Text(), err)
+		}
+		if ev["event"] == "remote_stream" {
+			kinds[ev["kind"].(string)] = true
+		}
+		if ev["event"] == "connection_state" && ev["state"] == "CONNECTED" {
+			connected = true
+		}
+	}
+	if !connected || !kinds["audio"] || !kinds["video"] {
+		t.Errorf("bob's call to echo: connected %v, remote streams %v\n%s", connected, kinds, bobOut)
+	}
+
+	// Ctrl-C stops the demo, the bot and the server.
+	if err := demo.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("demo exit: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not exit within 30 s of SIGINT")
+	}
+	if err := syscall.Kill(botPID, 0); err == nil {
+		t.Errorf("echo bot (pid %d) still running", botPID)
+	}
+	if c, err := net.DialTimeout("tcp", serverAddr, time.Second); err == nil {
+		c.Close()
+		t.Errorf("Prosody still accepting on %s", serverAddr)
+	}
+}
