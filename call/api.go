@@ -354,7 +354,8 @@ func (c *Client) Sessions() []*Session {
 }
 
 // Close hangs up every session, closes every peer connection and waits for the engine's
-// goroutines to end. It is idempotent.
+// goroutines to end. It is idempotent. Do not call it from a listener: it waits for
+// the event goroutine that runs the listeners.
 func (c *Client) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
