@@ -37,6 +37,19 @@ type Options struct {
 	LogLevel    string
 }
 
+const usage = `Usage: ttycall headless [flags]
+
+Events: one JSON object per line on stdout (time, event, session, user, ...): online,
+offline, call, accept, reject, stop, user_not_answer, session_close, connection_state,
+reconnect, remote_stream, stats, update, invalid_event, error.
+Commands, one per line on stdin: accept, reject, hangup, update k=v ..., mute audio|video,
+unmute audio|video, call ID[,ID...] [audio|video], quit.
+Exit codes: 0 done (also on SIGINT/SIGTERM, after hanging up), 2 usage or config error,
+3 login failed, 4 the placed call was rejected or not answered.
+
+Flags:
+`
+
 // extFlag collects repeatable --ext k=v.
 type extFlag struct{ ext signal.Extension }
 
@@ -60,6 +73,10 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	o := &Options{Ext: signal.Extension{}}
 	fs := flag.NewFlagSet("ttycall headless", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&o.Config, "config", "", "config file (default: the user's config)")
 	answer := fs.String("answer", string(AnswerIgnore), "incoming calls: auto, reject or ignore (wait for a stdin command)")
 	callIDs := fs.String("call", "", "call ID[,ID...] at start")
