@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,12 +12,14 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/ui/video"
 )
 
 // Options are what the root model is built from.
@@ -31,20 +34,38 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now is the clock (tests); time.Now when nil.
 	Now func() time.Time
-	// Renderer draws video tiles; a placeholder box when nil.
-	Renderer TileRenderer
+	// Video draws the call's pictures straight to the terminal (a *video.Screen);
+	// nil shows none (the labels still say what would be there).
+	Video VideoScreen
+	// HistoryPath is the call history file (DefaultHistoryPath); "" keeps the history
+	// in memory only.
+	HistoryPath string
+	// KittyQuery asks the terminal at start whether it speaks the kitty graphics
+	// protocol; a yes switches Video to kitty mode.
+	KittyQuery bool
+}
+
+// VideoScreen is what the call screen needs of video.Screen; tests use a fake.
+type VideoScreen interface {
+	// SetTiles replaces the pictures; called from Update whenever they move.
+	SetTiles([]video.Tile) error
+	// SetMode switches the drawing mode (kitty graphics detected).
+	SetMode(video.Mode) error
+	Mode() video.Mode
+	// Invalidate repaints every picture on the next frame.
+	Invalidate()
 }
 
 // env is what every screen shares: dependencies, keys, styles.
 type env struct {
-	account  Account
-	engine   Engine
-	cfg      *config.Config
-	log      *slog.Logger
-	now      func() time.Time
-	keys     KeyMap
-	styles   Styles
-	renderer TileRenderer
+	account Account
+	engine  Engine
+	cfg     *config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	keys    KeyMap
+	styles  Styles
+	video   VideoScreen // nil: no video drawn
 	// tick is tea.Tick; tests replace it to see timers without waiting for them.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
@@ -99,6 +120,8 @@ type Model struct {
 	chatEvents  <-chan chat.Event
 	lastSession string // the last call session shown; for tests and logs
 	fatal       error  // why the program quit on its own (the account gave up)
+	kittyQuery  bool
+	tiles       []video.Tile // what the video screen was last given
 }
 
 // New builds the root model.
@@ -116,31 +139,32 @@ func New(o Options) *Model {
 		cfg = config.Default()
 	}
 	e := &env{
-		account:  o.Account,
-		engine:   o.Engine,
-		cfg:      cfg,
-		log:      log,
-		now:      now,
-		keys:     DefaultKeyMap(),
-		styles:   DefaultStyles(),
-		renderer: o.Renderer,
-		tick:     tea.Tick,
-	}
-	if e.renderer == nil {
-		e.renderer = placeholderRenderer{}
+		account: o.Account,
+		engine:  o.Engine,
+		cfg:     cfg,
+		log:     log,
+		now:     now,
+		keys:    DefaultKeyMap(),
+		styles:  DefaultStyles(),
+		video:   o.Video,
+		tick:    tea.Tick,
 	}
 	h := help.New()
 	h.Styles = e.styles.Help
 	m := &Model{
-		env:      e,
-		width:    80,
-		height:   24,
-		contacts: newContacts(e),
-		history:  newHistory(e),
-		incoming: newIncoming(e),
-		self:     o.Self,
-		logPath:  o.LogPath,
-		help:     h,
+		env:        e,
+		width:      80,
+		height:     24,
+		contacts:   newContacts(e),
+		history:    newHistory(e),
+		incoming:   newIncoming(e),
+		self:       o.Self,
+		logPath:    o.LogPath,
+		help:       h,
+		kittyQuery: o.KittyQuery && o.Video != nil,
+	}
+	if o.HistoryPath != "" {
+		m.history.store = &historyStore{path: o.HistoryPath}
 	}
 	if o.Account != nil {
 		m.chatEvents = o.Account.Events()
@@ -157,11 +181,24 @@ func New(o Options) *Model {
 
 // Init starts the two event readers.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(waitCallEvent(m.callEvents), waitChatEvent(m.chatEvents))
+	cmds := []tea.Cmd{waitCallEvent(m.callEvents), waitChatEvent(m.chatEvents)}
+	if m.kittyQuery {
+		cmds = append(cmds, tea.Raw(video.KittyQuery))
+	}
+	if m.history.store != nil {
+		cmds = append(cmds, loadHistoryCmd(m.history.store))
+	}
+	return tea.Batch(cmds...)
 }
 
-// Update routes a message to the screen it belongs to.
+// Update routes a message to the screen it belongs to, then hands the video screen
+// the pictures of the resulting layout.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	return m, tea.Batch(cmd, m.syncVideo(), m.history.saveCmd())
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	if isCallEvent(msg) {
 		cmds = append(cmds, waitCallEvent(m.callEvents))
@@ -263,6 +300,37 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case quitReadyMsg:
 		return m, tea.Quit
+	case historyLoadedMsg:
+		switch {
+		case errors.Is(msg.Err, ErrHistoryCorrupt):
+			m.env.log.Warn("call history replaced", "err", msg.Err)
+			cmds = append(cmds, m.setError(errors.New("call history file was unreadable: started a new one")))
+			m.history.merge(nil)
+			m.history.seq++ // replace the file now
+		case msg.Err != nil:
+			m.env.log.Warn("call history not kept", "err", msg.Err)
+			cmds = append(cmds, m.setError(msg.Err))
+			m.history.store = nil // unreadable for another reason: leave the file alone
+		default:
+			m.history.merge(msg.Records)
+		}
+	case historySavedMsg:
+		if msg.Err != nil {
+			m.env.log.Warn("call history not saved", "err", msg.Err)
+			cmds = append(cmds, m.setError(msg.Err))
+		}
+	case videoRepaintMsg:
+		if m.env.video != nil {
+			m.env.video.Invalidate()
+		}
+	case uv.KittyGraphicsEvent:
+		if m.env.video != nil && msg.Options.ID == video.KittyQueryID && string(msg.Payload) == "OK" {
+			m.env.log.Info("terminal speaks kitty graphics: video in kitty mode")
+			if err := m.env.video.SetMode(video.ModeKitty); err != nil {
+				cmds = append(cmds, m.setError(err))
+			}
+			m.tiles = nil // re-sent below in the new mode
+		}
 
 	// The engine.
 	case incomingCallMsg:
@@ -530,47 +598,107 @@ func (m *Model) View() tea.View {
 }
 
 func (m *Model) render() string {
-	st := m.env.styles
-	var top []string
-	title := "ttycall · " + m.screen.String()
-	if m.call != nil && m.screen == screenCall {
-		title = "ttycall · " + m.call.title()
-	}
-	top = append(top, st.Title.Render(title))
-	if m.incoming.active() {
-		top = append(top, m.incoming.view(m.width, m.contacts.names()))
-	}
-	var bottom []string
-	if m.errText != "" {
-		bottom = append(bottom, st.Error.Render("error: "+m.errText))
-	} else if m.notice != "" {
-		bottom = append(bottom, st.Notice.Render(m.notice))
-	}
-	if m.showHelp {
-		bottom = append(bottom, m.helpView())
-	} else {
-		bottom = append(bottom, m.help.ShortHelpView(m.activeKeys().ShortHelp()))
-	}
-	bottom = append(bottom, m.statusBar())
-
-	topS := strings.Join(top, "\n")
-	bottomS := strings.Join(bottom, "\n")
-	bodyH := m.height - lipgloss.Height(topS) - lipgloss.Height(bottomS)
-	if bodyH < 1 {
-		bodyH = 1
-	}
+	top, bottom, bodyH := m.frame()
 	var body string
 	switch m.screen {
 	case screenCall:
 		if m.call != nil {
-			body = m.call.view(m.width, bodyH)
+			body = m.call.view(m.call.geometry(m.width, bodyH, lipgloss.Height(top)))
 		}
 	case screenHistory:
 		body = m.history.view(m.width, bodyH, m.contacts.names())
 	default:
 		body = m.contacts.view(m.width, bodyH)
 	}
-	return topS + "\n" + fitLines(body, m.width, bodyH) + "\n" + bottomS
+	return top + "\n" + fitLines(body, m.width, bodyH) + "\n" + bottom
+}
+
+// frame draws what surrounds the active screen: the title and the incoming prompt
+// above, messages, help and the status bar below, and the body height left between.
+func (m *Model) frame() (top, bottom string, bodyH int) {
+	st := m.env.styles
+	var tops []string
+	title := "ttycall · " + m.screen.String()
+	if m.call != nil && m.screen == screenCall {
+		title = "ttycall · " + m.call.title()
+	}
+	tops = append(tops, st.Title.Render(title))
+	if m.incoming.active() {
+		tops = append(tops, m.incoming.view(m.width, m.contacts.names()))
+	}
+	var bottoms []string
+	if m.errText != "" {
+		bottoms = append(bottoms, st.Error.Render("error: "+m.errText))
+	} else if m.notice != "" {
+		bottoms = append(bottoms, st.Notice.Render(m.notice))
+	}
+	if m.showHelp {
+		bottoms = append(bottoms, m.helpView())
+	} else {
+		bottoms = append(bottoms, m.help.ShortHelpView(m.activeKeys().ShortHelp()))
+	}
+	bottoms = append(bottoms, m.statusBar())
+	top = strings.Join(tops, "\n")
+	bottom = strings.Join(bottoms, "\n")
+	bodyH = max(m.height-lipgloss.Height(top)-lipgloss.Height(bottom), 1)
+	return top, bottom, bodyH
+}
+
+// videoTiles are the pictures the screen shows now: the call's, or none.
+func (m *Model) videoTiles() []video.Tile {
+	if m.screen != screenCall || m.call == nil || m.quitting || m.env.video == nil {
+		return nil
+	}
+	top, _, bodyH := m.frame()
+	return m.call.tiles(m.call.geometry(m.width, bodyH, lipgloss.Height(top)), m.env.video.Mode())
+}
+
+// repaintDelay: after the pictures move, they are repainted once more this much later,
+// when Bubble Tea has surely drawn the view that blanked its old text there.
+const repaintDelay = 150 * time.Millisecond
+
+// videoRepaintMsg repaints the pictures (see repaintDelay).
+type videoRepaintMsg struct{}
+
+// syncVideo gives the video screen the current pictures when they changed (layout,
+// overlays, help, the incoming prompt, leaving the call screen). SetTiles blanks the
+// cells pictures leave before Bubble Tea draws there; cells pictures take that showed
+// Bubble Tea's text are repainted by the delayed repaint.
+func (m *Model) syncVideo() tea.Cmd {
+	if m.env.video == nil {
+		return nil
+	}
+	tiles := m.videoTiles()
+	if tilesEqual(tiles, m.tiles) {
+		return nil
+	}
+	m.tiles = tiles
+	if err := m.env.video.SetTiles(tiles); err != nil {
+		m.env.log.Warn("video", "err", err)
+		return m.setError(err)
+	}
+	if len(tiles) == 0 {
+		return nil
+	}
+	return m.env.tick(repaintDelay, func(time.Time) tea.Msg { return videoRepaintMsg{} })
+}
+
+func tilesEqual(a, b []video.Tile) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.ID != y.ID || x.Source != y.Source || x.Rect != y.Rect || x.Mirror != y.Mirror || len(x.Occlude) != len(y.Occlude) {
+			return false
+		}
+		for j := range x.Occlude {
+			if x.Occlude[j] != y.Occlude[j] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // activeKeys is the help.KeyMap of what the user can do now.

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -16,28 +15,8 @@ import (
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/ui/video"
 )
-
-// TileRenderer draws the latest frame of a video slot into a w×h cell rectangle: exactly
-// h lines of w cells. id names the tile so a renderer can keep state per tile.
-type TileRenderer interface {
-	Tile(id string, slot *devices.FrameSlot, w, h int) string
-}
-
-// placeholderRenderer draws a labelled empty box; used until a renderer is wired.
-type placeholderRenderer struct{}
-
-func (placeholderRenderer) Tile(id string, slot *devices.FrameSlot, w, h int) string {
-	text := "no video"
-	if slot != nil {
-		if _, seq := slot.Load(); seq > 0 {
-			text = fmt.Sprintf("video · frame %d", seq)
-		} else {
-			text = "waiting for video"
-		}
-	}
-	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, text)
-}
 
 type (
 	// dialedMsg: local media is open and the call was placed or accepted.
@@ -46,7 +25,7 @@ type (
 		Local     *devices.LocalStream
 		Err       error
 	}
-	// callTickMsg redraws the call screen (timer, video frames).
+	// callTickMsg redraws the call screen (timer, labels).
 	callTickMsg struct{ SessionID string }
 	// muteResultMsg: the result of m or c.
 	muteResultMsg struct {
@@ -343,18 +322,11 @@ func fmtExt(ext signal.Extension) string {
 	return strings.Join(parts, " ")
 }
 
-// tick schedules the next redraw: at the render rate while video may show, else 1 s.
+// tick redraws the call timer and the labels once a second; video frames are drawn
+// by the video.Screen, not through the view.
 func (c *callModel) tick() tea.Cmd {
-	d := time.Second
-	if c.callType != signal.CallTypeAudio {
-		fps := c.env.cfg.UI.MaxFPS
-		if fps <= 0 {
-			fps = 30
-		}
-		d = time.Second / time.Duration(fps)
-	}
 	id := c.sessionID
-	return c.env.tick(d, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
+	return c.env.tick(time.Second, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
 }
 
 // update handles a key on the call screen.
@@ -471,11 +443,39 @@ func (c *callModel) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Mute, k.Camera}, {k.Stats, k.Log}, {k.Hangup}}
 }
 
-// view draws the tiles, the local preview, the stats overlay and the event log.
-func (c *callModel) view(w, h int) string {
+// callGeom is where the call screen's parts go, in screen cells.
+type callGeom struct {
+	w, h   int        // the body
+	top    int        // the body's first row on the screen
+	area   video.Rect // the video area (the body above the footer)
+	layout video.CallLayout
+	foot   string
+	stats  string     // the stats overlay; "" when hidden
+	statsR video.Rect // where it is drawn
+}
+
+// geometry places the call screen in a body of w x h cells whose first row is top.
+// View and the video tiles both come from it, so they always agree.
+func (c *callModel) geometry(w, h, top int) callGeom {
+	g := callGeom{w: w, h: h, top: top, foot: c.footer(w, h)}
+	areaH := h - lipgloss.Height(g.foot)
+	if areaH < 3 {
+		return g
+	}
+	g.area = video.Rect{X: 0, Y: top, W: w, H: areaH}
+	local := c.callType != signal.CallTypeAudio
+	g.layout = video.Layout(g.area, len(c.peers), local, 640, 480)
+	if c.showStats {
+		g.stats = c.statsView(w)
+		g.statsR = video.Rect{X: 1, Y: top + 1, W: lipgloss.Width(g.stats), H: lipgloss.Height(g.stats)}.Intersect(g.area)
+	}
+	return g
+}
+
+// footer is the line of own state and the last update, and the event log when shown.
+func (c *callModel) footer(w, h int) string {
 	st := c.env.styles
 	var footer []string
-	// One line of own state and the last update.
 	mine := []string{}
 	if c.micMuted {
 		mine = append(mine, st.StateWarn.Render("mic muted"))
@@ -504,135 +504,119 @@ func (c *callModel) view(w, h int) string {
 		}
 		footer = append(footer, st.LogPane.Width(w).Render(fitLines(strings.Join(ev, "\n"), w, n)))
 	}
-	foot := strings.Join(footer, "\n")
-	areaH := h - lipgloss.Height(foot)
-	if areaH < 3 {
-		return fitLines(foot, w, h)
-	}
-	area := c.tiles(w, areaH)
-	return area + "\n" + foot
+	return strings.Join(footer, "\n")
 }
 
-// tiles lays out one tile per opponent in a grid with the local preview in a corner.
-// Rows are assembled from pieces of known width: video lines are long escape-heavy
-// strings, and measuring or re-styling them costs more than drawing them.
-func (c *callModel) tiles(w, h int) string {
-	n := max(len(c.peers), 1)
-	cols := int(math.Ceil(math.Sqrt(float64(n))))
-	rows := (n + cols - 1) / cols
-	tw, th := w/cols, h/rows
-	out := make([]string, h)
-	for r := 0; r < rows; r++ {
-		ch := th
-		if r == rows-1 {
-			ch = h - th*(rows-1)
-		}
-		var parts [][]string
-		for col := 0; col < cols; col++ {
-			cw := tw
-			if col == cols-1 {
-				cw = w - tw*(cols-1)
-			}
-			if i := r*cols + col; i < len(c.peers) {
-				parts = append(parts, c.tile(c.peers[i], cw, ch))
-			} else {
-				parts = append(parts, blankLines(cw, ch))
-			}
-		}
-		for y := 0; y < ch; y++ {
-			var b strings.Builder
-			for _, p := range parts {
-				b.WriteString(p[y])
-			}
-			out[r*th+y] = b.String()
-		}
+// view draws the body of the call screen: blanks where video goes (the video.Screen
+// draws there), a label under each picture, the stats overlay and the footer.
+func (c *callModel) view(g callGeom) string {
+	if g.area.Empty() {
+		return fitLines(g.foot, g.w, g.h)
 	}
-	// Local preview, picture in picture, bottom right.
-	if c.callType != signal.CallTypeAudio {
-		pw, ph := max(w/4, 16), max(h/4, 5)
-		if pw < w && ph < h {
-			var slot *devices.FrameSlot
-			if c.local != nil {
-				slot = c.local.Preview
-			}
-			label := "you"
-			if c.camOff {
-				label = c.env.styles.StateWarn.Render("you (camera off)")
-			}
-			box := c.box(label, c.env.renderer.Tile("local", slot, pw-2, ph-3), pw, ph)
-			overlay(out, box, w-pw, h-ph)
-		}
-	}
-	if c.showStats {
-		overlay(out, strings.Split(c.statsView(w), "\n"), 1, 1)
-	}
-	return strings.Join(out, "\n")
-}
-
-// tile draws one opponent: a label with the connection state above the video.
-func (c *callModel) tile(p *peer, w, h int) []string {
 	st := c.env.styles
-	state := p.stateText()
-	var ss lipgloss.Style
+	out := make([]string, g.area.H)
+	blank := strings.Repeat(" ", g.w)
+	for i := range out {
+		out[i] = blank
+	}
+	put := func(r video.Rect, s string) { overlay(out, strings.Split(s, "\n"), r.X-g.area.X, r.Y-g.area.Y) }
+	videoCall := c.callType != signal.CallTypeAudio
+	for i, p := range c.peers {
+		if i >= len(g.layout.Remotes) {
+			break
+		}
+		pane := g.layout.Remotes[i]
+		state := p.stateText()
+		if videoCall {
+			if v := slotState(p.video); v != "" {
+				state += " · " + v
+			}
+		} else {
+			audio := "audio only"
+			if p.audio {
+				audio = "audio only · receiving"
+			}
+			put(pane.Video, lipgloss.Place(pane.Video.W, pane.Video.H, lipgloss.Center, lipgloss.Center, ansi.Truncate(audio, pane.Video.W, "")))
+		}
+		put(pane.Label, stateStyle(st, p.stateText()).Render(video.Label(nameOf(p.id, c.names), state, pane.Label.W)))
+	}
+	if lp := g.layout.Local; !lp.Label.Empty() {
+		var slot *devices.FrameSlot
+		if c.local != nil {
+			slot = c.local.Preview
+		}
+		label := video.Label("you", slotState(slot), lp.Label.W)
+		if c.camOff {
+			label = st.StateWarn.Render(video.Label("you (camera off)", "", lp.Label.W))
+			if !lp.Video.Empty() {
+				put(lp.Video, lipgloss.Place(lp.Video.W, lp.Video.H, lipgloss.Center, lipgloss.Center, ansi.Truncate("camera off", lp.Video.W, "")))
+			}
+		}
+		put(lp.Label, label)
+	}
+	if g.stats != "" {
+		put(g.statsR, g.stats)
+	}
+	return strings.Join(out, "\n") + "\n" + g.foot
+}
+
+// slotState says why a picture is black: no video track, or no frame yet.
+func slotState(slot *devices.FrameSlot) string {
+	if slot == nil {
+		return "no video"
+	}
+	if img, _ := slot.Load(); img == nil {
+		return "waiting for video"
+	}
+	return ""
+}
+
+func stateStyle(st Styles, state string) lipgloss.Style {
 	switch state {
 	case "CONNECTED":
-		ss = st.StateGood
+		return st.StateGood
 	case "CONNECTING", "RECONNECTING", "CALLING", "RINGING":
-		ss = st.StateWarn
+		return st.StateWarn
 	case "FAILED", "REJECTED", "NO ANSWER":
-		ss = st.StateBad
+		return st.StateBad
 	default:
-		ss = st.StateIdle
+		return st.StateIdle
 	}
-	label := nameOf(p.id, c.names) + "  " + ss.Render(state)
-	if p.update != "" {
-		label += st.Muted.Render("  update: " + p.update)
-	}
-	iw, ih := max(w-2, 1), max(h-3, 1)
-	var inner string
-	if c.callType == signal.CallTypeAudio {
-		audio := "audio only"
-		if p.audio {
-			audio = "audio only · receiving"
-		}
-		inner = lipgloss.Place(iw, ih, lipgloss.Center, lipgloss.Center, audio)
-	} else {
-		inner = c.env.renderer.Tile("remote:"+string(p.id), p.video, iw, ih)
-	}
-	return c.box(label, inner, w, h)
 }
 
-// box frames a label line and an inner block of (w-2)x(h-3) cells into exactly h lines
-// of w cells. Only the label is measured; inner lines must have the right width.
-func (c *callModel) box(label, inner string, w, h int) []string {
-	if w < 3 || h < 3 {
-		return blankLines(max(w, 0), max(h, 0))
+// tiles are the pictures the video.Screen draws for g: one per opponent and the
+// local preview, each told what is drawn above it (the preview, the stats overlay).
+// Kitty images cannot be partly hidden: in that mode a picture under the stats
+// overlay is left out while the overlay shows.
+func (c *callModel) tiles(g callGeom, mode video.Mode) []video.Tile {
+	if c.callType == signal.CallTypeAudio || g.area.Empty() {
+		return nil
 	}
-	border := c.env.styles.TileBorder
-	iw := w - 2
-	side := border.Render("│")
-	lines := make([]string, 0, h)
-	lines = append(lines, border.Render("┌"+strings.Repeat("─", iw)+"┐"))
-	label = ansi.Truncate(label, iw, "…")
-	lines = append(lines, side+label+"\x1b[m"+strings.Repeat(" ", max(iw-ansi.StringWidth(label), 0))+side)
-	blank := strings.Repeat(" ", iw)
-	in := strings.Split(inner, "\n")
-	for y := 0; y < h-3; y++ {
-		l := blank
-		if y < len(in) {
-			l = in[y]
+	var over []video.Rect
+	if !g.statsR.Empty() {
+		over = append(over, g.statsR)
+	}
+	hidden := func(r video.Rect) bool {
+		return mode == video.ModeKitty && !g.statsR.Empty() && !r.Intersect(g.statsR).Empty()
+	}
+	occ := append(g.layout.Occluders(), over...)
+	var out []video.Tile
+	for i, p := range c.peers {
+		if i >= len(g.layout.Remotes) {
+			break
 		}
-		lines = append(lines, side+l+"\x1b[m"+side)
+		r := g.layout.Remotes[i].Video
+		if r.Empty() || hidden(r) {
+			continue
+		}
+		out = append(out, video.Tile{ID: "remote:" + string(p.id), Source: p.video, Rect: r, Occlude: occ})
 	}
-	lines = append(lines, border.Render("└"+strings.Repeat("─", iw)+"┘"))
-	return lines
-}
-
-func blankLines(w, h int) []string {
-	l := strings.Repeat(" ", w)
-	out := make([]string, h)
-	for i := range out {
-		out[i] = l
+	if r := g.layout.Local.Video; !r.Empty() && !c.camOff && !hidden(r) {
+		var slot *devices.FrameSlot
+		if c.local != nil {
+			slot = c.local.Preview
+		}
+		out = append(out, video.Tile{ID: "local", Source: slot, Rect: r, Occlude: over})
 	}
 	return out
 }

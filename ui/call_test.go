@@ -10,6 +10,7 @@ import (
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/ui/video"
 )
 
 // inCall places a video call to Bob and returns its session ID.
@@ -30,7 +31,7 @@ func TestCallConnectionStatesLive(t *testing.T) {
 	h.event(call.AcceptEvent{EventMeta: meta(id, bob)})
 	h.mustSee("CONNECTING")
 	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionConnecting})
-	h.mustSee("Bob (bob@example.org)  CONNECTING")
+	h.mustSee("Bob (bob@example.org) · CONNECTING")
 	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionConnected})
 	h.mustSee("CONNECTED", "video call with Bob (bob@example.org) · 00:00")
 	h.now = h.now.Add(65 * time.Second)
@@ -106,23 +107,30 @@ func TestCallEventLogAndUpdates(t *testing.T) {
 func TestCallRemoteVideoTile(t *testing.T) {
 	h := newHarness(t)
 	id := inCall(t, h)
+	h.mustSee("Bob (bob@example.org) · RINGING · no video")
 	slot := &devices.FrameSlot{}
 	h.event(call.RemoteStreamEvent{EventMeta: meta(id, "bob@example.org"), Stream: &call.RemoteStream{Kind: devices.KindVideo, Video: slot}})
-	h.mustSee("waiting for video")
+	h.mustSee("RINGING · waiting for video")
+	tile, ok := findTile(h.vid.last(), "remote:bob@example.org")
+	if !ok || tile.Source != video.Source(slot) {
+		t.Fatalf("remote tile %+v, %v", tile, ok)
+	}
 	slot.Store(testFrame())
-	h.mustSee("video · frame 1")
+	h.send(callTickMsg{SessionID: id}) // the label follows once a second
+	h.mustSee("Bob (bob@example.org) · RINGING")
+	h.mustNotSee("RINGING · waiting for video", "no video")
 }
 
-func TestCallTickFollowsMaxFPS(t *testing.T) {
+func TestCallTickOnceASecond(t *testing.T) {
 	h := newHarness(t)
-	h.m.env.cfg.UI.MaxFPS = 20
+	h.m.env.cfg.UI.MaxFPS = 20 // the video screen paces frames; the view only has the timer
 	msgs := h.key("enter")
-	tick, ok := findMsg[tickMsg](msgs)
-	if !ok || tick.D != 50*time.Millisecond {
+	tick, ok := findTick[callTickMsg](msgs)
+	if !ok || tick.D != time.Second {
 		t.Fatalf("redraw timer %+v", tick)
 	}
 	out := h.send(tick.Msg)
-	if _, ok := findMsg[tickMsg](out); !ok {
+	if _, ok := findTick[callTickMsg](out); !ok {
 		t.Fatal("the redraw timer stopped during the call")
 	}
 	h.key("h")

@@ -20,6 +20,7 @@ import (
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/ui/video"
 )
 
 // fakeAccount records what the UI asks of the account.
@@ -155,6 +156,7 @@ type harness struct {
 	m   *Model
 	acc *fakeAccount
 	eng *fakeEngine
+	vid *fakeVideo
 	now time.Time
 }
 
@@ -184,8 +186,9 @@ func newHarness(t testing.TB) *harness {
 	cfg.Calls.AnswerTimeInterval = 30
 	cfg.Media.Camera = "test"
 	cfg.Media.Microphone = "test"
+	h.vid = &fakeVideo{mode: video.ModeHalfBlock}
 	h.m = New(Options{Account: h.acc, Engine: h.eng, Config: cfg, Self: "me@example.org",
-		LogPath: "/tmp/ttycall-test.log", Now: func() time.Time { return h.now }})
+		LogPath: "/tmp/ttycall-test.log", Now: func() time.Time { return h.now }, Video: h.vid})
 	h.m.env.tick = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
 		return func() tea.Msg { return tickMsg{D: d, Msg: fn(h.now)} }
 	}
@@ -351,3 +354,26 @@ func testFrame() *image.YCbCr {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// fakeVideo records what the model asks of the video screen.
+type fakeVideo struct {
+	mode        video.Mode
+	calls       [][]video.Tile // every SetTiles, in order
+	invalidated int
+}
+
+func (v *fakeVideo) SetTiles(t []video.Tile) error {
+	v.calls = append(v.calls, append([]video.Tile(nil), t...))
+	return nil
+}
+func (v *fakeVideo) SetMode(m video.Mode) error { v.mode = m; return nil }
+func (v *fakeVideo) Mode() video.Mode           { return v.mode }
+func (v *fakeVideo) Invalidate()                { v.invalidated++ }
+
+// last is the tiles of the latest SetTiles (nil before any).
+func (v *fakeVideo) last() []video.Tile {
+	if len(v.calls) == 0 {
+		return nil
+	}
+	return v.calls[len(v.calls)-1]
+}

@@ -21,11 +21,17 @@ type historyRecord struct {
 	Reason   string        // why it ended
 }
 
-// historyModel lists this run's calls, newest first.
+// historyModel lists the calls, newest first: this run's and, when a store is set,
+// the earlier ones read from the history file.
 type historyModel struct {
 	env     *env
 	records []historyRecord
 	cursor  int
+
+	store  *historyStore // nil: not persisted
+	loaded bool          // the file was read (saving waits for it: it would lose the old calls)
+	seq    uint64        // grows with every change
+	issued uint64        // the last seq handed to a save
 }
 
 // maxHistory bounds the list.
@@ -38,6 +44,28 @@ func (h *historyModel) add(r historyRecord) {
 	if len(h.records) > maxHistory {
 		h.records = h.records[:maxHistory]
 	}
+	h.seq++
+}
+
+// merge puts the calls read from the file behind this run's.
+func (h *historyModel) merge(older []historyRecord) {
+	if len(h.records) > 0 {
+		h.seq++ // this run's calls are not in the file yet
+	}
+	h.records = append(h.records, older...)
+	if len(h.records) > maxHistory {
+		h.records = h.records[:maxHistory]
+	}
+	h.loaded = true
+}
+
+// saveCmd writes the history when it changed since the last save.
+func (h *historyModel) saveCmd() tea.Cmd {
+	if h.store == nil || !h.loaded || h.seq == h.issued {
+		return nil
+	}
+	h.issued = h.seq
+	return saveHistoryCmd(h.store, h.seq, append([]historyRecord(nil), h.records...))
 }
 
 func (h *historyModel) update(k tea.KeyPressMsg) tea.Cmd {

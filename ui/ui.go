@@ -16,13 +16,18 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/app"
+	"github.com/ttycall/ttycall/ui/video"
 )
 
 // Run opens the interface and returns when the user quits.
@@ -73,19 +78,56 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	m := New(Options{
-		Account:  a.Account(),
-		Engine:   NewEngine(a.Engine()),
-		Config:   cfg,
-		Self:     cfg.Account.JID,
-		LogPath:  logPath,
-		Logger:   log,
-		Renderer: newRenderer(cfg, os.Environ(), log),
-	})
+	// Video is written straight to the terminal by a video.Screen, through the same
+	// locked writer as Bubble Tea (ui/video/README.md). Without a terminal there is no
+	// video; the labels still show the states.
+	tty := video.NewLockedWriter(os.Stdout)
+	var scr *video.Screen
+	kittyQuery := false
+	if term.IsTerminal(os.Stdout.Fd()) {
+		mode, err := video.ParseMode(cfg.UI.Render, os.Environ())
+		if err != nil {
+			log.Warn("render mode", "err", err)
+			mode = video.DetectMode(os.Environ())
+		}
+		scr = video.NewScreen(tty, video.ScreenOptions{Mode: mode, MaxFPS: cfg.UI.MaxFPS})
+		auto := cfg.UI.Render == "" || strings.EqualFold(cfg.UI.Render, "auto")
+		kittyQuery = auto && mode != video.ModeKitty && mode != video.ModeASCII
+		log.Info("video render mode", "mode", mode, "kitty_query", kittyQuery)
+	} else {
+		log.Warn("output is not a terminal: no video")
+	}
+	opts2 := Options{
+		Account:     a.Account(),
+		Engine:      NewEngine(a.Engine()),
+		Config:      cfg,
+		Self:        cfg.Account.JID,
+		LogPath:     logPath,
+		Logger:      log,
+		HistoryPath: DefaultHistoryPath(),
+		KittyQuery:  kittyQuery,
+	}
+	if scr != nil {
+		opts2.Video = scr
+	}
+	m := New(opts2)
 	if len(notices) > 0 {
 		m.notice = notices[0]
 	}
-	p := tea.NewProgram(m, tea.WithContext(ctx))
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(tty))
+
+	// A panic in one of these goroutines stops the program like one in Bubble Tea's.
+	var panicked atomic.Bool
+	guard := func(what string, f func()) {
+		defer func() {
+			if r := recover(); r != nil {
+				panicked.Store(true)
+				log.Error("panic", "in", what, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				p.Kill()
+			}
+		}()
+		f()
+	}
 
 	// The account runs until ctx ends (cancel below) or authentication fails; its end is
 	// reported to the model, which quits with the error.
@@ -93,15 +135,32 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := a.Run(ctx); err != nil {
-			p.Send(accountEndedMsg{Err: err})
-		}
+		guard("account", func() {
+			if err := a.Run(ctx); err != nil {
+				p.Send(accountEndedMsg{Err: err})
+			}
+		})
 	}()
+	// The video screen draws until ctx ends (cancel below) or a write fails.
+	if scr != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			guard("video", func() {
+				if err := scr.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+					log.Warn("video stopped", "err", err)
+				}
+			})
+		}()
+	}
 
-	_, runErr := p.Run()
+	runErr := runGuarded(p, logPath, log)
 	cancel()
 	closeErr := a.Close()
 	wg.Wait()
+	if panicked.Load() || errors.Is(runErr, tea.ErrProgramPanic) {
+		return crashError(logPath)
+	}
 	if m.fatal != nil {
 		return m.fatal
 	}

@@ -1,0 +1,61 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// ErrCrashed: the interface stopped on an internal error (a panic); the stack is in
+// the log file.
+var ErrCrashed = errors.New("ttycall stopped on an internal error")
+
+func crashError(logPath string) error {
+	return fmt.Errorf("%w; details in %s", ErrCrashed, logPath)
+}
+
+// runGuarded runs p with the process's standard error sent to the log file. Bubble Tea
+// catches a panic in Update, View or a command, restores the terminal and prints the
+// panic and its stack to standard error: that lands in the log, and the caller shows
+// the user crashError only. Anything else written to standard error while the
+// interface runs (it would garble the screen) goes to the log too.
+func runGuarded(p *tea.Program, logPath string, log *slog.Logger) error {
+	if logPath != "" {
+		restore, err := redirectStderr(logPath)
+		if err != nil {
+			log.Warn("standard error not sent to the log", "err", err)
+		} else {
+			defer restore()
+		}
+	}
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramPanic) {
+		log.Error("the interface stopped on a panic; Bubble Tea's report with the stack precedes this line")
+	}
+	return err
+}
+
+// redirectStderr points file descriptor 2 at the file at path (appending) until
+// restore is called.
+func redirectStderr(path string) (restore func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	saved, err := dupFD(2)
+	if err != nil {
+		return nil, err
+	}
+	if err := dup2(int(f.Fd()), 2); err != nil {
+		closeFD(saved)
+		return nil, err
+	}
+	return func() {
+		_ = dup2(saved, 2)
+		closeFD(saved)
+	}, nil
+}
