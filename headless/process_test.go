@@ -294,7 +294,7 @@ const (
 
 func TestCallEventsInOrderAndSIGTERM(t *testing.T) {
 	e := newEnv(t, "alice", "bob")
-	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto", "--ext", "who=bob")
+	bob := start(t, "bob", "--config", e.config("bob", "", "[calls]\nstats_report_time_interval = 0.5\n"), "--answer", "auto", "--ext", "who=bob")
 	bob.wait(0, short, "event", "online")
 	alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"), "--ext", "topic=test")
 
@@ -315,6 +315,20 @@ func TestCallEventsInOrderAndSIGTERM(t *testing.T) {
 	bob.wait(0, short, "event", "connection_state", "session", sid, "state", "CONNECTED")
 	alice.wait(0, short, "event", "remote_stream", "session", sid, "kind", "audio")
 	mark, _ := bob.wait(0, short, "event", "remote_stream", "session", sid, "kind", "audio")
+
+	// Stats carry the figures: bob receives alice's audio.
+	for i := mark; ; i++ {
+		var st event
+		i, st = bob.wait(i, short, "event", "stats", "session", sid)
+		remote, _ := st["remote"].(map[string]any)
+		audio, _ := remote["audio"].(map[string]any)
+		if p, _ := audio["packets"].(float64); p > 0 {
+			if st.str("user") != e.id("alice") {
+				t.Errorf("stats event %v", st)
+			}
+			break
+		}
+	}
 
 	// SIGTERM during the call: alice hangs up and exits 0; bob sees stop and the close.
 	if err := alice.cmd.Process.Signal(syscall.SIGTERM); err != nil {
