@@ -11,7 +11,7 @@ import (
 
 // ErrCrashed: the interface stopped on an internal error (a panic); the stack is in
 // the log file.
-var ErrCrashed = errors.New("ttycall stopped on an internal error")
+var ErrCrashed = errors.New("stopped on an internal error")
 
 func crashError(logPath string) error {
 	return fmt.Errorf("%w; details in %s", ErrCrashed, logPath)
