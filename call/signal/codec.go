@@ -178,13 +178,20 @@ func encodeTokens(s *Signal, sch Scheme) ([]xml.Token, error) {
 	root := xml.StartElement{Name: xml.Name{Space: NS, Local: elExtraParams}}
 	w.toks = append(w.toks, root)
 
-	// The SDK's order: the caller's extension first (userInfo, or for update its keys
-	// at the top level), then the session fields, the payload, and the three fields
-	// sendMessage adds last.
-	if s.Type == TypeUpdate {
-		if err := encodeExtension(w, s.UserInfo, 1, true); err != nil {
-			return nil, fmt.Errorf("encode %s signal: %w", s.Type, err)
+	// The SDK's order: the caller's extension first, then the session fields, the
+	// payload, and the three fields sendMessage adds last. An update's extension goes
+	// inside <userInfo> too: the SDK's update(ext) writes ext's keys at the top level,
+	// but its onUpdateCallListener reads only userInfo, so the form SDK apps exchange
+	// data with is update({userInfo: {...}}) (checked against the SDK in interop/).
+	if len(s.UserInfo) > 0 {
+		// An empty userInfo is left out, as the SDK's sendMessage deletes it.
+		w.start(elUserInfo)
+		if err := encodeExtension(w, s.UserInfo, 2); err != nil {
+			return nil, fmt.Errorf("encode %s signal: userInfo: %w", s.Type, err)
 		}
+		w.end(elUserInfo)
+	}
+	if s.Type == TypeUpdate {
 		if s.Reason != "" {
 			w.text(elReason, s.Reason)
 		}
@@ -195,13 +202,6 @@ func encodeTokens(s *Signal, sch Scheme) ([]xml.Token, error) {
 			w.text(elType, sd.Type)
 			w.end(elSessionDescription)
 		}
-	} else if len(s.UserInfo) > 0 {
-		// An empty userInfo is left out, as the SDK's sendMessage deletes it.
-		w.start(elUserInfo)
-		if err := encodeExtension(w, s.UserInfo, 2, false); err != nil {
-			return nil, fmt.Errorf("encode %s signal: userInfo: %w", s.Type, err)
-		}
-		w.end(elUserInfo)
 	}
 	w.text(elSessionID, s.SessionID)
 	w.text(elCallType, strconv.Itoa(int(s.CallType)))
@@ -260,7 +260,7 @@ func checkSessionDescription(s *Signal) error {
 // encodeExtension writes m's entries as elements in sorted key order (JS objects keep
 // insertion order, which a Go map does not have; the SDK reads them by name, so any
 // fixed order works). depth is the depth of the elements written.
-func encodeExtension(w *tokenWriter, m Extension, depth int, topLevel bool) error {
+func encodeExtension(w *tokenWriter, m Extension, depth int) error {
 	if depth > MaxDepth {
 		return fmt.Errorf("%w: userInfo deeper than %d", ErrTooDeep, MaxDepth)
 	}
@@ -272,9 +272,6 @@ func encodeExtension(w *tokenWriter, m Extension, depth int, topLevel bool) erro
 	for _, k := range keys {
 		if !isXMLName(k) {
 			return fmt.Errorf("%w: key %q is not an XML element name", ErrMalformed, clip(k))
-		}
-		if topLevel && reserved[k] {
-			return fmt.Errorf("%w: update extension key %q is a signal field", ErrMalformed, k)
 		}
 		var sub Extension
 		switch v := m[k].(type) {
@@ -299,7 +296,7 @@ func encodeExtension(w *tokenWriter, m Extension, depth int, topLevel bool) erro
 			continue
 		}
 		w.start(k)
-		if err := encodeExtension(w, sub, depth+1, false); err != nil {
+		if err := encodeExtension(w, sub, depth+1); err != nil {
 			return err
 		}
 		w.end(k)
@@ -557,7 +554,7 @@ func interpret(root *node, sch Scheme) (*Signal, error) {
 		s.Platform = n.value()
 	}
 
-	var userInfo Extension
+	var userInfo, topLevel Extension
 	for _, k := range root.kids {
 		switch {
 		case k.name == elOpponentsIDs:
@@ -583,28 +580,40 @@ func interpret(root *node, sch Scheme) (*Signal, error) {
 				}
 				s.Candidates = append(s.Candidates, cand)
 			}
-		case k.name == elUserInfo && s.Type != TypeUpdate:
+		case k.name == elUserInfo:
 			ext, err := decodeExtension(k)
 			if err != nil {
 				return s, fmt.Errorf("userInfo: %w", err)
 			}
 			userInfo = ext
 		case s.Type == TypeUpdate && !reserved[k.name]:
+			// The SDK's raw update(ext) form: ext's keys at the top level. They are
+			// kept as if they were inside userInfo, so they must fit its depth.
 			if !isXMLName(k.name) {
 				return s, fmt.Errorf("%w: extension key %q", ErrMalformed, clip(k.name))
+			}
+			if height(k)+1 > MaxDepth {
+				return s, fmt.Errorf("%w: update extension %s deeper than %d", ErrTooDeep, k.name, MaxDepth)
 			}
 			v, err := decodeValue(k)
 			if err != nil {
 				return s, fmt.Errorf("update extension %s: %w", k.name, err)
 			}
-			if userInfo == nil {
-				userInfo = Extension{}
+			if topLevel == nil {
+				topLevel = Extension{}
 			}
-			userInfo[k.name] = v
+			topLevel[k.name] = v
 		}
 	}
-	if len(userInfo) > 0 {
-		s.UserInfo = userInfo
+	// Entries of <userInfo> win over top-level keys of the same name.
+	for k, v := range userInfo {
+		if topLevel == nil {
+			topLevel = Extension{}
+		}
+		topLevel[k] = v
+	}
+	if len(topLevel) > 0 {
+		s.UserInfo = topLevel
 	}
 	if n := root.child(elSDP); n != nil {
 		s.SDP = NormalizeSDP(string(n.text))
@@ -681,6 +690,16 @@ func decodeExtension(n *node) (Extension, error) {
 		m[k.name] = v
 	}
 	return m, nil
+}
+
+// height is the number of element levels from n down to its deepest descendant (1 for
+// a leaf).
+func height(n *node) int {
+	h := 0
+	for _, k := range n.kids {
+		h = max(h, height(k))
+	}
+	return h + 1
 }
 
 // decodeValue is one extension value: a string, or a map when n has children.

@@ -198,15 +198,18 @@ func TestEncodeExactBytes(t *testing.T) {
 	}
 }
 
-func TestEncodeUpdateExtensionAtTopLevel(t *testing.T) {
+// TestUpdateExtension: ttycall writes an update's extension inside <userInfo> (what the
+// SDK's onUpdateCallListener reads), and reads both that and the SDK's raw update(ext)
+// form with the keys at the top level.
+func TestUpdateExtension(t *testing.T) {
 	s := &Signal{Type: TypeUpdate, SessionID: "s1", CallType: CallTypeVideo, CallerID: "1001",
 		OpponentIDs: []UserID{"1002"}, UserInfo: Extension{"muted": "true"}}
 	out, err := Marshal(s, qbScheme(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(out, []byte(`<extraParams xmlns="jabber:client"><muted>true</muted><sessionID>`)) {
-		t.Errorf("update extension not at top level: %s", out)
+	if !bytes.HasPrefix(out, []byte(`<extraParams xmlns="jabber:client"><userInfo><muted>true</muted></userInfo><sessionID>`)) {
+		t.Errorf("update extension not in userInfo: %s", out)
 	}
 	got, err := Unmarshal(out, qbScheme(t))
 	if err != nil {
@@ -214,6 +217,18 @@ func TestEncodeUpdateExtensionAtTopLevel(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.UserInfo, s.UserInfo) {
 		t.Errorf("UserInfo = %v, want %v", got.UserInfo, s.UserInfo)
+	}
+
+	raw := `<extraParams xmlns="jabber:client"><color>blue</color><userInfo><muted>true</muted><color>red</color></userInfo>` +
+		`<sessionID>s1</sessionID><callType>1</callType><callerID>1001</callerID><opponentsIDs><opponentID>1002</opponentID></opponentsIDs>` +
+		`<moduleIdentifier>WebRTCVideoChat</moduleIdentifier><signalType>update</signalType><platform>web</platform></extraParams>`
+	got, err = Unmarshal([]byte(raw), qbScheme(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Extension{"muted": "true", "color": "red"}
+	if !reflect.DeepEqual(got.UserInfo, want) {
+		t.Errorf("raw update UserInfo = %v, want %v (userInfo entries win)", got.UserInfo, want)
 	}
 }
 
@@ -379,7 +394,6 @@ func TestEncodeErrors(t *testing.T) {
 		{"prefixed key", func(s *Signal) { s.UserInfo = Extension{"a:b": "x"} }, ErrMalformed},
 		{"too deep", func(s *Signal) { s.UserInfo = deep }, ErrTooDeep},
 		{"cycle", func(s *Signal) { s.UserInfo = loop }, ErrTooDeep},
-		{"update reserved key", func(s *Signal) { s.Type = TypeUpdate; s.UserInfo = Extension{"sdp": "x"} }, ErrMalformed},
 		{"too many opponents", func(s *Signal) { s.OpponentIDs = make([]UserID, MaxOpponents+1) }, ErrTooMany},
 	}
 	sch := qbScheme(t)

@@ -21,7 +21,10 @@
 //     signalType, platform ("web"), which sendMessage adds last. iceCandidates: the
 //     four session fields, iceCandidates, the three last ones. update: the caller's
 //     own keys at the top level (for ICE restart: reason, sessionDescription), then
-//     the session fields and the three last ones. Encode writes this order.
+//     the session fields and the three last ones. Encode writes this order, except
+//     that an update's extension goes inside <userInfo>: the receiving SDK's
+//     onUpdateCallListener reads only extension.userInfo, so update({userInfo: {...}})
+//     is the form in which SDK apps exchange data, and the one ttycall writes.
 //   - call always carries userInfo, because the SDK adds userInfo.bandwidth (its
 //     bandwidth cap, "0" for none); without an app extension that userInfo comes
 //     after sdp instead of first. The receiving SDK reads userInfo.bandwidth as the
@@ -65,7 +68,8 @@
 // headlines), then signalType, sessionID, callType, callerID and the type's payload,
 // with the limits MaxPayload, MaxDepth, MaxCandidates, MaxOpponents and MaxElements.
 // SDP is returned with CRLF line ends (NormalizeSDP), ready for pion. Unknown
-// top-level elements are ignored, except in update, where they are the caller's
-// extension and land in UserInfo. Whatever Decode accepts, Encode writes back
+// top-level elements are ignored, except in update, where they are the SDK's raw
+// update(ext) form and land in UserInfo together with <userInfo>'s entries (which win
+// on a clash). Whatever Decode accepts, Encode writes back
 // unchanged (FuzzDecode checks this).
 package signal
