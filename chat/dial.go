@@ -12,7 +12,10 @@ import (
 	"os"
 
 	"mellium.im/sasl"
+	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
 )
 
@@ -71,7 +74,7 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 		features = append(features, xmpp.StartTLS(a.tlsCfg.Clone()))
 		mechs = append(mechs, sasl.Plain) // only reached after StartTLS succeeded
 	}
-	features = append(features, authFeature(xmpp.SASL("", a.cfg.Password, mechs...)), xmpp.BindResource())
+	features = append(features, authFeature(xmpp.SASL("", a.cfg.Password, mechs...)), bindFeature(a.local))
 
 	s, err := xmpp.NewSession(ctx, a.local.Domain(), a.local, rw, state, xmpp.NewNegotiator(
 		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
@@ -101,6 +104,70 @@ func authFeature(f xmpp.StreamFeature) xmpp.StreamFeature {
 	}
 	return f
 }
+
+// bindFeature is RFC 6120 resource binding, client side, asking for local's resource.
+// mellium v0.22's BindResource writes an empty <resource/> whenever a resource is
+// requested (its payload encoder writes the JID field there), so the server always
+// picked a random one; this keeps mellium's feature description and replaces the
+// exchange.
+func bindFeature(local jid.JID) xmpp.StreamFeature {
+	f := xmpp.BindResource()
+	f.Negotiate = func(ctx context.Context, s *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, error) {
+		w := s.TokenWriter()
+		defer w.Close()
+		r := s.TokenReader()
+		defer r.Close()
+
+		id := randomID()
+		req := stanza.IQ{ID: id, Type: stanza.SetIQ}.Wrap(xmlstream.Wrap(
+			xmlstream.Wrap(xmlstream.Token(xml.CharData(local.Resourcepart())), xml.StartElement{Name: xml.Name{Local: "resource"}}),
+			xml.StartElement{Name: xml.Name{Space: nsBind, Local: "bind"}},
+		))
+		if _, err := xmlstream.Copy(w, req); err != nil {
+			return 0, nil, fmt.Errorf("bind: %w", err)
+		}
+		if err := w.Flush(); err != nil {
+			return 0, nil, fmt.Errorf("bind: %w", err)
+		}
+
+		d := xml.NewTokenDecoder(r)
+		tok, err := d.Token()
+		if err != nil {
+			return 0, nil, fmt.Errorf("bind: %w", err)
+		}
+		start, ok := tok.(xml.StartElement)
+		if !ok || start.Name.Local != "iq" {
+			return 0, nil, fmt.Errorf("bind: %w", stream.BadFormat)
+		}
+		var resp struct {
+			ID   string        `xml:"id,attr"`
+			Type stanza.IQType `xml:"type,attr"`
+			JID  string        `xml:"urn:ietf:params:xml:ns:xmpp-bind bind>jid"`
+			Err  *stanza.Error `xml:"error"`
+		}
+		if err := d.DecodeElement(&resp, &start); err != nil {
+			return 0, nil, fmt.Errorf("bind: %w", err)
+		}
+		switch {
+		case resp.ID != id:
+			return 0, nil, fmt.Errorf("bind: %w", stream.UndefinedCondition)
+		case resp.Type == stanza.ErrorIQ && resp.Err != nil:
+			return 0, nil, fmt.Errorf("bind %q: %w", local.Resourcepart(), *resp.Err)
+		case resp.Type != stanza.ResultIQ:
+			return 0, nil, fmt.Errorf("bind: %w", stream.BadFormat)
+		}
+		bound, err := jid.Parse(resp.JID)
+		if err != nil {
+			return 0, nil, fmt.Errorf("bind: server gave %q: %w", resp.JID, err)
+		}
+		s.UpdateAddr(bound)
+		return xmpp.Ready, nil, nil
+	}
+	return f
+}
+
+// nsBind is the namespace of RFC 6120 resource binding.
+const nsBind = "urn:ietf:params:xml:ns:xmpp-bind"
 
 // isSASLRefusal recognises the errors of a server that answered and said no: a SASL
 // <failure/> (mellium's internal saslerr.Error, a marshalable error that is not a
