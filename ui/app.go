@@ -121,6 +121,7 @@ type Model struct {
 	lastSession string // the last call session shown; for tests and logs
 	fatal       error  // why the program quit on its own (the account gave up)
 	kittyQuery  bool
+	crashed     bool         // a command panicked: quitting; Run reports crashError
 	tiles       []video.Tile // what the video screen was last given
 }
 
@@ -188,14 +189,14 @@ func (m *Model) Init() tea.Cmd {
 	if m.history.store != nil {
 		cmds = append(cmds, loadHistoryCmd(m.history.store))
 	}
-	return tea.Batch(cmds...)
+	return guardCmd(m.env.log, tea.Batch(cmds...))
 }
 
 // Update routes a message to the screen it belongs to, then hands the video screen
 // the pictures of the resulting layout.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	_, cmd := m.update(msg)
-	return m, tea.Batch(cmd, m.syncVideo(), m.history.saveCmd())
+	return m, guardCmd(m.env.log, tea.Batch(cmd, m.syncVideo(), m.history.saveCmd()))
 }
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -300,6 +301,13 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case quitReadyMsg:
 		return m, tea.Quit
+	case cmdPanicMsg:
+		if m.crashed || m.quitting { // the quit path itself failed: just stop
+			m.crashed = true
+			return m, tea.Quit
+		}
+		m.crashed = true
+		cmds = append(cmds, m.quit()) // hang up cleanly, then quit
 	case historyLoadedMsg:
 		switch {
 		case errors.Is(msg.Err, ErrHistoryCorrupt):
@@ -318,10 +326,6 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Err != nil {
 			m.env.log.Warn("call history not saved", "err", msg.Err)
 			cmds = append(cmds, m.setError(msg.Err))
-		}
-	case videoRepaintMsg:
-		if m.env.video != nil {
-			m.env.video.Invalidate()
 		}
 	case uv.KittyGraphicsEvent:
 		if m.env.video != nil && msg.Options.ID == video.KittyQueryID && string(msg.Payload) == "OK" {
@@ -653,17 +657,13 @@ func (m *Model) videoTiles() []video.Tile {
 	return m.call.tiles(m.call.geometry(m.width, bodyH, lipgloss.Height(top)), m.env.video.Mode())
 }
 
-// repaintDelay: after the pictures move, they are repainted once more this much later,
-// when Bubble Tea has surely drawn the view that blanked its old text there.
-const repaintDelay = 150 * time.Millisecond
-
-// videoRepaintMsg repaints the pictures (see repaintDelay).
-type videoRepaintMsg struct{}
-
 // syncVideo gives the video screen the current pictures when they changed (layout,
 // overlays, help, the incoming prompt, leaving the call screen). SetTiles blanks the
-// cells pictures leave before Bubble Tea draws there; cells pictures take that showed
-// Bubble Tea's text are repainted by the delayed repaint.
+// cells pictures leave before Bubble Tea draws there. The screen is then cleared and
+// redrawn whole, once: when lines of the view move, Bubble Tea's renderer scrolls
+// them on the terminal (its hard-scroll optimisation, always on in the alternate
+// screen), and a scroll carries video cells along into places neither side would
+// ever rewrite. The clear (an ED) also makes the video screen repaint its tiles.
 func (m *Model) syncVideo() tea.Cmd {
 	if m.env.video == nil {
 		return nil
@@ -677,10 +677,7 @@ func (m *Model) syncVideo() tea.Cmd {
 		m.env.log.Warn("video", "err", err)
 		return m.setError(err)
 	}
-	if len(tiles) == 0 {
-		return nil
-	}
-	return m.env.tick(repaintDelay, func(time.Time) tea.Msg { return videoRepaintMsg{} })
+	return tea.ClearScreen
 }
 
 func tilesEqual(a, b []video.Tile) bool {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -172,22 +173,29 @@ func TestCallVideoOverlays(t *testing.T) {
 	checkVideoAgrees(t, h)
 }
 
-// TestCallVideoRepaintAfterMove: after the tiles move, a repaint follows once Bubble
-// Tea has drawn the view that blanked its old text there.
-func TestCallVideoRepaintAfterMove(t *testing.T) {
+func isClearScreen(msgs []tea.Msg) bool {
+	for _, m := range msgs {
+		if fmt.Sprintf("%T", m) == fmt.Sprintf("%T", tea.ClearScreen()) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestCallVideoClearsAfterMove: after the tiles move, Bubble Tea clears and redraws the
+// screen (undoing any scroll that carried video cells along), once.
+func TestCallVideoClearsAfterMove(t *testing.T) {
 	h := newHarness(t)
 	connected(t, h)
-	msgs := h.key("l")
-	tick, ok := findTick[videoRepaintMsg](msgs)
-	if !ok || tick.D != repaintDelay {
-		t.Fatalf("no repaint after the layout changed: %v", msgs)
+	if !isClearScreen(h.key("l")) {
+		t.Fatal("no clear after the layout changed")
 	}
-	n := h.vid.invalidated
-	h.send(tick.Msg)
-	equal(t, h.vid.invalidated, n+1)
-	// A key that moves nothing asks for none.
-	if _, ok := findTick[videoRepaintMsg](h.key("m")); ok {
-		t.Fatal("repaint without a layout change")
+	if isClearScreen(h.key("m")) { // a key that moves nothing
+		t.Fatal("clear without a layout change")
+	}
+	h.key("h")
+	if !isClearScreen(h.event(call.SessionCloseEvent{EventMeta: meta(h.m.lastSession, ""), Reason: "hung up"})) {
+		t.Fatal("no clear after leaving the call screen")
 	}
 }
 

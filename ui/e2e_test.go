@@ -208,7 +208,9 @@ func TestEndToEndCallInTmux(t *testing.T) {
 	// Alice hangs up; both return to the contacts.
 	alice.keys("h")
 	back := func(s string) bool {
-		return strings.Contains(s, "ttycall · contacts") && !strings.Contains(s, "CONNECTED") && strings.Contains(s, "call ended")
+		// No video cell may be left behind on the contacts screen.
+		return strings.Contains(s, "ttycall · contacts") && !strings.Contains(s, "CONNECTED") && strings.Contains(s, "call ended") &&
+			!strings.Contains(s, "▀")
 	}
 	alice.waitFor("contacts after hang up", 15*time.Second, back)
 	bob.show("after hang up", bob.waitFor("contacts after hang up", 15*time.Second, back))

@@ -158,7 +158,7 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	cancel()
 	closeErr := a.Close()
 	wg.Wait()
-	if panicked.Load() || errors.Is(runErr, tea.ErrProgramPanic) {
+	if panicked.Load() || m.crashed || errors.Is(runErr, tea.ErrProgramPanic) {
 		return crashError(logPath)
 	}
 	if m.fatal != nil {
