@@ -25,7 +25,7 @@ type Account struct {
 	Server          string `toml:"server"` // "host:port"
 	TLS             string `toml:"tls"`    // "starttls" (default) | "direct" | "none"
 	CAFile          string `toml:"ca_file"`
-	Resource        string `toml:"resource"`  // default "ttycall"
+	Resource        string `toml:"resource"`  // default "": "ttycall-" and a random suffix
 	IDScheme        string `toml:"id_scheme"` // "auto" (default) | "jid" | "quickblox"
 }
 

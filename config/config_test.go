@@ -24,7 +24,7 @@ func TestDefaultIsValid(t *testing.T) {
 	if c.Calls != want {
 		t.Errorf("Calls = %+v, want %+v", c.Calls, want)
 	}
-	if c.Account.TLS != "starttls" || c.Account.Resource != "ttycall" || c.Account.IDScheme != "auto" ||
+	if c.Account.TLS != "starttls" || c.Account.Resource != "" || c.Account.IDScheme != "auto" ||
 		c.ICE.TransportPolicy != "all" || c.Media != (Media{Width: 640, Height: 480, FPS: 30, VideoCodec: "vp8"}) ||
 		c.UI != (UI{Render: "auto", MaxFPS: 30}) {
 		t.Errorf("Default() = %+v", c)

@@ -30,7 +30,6 @@ func Default() *Config {
 	return &Config{
 		Account: Account{
 			TLS:      "starttls",
-			Resource: "ttycall",
 			IDScheme: "auto",
 		},
 		Calls: Calls{
@@ -219,7 +218,7 @@ func (c *Config) validate(path string, kl *keyLines) error {
 			bad("account.ca_file", -1, "%v", err)
 		}
 	}
-	if a.Resource == "" || strings.ContainsAny(a.Resource, "\x00\n") {
+	if strings.ContainsAny(a.Resource, "\x00\n") {
 		bad("account.resource", -1, "%q is not a usable resource", a.Resource)
 	}
 	oneOf("account.id_scheme", a.IDScheme, idSchemes)
