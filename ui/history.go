@@ -114,6 +114,7 @@ func (h *historyModel) view(w, ht int, names map[signal.UserID]string) string {
 	}
 	var b strings.Builder
 	b.WriteString(st.Muted.Render(fmt.Sprintf("  %-8s %-9s %-6s %-8s %s", "when", "kind", "type", "duration", "with")) + "\n")
+	now := h.env.now().Local()
 	avail := max(ht-1, 1)
 	start := 0
 	if h.cursor >= avail {
@@ -136,7 +137,11 @@ func (h *historyModel) view(w, ht int, names map[signal.UserID]string) string {
 		default:
 			kind = fmt.Sprintf("%-9s", kind)
 		}
-		line := fmt.Sprintf(" %-8s %s %-6s %-8s %s", r.When.Format("15:04:05"), kind, callTypeName(r.CallType), dur, strings.Join(peers, ", "))
+		when := r.When.Local().Format("15:04:05")
+		if y, m, d := r.When.Local().Date(); y != now.Year() || m != now.Month() || d != now.Day() {
+			when = r.When.Local().Format("Jan 02") // an earlier day, from the history file
+		}
+		line := fmt.Sprintf(" %-8s %s %-6s %-8s %s", when, kind, callTypeName(r.CallType), dur, strings.Join(peers, ", "))
 		if r.Reason != "" {
 			line += st.Muted.Render("  " + r.Reason)
 		}

@@ -200,3 +200,11 @@ func TestDefaultHistoryPath(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
 	equal(t, DefaultHistoryPath(), "/home/u/.local/state/ttycall/history.json")
 }
+
+func TestHistoryEarlierDayShowsDate(t *testing.T) {
+	h := newHarness(t)
+	h.m.history.add(historyRecord{When: h.now.Add(-36 * time.Hour), Kind: "missed", Peers: []signal.UserID{"carol@example.org"}})
+	h.m.history.add(historyRecord{When: h.now, Kind: "placed", Peers: []signal.UserID{"bob@example.org"}})
+	h.key("tab")
+	h.mustSee(h.now.Add(-36*time.Hour).Local().Format("Jan 02"), h.now.Local().Format("15:04:05"))
+}
