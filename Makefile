@@ -23,7 +23,7 @@ bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 demo: build
-	./$(BIN) demo
+	./$(BIN) demo --dir $(CURDIR)/bin/demo
 
 clean:
 	rm -rf bin
