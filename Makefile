@@ -3,7 +3,7 @@
 
 GO        ?= go
 BIN       := bin/ttycall
-TESTFLAGS ?= -race -timeout 14m
+TESTFLAGS ?= -race -count=1 -timeout 14m
 
 .PHONY: all setup build test bench demo fuzz clean
 
