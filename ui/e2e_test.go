@@ -156,8 +156,9 @@ func TestEndToEndCallInTmux(t *testing.T) {
 	sessions := map[string]*tmuxSession{}
 	for _, u := range []string{"alice", "bob"} {
 		s := &tmuxSession{t: t, socket: socket, name: u, log: filepath.Join(dir, u+".log")}
-		cmdline := fmt.Sprintf("env TTYCALL_ICE_LOOPBACK=1 TERM=xterm-256color COLORTERM=truecolor %s --config %s --log %s; echo EXITED $?; sleep 600",
-			bin, cfgs[u], s.log)
+		// The state directory (call history) is the test's, not the user's.
+		cmdline := fmt.Sprintf("env TTYCALL_ICE_LOOPBACK=1 TERM=xterm-256color COLORTERM=truecolor XDG_STATE_HOME=%s %s --config %s --log %s; echo EXITED $?; sleep 600",
+			filepath.Join(dir, u+"-state"), bin, cfgs[u], s.log)
 		if _, err := s.tmux("new-session", "-d", "-s", u, "-x", "160", "-y", "45", cmdline); err != nil {
 			t.Fatal(err)
 		}
@@ -226,4 +227,12 @@ func TestEndToEndCallInTmux(t *testing.T) {
 	bob.keys("q")
 	alice.waitText(15*time.Second, "EXITED 0")
 	bob.waitText(15*time.Second, "EXITED 0")
+
+	// The call is in each one's history file.
+	for u, want := range map[string]string{"alice": `"kind": "placed"`, "bob": `"kind": "received"`} {
+		b, err := os.ReadFile(filepath.Join(dir, u+"-state", "ttycall", "history.json"))
+		if err != nil || !bytes.Contains(b, []byte(want)) {
+			t.Fatalf("%s's history file lacks %s: %v\n%s", u, want, err, b)
+		}
+	}
 }
