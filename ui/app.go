@@ -52,8 +52,6 @@ type VideoScreen interface {
 	// SetMode switches the drawing mode (kitty graphics detected).
 	SetMode(video.Mode) error
 	Mode() video.Mode
-	// Invalidate repaints every picture on the next frame.
-	Invalidate()
 }
 
 // env is what every screen shares: dependencies, keys, styles.

@@ -357,9 +357,8 @@ func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // fakeVideo records what the model asks of the video screen.
 type fakeVideo struct {
-	mode        video.Mode
-	calls       [][]video.Tile // every SetTiles, in order
-	invalidated int
+	mode  video.Mode
+	calls [][]video.Tile // every SetTiles, in order
 }
 
 func (v *fakeVideo) SetTiles(t []video.Tile) error {
@@ -368,7 +367,6 @@ func (v *fakeVideo) SetTiles(t []video.Tile) error {
 }
 func (v *fakeVideo) SetMode(m video.Mode) error { v.mode = m; return nil }
 func (v *fakeVideo) Mode() video.Mode           { return v.mode }
-func (v *fakeVideo) Invalidate()                { v.invalidated++ }
 
 // last is the tiles of the latest SetTiles (nil before any).
 func (v *fakeVideo) last() []video.Tile {

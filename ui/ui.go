@@ -97,7 +97,7 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	} else {
 		log.Warn("output is not a terminal: no video")
 	}
-	opts2 := Options{
+	mo := Options{
 		Account:     a.Account(),
 		Engine:      NewEngine(a.Engine()),
 		Config:      cfg,
@@ -108,9 +108,9 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		KittyQuery:  kittyQuery,
 	}
 	if scr != nil {
-		opts2.Video = scr
+		mo.Video = scr
 	}
-	m := New(opts2)
+	m := New(mo)
 	if len(notices) > 0 {
 		m.notice = notices[0]
 	}
