@@ -644,16 +644,38 @@ func (c *callModel) statsView(w int) string {
 			continue
 		}
 		s := p.stats
-		in, out := s.Remote.Video, s.Local.Video
 		lines = append(lines,
-			fmt.Sprintf("%s  RTT %s · candidate %s", name, s.RTT.Round(time.Millisecond), candText(s.Candidate)),
-			fmt.Sprintf("  in:  video %4.0f kbps %4.1f fps %dx%d loss %d · audio %4.0f kbps loss %d",
-				in.BitrateKbps, in.FPS, in.Width, in.Height, in.PacketsLost, s.Remote.Audio.BitrateKbps, s.Remote.Audio.PacketsLost),
-			fmt.Sprintf("  out: video %4.0f kbps %4.1f fps %dx%d loss %d · audio %4.0f kbps loss %d",
-				out.BitrateKbps, out.FPS, out.Width, out.Height, out.PacketsLost, s.Local.Audio.BitrateKbps, s.Local.Audio.PacketsLost),
+			fmt.Sprintf("%s  RTT %s · candidate %s", name, rttText(s.RTT), candText(s.Candidate)),
+			"  in:  "+directionText(s.Remote),
+			"  out: "+directionText(s.Local),
 		)
 	}
 	return c.env.styles.Overlay.MaxWidth(max(w-2, 10)).Render("stats\n" + strings.Join(lines, "\n"))
+}
+
+// directionText is one direction's figures; video is left out while no video flows
+// (audio calls, camera off on both sides).
+func directionText(m call.MediaStats) string {
+	audio := fmt.Sprintf("audio %4.0f kbps loss %d", m.Audio.BitrateKbps, m.Audio.PacketsLost)
+	v := m.Video
+	if v.Packets == 0 && v.BitrateKbps == 0 {
+		return audio
+	}
+	return fmt.Sprintf("video %4.0f kbps %4.1f fps %dx%d loss %d · %s",
+		v.BitrateKbps, v.FPS, v.Width, v.Height, v.PacketsLost, audio)
+}
+
+// rttText shows sub-millisecond round trips (loopback, LAN) instead of rounding
+// them to "0s", and "-" before the first measurement.
+func rttText(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return d.Round(time.Millisecond).String()
+	}
 }
 
 func candText(p call.CandidatePair) string {

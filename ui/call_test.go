@@ -89,6 +89,17 @@ func TestCallStatsOverlay(t *testing.T) {
 	h.mustSee("RTT 23ms", "candidate host→host/udp", "812 kbps", "29.5 fps", "640x480", "loss 3")
 	h.key("s")
 	h.mustNotSee("RTT 23ms")
+
+	// Audio only over loopback: a sub-millisecond RTT is shown, not rounded to 0s, and
+	// the empty video figures are left out.
+	h.event(call.StatsEvent{EventMeta: meta(id, "bob@example.org"), Stats: call.Stats{
+		RTT:    400 * time.Microsecond,
+		Remote: call.MediaStats{Audio: call.TrackStats{BitrateKbps: 32, Packets: 50}},
+		Local:  call.MediaStats{Audio: call.TrackStats{BitrateKbps: 33, Packets: 50}},
+	}})
+	h.key("s")
+	h.mustSee("RTT 0.4 ms", "audio   32 kbps", "audio   33 kbps")
+	h.mustNotSee("fps", "RTT 0s")
 }
 
 func TestCallEventLogAndUpdates(t *testing.T) {
