@@ -233,7 +233,30 @@ func encodeTokens(s *Signal, sch Scheme) ([]xml.Token, error) {
 	}
 	w.text(elPlatform, platform)
 	w.toks = append(w.toks, root.End())
+	if err := checkEncodedLimits(w.toks); err != nil {
+		return nil, fmt.Errorf("encode %s signal: %w", s.Type, err)
+	}
 	return w.toks, nil
+}
+
+// checkEncodedLimits applies Decode's MaxPayload and MaxElements to the tokens Encode
+// made, so a signal that is too big (a huge SDP, thousands of userInfo keys) fails here
+// with a clear error instead of being sent and refused by the receiver.
+func checkEncodedLimits(toks []xml.Token) error {
+	size, elements := 0, 0
+	for _, t := range toks {
+		size += tokenSize(t)
+		if _, ok := t.(xml.StartElement); ok {
+			elements++
+		}
+	}
+	if size > MaxPayload {
+		return fmt.Errorf("%w: about %d bytes (limit %d)", ErrTooLarge, size, MaxPayload)
+	}
+	if elements > MaxElements {
+		return fmt.Errorf("%w: %d elements (limit %d)", ErrTooMany, elements, MaxElements)
+	}
+	return nil
 }
 
 // checkSessionDescription applies the update rules shared by Encode and Decode.
@@ -392,18 +415,26 @@ func Decode(r xml.TokenReader, sch Scheme) (*Signal, error) {
 // storing, so r ends up after the element and the error is about the real problem.
 func readTree(r xml.TokenReader) (*node, error) {
 	size := 0
-	var root *node
-	for root == nil {
+	// next reads a token and counts it against MaxPayload; eof describes a premature end.
+	next := func(eof string) (xml.Token, error) {
 		t, err := r.Token()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%w: no extraParams element", ErrMalformed)
+				return nil, fmt.Errorf("%w: %s", ErrMalformed, eof)
 			}
 			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
 		size += tokenSize(t)
 		if size > MaxPayload {
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxPayload)
+		}
+		return t, nil
+	}
+	var root *node
+	for root == nil {
+		t, err := next("no extraParams element")
+		if err != nil {
+			return nil, err
 		}
 		switch t := t.(type) {
 		case xml.StartElement:
@@ -424,16 +455,9 @@ func readTree(r xml.TokenReader) (*node, error) {
 	elements := 1
 	var limitErr error
 	for len(stack) > 0 {
-		t, err := r.Token()
+		t, err := next("extraParams not closed")
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%w: extraParams not closed", ErrMalformed)
-			}
-			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-		size += tokenSize(t)
-		if size > MaxPayload {
-			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, MaxPayload)
+			return nil, err
 		}
 		switch t := t.(type) {
 		case xml.StartElement:

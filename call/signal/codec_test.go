@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -395,6 +396,23 @@ func TestEncodeErrors(t *testing.T) {
 		{"too deep", func(s *Signal) { s.UserInfo = deep }, ErrTooDeep},
 		{"cycle", func(s *Signal) { s.UserInfo = loop }, ErrTooDeep},
 		{"too many opponents", func(s *Signal) { s.OpponentIDs = make([]UserID, MaxOpponents+1) }, ErrTooMany},
+		{"too many candidates", func(s *Signal) {
+			s.Type = TypeICECandidates
+			s.Candidates = make([]ICECandidate, MaxCandidates+1)
+			for i := range s.Candidates {
+				s.Candidates[i].Candidate = "candidate:1 1 udp 1 127.0.0.1 1 typ host"
+			}
+		}, ErrTooMany},
+		{"no candidates", func(s *Signal) { s.Type = TypeICECandidates }, ErrMalformed},
+		{"empty candidate", func(s *Signal) { s.Type = TypeICECandidates; s.Candidates = []ICECandidate{{}} }, ErrMalformed},
+		{"too large", func(s *Signal) { s.Type = TypeCall; s.SDP = "v=0\r\n" + strings.Repeat("a=x\r\n", MaxPayload/5) }, ErrTooLarge},
+		{"too many elements", func(s *Signal) {
+			s.UserInfo = Extension{}
+			for i := range MaxElements {
+				s.UserInfo[fmt.Sprintf("k%d", i)] = "v"
+			}
+		}, ErrTooMany},
+		{"sd outside update", func(s *Signal) { s.SessionDescription = &SessionDescription{Type: "offer", SDP: "v=0"} }, ErrMalformed},
 	}
 	sch := qbScheme(t)
 	for _, tc := range tests {
