@@ -34,6 +34,16 @@ const (
 	keyFrameRetry  = time.Second
 )
 
+// lateResync is how many packets in a row may arrive behind the expected sequence number
+// before a receiver concludes that the sender restarted its numbering and follows it.
+// Senders do restart: pion's ReplaceTrack binds a new packetizer that starts at a random
+// sequence number on the same SSRC. Below the limit such packets are late duplicates or
+// retransmissions and are dropped; without the limit a restart that lands "behind" (half
+// of them) would silence the stream until the numbers wrapped, up to 32768 packets later.
+// Retransmissions are interleaved with new packets, so 16 late ones in a row are not
+// retransmissions; for audio, 16 packets are 320 ms of silence.
+const lateResync = 16
+
 // rtpQueue is the non-blocking hand-off shared by all receivers: WriteRTP copies the
 // packet into a bounded channel or drops it.
 type rtpQueue struct {
@@ -192,17 +202,12 @@ func (r *VideoReceiver) lose() {
 
 // handle assembles VP8 frames (RFC 7741): a frame starts at a packet with S=1 and
 // partition index 0 and ends at the packet with the RTP marker bit. Packets must come in
-// sequence order; a gap or reordering counts as loss.
+// sequence order (the reorder buffer sees to it); any jump, a gap or the sender
+// restarting its numbering, counts as loss.
 func (r *VideoReceiver) handle(p *rtp.Packet) {
-	if r.haveSeq {
-		d := int16(p.SequenceNumber - r.nextSeq)
-		if d < 0 {
-			return // duplicate or late (e.g. a retransmission after we gave up)
-		}
-		if d > 0 {
-			r.count(func(s *VideoReceiverStats) { s.Lost++ })
-			r.lose()
-		}
+	if r.haveSeq && p.SequenceNumber != r.nextSeq {
+		r.count(func(s *VideoReceiverStats) { s.Lost++ })
+		r.lose()
 	}
 	r.haveSeq, r.nextSeq = true, p.SequenceNumber+1
 	if len(p.Payload) == 0 {
@@ -279,7 +284,9 @@ type AudioReceiver struct {
 	dec       *opusDecoder
 	nextSeq   uint16
 	haveSeq   bool
+	late      int // packets in a row behind nextSeq; see lateResync
 	lastFrame int
+
 	frames    atomic.Uint64
 	concealed atomic.Uint64
 }
@@ -348,8 +355,12 @@ func (r *AudioReceiver) handle(p *rtp.Packet) {
 	if r.haveSeq {
 		d := int16(p.SequenceNumber - r.nextSeq)
 		if d < 0 {
-			return
+			if r.late++; r.late < lateResync {
+				return // late or duplicate: its time has passed
+			}
+			d = 0 // the sender restarted its numbering: follow it
 		}
+		r.late = 0
 		if d > 0 && d <= maxConcealed {
 			for range d {
 				if pcm, err := r.dec.Decode(nil, r.lastFrame); err == nil {
@@ -385,6 +396,7 @@ type reorderBuffer struct {
 	pending map[uint16]*rtp.Packet
 	next    uint16
 	started bool
+	late    int       // packets in a row behind next; see lateResync
 	since   time.Time // when the oldest pending packet arrived
 }
 
@@ -400,9 +412,16 @@ func (b *reorderBuffer) push(p *rtp.Packet, now time.Time) []*rtp.Packet {
 		b.started, b.next = true, p.SequenceNumber
 	}
 	d := int16(p.SequenceNumber - b.next)
+	if d < 0 {
+		if b.late++; b.late < lateResync {
+			return nil
+		}
+		// The sender restarted its numbering: what is pending belongs to the old one.
+		clear(b.pending)
+		b.next, d = p.SequenceNumber, 0
+	}
+	b.late = 0
 	switch {
-	case d < 0:
-		return nil
 	case d > 0:
 		if b.pending == nil {
 			b.pending = make(map[uint16]*rtp.Packet)

@@ -400,3 +400,68 @@ func TestPickVideoProp(t *testing.T) {
 		t.Error("a depth-only camera was accepted")
 	}
 }
+
+// TestSequenceRestart: a sender that restarts its sequence numbers behind the old ones
+// (pion's ReplaceTrack does, at random) is followed after lateResync packets, for video
+// and audio, instead of being dropped as "late" until the numbers wrap.
+func TestSequenceRestart(t *testing.T) {
+	pk := func(seq uint16) *rtp.Packet { return &rtp.Packet{Header: rtp.Header{SequenceNumber: seq}} }
+	var b reorderBuffer
+	t0 := time.Unix(0, 0)
+	for s := uint16(1000); s < 1010; s++ {
+		b.push(pk(s), t0)
+	}
+	b.push(pk(1011), t0) // pending, waiting for 1010
+	var got []uint16
+	for s := uint16(100); s < 100+2*lateResync; s++ { // 900 behind: a restart
+		for _, p := range b.push(pk(s), t0) {
+			got = append(got, p.SequenceNumber)
+		}
+	}
+	if len(got) != lateResync+1 || got[0] != 100+lateResync-1 {
+		t.Fatalf("after a restart the buffer delivered %v, want %d.. (%d packets)", got, 100+lateResync-1, lateResync+1)
+	}
+	// A few late packets (retransmissions after giving up) do not trigger a restart.
+	b.push(pk(90), t0)
+	if got := b.push(pk(100+2*lateResync), t0); len(got) != 1 {
+		t.Fatalf("in-order packet after one late one: %d delivered", len(got))
+	}
+
+	// Video: stream A, then stream B numbered 20000 behind; B's periodic key frame at
+	// frame 60 must be decoded and what follows it shown.
+	a, _ := encodeVideo(t, newTestPatternSource(320, 240, 30, false), 10, false)
+	bp, _ := encodeVideo(t, newTestPatternSource(320, 240, 30, false), 90, false)
+	slot := &FrameSlot{}
+	r := newTestVideoReceiver(t, slot)
+	seq := uint16(30000)
+	feed := func(ps []*rtp.Packet) {
+		for _, p := range ps {
+			q := p.Clone()
+			q.SequenceNumber = seq
+			seq++
+			for _, x := range r.reorder.push(q, time.Now()) {
+				r.handle(x)
+			}
+		}
+	}
+	feed(a)
+	seq -= 20000
+	feed(bp)
+	st := r.Stats()
+	t.Logf("stats %+v", st)
+	if st.Frames < 10+25 {
+		t.Fatalf("%d frames decoded; the restarted stream was not followed", st.Frames)
+	}
+
+	// Audio: the same restart goes silent for at most lateResync packets.
+	pkts := encodeAudio(t, newToneSource(440, false), 100, false)
+	for i, p := range pkts {
+		if i >= 50 {
+			p.SequenceNumber -= 20000
+		}
+	}
+	pcm := decodeAudio(t, pkts)
+	if min := (100 - lateResync) * chunkSamples; len(pcm) < min {
+		t.Fatalf("decoded %d samples after a sequence restart, want at least %d", len(pcm), min)
+	}
+}
