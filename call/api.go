@@ -184,6 +184,12 @@ func (c *Client) HandleSignal(sig *signal.Signal) {
 		c.log.Debug("own signal ignored", "type", sig.Type, "session", sig.SessionID)
 		return
 	}
+	// A call's offer is checked before the lock (it may be 256 KiB); the session
+	// checks it again when it applies the signal.
+	var sdpErr error
+	if sig.Type == signal.TypeCall && c.Session(sig.SessionID) == nil {
+		_, sdpErr = c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeOffer, nil)
+	}
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -197,7 +203,7 @@ func (c *Client) HandleSignal(sig *signal.Signal) {
 	}
 	if s == nil {
 		var err error
-		s, err = c.newIncomingLocked(sig)
+		s, err = c.newIncomingLocked(sig, sdpErr)
 		if err != nil {
 			c.mu.Unlock()
 			c.invalidSignal(nil, sig, err)
@@ -212,12 +218,16 @@ func (c *Client) HandleSignal(sig *signal.Signal) {
 
 // newIncomingLocked makes the session of a call signal for an unknown session, or says
 // why not. A busy client rejects the call here.
-func (c *Client) newIncomingLocked(sig *signal.Signal) (*Session, error) {
+// sdpErr is what checkRemoteSDP said of the call's offer.
+func (c *Client) newIncomingLocked(sig *signal.Signal, sdpErr error) (*Session, error) {
 	if sig.Type != signal.TypeCall {
 		return nil, ErrUnknownSession
 	}
 	if sig.SessionID == "" || (sig.CallType != signal.CallTypeVideo && sig.CallType != signal.CallTypeAudio) {
 		return nil, fmt.Errorf("%w: call without session ID or call type", ErrBadSignal)
+	}
+	if len(sig.OpponentIDs) > maxOpponents {
+		return nil, fmt.Errorf("%w: call with %d opponents (at most %d)", ErrBadSignal, len(sig.OpponentIDs), maxOpponents)
 	}
 	if !slices.Contains(sig.OpponentIDs, c.cfg.LocalID) || sig.CallerID == c.cfg.LocalID {
 		return nil, fmt.Errorf("%w: %s is not among the callees", ErrNotParticipant, c.cfg.LocalID)
@@ -225,17 +235,29 @@ func (c *Client) newIncomingLocked(sig *signal.Signal) (*Session, error) {
 	if sig.From != sig.CallerID && !slices.Contains(sig.OpponentIDs, sig.From) {
 		return nil, fmt.Errorf("%w: sender %s", ErrNotParticipant, sig.From)
 	}
+	if sdpErr != nil {
+		// A call we can never answer: say so at once, so the caller stops dialing,
+		// and never ring.
+		c.rejectLocked(sig)
+		return nil, sdpErr
+	}
 	if c.cfg.AutoReject && len(c.sessions) >= c.cfg.IncomingLimit {
-		rej := &signal.Signal{
-			To: sig.From, From: c.cfg.LocalID, Type: signal.TypeReject, SessionID: sig.SessionID,
-			CallType: sig.CallType, CallerID: sig.CallerID, OpponentIDs: slices.Clone(sig.OpponentIDs),
-			Platform: c.cfg.Platform,
-		}
-		c.send(nil, rej)
-		c.rememberLocked(sig.SessionID)
+		c.rejectLocked(sig)
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
 	return c.newSessionLocked(sig.SessionID, sig.CallerID, sig.OpponentIDs, sig.CallType, false), nil
+}
+
+// rejectLocked answers a call that makes no session with reject, and remembers its
+// session ID so that its re-sends are dropped.
+func (c *Client) rejectLocked(sig *signal.Signal) {
+	rej := &signal.Signal{
+		To: sig.From, From: c.cfg.LocalID, Type: signal.TypeReject, SessionID: sig.SessionID,
+		CallType: sig.CallType, CallerID: sig.CallerID, OpponentIDs: slices.Clone(sig.OpponentIDs),
+		Platform: c.cfg.Platform,
+	}
+	c.send(nil, rej)
+	c.rememberLocked(sig.SessionID)
 }
 
 func (c *Client) rememberLocked(id string) {

@@ -1,6 +1,7 @@
 package call
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pion/webrtc/v4"
@@ -17,6 +18,11 @@ func (s *Session) handleSignal(sig *signal.Signal) {
 	}
 	if !s.isParticipant(sig.From) {
 		s.c.invalidSignal(s, sig, fmt.Errorf("%w: %s", ErrNotParticipant, sig.From))
+		return
+	}
+	if s.outgoing && s.State() == SessionNew && sig.Type != signal.TypeICECandidates {
+		// Nobody was called yet: no signal of this session can be an answer to us.
+		s.c.invalidSignal(s, sig, fmt.Errorf("%w: %s before Call", ErrInvalidState, sig.Type))
 		return
 	}
 	var err error
@@ -66,8 +72,19 @@ func (s *Session) dropPeer(u signal.UserID, reason string) {
 // the same call, and in an ACTIVE session a call from another participant (the mesh
 // rule) is answered without asking.
 func (s *Session) onCall(sig *signal.Signal) error {
-	if sig.SDP == "" {
-		return fmt.Errorf("%w: call without SDP", ErrBadSignal)
+	offer, err := s.c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeOffer, nil)
+	if p := s.peers[sig.From]; err != nil && (p == nil || (p.offer == "" && p.pc == nil)) {
+		// A first call we can never answer: reject it so the caller stops dialing. A
+		// bad copy of a call we already hold changes nothing.
+		s.c.send(s, s.newSignal(signal.TypeReject, sig.From, nil))
+		if p != nil {
+			s.closePeer(p)
+		}
+		s.closeIfEmpty("bad call")
+		return err
+	}
+	if err != nil {
+		return err
 	}
 	if p := s.peers[sig.From]; p != nil && (p.offer != "" || p.pc != nil) {
 		if p.callSig != nil && !p.answered {
@@ -82,7 +99,7 @@ func (s *Session) onCall(sig *signal.Signal) error {
 			return fmt.Errorf("%w: call for our own session", ErrInvalidState)
 		}
 		p := s.peerFor(sig.From)
-		p.offer = sig.SDP
+		p.offer = offer
 		if !s.ringing {
 			s.ringing = true
 			s.answerTimer = s.after(s.c.cfg.AnswerTimeInterval, func() {
@@ -103,7 +120,7 @@ func (s *Session) onCall(sig *signal.Signal) error {
 		}
 		delete(s.gone, sig.From)
 		p := s.peerFor(sig.From)
-		p.offer = sig.SDP
+		p.offer = offer
 		return s.answer(p, nil)
 	default:
 		return fmt.Errorf("%w: call in %s", ErrInvalidState, s.State())
@@ -116,8 +133,21 @@ func (s *Session) onAccept(sig *signal.Signal) error {
 	if p == nil || p.callSig == nil || p.answered || p.pc == nil {
 		return fmt.Errorf("%w: accept from %s, who was not called", ErrInvalidState, sig.From)
 	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: normalizeSDP(sig.SDP)}); err != nil {
-		return fmt.Errorf("%w: set remote answer of %s: %w", ErrWebRTC, sig.From, err)
+	// An answer we cannot apply ends the call with that user: they think it is
+	// answered and will not answer again, so dialing on would only ring into the void.
+	fail := func(err error) error {
+		s.log.Warn("bad answer", "user", string(sig.From), "err", err)
+		s.c.send(s, s.newSignal(signal.TypeHangUp, sig.From, nil))
+		s.closePeer(p)
+		s.closeIfEmpty("bad answer")
+		return err
+	}
+	ans, err := s.c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeAnswer, p.pc.LocalDescription())
+	if err != nil {
+		return fail(err)
+	}
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
+		return fail(fmt.Errorf("%w: set remote answer of %s: %w", ErrWebRTC, sig.From, err))
 	}
 	p.answered = true
 	stopTimer(&p.dialTimer)
@@ -143,7 +173,23 @@ func (s *Session) onCandidates(sig *signal.Signal) error {
 		}
 		p = s.peerFor(sig.From) // candidates before their call: keep them
 	}
-	p.remoteCands = append(p.remoteCands, sig.Candidates...)
-	s.applyRemoteCandidates(p)
+	var errs []error
+	for _, c := range sig.Candidates {
+		switch err := s.c.checkCandidate(c.Candidate); {
+		case err == errEndOfCandidates:
+		case err != nil:
+			errs = append(errs, err)
+			continue
+		}
+		if len(p.remoteCands) >= maxQueuedCandidates {
+			errs = append(errs, fmt.Errorf("%w: more than %d candidates queued", ErrBadSignal, maxQueuedCandidates))
+			break
+		}
+		p.remoteCands = append(p.remoteCands, c)
+	}
+	errs = append(errs, s.applyRemoteCandidates(p)...)
+	if len(errs) > 0 {
+		return fmt.Errorf("%d of %d candidates refused: %w", len(errs), len(sig.Candidates), errors.Join(errs...))
+	}
 	return nil
 }

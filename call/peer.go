@@ -165,21 +165,24 @@ func (s *Session) answer(p *peer, ext signal.Extension) error {
 	}
 	offer := p.offer
 	p.offer = ""
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: normalizeSDP(offer)}); err != nil {
-		s.closePeer(p)
-		return fmt.Errorf("%w: set remote offer of %s: %w", ErrWebRTC, p.user, err)
-	}
-	if err := s.attachMedia(p, false); err != nil {
+	// An offer we cannot answer: reject it so its sender stops dialing.
+	fail := func(err error) error {
+		s.c.send(s, s.newSignal(signal.TypeReject, p.user, nil))
 		s.closePeer(p)
 		return err
+	}
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: normalizeSDP(offer)}); err != nil {
+		return fail(fmt.Errorf("%w: set remote offer of %s: %w", ErrWebRTC, p.user, err))
+	}
+	if err := s.attachMedia(p, false); err != nil {
+		return fail(err)
 	}
 	ans, err := p.pc.CreateAnswer(nil)
 	if err == nil {
 		err = p.pc.SetLocalDescription(ans)
 	}
 	if err != nil {
-		s.closePeer(p)
-		return fmt.Errorf("%w: answer %s: %w", ErrWebRTC, p.user, err)
+		return fail(fmt.Errorf("%w: answer %s: %w", ErrWebRTC, p.user, err))
 	}
 	p.answered = true
 	sig := s.newSignal(signal.TypeAccept, p.user, ext)
@@ -227,18 +230,23 @@ func (s *Session) sendCandidates(p *peer, cs []webrtc.ICECandidateInit) {
 
 // applyRemoteCandidates adds the queued remote candidates once the remote description
 // is set.
-func (s *Session) applyRemoteCandidates(p *peer) {
+// is set. It returns pion's refusals (the callers that apply a description only log
+// them: the candidates were reported when they came).
+func (s *Session) applyRemoteCandidates(p *peer) []error {
 	if p.pc == nil || p.pc.RemoteDescription() == nil {
-		return
+		return nil
 	}
+	var errs []error
 	for _, c := range p.remoteCands {
 		mid, idx := c.SDPMid, c.SDPMLineIndex
 		err := p.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: &mid, SDPMLineIndex: &idx})
 		if err != nil {
 			s.log.Debug("remote candidate not added", "user", string(p.user), "candidate", c.Candidate, "err", err)
+			errs = append(errs, fmt.Errorf("%w: candidate %q: %w", ErrBadSignal, c.Candidate, err))
 		}
 	}
 	p.remoteCands = nil
+	return errs
 }
 
 // onPCState maps pion's current peer-connection state to the SDK's connection state
@@ -352,9 +360,18 @@ func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
 	if p == nil || p.pc == nil || !p.answered {
 		return fmt.Errorf("%w: ICE restart without a connection", ErrInvalidState)
 	}
+	// Checked before pion sees them: a bad restart description leaves the connection as
+	// it was (the restart loop offers again).
 	switch sd.Type {
 	case "offer":
-		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: normalizeSDP(sd.SDP)}); err != nil {
+		if st := p.pc.SignalingState(); st != webrtc.SignalingStateStable {
+			return fmt.Errorf("%w: restart offer in signaling state %s", ErrInvalidState, st)
+		}
+		offer, err := s.c.checkRemoteSDP(sd.SDP, webrtc.SDPTypeOffer, p.pc.RemoteDescription())
+		if err != nil {
+			return fmt.Errorf("restart offer: %w", err)
+		}
+		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 			return fmt.Errorf("%w: restart offer: %w", ErrWebRTC, err)
 		}
 		ans, err := p.pc.CreateAnswer(nil)
@@ -376,8 +393,15 @@ func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
 		if sd.OfferID == "" || sd.OfferID != p.restartOfferID {
 			return fmt.Errorf("%w: answer to unknown offer %q", ErrInvalidState, sd.OfferID)
 		}
+		if st := p.pc.SignalingState(); st != webrtc.SignalingStateHaveLocalOffer {
+			return fmt.Errorf("%w: restart answer in signaling state %s", ErrInvalidState, st)
+		}
+		ans, err := s.c.checkRemoteSDP(sd.SDP, webrtc.SDPTypeAnswer, p.pc.LocalDescription())
+		if err != nil {
+			return fmt.Errorf("restart answer: %w", err) // the offer still waits for a good answer
+		}
 		p.restartOfferID = ""
-		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: normalizeSDP(sd.SDP)}); err != nil {
+		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
 			return fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err)
 		}
 		s.applyRemoteCandidates(p)

@@ -287,9 +287,7 @@ func (s *Session) Call(ext signal.Extension) error {
 				errs = append(errs, err)
 			}
 		}
-		if len(s.peers) == 0 {
-			s.close("call failed")
-		}
+		s.closeIfEmpty("call failed")
 		return errors.Join(errs...)
 	})
 }
@@ -328,9 +326,7 @@ func (s *Session) Accept(ext signal.Extension) error {
 				errs = append(errs, err)
 			}
 		}
-		if len(s.peers) == 0 {
-			s.close("call failed")
-		}
+		s.closeIfEmpty("call failed")
 		return errors.Join(errs...)
 	})
 }
@@ -446,11 +442,16 @@ func (s *Session) close(reason string) {
 	s.c.emit(s, SessionCloseEvent{EventMeta: s.meta(""), Reason: reason})
 }
 
-// closeIfEmpty closes the session when its last peer connection has closed.
+// closeIfEmpty closes the session when its last peer connection has closed. A peer
+// that only holds candidates (no connection, no offer) keeps nothing alive: its call
+// may never come.
 func (s *Session) closeIfEmpty(reason string) {
-	if len(s.peers) == 0 {
-		s.close(reason)
+	for _, p := range s.peers {
+		if p.pc != nil || p.offer != "" {
+			return
+		}
 	}
+	s.close(reason)
 }
 
 func (s *Session) sortedPeers() []*peer {
