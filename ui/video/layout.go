@@ -56,9 +56,32 @@ func Layout(area Rect, remotes int, local bool, frameW, frameH int) CallLayout {
 	}
 	l.Remotes = grid(area, remotes, frameW, frameH)
 	if local {
-		l.Local = pip(area, frameW, frameH)
+		// At most half a remote pane wide, so it never hides a whole participant.
+		l.Local = pip(area, l.Remotes[len(l.Remotes)-1].Video.W/2, frameW, frameH)
+		// The preview is drawn above the grid: a label it covers would lose the
+		// connection state under the picture, so labels are cut to what stays visible.
+		for i := range l.Remotes {
+			l.Remotes[i].Label = uncovered(l.Remotes[i].Label, l.Local.Bounds())
+		}
 	}
 	return l
+}
+
+// uncovered returns the longer of the parts of the one-row rectangle r left and right
+// of o; r itself when o does not cover it.
+func uncovered(r, o Rect) Rect {
+	if r.Intersect(o).Empty() {
+		return r
+	}
+	left := Rect{X: r.X, Y: r.Y, W: o.X - r.X, H: r.H}
+	right := Rect{X: o.X + o.W, Y: r.Y, W: r.X + r.W - (o.X + o.W), H: r.H}
+	if right.W > left.W {
+		return right
+	}
+	if left.W <= 0 {
+		return Rect{}
+	}
+	return left
 }
 
 // pane fits a picture of aspect fw:fh plus a label line into cell, centred.
@@ -104,10 +127,10 @@ func grid(area Rect, n, fw, fh int) []Pane {
 	return out
 }
 
-// pip puts the local preview, a quarter of the width (at least 16 columns), in the
-// bottom-right corner with a one-cell margin when there is room.
-func pip(area Rect, fw, fh int) Pane {
-	w := min(max(area.W/4, 16), area.W)
+// pip puts the local preview, a quarter of the width (at least 16 columns, at most
+// maxW), in the bottom-right corner with a one-cell margin when there is room.
+func pip(area Rect, maxW, fw, fh int) Pane {
+	w := min(max(area.W/4, 16), maxW, area.W)
 	h := min(max((w*fh+fw-1)/fw/2, 1)+1, area.H) // picture rows + label
 	mx, my := 0, 0
 	if area.W-w >= 2 {

@@ -21,7 +21,7 @@ func TestLayoutGrid(t *testing.T) {
 			if p.Video.Empty() || !inside(p.Bounds(), area) {
 				t.Fatalf("%d remotes: pane %d %+v outside %+v", n, i, p, area)
 			}
-			if p.Label.Y != p.Video.Y+p.Video.H || p.Label.W != p.Video.W || p.Label.H != 1 {
+			if p.Label.Y != p.Video.Y+p.Video.H || p.Label.W > p.Video.W || p.Label.W < 8 || p.Label.H != 1 {
 				t.Fatalf("%d remotes: label %+v not under video %+v", n, p.Label, p.Video)
 			}
 			// 4:3 in cells twice as tall as wide: W/(2H) within a cell of 4/3.
@@ -114,5 +114,35 @@ func TestParseMode(t *testing.T) {
 	}
 	if ModeKitty.String() != "kitty" || Mode(42).String() != "Mode(42)" {
 		t.Error("String")
+	}
+}
+
+// The local preview sits above the grid's bottom-right corner: no remote label may be
+// under it (the video would cover the connection state), and labels it does not
+// touch keep the picture's width.
+func TestLayoutLabelsClearOfPreview(t *testing.T) {
+	for _, size := range [][2]int{{80, 20}, {100, 24}, {120, 30}, {160, 43}, {240, 65}} {
+		area := Rect{X: 0, Y: 1, W: size[0], H: size[1]}
+		for n := 1; n <= 9; n++ {
+			l := Layout(area, n, true, 640, 480)
+			pip := l.Local.Bounds()
+			for i, p := range l.Remotes {
+				if !p.Label.Intersect(pip).Empty() {
+					t.Fatalf("%dx%d, %d remotes: label %d %+v under the preview %+v", size[0], size[1], n, i, p.Label, pip)
+				}
+				if p.Label.Empty() {
+					t.Fatalf("%dx%d, %d remotes: label %d cut away", size[0], size[1], n, i)
+				}
+				full := Rect{X: p.Video.X, Y: p.Label.Y, W: p.Video.W, H: 1}
+				if full.Intersect(pip).Empty() && p.Label != full {
+					t.Fatalf("%dx%d, %d remotes: label %d %+v cut though the preview is elsewhere", size[0], size[1], n, i, p.Label)
+				}
+			}
+		}
+	}
+	// The case seen at 100x30 with two remotes: the right label ran under the preview.
+	l := Layout(Rect{X: 0, Y: 1, W: 100, H: 24}, 2, true, 640, 480)
+	if r := l.Remotes[1].Label; r.X+r.W > l.Local.Bounds().X {
+		t.Fatalf("label %+v reaches under the preview %+v", r, l.Local.Bounds())
 	}
 }
