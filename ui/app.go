@@ -106,7 +106,9 @@ type Model struct {
 	self        string
 	server      chat.ConnState
 	serverErr   string
-	retryIn     time.Duration
+	retryAt     time.Time // the next reconnection attempt; zero when none is planned
+	// statusTicking: a statusTickMsg is on its way (the countdown to retryAt).
+	statusTicking bool
 	logPath     string
 	showHelp    bool
 	help        help.Model
@@ -218,12 +220,24 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// The account.
 	case serverStateMsg:
 		m.server = msg.State
-		m.retryIn = msg.RetryIn
+		m.retryAt = time.Time{}
+		if msg.RetryIn > 0 {
+			m.retryAt = m.env.now().Add(msg.RetryIn)
+		}
 		m.serverErr = ""
 		if msg.Err != nil {
 			m.serverErr = shortError(msg.Err)
 		}
+		if msg.State != chat.Online {
+			// Presence seen before is stale (chat forgets it too): contacts show
+			// offline until the next session's presence arrives.
+			m.contacts.clearPresence()
+		}
 		m.env.log.Info("server state", "state", msg.State, "err", msg.Err)
+		cmds = append(cmds, m.statusTick())
+	case statusTickMsg:
+		m.statusTicking = false
+		cmds = append(cmds, m.statusTick())
 	case rosterMsg:
 		m.contacts.setRoster(msg.Contacts)
 	case presenceMsg:
@@ -565,6 +579,8 @@ func shortError(err error) string {
 
 type (
 	clearErrorMsg struct{ seq int }
+	// statusTickMsg redraws the status bar's reconnection countdown.
+	statusTickMsg struct{}
 	// accountEndedMsg: the account stopped for good (authentication failed).
 	accountEndedMsg struct{ Err error }
 	quitReadyMsg    struct{}
@@ -735,8 +751,8 @@ func (m *Model) helpView() string {
 // statusBar shows the account, the server state and the devices in use.
 func (m *Model) statusBar() string {
 	server := m.server.String()
-	if m.server == chat.Reconnecting && m.retryIn > 0 {
-		server += fmt.Sprintf(" (retry in %s)", m.retryIn.Round(time.Second))
+	if left := m.retryLeft(); left > 0 {
+		server += fmt.Sprintf(" (retry in %s)", left)
 	}
 	if m.serverErr != "" && m.server != chat.Online {
 		server += ": " + m.serverErr
@@ -744,6 +760,29 @@ func (m *Model) statusBar() string {
 	cam, mic := m.devicesInUse()
 	s := fmt.Sprintf(" %s · %s · cam: %s · mic: %s ", orDash(m.self), server, cam, mic)
 	return m.env.styles.StatusBar.Width(max(m.width, 1)).MaxWidth(max(m.width, 1)).Render(s)
+}
+
+// retryLeft is the countdown to the next reconnection attempt, in whole seconds
+// rounded up; 0 when none is planned or it is due.
+func (m *Model) retryLeft() time.Duration {
+	if m.server != chat.Reconnecting || m.retryAt.IsZero() {
+		return 0
+	}
+	left := m.retryAt.Sub(m.env.now())
+	if left <= 0 {
+		return 0
+	}
+	return (left + time.Second - 1).Truncate(time.Second)
+}
+
+// statusTick keeps the status bar's countdown moving once a second while a
+// reconnection is planned (nothing else redraws the contacts screen); one tick at a time.
+func (m *Model) statusTick() tea.Cmd {
+	if m.statusTicking || m.retryLeft() == 0 {
+		return nil
+	}
+	m.statusTicking = true
+	return m.env.tick(time.Second, func(time.Time) tea.Msg { return statusTickMsg{} })
 }
 
 func (m *Model) devicesInUse() (cam, mic string) {

@@ -23,6 +23,53 @@ func TestStatusBar(t *testing.T) {
 	h.mustNotSee("stack...")
 }
 
+// The countdown moves (it froze at the event's value before), one timer at a time,
+// and stops when the attempt is due.
+func TestStatusBarRetryCountsDown(t *testing.T) {
+	h := newHarness(t)
+	msgs := h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: 3 * time.Second})
+	h.mustSee("reconnecting (retry in 3s)")
+	tick, ok := findMsg[tickMsg](msgs)
+	if !ok || tick.D != time.Second {
+		t.Fatalf("no countdown timer: %v", msgs)
+	}
+	// A second state event while the timer runs starts no second timer.
+	if _, ok := findMsg[tickMsg](h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: 3 * time.Second})); ok {
+		t.Fatal("two countdown timers")
+	}
+	h.now = h.now.Add(1500 * time.Millisecond)
+	msgs = h.send(tick.Msg)
+	h.mustSee("reconnecting (retry in 2s)")
+	tick, ok = findMsg[tickMsg](msgs)
+	if !ok {
+		t.Fatal("the countdown stopped early")
+	}
+	h.now = h.now.Add(2 * time.Second)
+	if _, ok := findMsg[tickMsg](h.send(tick.Msg)); ok {
+		t.Fatal("the countdown ticks past the attempt")
+	}
+	h.mustSee("me@example.org · reconnecting · cam")
+}
+
+// Losing the server makes every contact's presence unknown: no one shows online on
+// the strength of a presence from the lost session.
+func TestServerLostClearsPresence(t *testing.T) {
+	h := newHarness(t)
+	h.chat(chat.StateEvent{State: chat.Online})
+	h.mustSee("bob status")
+	h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: time.Second})
+	h.mustNotSee("online — ", "away — ")
+	for _, c := range h.m.contacts.contacts {
+		if c.Presence.Available {
+			t.Fatalf("%s still available", c.JID)
+		}
+	}
+	// The next session's presence shows again.
+	h.chat(chat.StateEvent{State: chat.Online})
+	h.chat(chat.PresenceEvent{JID: mustJID(t, "bob@example.org/x"), Presence: chat.Presence{Available: true, Status: "back"}})
+	h.mustSee("online — back")
+}
+
 func TestHelpToggleShowsLogPath(t *testing.T) {
 	h := newHarness(t)
 	h.mustNotSee("log file:")

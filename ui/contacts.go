@@ -90,6 +90,13 @@ func (c *contactsModel) setPresence(j jid.JID, p chat.Presence) {
 	}
 }
 
+// clearPresence marks every contact offline (the connection to the server is lost).
+func (c *contactsModel) clearPresence() {
+	for i := range c.contacts {
+		c.contacts[i].Presence = chat.Presence{}
+	}
+}
+
 func (c *contactsModel) addRequest(j jid.JID) {
 	b := j.Bare()
 	for _, r := range c.requests {
