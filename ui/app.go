@@ -103,26 +103,26 @@ type Model struct {
 	incoming incomingModel
 	call     *callModel // nil outside a call
 
-	self        string
-	server      chat.ConnState
-	serverErr   string
-	retryAt     time.Time // the next reconnection attempt; zero when none is planned
+	self      string
+	server    chat.ConnState
+	serverErr string
+	retryAt   time.Time // the next reconnection attempt; zero when none is planned
 	// statusTicking: a statusTickMsg is on its way (the countdown to retryAt).
 	statusTicking bool
-	logPath     string
-	showHelp    bool
-	help        help.Model
-	errText     string
-	errSeq      int
-	notice      string
-	quitting    bool
-	callEvents  <-chan call.Event
-	chatEvents  <-chan chat.Event
-	lastSession string // the last call session shown; for tests and logs
-	fatal       error  // why the program quit on its own (the account gave up)
-	kittyQuery  bool
-	crashed     bool         // a command panicked: quitting; Run reports crashError
-	tiles       []video.Tile // what the video screen was last given
+	logPath       string
+	showHelp      bool
+	help          help.Model
+	errText       string
+	errSeq        int
+	notice        string
+	quitting      bool
+	callEvents    <-chan call.Event
+	chatEvents    <-chan chat.Event
+	lastSession   string // the last call session shown; for tests and logs
+	fatal         error  // why the program quit on its own (the account gave up)
+	kittyQuery    bool
+	crashed       bool         // a command panicked: quitting; Run reports crashError
+	tiles         []video.Tile // what the video screen was last given
 }
 
 // New builds the root model.
