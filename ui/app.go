@@ -283,7 +283,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case muteResultMsg:
 		if m.call != nil && m.call.sessionID == msg.SessionID {
-			m.call.muteResult(msg)
+			cmds = append(cmds, m.call.muteResult(msg))
 		}
 		if msg.Err != nil {
 			cmds = append(cmds, m.setError(msg.Err))

@@ -119,8 +119,10 @@ type callModel struct {
 	local       *devices.LocalStream
 	started     time.Time // dialled or accepted
 	connectedAt time.Time // first CONNECTED; zero before
-	micMuted    bool
-	camOff      bool
+	micMuted    bool      // shown and wanted; the engine follows through micOp
+	camOff      bool      // shown and wanted; the engine follows through camOp
+	micOp       muteOp
+	camOp       muteOp
 	showStats   bool
 	showLog     bool
 	hangingUp   bool
@@ -349,13 +351,13 @@ func (c *callModel) update(k tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(k, keys.Mute):
 		c.micMuted = !c.micMuted
-		return c.muteCmd(devices.KindAudio, c.micMuted)
+		return c.syncMute(devices.KindAudio)
 	case key.Matches(k, keys.Camera):
 		if c.callType == signal.CallTypeAudio {
 			return nil
 		}
 		c.camOff = !c.camOff
-		return c.muteCmd(devices.KindVideo, c.camOff)
+		return c.syncMute(devices.KindVideo)
 	case key.Matches(k, keys.Stats):
 		c.showStats = !c.showStats
 	case key.Matches(k, keys.Log):
@@ -368,6 +370,34 @@ func (c *callModel) update(k tea.KeyPressMsg) tea.Cmd {
 type hungUpMsg struct {
 	SessionID string
 	Err       error
+}
+
+// muteOp is the engine side of a mute switch. Its operations run one at a time:
+// Cmds run concurrently, so a quick m m would race Mute against Unmute and could
+// leave the microphone muted while the screen says on. A press while one runs only
+// changes what is wanted; the result sends the next operation if it still differs.
+type muteOp struct {
+	busy    bool // an operation is on its way
+	applied bool // muted, as the engine last confirmed
+}
+
+// switchOf returns the wanted state and the operations of kind k.
+func (c *callModel) switchOf(k devices.Kind) (want *bool, op *muteOp) {
+	if k == devices.KindVideo {
+		return &c.camOff, &c.camOp
+	}
+	return &c.micMuted, &c.micOp
+}
+
+// syncMute starts an operation bringing the engine to the wanted state, unless one
+// runs or there is nothing to do.
+func (c *callModel) syncMute(k devices.Kind) tea.Cmd {
+	want, op := c.switchOf(k)
+	if op.busy || *want == op.applied {
+		return nil
+	}
+	op.busy = true
+	return c.muteCmd(k, *want)
 }
 
 func (c *callModel) muteCmd(k devices.Kind, mute bool) tea.Cmd {
@@ -402,16 +432,17 @@ func kindLabel(k devices.Kind) string {
 	return "microphone"
 }
 
-// muteResult reverts a toggle that failed.
-func (c *callModel) muteResult(msg muteResultMsg) {
-	if msg.Err == nil {
-		return
+// muteResult records what the engine did and sends what was wanted meanwhile; a
+// failure shows the state the engine kept.
+func (c *callModel) muteResult(msg muteResultMsg) tea.Cmd {
+	want, op := c.switchOf(msg.Kind)
+	op.busy = false
+	if msg.Err != nil {
+		*want = op.applied
+		return nil
 	}
-	if msg.Kind == devices.KindVideo {
-		c.camOff = !msg.Muted
-	} else {
-		c.micMuted = !msg.Muted
-	}
+	op.applied = msg.Muted
+	return c.syncMute(msg.Kind)
 }
 
 // record is the history entry of this call.

@@ -75,6 +75,41 @@ func TestCallMuteAndCamera(t *testing.T) {
 	h.mustSee("error: boom")
 }
 
+// A quick m m must not race Mute against Unmute (Cmds run concurrently): the second
+// operation waits for the first one's result.
+func TestCallMuteOperationsRunOneAtATime(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	s := h.eng.session(id)
+	before := len(s.opsList())
+	_, first := h.m.Update(keyPress("m"))  // mute: starts
+	_, second := h.m.Update(keyPress("m")) // unmute wanted while mute runs
+	_, third := h.m.Update(keyPress("m"))  // and mute again
+	_, fourth := h.m.Update(keyPress("m")) // and unmute
+	for _, c := range []tea.Cmd{second, third, fourth} {
+		if _, ok := findMsg[muteResultMsg](runCmd(c)); ok {
+			t.Fatal("an operation started while another runs")
+		}
+	}
+	res, ok := findMsg[muteResultMsg](runCmd(first))
+	if !ok {
+		t.Fatal("m started no operation")
+	}
+	h.send(res) // the engine is muted, unmuted is wanted: one unmute follows
+	equal(t, s.opsList()[before:], []string{"mute audio", "unmute audio"})
+	equal(t, h.m.call.micMuted, false)
+	h.mustSee("mic on")
+
+	// A failure while more presses wait shows what the engine kept and drops them.
+	_, first = h.m.Update(keyPress("m"))
+	h.m.Update(keyPress("m"))
+	h.m.Update(keyPress("m"))
+	runCmd(first)
+	h.send(muteResultMsg{SessionID: id, Kind: devices.KindAudio, Muted: true, Err: errBoom})
+	equal(t, h.m.call.micMuted, false)
+	equal(t, s.opsList()[before:], []string{"mute audio", "unmute audio", "mute audio"})
+}
+
 func TestCallStatsOverlay(t *testing.T) {
 	h := newHarness(t)
 	id := inCall(t, h)
