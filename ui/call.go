@@ -96,6 +96,11 @@ func (p *peer) stateText() string {
 	case call.ConnectionConnected, call.ConnectionCompleted:
 		return "CONNECTED"
 	case call.ConnectionConnecting:
+		if p.phase == "CALLING" || p.phase == "RINGING" {
+			// The engine says CONNECTING from the offer on (as QuickBlox does); until
+			// the opponent accepts, the phone is ringing.
+			return p.phase
+		}
 		return "CONNECTING"
 	case call.ConnectionDisconnected:
 		return "RECONNECTING"

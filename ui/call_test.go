@@ -28,6 +28,9 @@ func TestCallConnectionStatesLive(t *testing.T) {
 	id := inCall(t, h)
 	bob := "bob@example.org"
 	h.mustSee("RINGING", "calling 00:00")
+	// The engine reports CONNECTING from the offer on: still ringing for the user.
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionConnecting})
+	h.mustSee("Bob (bob@example.org) · RINGING")
 	h.event(call.AcceptEvent{EventMeta: meta(id, bob)})
 	h.mustSee("CONNECTING")
 	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionConnecting})
