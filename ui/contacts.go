@@ -371,8 +371,8 @@ func (c *contactsModel) view(w, h int) string {
 		it := items[i]
 		var line string
 		if it.request != nil {
-			line = fmt.Sprintf(" %s %s wants to see your presence  (y approve · x deny)",
-				st.Notice.Render("?"), it.request.String())
+			line = fmt.Sprintf(" %s %s wants to see your presence  (%s)",
+				st.Notice.Render("?"), it.request.String(), hint(c.env.keys.Approve, c.env.keys.Deny))
 		} else {
 			ct := it.contact
 			mark := " "

@@ -218,7 +218,7 @@ func (m *incomingModel) view(w int, names map[signal.UserID]string) string {
 		lines = append(lines, "with "+strings.Join(others, ", "))
 	}
 	lines = append(lines, fmt.Sprintf("ringing for %s", fmtDuration(ringFor)))
-	lines = append(lines, "y accept with video · A accept audio-only · n reject")
+	lines = append(lines, hint(m.ShortHelp()...))
 	if n := len(m.queue) - 1; n > 0 {
 		lines = append(lines, st.Notice.Render(fmt.Sprintf("%d more call(s) waiting", n)))
 	}

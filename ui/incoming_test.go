@@ -5,10 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/chat"
 )
 
 func (h *harness) ring(id, from string, t signal.CallType, others ...signal.UserID) []tea.Msg {
@@ -148,4 +150,17 @@ func TestIncomingTakesKeysFromTextInputs(t *testing.T) {
 	h.key("y")
 	equal(t, h.eng.session("s1").opsList(), []string{"media", "accept"})
 	equal(t, h.m.contacts.filter.Value(), "b")
+}
+
+// The prompt's and the request row's reminders are written from the key map: a
+// rebinding shows in them.
+func TestInlineHintsFollowKeyMap(t *testing.T) {
+	h := newHarness(t)
+	h.m.env.keys.RejectCall = key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "decline"))
+	h.m.env.keys.Deny = key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "refuse"))
+	h.chat(chat.SubscriptionRequestEvent{JID: mustJID(t, "erin@example.org")})
+	h.mustSee("(y approve request · D refuse)")
+	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.mustSee("y accept with video · A accept audio-only · N decline")
+	h.mustNotSee("n reject")
 }

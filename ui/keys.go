@@ -1,6 +1,10 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
 
 // KeyMap holds every key binding of the interface. Screens expose the subsets that apply
 // to them through help.KeyMap, so `?` is generated from these bindings.
@@ -86,3 +90,15 @@ type helpKeys struct {
 
 func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
 func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
+
+// hint is an inline reminder of bindings ("y accept with video · n reject"), written
+// from their help so that it follows the key map.
+func hint(bindings ...key.Binding) string {
+	parts := make([]string, 0, len(bindings))
+	for _, b := range bindings {
+		if h := b.Help(); b.Enabled() && h.Key != "" {
+			parts = append(parts, h.Key+" "+h.Desc)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
