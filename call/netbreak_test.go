@@ -188,3 +188,63 @@ func TestNetworkBreakFailed(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkBreakICEFailedRecovered: a break long enough for pion's ICE agent to reach
+// failed (it then releases its candidates and stops checking), shorter than
+// DisconnectTimeInterval, is still recovered by the ICE restart: pion restarts an agent
+// from failed (SetLocalDescription of an ICE-restart offer gathers again).
+func TestNetworkBreakICEFailedRecovered(t *testing.T) {
+	var broken atomic.Bool
+	bus := membus.New()
+	// The restart waits until ICE has failed on both sides: disconnected after 0.4 s,
+	// failed 1.2 s later; the first restart comes 2.5 s after RECONNECTING.
+	slow := func(c *Config) {
+		breakConfig(t, &broken, 15*time.Second)(c)
+		c.ReconnectWait = 2500 * time.Millisecond
+	}
+	alice := newMemParty(t, bus, "alice", slow)
+	bob := newMemParty(t, bus, "bob", func(c *Config) { slow(c); c.Echo = true })
+	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	rs := remoteStream(t, alice, s.ID(), "bob", devices.KindVideo)
+	waitPackets(t, rs, 10)
+
+	var offers atomic.Int32
+	var firstOffer atomic.Int64 // unix nanoseconds
+	bus.SetFilter(func(sig *signal.Signal) bool {
+		if sig.Type == signal.TypeUpdate && sig.SessionDescription != nil && sig.SessionDescription.Type == "offer" {
+			if offers.Add(1) == 1 {
+				firstOffer.Store(time.Now().UnixNano())
+			}
+		}
+		return true
+	})
+	broken.Store(true)
+	alice.rec.wait(t, "alice RECONNECTING", isReconnect("bob", Reconnecting))
+	bob.rec.wait(t, "bob RECONNECTING", isReconnect("alice", Reconnecting))
+	alice.rec.wait(t, "alice FAILED", isConn("bob", ConnectionFailed))
+	bob.rec.wait(t, "bob FAILED", isConn("alice", ConnectionFailed))
+	if n := offers.Load(); n != 0 {
+		t.Fatalf("%d restart offers before ICE failed: the test does not test recovery from failed", n)
+	}
+	broken.Store(false) // the path is back, but a failed agent does not check any more
+	for _, ev := range []Event{
+		alice.rec.wait(t, "alice RECONNECTED", isReconnect("bob", Reconnected)),
+		bob.rec.wait(t, "bob RECONNECTED", isReconnect("alice", Reconnected)),
+	} {
+		if first := firstOffer.Load(); first == 0 || ev.Meta().Time.UnixNano() < first {
+			t.Errorf("%s RECONNECTED before any ICE-restart offer", ev.Meta().User)
+		}
+	}
+	for _, p := range []*party{alice, bob} {
+		for _, ev := range p.rec.events() {
+			if e, ok := ev.(ReconnectEvent); ok && e.State == ReconnectionFailed {
+				t.Errorf("%s: reconnection FAILED reported", p.LocalID())
+			}
+		}
+	}
+	n := rs.PacketsReceived()
+	waitPackets(t, rs, n+20)
+	if s.State() != SessionActive || s.ConnectionStateForUser("bob") != ConnectionConnected {
+		t.Errorf("after recovery: %s / %s", s.State(), s.ConnectionStateForUser("bob"))
+	}
+}
