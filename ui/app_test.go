@@ -170,6 +170,28 @@ func TestEventsConvertAndCarrySession(t *testing.T) {
 	}
 }
 
+func TestChatEventsConvert(t *testing.T) {
+	j := mustJID(t, "bob@example.org")
+	for _, e := range []chat.Event{
+		chat.StateEvent{State: chat.Online}, chat.RosterEvent{}, chat.PresenceEvent{JID: j},
+		chat.SubscriptionRequestEvent{JID: j}, chat.ErrorEvent{Err: errBoom},
+	} {
+		msg := chatEventMsg(e)
+		if msg == nil || !isChatEvent(msg) {
+			t.Fatalf("%T -> %T: reader would not restart", e, msg)
+		}
+		if isCallEvent(msg) {
+			t.Fatalf("%T taken for an engine message", msg)
+		}
+	}
+	// Messages of the UI's own commands restart no reader.
+	for _, msg := range []tea.Msg{dialedMsg{}, muteResultMsg{}, hungUpMsg{}, callTickMsg{}, opResultMsg{}} {
+		if isCallEvent(msg) || isChatEvent(msg) {
+			t.Fatalf("%T would start a second reader", msg)
+		}
+	}
+}
+
 func TestEventReadersReturnOneMessage(t *testing.T) {
 	ch := make(chan call.Event, 2)
 	ch <- call.AcceptEvent{EventMeta: meta("a", "bob")}

@@ -145,23 +145,28 @@ func callEventMsg(e call.Event) tea.Msg {
 	return nil
 }
 
-// waitCallEvent reads one engine event. Events the UI ignores are skipped here so that
-// the reader is restarted only by messages Update handles.
-func waitCallEvent(ch <-chan call.Event) tea.Cmd {
+// waitEvent reads one event of ch and returns its message, or closed when ch ends.
+// Events conv turns into nil (ignored by the UI) are skipped here, so that the reader
+// is restarted only by messages Update handles. Its goroutine (Bubble Tea's, for the
+// Cmd) ends with that one message: the engine and the account close their streams
+// when they stop.
+func waitEvent[E any](ch <-chan E, conv func(E) tea.Msg, closed tea.Msg) tea.Cmd {
 	if ch == nil {
 		return nil
 	}
 	return func() tea.Msg {
-		for {
-			e, ok := <-ch
-			if !ok {
-				return engineClosedMsg{}
-			}
-			if msg := callEventMsg(e); msg != nil {
+		for e := range ch {
+			if msg := conv(e); msg != nil {
 				return msg
 			}
 		}
+		return closed
 	}
+}
+
+// waitCallEvent reads one engine event.
+func waitCallEvent(ch <-chan call.Event) tea.Cmd {
+	return waitEvent(ch, callEventMsg, engineClosedMsg{})
 }
 
 type (
@@ -205,30 +210,14 @@ func chatEventMsg(e chat.Event) tea.Msg {
 
 // waitChatEvent reads one account event.
 func waitChatEvent(ch <-chan chat.Event) tea.Cmd {
-	if ch == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		for {
-			e, ok := <-ch
-			if !ok {
-				return accountClosedMsg{}
-			}
-			if msg := chatEventMsg(e); msg != nil {
-				return msg
-			}
-		}
-	}
+	return waitEvent(ch, chatEventMsg, accountClosedMsg{})
 }
 
-// isCallEvent reports whether msg came from the engine reader (so Update restarts it).
+// isCallEvent reports whether msg came from the engine reader (so Update restarts it):
+// the reader's messages, and only they, embed callMeta.
 func isCallEvent(msg tea.Msg) bool {
-	switch msg.(type) {
-	case incomingCallMsg, acceptMsg, rejectMsg, stopMsg, notAnsweredMsg, sessionClosedMsg,
-		sessionStateMsg, connStateMsg, reconnectMsg, updateMsg, invalidMsg, remoteStreamMsg, statsMsg:
-		return true
-	}
-	return false
+	_, ok := msg.(sessionMsg)
+	return ok
 }
 
 // isChatEvent reports whether msg came from the account reader.
