@@ -97,12 +97,10 @@ func (s *Screen) SetTiles(tiles []Tile) error {
 		keep[t.ID] = true
 		st := s.rends[t.ID]
 		if st == nil {
-			st = &tileState{r: New(Options{Mode: s.opts.Mode, Tolerance: s.opts.Tolerance, KittyID: s.nextID()})}
+			st = s.newTileLocked()
 			s.rends[t.ID] = st
 		}
-		st.r.SetRect(t.Rect)
-		st.r.SetMirror(t.Mirror)
-		st.r.SetOcclusion(t.Occlude...)
+		st.place(t)
 	}
 	for id, st := range s.rends {
 		if !keep[id] {
@@ -113,17 +111,35 @@ func (s *Screen) SetTiles(tiles []Tile) error {
 		}
 	}
 	s.tiles = append(s.tiles[:0], tiles...)
+	return s.clearLocked(clearBuf, "clear vacated cells")
+}
+
+// newTileLocked returns a renderer state in the current mode. Expects s.mu held.
+func (s *Screen) newTileLocked() *tileState {
+	return &tileState{r: New(Options{Mode: s.opts.Mode, Tolerance: s.opts.Tolerance, KittyID: s.nextID()})}
+}
+
+// place gives the renderer the tile's rectangle, mirroring and occluders.
+func (st *tileState) place(t Tile) {
+	st.r.SetRect(t.Rect)
+	st.r.SetMirror(t.Mirror)
+	st.r.SetOcclusion(t.Occlude...)
+}
+
+// clearLocked writes, in one frame and at once, the blanking sequences clearBuf and
+// the deletion of the kitty images in s.gone. Expects s.mu held.
+func (s *Screen) clearLocked(clearBuf []byte, what string) error {
 	if len(clearBuf) == 0 && len(s.gone) == 0 {
 		return nil
 	}
-	clearBuf = append([]byte(frameBegin), clearBuf...)
+	buf := append([]byte(frameBegin), clearBuf...)
 	for _, g := range s.gone {
-		clearBuf = append(clearBuf, g...)
+		buf = append(buf, g...)
 	}
 	s.gone = s.gone[:0]
-	clearBuf = append(clearBuf, "\x1b[m"+frameEnd...)
-	if _, err := s.out.writeVideo(clearBuf); err != nil {
-		return fmt.Errorf("video: clear vacated cells: %w", err)
+	buf = append(buf, "\x1b[m"+frameEnd...)
+	if _, err := s.out.writeVideo(buf); err != nil {
+		return fmt.Errorf("video: %s: %w", what, err)
 	}
 	return nil
 }
@@ -203,25 +219,11 @@ func (s *Screen) SetMode(m Mode) error {
 	}
 	s.opts.Mode = m
 	for _, t := range s.tiles {
-		st := &tileState{r: New(Options{Mode: m, Tolerance: s.opts.Tolerance, KittyID: s.nextID()})}
-		st.r.SetRect(t.Rect)
-		st.r.SetMirror(t.Mirror)
-		st.r.SetOcclusion(t.Occlude...)
+		st := s.newTileLocked()
+		st.place(t)
 		s.rends[t.ID] = st
 	}
-	if len(clearBuf) == 0 && len(s.gone) == 0 {
-		return nil
-	}
-	clearBuf = append([]byte(frameBegin), clearBuf...)
-	for _, g := range s.gone {
-		clearBuf = append(clearBuf, g...)
-	}
-	s.gone = s.gone[:0]
-	clearBuf = append(clearBuf, "\x1b[m"+frameEnd...)
-	if _, err := s.out.writeVideo(clearBuf); err != nil {
-		return fmt.Errorf("video: clear for a mode change: %w", err)
-	}
-	return nil
+	return s.clearLocked(clearBuf, "clear for a mode change")
 }
 
 // Invalidate repaints every tile on the next frame (after a resize or a clear).
