@@ -493,7 +493,6 @@ func (m *Model) startCall(msg startCallMsg) tea.Cmd {
 		return m.setError(fmt.Errorf("new call: %w", err))
 	}
 	m.call = newCall(m.env, s.ID(), true, msg.CallType, msg.Opponents, m.contacts.names())
-	m.lastSession = s.ID()
 	m.screen = screenCall
 	m.contacts.clearMarks()
 	m.env.log.Info("calling", "session", s.ID(), "to", msg.Opponents, "type", msg.CallType)
@@ -517,7 +516,6 @@ func (m *Model) answer(msg answerMsg) tea.Cmd {
 	}
 	peers := append([]signal.UserID{msg.ring.Caller}, msg.ring.Others...)
 	m.call = newCall(m.env, s.ID(), false, t, peers, m.contacts.names())
-	m.lastSession = s.ID()
 	m.screen = screenCall
 	m.env.log.Info("accepting", "session", s.ID(), "video", msg.video)
 	cmds = append(cmds, dialCmd(m.env, s, t, false), m.call.tick())

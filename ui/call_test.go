@@ -182,8 +182,9 @@ func TestCallTickOnceASecond(t *testing.T) {
 	if _, ok := findTick[callTickMsg](out); !ok {
 		t.Fatal("the redraw timer stopped during the call")
 	}
+	id := h.m.call.sessionID
 	h.key("h")
-	h.event(call.SessionCloseEvent{EventMeta: meta(h.m.lastSession, ""), Reason: "hung up"})
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
 	if out := h.send(tick.Msg); len(out) != 0 {
 		t.Fatalf("redraw timer after the call: %v", out)
 	}

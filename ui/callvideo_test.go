@@ -186,7 +186,7 @@ func isClearScreen(msgs []tea.Msg) bool {
 // screen (undoing any scroll that carried video cells along), once.
 func TestCallVideoClearsAfterMove(t *testing.T) {
 	h := newHarness(t)
-	connected(t, h)
+	id, _ := connected(t, h)
 	if !isClearScreen(h.key("l")) {
 		t.Fatal("no clear after the layout changed")
 	}
@@ -194,7 +194,7 @@ func TestCallVideoClearsAfterMove(t *testing.T) {
 		t.Fatal("clear without a layout change")
 	}
 	h.key("h")
-	if !isClearScreen(h.event(call.SessionCloseEvent{EventMeta: meta(h.m.lastSession, ""), Reason: "hung up"})) {
+	if !isClearScreen(h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})) {
 		t.Fatal("no clear after leaving the call screen")
 	}
 }

@@ -40,12 +40,11 @@ type Styles struct {
 	// Connection states.
 	StateGood, StateWarn, StateBad, StateIdle lipgloss.Style
 
-	Prompt     lipgloss.Style // the incoming-call box
-	TileBorder lipgloss.Style // the frame around a video tile
-	Overlay    lipgloss.Style // stats overlay
-	LogPane    lipgloss.Style
-	HelpPanel  lipgloss.Style
-	Help       help.Styles
+	Prompt    lipgloss.Style // the incoming-call box
+	Overlay   lipgloss.Style // stats overlay
+	LogPane   lipgloss.Style
+	HelpPanel lipgloss.Style
+	Help      help.Styles
 }
 
 // DefaultStyles builds the styles from the palette.
@@ -70,11 +69,10 @@ func DefaultStyles() Styles {
 		StateBad:  lipgloss.NewStyle().Foreground(p.Bad).Bold(true),
 		StateIdle: lipgloss.NewStyle().Foreground(p.Muted),
 
-		Prompt:     lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.Accent).Padding(0, 2),
-		TileBorder: lipgloss.NewStyle().Foreground(p.Muted),
-		Overlay:    lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.Warn).Padding(0, 1),
-		LogPane:    lipgloss.NewStyle().Border(lipgloss.NormalBorder(), true, false, false, false).BorderForeground(p.Muted),
-		HelpPanel:  lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.Muted).Padding(0, 1),
-		Help:       help.DefaultDarkStyles(),
+		Prompt:    lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.Accent).Padding(0, 2),
+		Overlay:   lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.Warn).Padding(0, 1),
+		LogPane:   lipgloss.NewStyle().Border(lipgloss.NormalBorder(), true, false, false, false).BorderForeground(p.Muted),
+		HelpPanel: lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.Muted).Padding(0, 1),
+		Help:      help.DefaultDarkStyles(),
 	}
 }
