@@ -2,6 +2,7 @@ package headless
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -81,30 +82,97 @@ type candidateJSON struct {
 	RemotePort    int    `json:"remote_port"`
 }
 
-// emitter writes Lines, one per Write, so each reaches stdout whole and at once.
+// queueLen is how many lines wait for a slow stdout before lines are dropped.
+const queueLen = 4096
+
+// emitter writes Lines to stdout from a goroutine of its own, one Write per line, so
+// each reaches stdout whole and at once. A reader that does not keep up (or a stdout
+// nobody reads) never blocks the event loop, which must still hang up on SIGTERM: up to
+// queueLen lines wait; past that, lines are dropped and counted, and an error event
+// says how many as soon as there is room again.
 type emitter struct {
-	mu  sync.Mutex
-	w   io.Writer // guarded by mu
+	w   io.Writer // written by the writer goroutine only
 	now func() time.Time
+
+	mu      sync.Mutex
+	queue   chan []byte   // guarded by mu for sending and closing
+	dropped int           // guarded by mu: lines dropped since the last notice
+	closed  bool          // guarded by mu
+	done    chan struct{} // closed when the writer goroutine has written the last line
 }
 
-func newEmitter(w io.Writer) *emitter { return &emitter{w: w, now: time.Now} }
+func newEmitter(w io.Writer) *emitter {
+	e := &emitter{w: w, now: time.Now, queue: make(chan []byte, queueLen), done: make(chan struct{})}
+	go e.write() // ends when close has closed the queue and the queue is written
+	return e
+}
 
+func (e *emitter) write() {
+	defer close(e.done)
+	f, _ := e.w.(interface{ Flush() error })
+	for b := range e.queue {
+		e.w.Write(b) // an error (stdout closed) loses the line: nobody reads it
+		if f != nil {
+			f.Flush()
+		}
+	}
+}
+
+// emit queues l; it never blocks on stdout.
 func (e *emitter) emit(l Line) {
 	if l.Time == "" {
 		l.Time = e.now().UTC().Format(time.RFC3339Nano)
 	}
+	b := marshalLine(l)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	// Only emit sends, under mu, so the free room cannot shrink between check and send.
+	free := cap(e.queue) - len(e.queue)
+	if e.dropped > 0 {
+		if free < 2 {
+			e.dropped++
+			return
+		}
+		e.queue <- marshalLine(Line{Time: l.Time, Event: EvError, Message: fmt.Sprintf("%d events dropped: stdout is not read fast enough", e.dropped)})
+		e.dropped = 0
+		free--
+	}
+	if free < 1 {
+		e.dropped++
+		return
+	}
+	e.queue <- b
+}
+
+// close stops taking lines and waits up to timeout for the queued ones to be written
+// (a stdout nobody reads would block for ever; the process is about to exit then). It
+// reports whether everything was written.
+func (e *emitter) close(timeout time.Duration) bool {
+	e.mu.Lock()
+	if !e.closed {
+		e.closed = true
+		close(e.queue)
+	}
+	e.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-e.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+func marshalLine(l Line) []byte {
 	b, err := json.Marshal(l)
 	if err != nil { // only for an Ext value that is not JSON; say so instead
 		b, _ = json.Marshal(Line{Time: l.Time, Event: EvError, Session: l.Session, User: l.User, Message: "event " + l.Event + ": " + err.Error()})
 	}
-	b = append(b, '\n')
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.w.Write(b)
-	if f, ok := e.w.(interface{ Flush() error }); ok {
-		f.Flush()
-	}
+	return append(b, '\n')
 }
 
 func (e *emitter) errorf(session, user, msg string) {

@@ -542,3 +542,62 @@ func TestPlayedToneIsRecorded(t *testing.T) {
 		t.Errorf("recording's dominant frequency = %.0f Hz, want %.0f Hz", f, hz)
 	}
 }
+
+// TestUnreadStdoutBlocksNothing: a script that stops reading stdout blocks neither the
+// command loop nor SIGTERM. Thousands of bad commands make far more error events than a
+// pipe holds; stdin must still be read to the end and SIGTERM must still end the process.
+func TestUnreadStdoutBlocksNothing(t *testing.T) {
+	e := newEnv(t, "alice")
+	cmd := exec.Command(bin, "headless", "--config", e.config("alice", "", ""), "--log-level", "error")
+	cmd.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe() // never read until the end
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_ = stdout
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }() // ends when the process exits
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	written := make(chan error, 1)
+	go func() { // ends when every line is written or stdin breaks (at the latest at cleanup)
+		line := []byte(strings.Repeat("no-such-command-", 4) + "\n")
+		for range 5000 {
+			if _, err := stdin.Write(line); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	}()
+	select {
+	case err := <-written:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(long):
+		t.Fatal("headless stopped reading stdin while its stdout was not read")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM with stdout unread: %v, want 0", err)
+		}
+		exited <- err
+	case <-time.After(short):
+		t.Fatal("no exit within 20 s of SIGTERM while stdout was not read")
+	}
+}

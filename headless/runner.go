@@ -89,8 +89,14 @@ func (r *runner) run(ctx context.Context, stdin io.Reader) int {
 		r.log.Warn("close", "err", err)
 	}
 	r.stopRecording()
+	if !r.out.close(stdoutDrain) {
+		r.log.Warn("stdout: events not written, nobody reads them", "waited", stdoutDrain)
+	}
 	return code
 }
+
+// stdoutDrain is how long the exit waits for the last events to reach a slow stdout.
+const stdoutDrain = 2 * time.Second
 
 func readLines(in io.Reader, out chan<- string, done <-chan struct{}) {
 	defer close(out)

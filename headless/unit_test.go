@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,6 +100,9 @@ func TestEventLines(t *testing.T) {
 			e.emit(l)
 		}
 	}
+	if !e.close(time.Second) {
+		t.Fatal("emitter did not write its lines")
+	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	want := []string{
 		`{"time":"2026-01-02T03:04:05.6789Z","event":"call","session":"s1","user":"bob@localhost","ext":{"k":"v"},"call_type":"audio","initiator":"bob@localhost","opponents":["alice@localhost"]}`,
@@ -123,6 +128,7 @@ func TestEmitterErrorLineAndTime(t *testing.T) {
 	var buf bytes.Buffer
 	e := newEmitter(&buf)
 	e.errorf("", "", `unknown command "x"`)
+	e.close(time.Second)
 	var l map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &l); err != nil {
 		t.Fatal(err)
@@ -132,5 +138,95 @@ func TestEmitterErrorLineAndTime(t *testing.T) {
 	}
 	if _, err := time.Parse(time.RFC3339Nano, l["time"].(string)); err != nil {
 		t.Errorf("time: %v", err)
+	}
+}
+
+// blockingWriter blocks every Write until unblock is closed, then signals each write
+// on wrote (when there is room).
+type blockingWriter struct {
+	unblock chan struct{}
+	wrote   chan struct{}
+	mu      sync.Mutex
+	buf     bytes.Buffer // guarded by mu
+}
+
+func newBlockingWriter() *blockingWriter {
+	return &blockingWriter{unblock: make(chan struct{}), wrote: make(chan struct{}, 16)}
+}
+
+func (w *blockingWriter) Write(b []byte) (int, error) {
+	<-w.unblock
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+	return w.buf.Write(b)
+}
+
+// TestEmitterNeverBlocks: a stdout nobody reads neither blocks emit nor close; once it
+// is read again, the queued lines come out in order, then a line saying how many were
+// dropped, then the newer ones.
+func TestEmitterNeverBlocks(t *testing.T) {
+	w := newBlockingWriter()
+	e := newEmitter(w)
+	done := make(chan struct{})
+	go func() { // ends after the emits, which must not block
+		defer close(done)
+		for i := range queueLen + 100 {
+			e.emit(Line{Event: EvStats, Session: strconv.Itoa(i)})
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("emit blocked on a stdout nobody reads")
+	}
+	close(w.unblock)
+	// Room again: the next line comes after a notice of the drop.
+	timeout := time.After(10 * time.Second)
+	for range 2 {
+		select {
+		case <-w.wrote:
+		case <-timeout:
+			t.Fatal("the queued lines were not written")
+		}
+	}
+	e.emit(Line{Event: EvStop, Session: "last"})
+	if !e.close(10 * time.Second) {
+		t.Fatal("close did not drain the queue")
+	}
+	lines := strings.Split(strings.TrimSpace(w.buf.String()), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	var l Line
+	json.Unmarshal([]byte(lines[0]), &l)
+	if l.Session != "0" {
+		t.Errorf("first line %s, want session 0", lines[0])
+	}
+	json.Unmarshal([]byte(lines[len(lines)-2]), &l)
+	if l.Event != EvError || !strings.Contains(l.Message, "events dropped") {
+		t.Errorf("line before the last = %s, want the drop notice", lines[len(lines)-2])
+	}
+	json.Unmarshal([]byte(lines[len(lines)-1]), &l)
+	if l.Session != "last" {
+		t.Errorf("last line %s", lines[len(lines)-1])
+	}
+	if got := len(lines); got > queueLen+3 || got < queueLen-1 {
+		t.Errorf("%d lines written, want about the queue's %d plus the notice", got, queueLen)
+	}
+
+	// close with a stdout that stays blocked returns after its timeout.
+	w2 := newBlockingWriter()
+	e2 := newEmitter(w2)
+	e2.emit(Line{Event: EvOnline})
+	if e2.close(50 * time.Millisecond) {
+		t.Error("close reported a line written to a blocked stdout")
+	}
+	close(w2.unblock) // lets the writer goroutine end
+	if !e2.close(10 * time.Second) {
+		t.Error("second close did not see the writer end")
 	}
 }
