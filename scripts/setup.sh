@@ -8,11 +8,18 @@ cd "$(dirname "$0")/.."
 pkgs=(
   prosody lua-unbound        # the local XMPP server of tests and demo
   pkg-config libvpx-dev libopus-dev libopusfile-dev  # VP8 and Opus through cgo
-  iproute2                   # network namespaces in the reconnection tests
+  gcc libc6-dev              # cgo
+  iproute2 util-linux        # network namespaces (ip, unshare) in reconnection and interop tests
+  procps                     # pgrep in the server's tests
   tmux                       # end-to-end TUI tests
   chromium                   # QuickBlox web SDK interop tests
   chafa                      # ui/video's comparison benchmark
 )
+# Node.js and npm drive the interop tests' browser. They may come from elsewhere than
+# Debian (npm is then bundled with node, and Debian's npm would conflict): ask for the
+# Debian packages only when the commands are missing.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -43,8 +50,12 @@ if ((${#missing[@]})); then
   fi
 fi
 
-# npm packages of the interop tests (QuickBlox web SDK, playwright-core), from the lock file.
-if [ -f interop/web/package-lock.json ] && [ ! -d interop/web/node_modules ]; then
-  echo "setup: installing interop/web npm packages" >&2
-  (cd interop/web && npm ci --no-audit --no-fund --loglevel=error >&2)
+# npm packages of the interop tests (QuickBlox web SDK, playwright-core), from the lock
+# file: again when an earlier install did not finish (npm writes its own record,
+# node_modules/.package-lock.json, last) or the lock file is newer than that record.
+web=interop/web
+if [ -f $web/package-lock.json ] &&
+  { [ ! -f $web/node_modules/.package-lock.json ] || [ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]; }; then
+  echo "setup: installing $web npm packages" >&2
+  (cd $web && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
