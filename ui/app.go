@@ -272,19 +272,23 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.notice = msg.Done
 		}
 	case dialedMsg:
-		if m.call != nil && m.call.sessionID == msg.SessionID {
-			cmds = append(cmds, m.call.dialed(msg))
+		if !m.showing(msg.SessionID) {
+			// The user hung up while media opened: the Call or Accept that followed
+			// failed on the closed session, which is no news to them.
+			m.env.log.Info("result of an ended call dropped", "session", msg.SessionID, "err", msg.Err)
+			break
 		}
+		cmds = append(cmds, m.call.dialed(msg))
 		if msg.Err != nil {
 			cmds = append(cmds, m.setError(msg.Err))
-			if m.call != nil && m.call.sessionID == msg.SessionID {
-				m.endCall("failed: " + shortError(msg.Err))
-			}
+			m.endCall("failed: " + shortError(msg.Err))
 		}
 	case muteResultMsg:
-		if m.call != nil && m.call.sessionID == msg.SessionID {
-			cmds = append(cmds, m.call.muteResult(msg))
+		if !m.showing(msg.SessionID) {
+			m.env.log.Info("result of an ended call dropped", "session", msg.SessionID, "err", msg.Err)
+			break
 		}
+		cmds = append(cmds, m.call.muteResult(msg))
 		if msg.Err != nil {
 			cmds = append(cmds, m.setError(msg.Err))
 		}
@@ -298,11 +302,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.history.add(r.record(m.env.now(), "missed"))
 		}
 	case callTickMsg:
-		if m.call != nil && m.call.sessionID == msg.SessionID {
+		if m.showing(msg.SessionID) {
 			cmds = append(cmds, m.call.tick())
 		}
 	case hungUpMsg:
-		if m.call != nil && m.call.sessionID == msg.SessionID {
+		if m.showing(msg.SessionID) {
 			if msg.Err != nil {
 				cmds = append(cmds, m.setError(fmt.Errorf("hang up: %w", msg.Err)))
 				m.endCall("hung up (with an error)")
@@ -447,8 +451,9 @@ func (m *Model) onIncoming(msg incomingCallMsg) tea.Cmd {
 	if len(m.incoming.queue) >= limit {
 		m.env.log.Info("incoming call beyond limit: rejected", "session", msg.SessionID, "limit", limit)
 		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []signal.UserID{msg.InitiatorID}, CallType: msg.CallType})
+		eng := m.env.engine
 		return opCmd(m.env, "reject (busy)", "", func(ctx context.Context) error {
-			s := m.env.engine.Session(msg.SessionID)
+			s := eng.Session(msg.SessionID)
 			if s == nil {
 				return nil
 			}
@@ -458,6 +463,10 @@ func (m *Model) onIncoming(msg incomingCallMsg) tea.Cmd {
 	m.contacts.blurInputs() // y / A / n answer the call, not the filter
 	return m.incoming.push(msg, m.env.account)
 }
+
+// showing reports whether the call screen shows session id: results and events of
+// other sessions are stale.
+func (m *Model) showing(id string) bool { return m.call != nil && m.call.sessionID == id }
 
 // routeSession hands a session message to the screen showing that session and drops the
 // others.
@@ -469,7 +478,7 @@ func (m *Model) routeSession(msg sessionMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if m.call != nil && m.call.sessionID == id {
+	if m.showing(id) {
 		cmd := m.call.handle(msg)
 		if c, ok := msg.(sessionClosedMsg); ok {
 			m.endCall(c.Reason)
@@ -501,6 +510,9 @@ func (m *Model) startCall(msg startCallMsg) tea.Cmd {
 
 // answer accepts a ringing call (hanging up the current one first).
 func (m *Model) answer(msg answerMsg) tea.Cmd {
+	if m.env.engine == nil {
+		return m.setError(fmt.Errorf("no call engine"))
+	}
 	var cmds []tea.Cmd
 	if m.call != nil {
 		cmds = append(cmds, m.hangupCmd(m.call.sessionID))
@@ -523,8 +535,9 @@ func (m *Model) answer(msg answerMsg) tea.Cmd {
 }
 
 func (m *Model) hangupCmd(id string) tea.Cmd {
+	eng := m.env.engine
 	return opCmd(m.env, "hang up", "", func(ctx context.Context) error {
-		s := m.env.engine.Session(id)
+		s := eng.Session(id)
 		if s == nil {
 			return nil
 		}

@@ -113,6 +113,26 @@ func TestCallMuteOperationsRunOneAtATime(t *testing.T) {
 	equal(t, s.opsList()[before:], []string{"mute audio", "unmute audio", "mute audio"})
 }
 
+// Results of a call that ended meanwhile are dropped: the user hung up while media
+// opened, and the Call that followed failed on the closed session; no error for that.
+func TestCallStaleResultsDropped(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.key("h")
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
+	h.mustSee("call ended")
+	h.send(dialedMsg{SessionID: id, Err: errBoom})
+	h.send(muteResultMsg{SessionID: id, Kind: devices.KindAudio, Muted: true, Err: errBoom})
+	h.mustNotSee("error:")
+	equal(t, len(h.m.history.records), 1)
+
+	// The current call's failure still shows and ends it.
+	id = inCall(t, h)
+	h.send(dialedMsg{SessionID: id, Err: errBoom})
+	h.mustSee("error: boom", "ttycall · contacts")
+	equal(t, h.m.history.records[0].Reason, "failed: boom")
+}
+
 func TestCallStatsOverlay(t *testing.T) {
 	h := newHarness(t)
 	id := inCall(t, h)
