@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -47,6 +48,9 @@ func TestDemoServesBobAndStopsEverything(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	demo := exec.Command(bin, "demo", "--no-ui", "--dir", dir)
 	demo.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
+	// SIGTERM when the test binary dies without its cleanups: the demo then stops the
+	// bot and the server as on Ctrl-C.
+	demo.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	out, err := demo.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -56,21 +60,28 @@ func TestDemoServesBobAndStopsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	lines := make(chan string, 16)
-	// Reads the demo's output until it exits, then reaps it.
+	lines := make(chan string, 64)
+	// Reads the demo's output until it exits, then reaps it. Lines nobody waits for any
+	// more are dropped, so that nothing keeps it from Wait.
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			lines <- sc.Text()
+			select {
+			case lines <- sc.Text():
+			default:
+			}
 		}
 		close(lines)
 		exited <- demo.Wait()
 	}()
 	t.Cleanup(func() {
 		select {
-		case <-exited:
+		case err := <-exited:
+			exited <- err
 		default:
+			// Killed, the demo's children go too (their Pdeathsig): the bot and Prosody.
 			demo.Process.Kill()
+			<-exited
 		}
 	})
 
@@ -84,7 +95,9 @@ func TestDemoServesBobAndStopsEverything(t *testing.T) {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("demo exited early: %v", <-exited)
+				err := <-exited
+				exited <- err // for the cleanup
+				t.Fatalf("demo exited early: %v", err)
 			}
 			t.Log(l)
 			if m := reServer.FindStringSubmatch(l); m != nil {
@@ -105,8 +118,11 @@ func TestDemoServesBobAndStopsEverything(t *testing.T) {
 	}
 
 	// Bob calls the echo bot with video and hangs up after 1 s.
-	bob := exec.Command(bin, "headless", "--config", bobConfig, "--call", "echo@localhost", "--video", "--hangup-after", "1s", "--exit-on-close")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	bob := exec.CommandContext(ctx, bin, "headless", "--config", bobConfig, "--call", "echo@localhost", "--video", "--hangup-after", "1s", "--exit-on-close")
 	bob.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
+	bob.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	bobOut, err := bob.Output()
 	if err != nil {
 		t.Fatalf("bob: %v\n%s", err, bobOut)
@@ -136,6 +152,7 @@ func TestDemoServesBobAndStopsEverything(t *testing.T) {
 	}
 	select {
 	case err := <-exited:
+		exited <- err // for the cleanup
 		if err != nil {
 			t.Errorf("demo exit: %v", err)
 		}
