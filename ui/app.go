@@ -367,7 +367,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
-	if k.String() == "ctrl+c" { // always quits, even while typing
+	if key.Matches(k, keys.Interrupt) {
 		return m.quit()
 	}
 	// A focused text input takes every other key.

@@ -11,7 +11,9 @@ import (
 type KeyMap struct {
 	// Global.
 	Quit key.Binding
-	Help key.Binding
+	// Interrupt quits even while a text input has focus (where Quit's q is a letter).
+	Interrupt key.Binding
+	Help      key.Binding
 
 	// Lists (contacts, history).
 	Up   key.Binding
@@ -50,8 +52,9 @@ type KeyMap struct {
 // DefaultKeyMap returns the bindings of the issue.
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Quit: key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit (hangs up)")),
-		Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit (hangs up)")),
+		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 
 		Up:   key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
 		Down: key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
