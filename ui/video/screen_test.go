@@ -396,3 +396,25 @@ func TestWriterDropsVideoOutsideAltScreen(t *testing.T) {
 		t.Fatal("no frame after entering the alternate screen again")
 	}
 }
+
+// An erase is flagged only once it has reached the terminal: a frame drawn while
+// Bubble Tea's erasing write waits for the lock must not consume the flag, or the
+// erase would wipe that frame's cells with no repaint to follow.
+func TestLockedWriterFlagsEraseAfterWriting(t *testing.T) {
+	g := &gateWriter{writes: make(chan []byte), gate: make(chan struct{})}
+	lw := NewLockedWriter(g)
+	done := make(chan struct{})
+	go func() { // ends when the gate opens below
+		defer close(done)
+		_, _ = lw.Write([]byte("\x1b[2J"))
+	}()
+	<-g.writes
+	if lw.takeErased() {
+		t.Fatal("erase flagged before it was written")
+	}
+	close(g.gate)
+	<-done
+	if !lw.takeErased() {
+		t.Fatal("erase not flagged after it was written")
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -31,17 +30,21 @@ type LockedWriter struct {
 // NewLockedWriter wraps w (normally os.Stdout).
 func NewLockedWriter(w io.Writer) *LockedWriter { return &LockedWriter{w: w} }
 
-// Write writes p whole under the lock (Bubble Tea's side).
+// Write writes p whole under the lock (Bubble Tea's side). An erase is flagged once
+// it is written, still under the lock: flagged before, a frame drawn between the flag
+// and the write would take the flag, and the erase would then wipe that frame's
+// cells with no repaint to follow.
 func (l *LockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.w.Write(p)
 	if mayErase(p) {
 		l.erased.Store(true)
 		if i := bytes.LastIndex(p, []byte("\x1b[?1049")); i >= 0 && i+7 < len(p) {
 			l.left.Store(p[i+7] == 'l')
 		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return n, err
 }
 
 // writeVideo writes a video frame (the Screen's side); it does not flag erasure.
@@ -89,8 +92,6 @@ var _ interface {
 	io.ReadWriteCloser
 	Fd() uintptr
 } = (*LockedWriter)(nil)
-
-var _ = os.Stdout // LockedWriter is meant for os.Stdout
 
 // mayErase reports whether p holds a sequence that can blank cells outside what the
 // writer itself draws: ED (CSI J), EL (CSI K), ECH (CSI X), DECSET/DECRST 1049/47
