@@ -299,7 +299,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ringTickMsg:
 		cmds = append(cmds, m.incoming.tick(msg))
 		for _, r := range m.incoming.takeExpired() {
-			m.history.add(r.record(m.env.now(), "missed"))
+			m.history.add(r.record("missed"))
 		}
 	case callTickMsg:
 		if m.showing(msg.SessionID) {
@@ -389,7 +389,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.incoming.active() {
 		if cmd, ok := m.incoming.update(k); ok {
 			for _, r := range m.incoming.takeRejected() {
-				m.history.add(r.record(m.env.now(), "rejected"))
+				m.history.add(r.record("rejected"))
 			}
 			return cmd
 		}
@@ -474,7 +474,7 @@ func (m *Model) routeSession(msg sessionMsg) tea.Cmd {
 	id := msg.sessionID()
 	if m.incoming.has(id) {
 		if r, gone := m.incoming.handle(msg); gone {
-			m.history.add(r.record(m.env.now(), "missed"))
+			m.history.add(r.record("missed"))
 		}
 		return nil
 	}

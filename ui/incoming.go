@@ -21,7 +21,8 @@ type ringing struct {
 	Since     time.Time
 }
 
-func (r ringing) record(now time.Time, kind string) historyRecord {
+// record is the history entry of a call that rang and was not taken.
+func (r ringing) record(kind string) historyRecord {
 	return historyRecord{When: r.Since, Kind: kind, Peers: append([]signal.UserID{r.Caller}, r.Others...), CallType: r.CallType}
 }
 
