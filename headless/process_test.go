@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,6 +119,9 @@ func start(t testing.TB, name string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"headless", "--log-level", "debug"}, args...)...)
 	cmd.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
+	// SIGKILL when the test binary dies (a -timeout panic runs no cleanup): a headless
+	// process at stdin EOF would otherwise run on for ever.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
 	if err != nil {
 		t.Fatal(err)
@@ -599,5 +603,192 @@ func TestUnreadStdoutBlocksNothing(t *testing.T) {
 		exited <- err
 	case <-time.After(short):
 		t.Fatal("no exit within 20 s of SIGTERM while stdout was not read")
+	}
+}
+
+// TestSignalWhileLoggingInAndRinging: SIGTERM before the login has finished and SIGINT
+// while the placed call rings both end the process with 0; the ringing call is hung up.
+func TestSignalWhileLoggingInAndRinging(t *testing.T) {
+	e := newEnv(t, "alice", "carol")
+
+	t.Run("SIGTERM logging in", func(t *testing.T) {
+		// A server that accepts the connection and never answers: the login hangs.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepted := make(chan net.Conn, 1)
+		go func() { // ends when ln is closed at cleanup
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				select {
+				case accepted <- c:
+				default:
+					c.Close()
+				}
+			}
+		}()
+		t.Cleanup(func() {
+			ln.Close()
+			select {
+			case c := <-accepted:
+				c.Close()
+			default:
+			}
+		})
+		cfg := e.config("alice", "", "")
+		text, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		silent := strings.Replace(string(text), e.srv.Addr, ln.Addr().String(), 1)
+		if err := os.WriteFile(cfg, []byte(silent), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p := start(t, "alice", "--config", cfg)
+		select {
+		case c := <-accepted:
+			accepted <- c // closed at cleanup
+		case <-time.After(short):
+			t.Fatal("headless did not connect to the server")
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := p.exit(short); code != 0 {
+			t.Errorf("exit code after SIGTERM while logging in = %d, want 0", code)
+		}
+		for _, ev := range p.all() {
+			if ev.str("event") == "online" {
+				t.Errorf("online without a server: %v", ev)
+			}
+		}
+	})
+
+	t.Run("SIGINT ringing", func(t *testing.T) {
+		carol := start(t, "carol", "--config", e.config("carol", "", ""), "--answer", "ignore")
+		carol.wait(0, short, "event", "online")
+		alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("carol"))
+		_, callEv := carol.wait(0, short, "event", "call")
+		sid := callEv.str("session")
+		if err := alice.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		if code := alice.exit(short); code != 0 {
+			t.Errorf("alice exit code after SIGINT while ringing = %d, want 0", code)
+		}
+		carol.wait(0, short, "event", "stop", "session", sid, "user", e.id("alice"))
+		carol.wait(0, short, "event", "session_close", "session", sid)
+		carol.send("quit")
+		if code := carol.exit(short); code != 0 {
+			t.Errorf("carol exit code after quit = %d", code)
+		}
+		alice.checkClean()
+		carol.checkClean()
+	})
+}
+
+// TestOfflineAndOnlineAgain: the server going away gives offline (with the reason), its
+// return online again, and the process stays up in between.
+func TestOfflineAndOnlineAgain(t *testing.T) {
+	e := newEnv(t, "alice")
+	alice := start(t, "alice", "--config", e.config("alice", "", ""))
+	alice.wait(0, short, "event", "online")
+	if err := e.srv.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	i, off := alice.wait(0, short, "event", "offline", "user", e.id("alice"))
+	if off.str("message") == "" {
+		t.Errorf("offline without a reason: %v", off)
+	}
+	if err := e.srv.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	alice.wait(i, long, "event", "online", "user", e.id("alice"))
+	alice.send("quit")
+	if code := alice.exit(short); code != 0 {
+		t.Errorf("exit code after quit = %d", code)
+	}
+	alice.checkClean()
+}
+
+// TestReconnectEvents: a peer that stops answering (SIGSTOP: its ICE consent checks
+// stop) makes the other side report reconnect RECONNECTING; when it runs again, the
+// connection comes back and the other side reports RECONNECTED.
+func TestReconnectEvents(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto", "--echo")
+	bob.wait(0, short, "event", "online")
+	alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"))
+	_, callEv := bob.wait(0, short, "event", "call")
+	sid := callEv.str("session")
+	i, _ := alice.wait(0, short, "event", "connection_state", "session", sid, "state", "CONNECTED")
+
+	if err := bob.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cont := sync.OnceFunc(func() { bob.cmd.Process.Signal(syscall.SIGCONT) })
+	t.Cleanup(cont) // before the SIGKILL of start's cleanup (cleanups run last first)
+	i, rc := alice.wait(i, long, "event", "reconnect", "session", sid, "state", "RECONNECTING")
+	if rc.str("user") != e.id("bob") {
+		t.Errorf("reconnect event %v", rc)
+	}
+	cont()
+	alice.wait(i, long, "event", "reconnect", "session", sid, "state", "RECONNECTED")
+	alice.send("hangup")
+	bob.wait(0, short, "event", "session_close", "session", sid)
+	alice.send("quit")
+	bob.send("quit")
+	if code := alice.exit(short); code != 0 {
+		t.Errorf("alice exit code = %d", code)
+	}
+	if code := bob.exit(short); code != 0 {
+		t.Errorf("bob exit code = %d", code)
+	}
+}
+
+// TestCallCommandGroupAndInvalidEvent: `call ID,ID video` on stdin places one video
+// call to both; a second accept of an accepted call is refused by the engine, reported
+// as invalid_event (and an error) while the call goes on.
+func TestCallCommandGroupAndInvalidEvent(t *testing.T) {
+	e := newEnv(t, "alice", "bob", "carol")
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto", "--echo")
+	carol := start(t, "carol", "--config", e.config("carol", "", ""), "--answer", "auto", "--echo")
+	alice := start(t, "alice", "--config", e.config("alice", "", ""))
+	bob.wait(0, short, "event", "online")
+	carol.wait(0, short, "event", "online")
+	alice.wait(0, short, "event", "online")
+
+	alice.send("call " + e.id("bob") + "," + e.id("carol") + " video")
+	_, callEv := bob.wait(0, short, "event", "call")
+	sid := callEv.str("session")
+	if callEv.str("call_type") != "video" || len(callEv["opponents"].([]any)) != 2 {
+		t.Errorf("bob's call event %v, want a video call to two", callEv)
+	}
+	carol.wait(0, short, "event", "call", "session", sid, "call_type", "video")
+	alice.wait(0, short, "event", "connection_state", "session", sid, "user", e.id("bob"), "state", "CONNECTED")
+	alice.wait(0, short, "event", "connection_state", "session", sid, "user", e.id("carol"), "state", "CONNECTED")
+
+	mark := len(bob.all())
+	bob.send("accept " + sid)
+	_, inv := bob.wait(mark, short, "event", "invalid_event", "session", sid)
+	if inv.str("op") != "Accept" || inv.str("message") == "" {
+		t.Errorf("invalid_event %v, want op Accept with a message", inv)
+	}
+	bob.wait(mark, short, "event", "error", "session", sid)
+
+	alice.send("hangup")
+	bob.wait(mark, short, "event", "stop", "session", sid, "user", e.id("alice"))
+	carol.wait(0, short, "event", "stop", "session", sid, "user", e.id("alice"))
+	alice.wait(0, short, "event", "session_close", "session", sid)
+	for _, p := range []*proc{alice, bob, carol} {
+		p.send("quit")
+		if code := p.exit(short); code != 0 {
+			t.Errorf("%s exit code = %d", p.name, code)
+		}
+		p.checkClean()
 	}
 }

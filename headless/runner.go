@@ -85,14 +85,33 @@ func (r *runner) run(ctx context.Context, stdin io.Reader) int {
 			s.hangup.Stop()
 		}
 	}
-	if err := r.a.Close(); err != nil {
-		r.log.Warn("close", "err", err)
-	}
+	r.closeApp()
 	r.stopRecording()
 	if !r.out.close(stdoutDrain) {
 		r.log.Warn("stdout: events not written, nobody reads them", "waited", stdoutDrain)
 	}
 	return code
+}
+
+// closeWait bounds the wait for the app's Close at exit. Close hangs up every call
+// first, which takes a signal round trip; but a login stuck on a server that accepted the
+// connection and says nothing does not end with its context (mellium reads the stream
+// header without a deadline), and SIGTERM must still end the process.
+const closeWait = 5 * time.Second
+
+func (r *runner) closeApp() {
+	closed := make(chan error, 1)
+	go func() { closed <- r.a.Close() }() // ends with Close; abandoned at exit if stuck
+	t := time.NewTimer(closeWait)
+	defer t.Stop()
+	select {
+	case err := <-closed:
+		if err != nil {
+			r.log.Warn("close", "err", err)
+		}
+	case <-t.C:
+		r.log.Warn("close: not done; exiting without it", "waited", closeWait)
+	}
 }
 
 // stdoutDrain is how long the exit waits for the last events to reach a slow stdout.
