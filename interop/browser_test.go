@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -224,6 +225,9 @@ func startBrowser(tb testing.TB, ctx context.Context, base string) *Browser {
 	cmd := exec.Command(node, "driver.mjs")
 	cmd.Dir = webDir
 	cmd.Env = append(os.Environ(), "TT_BASE_URL="+base, "TT_CHROMIUM="+chromium)
+	// SIGTERM (the driver closes Chromium, then exits) when the test binary dies without
+	// running its cleanups.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	stderr, err := os.CreateTemp(tb.TempDir(), "driver-*.log")
 	if err != nil {
 		tb.Fatal(err)

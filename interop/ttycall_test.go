@@ -118,6 +118,9 @@ func (e *Env) StartTtycall(id int, o TtyOpts) *Tty {
 	cmd := exec.Command(bin, args...)
 	// Loopback-only ICE for pion: the engine's switch for tests (internal/app).
 	cmd.Env = append(os.Environ(), "TTYCALL_ICE_LOOPBACK=1")
+	// SIGKILL when the test binary dies (a -timeout panic runs no cleanup): at stdin EOF
+	// ttycall headless would otherwise run on for ever.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logf, err := os.Create(filepath.Join(e.tb.TempDir(), fmt.Sprintf("ttycall-%d.log", id)))
 	if err != nil {
 		e.tb.Fatal(err)
