@@ -35,4 +35,26 @@
 // a mesh (numerically when both IDs are numbers), auto-accept of offers from the other
 // participants of an ACTIVE session, ICE restart through update/reconnect with an
 // offerId, b=AS in the video section, VP8 and Opus only.
+//
+// # Hostile input
+//
+// Whatever arrives (a malformed signal, an unknown session, a sender outside the
+// session, a signal that makes no sense in the current state) becomes an InvalidEvent
+// and changes nothing else; the session goroutine goes on answering. Remote SDP and
+// candidates are checked before pion sees them (sdpcheck.go), because pion changes a
+// connection's signaling state before it has read all of a description: the SDP must
+// parse, have at most 16 media sections and 64 candidates, ICE credentials and a DTLS
+// fingerprint, and at least one codec we speak (VP8 or Opus); an answer (or an
+// ICE-restart description) must have the sections of what it answers, and an answer
+// must not be an offer (setup:actpass). Candidates that do not parse or point to a
+// multicast, broadcast or unspecified address or a DNS name (and with LoopbackOnly, to
+// anything but loopback) are refused; at most 256 are queued per peer; an incoming call
+// names at most 32 opponents.
+//
+// What is sent back: a call we cannot answer is rejected (the caller stops dialing) and
+// never rings; an accept we cannot apply ends the call with that user (hangUp: they
+// think it is answered and will not answer again); a bad ICE-restart description is
+// only reported (the restart loop offers again). ICE restart works from pion's failed
+// state as well as from disconnected (pion gathers again on the restart offer), so a
+// break shorter than DisconnectTimeInterval recovers either way.
 package call

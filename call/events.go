@@ -74,7 +74,8 @@ type UserNotAnswerEvent struct {
 type SessionCloseEvent struct {
 	EventMeta
 	// Reason says why, in words for a log or a status line ("hung up", "rejected",
-	// "not answered", "answer timeout", "all peers closed", "client closed").
+	// "not answered", "answer timeout", "all peers closed", "client closed",
+	// "connection failed", "call failed", "bad call", "bad answer").
 	Reason string
 }
 

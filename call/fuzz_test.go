@@ -3,6 +3,7 @@ package call
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -299,11 +300,17 @@ func checkEventInvariants(t *testing.T, who signal.UserID, evs []Event) {
 // TestSignalSequences is the seeded, deterministic-input version of FuzzSignalSequences
 // that runs with go test (a few seconds).
 func TestSignalSequences(t *testing.T) {
-	n := 12
+	n, first := 12, 0
 	if testing.Short() {
 		n = 4
 	}
-	for seed := range n {
+	// CALL_SEQUENCES=first:count runs other seeds (a longer local search).
+	if v := os.Getenv("CALL_SEQUENCES"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d:%d", &first, &n); err != nil {
+			t.Fatalf("CALL_SEQUENCES=%q: %v", v, err)
+		}
+	}
+	for seed := first; seed < first+n; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(seed), 0x7779))
 			data := make([]byte, 400)
