@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	uv "github.com/charmbracelet/ultraviolet"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/call/signal"
@@ -651,7 +652,7 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.call != nil && m.screen == screenCall {
 		title = "ttycall · " + m.call.title()
 	}
-	tops = append(tops, st.Title.Render(title))
+	tops = append(tops, st.Title.Render(ansi.Truncate(title, m.width, "…")))
 	if m.incoming.active() {
 		tops = append(tops, m.incoming.view(m.width, m.contacts.names()))
 	}
@@ -664,7 +665,9 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.showHelp {
 		bottoms = append(bottoms, m.helpView())
 	} else {
-		bottoms = append(bottoms, m.help.ShortHelpView(m.activeKeys().ShortHelp()))
+		// help.Model cuts the line itself, but adds the item anyway when even its
+		// ellipsis does not fit: cut again.
+		bottoms = append(bottoms, ansi.Truncate(m.help.ShortHelpView(m.activeKeys().ShortHelp()), m.width, "…"))
 	}
 	bottoms = append(bottoms, m.statusBar())
 	top = strings.Join(tops, "\n")
@@ -770,7 +773,9 @@ func (m *Model) statusBar() string {
 	}
 	cam, mic := m.devicesInUse()
 	s := fmt.Sprintf(" %s · %s · cam: %s · mic: %s ", orDash(m.self), server, cam, mic)
-	return m.env.styles.StatusBar.Width(max(m.width, 1)).MaxWidth(max(m.width, 1)).Render(s)
+	// Cut, not wrapped: a second line would push the screen past the terminal's height.
+	w := max(m.width, 1)
+	return m.env.styles.StatusBar.Width(w).Render(ansi.Truncate(s, w, "…"))
 }
 
 // retryLeft is the countdown to the next reconnection attempt, in whole seconds

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/call/signal"
@@ -126,6 +127,31 @@ func TestAccountEndedQuitsWithError(t *testing.T) {
 	}
 	if !errors.Is(h.m.fatal, chat.ErrAuth) {
 		t.Fatalf("fatal %v", h.m.fatal)
+	}
+}
+
+// A small terminal (a split pane) gets a screen of exactly its height on every
+// screen, the status bar on its last line: lipgloss wrapped a long status bar into
+// more lines, which pushed the top off. (Bubble Tea clips lines that are too wide.)
+func TestViewFitsSmallTerminals(t *testing.T) {
+	for _, size := range [][2]int{{60, 15}, {30, 8}, {12, 4}} {
+		h := newHarness(t)
+		h.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		check := func(what string) {
+			t.Helper()
+			lines := strings.Split(h.m.View().Content, "\n")
+			if len(lines) != size[1] {
+				t.Fatalf("%dx%d %s: %d lines", size[0], size[1], what, len(lines))
+			}
+			last := stripANSI(lines[len(lines)-1])
+			if !strings.HasPrefix(last, " me@") || ansi.StringWidth(last) > size[0] {
+				t.Fatalf("%dx%d %s: last line %q", size[0], size[1], what, last)
+			}
+		}
+		h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: 5 * time.Second, Err: errBoom})
+		check("contacts")
+		inCall(t, h)
+		check("call")
 	}
 }
 
