@@ -697,8 +697,16 @@ func directionText(m call.MediaStats) string {
 	if v.Packets == 0 && v.BitrateKbps == 0 {
 		return audio
 	}
-	return fmt.Sprintf("video %4.0f kbps %4.1f fps %dx%d loss %d · %s",
-		v.BitrateKbps, v.FPS, v.Width, v.Height, v.PacketsLost, audio)
+	video := fmt.Sprintf("video %4.0f kbps", v.BitrateKbps)
+	// The engine knows no frame rate or size for what it sends: leave them out
+	// rather than show 0.0 fps 0x0.
+	if v.FPS > 0 {
+		video += fmt.Sprintf(" %4.1f fps", v.FPS)
+	}
+	if v.Width > 0 && v.Height > 0 {
+		video += fmt.Sprintf(" %dx%d", v.Width, v.Height)
+	}
+	return fmt.Sprintf("%s loss %d · %s", video, v.PacketsLost, audio)
 }
 
 // rttText shows sub-millisecond round trips (loopback, LAN) instead of rounding

@@ -158,6 +158,13 @@ func TestCallStatsOverlay(t *testing.T) {
 	h.key("s")
 	h.mustSee("RTT 0.4 ms", "audio   32 kbps", "audio   33 kbps")
 	h.mustNotSee("fps", "RTT 0s")
+
+	// Sent video as the engine reports it (no frame rate or size): no 0.0 fps 0x0.
+	h.event(call.StatsEvent{EventMeta: meta(id, "bob@example.org"), Stats: call.Stats{
+		Local: call.MediaStats{Video: call.TrackStats{BitrateKbps: 150, Packets: 90}},
+	}})
+	h.mustSee("out: video  150 kbps loss 0 · audio")
+	h.mustNotSee("0x0", "0.0 fps")
 }
 
 func TestCallEventLogAndUpdates(t *testing.T) {
