@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ttycall/ttycall/call"
@@ -72,7 +73,7 @@ func (r *runner) run(ctx context.Context, stdin io.Reader) int {
 
 	// The stdin reader ends at EOF or, once the loop is over, after its next line. A read
 	// blocked on a terminal cannot be interrupted; Main does not wait for it.
-	lines := make(chan string)
+	lines := make(chan stdinLine)
 	if stdin != nil {
 		go readLines(stdin, lines, r.done)
 	}
@@ -117,20 +118,56 @@ func (r *runner) closeApp() {
 // stdoutDrain is how long the exit waits for the last events to reach a slow stdout.
 const stdoutDrain = 2 * time.Second
 
-func readLines(in io.Reader, out chan<- string, done <-chan struct{}) {
+// maxLine is the longest stdin line taken as a command; a longer one is an error event.
+const maxLine = 1 << 20
+
+// errLineTooLong stands for a stdin line longer than maxLine (skipped to its end).
+var errLineTooLong = fmt.Errorf("stdin: line longer than %d bytes ignored", maxLine)
+
+// stdinLine is one line of stdin, or errLineTooLong in err.
+type stdinLine struct {
+	text string
+	err  error
+}
+
+// readLines sends each line of in (without its line end) until EOF or a read error. A
+// line longer than maxLine is skipped and reported, and reading goes on.
+func readLines(in io.Reader, out chan<- stdinLine, done <-chan struct{}) {
 	defer close(out)
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
+	br := bufio.NewReaderSize(in, 64<<10)
+	for {
+		var line []byte
+		tooLong := false
+		for {
+			chunk, err := br.ReadSlice('\n')
+			if !tooLong {
+				if len(line)+len(chunk) > maxLine+1 { // +1: the '\n'
+					tooLong, line = true, nil
+				} else {
+					line = append(line, chunk...)
+				}
+			}
+			if err == bufio.ErrBufferFull {
+				continue
+			}
+			if err != nil && len(line) == 0 && !tooLong {
+				return // EOF or a read error, nothing pending
+			}
+			break
+		}
+		l := stdinLine{text: strings.TrimRight(string(line), "\r\n")}
+		if tooLong {
+			l = stdinLine{err: errLineTooLong}
+		}
 		select {
-		case out <- sc.Text():
+		case out <- l:
 		case <-done:
 			return
 		}
 	}
 }
 
-func (r *runner) loop(ctx context.Context, runErr <-chan error, lines <-chan string) int {
+func (r *runner) loop(ctx context.Context, runErr <-chan error, lines <-chan stdinLine) int {
 	accEvents := r.a.AccountEvents()
 	callEvents := r.a.CallEvents()
 	for {
@@ -158,7 +195,11 @@ func (r *runner) loop(ctx context.Context, runErr <-chan error, lines <-chan str
 				lines = nil // EOF: keep running on events alone
 				continue
 			}
-			if quit := r.command(ctx, line); quit {
+			if line.err != nil {
+				r.out.errorf("", "", line.err.Error())
+				continue
+			}
+			if quit := r.command(ctx, line.text); quit {
 				return ExitOK
 			}
 		case id := <-r.hangupCh:

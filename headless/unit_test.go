@@ -230,3 +230,33 @@ func TestEmitterNeverBlocks(t *testing.T) {
 		t.Error("second close did not see the writer end")
 	}
 }
+
+// TestReadLines: a line too long to be a command is reported and skipped, and the lines
+// after it still arrive; CRLF ends are trimmed; a last line without '\n' counts.
+func TestReadLines(t *testing.T) {
+	in := "accept\r\n" + strings.Repeat("x", maxLine+10) + "\nquit\nhangup"
+	out := make(chan stdinLine)
+	done := make(chan struct{})
+	defer close(done)
+	go readLines(strings.NewReader(in), out, done) // ends at EOF
+	var got []string
+	for l := range out {
+		if l.err != nil {
+			got = append(got, "ERR "+l.err.Error())
+		} else {
+			got = append(got, l.text)
+		}
+	}
+	want := []string{"accept", "ERR " + errLineTooLong.Error(), "quit", "hangup"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	// Exactly maxLine bytes is still a line.
+	out = make(chan stdinLine)
+	go readLines(strings.NewReader(strings.Repeat("y", maxLine)+"\n"), out, done)
+	if l := <-out; l.err != nil || len(l.text) != maxLine {
+		t.Errorf("a line of maxLine bytes: err %v, %d bytes", l.err, len(l.text))
+	}
+	for range out {
+	}
+}
