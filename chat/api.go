@@ -107,8 +107,9 @@ type Account struct {
 	log     *slog.Logger
 	events  *eventQueue
 
-	closed    atomic.Bool
-	closeOnce sync.Once
+	closed        atomic.Bool
+	closeOnce     sync.Once
+	droppedEvents atomic.Uint64 // events dropped by a full queue (see maxQueuedEvents)
 }
 
 // New checks cfg and makes an Account; nothing is dialled before Run. Close must be
@@ -259,7 +260,8 @@ func (a *Account) Run(ctx context.Context) error {
 }
 
 // Events is the ordered stream of what happens; a slow reader never blocks the account.
-// It is closed by Close (events not yet read are then dropped).
+// While more than 4096 events wait unread, new ones other than StateEvents are dropped
+// (Roster stays current). It is closed by Close (events not yet read are then dropped).
 func (a *Account) Events() <-chan Event { return a.events.out }
 
 // LocalID is this account's user ID in its scheme.
@@ -316,5 +318,13 @@ func (a *Account) session() *xmpp.Session {
 	return a.sess
 }
 
-// emit queues an event; it never blocks.
-func (a *Account) emit(e Event) { a.events.push(e) }
+// emit queues an event; it never blocks. Events dropped because nobody reads them are
+// logged at 1, 2, 4, 8, ... drops, so a flood does not flood the log too.
+func (a *Account) emit(e Event) {
+	if a.events.push(e) || a.closed.Load() {
+		return
+	}
+	if n := a.droppedEvents.Add(1); n&(n-1) == 0 {
+		a.log.Warn("chat: events not read, dropping", "event", fmt.Sprintf("%T", e), "dropped", n)
+	}
+}

@@ -31,6 +31,8 @@
 // are dropped, payloads of other modules ignored, and malformed signals go to
 // Config.OnSignalError and an ErrorEvent wrapping ErrBadSignal.
 //
-// Events are delivered in order through an unbounded queue, so a slow reader never
-// stalls the connection; Close stops them and closes the channel.
+// Events are delivered in order through a queue, so a slow reader never stalls the
+// connection; the queue is bounded (a reader that stops reading loses events other
+// than StateEvents, never memory to a peer's flood). Close stops them and closes the
+// channel.
 package chat

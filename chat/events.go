@@ -39,8 +39,15 @@ func (PresenceEvent) isChatEvent()            {}
 func (SubscriptionRequestEvent) isChatEvent() {}
 func (ErrorEvent) isChatEvent()               {}
 
-// eventQueue is an unbounded FIFO in front of a channel: push never blocks (the receive
-// loop calls it), and one goroutine (run) moves the events to out in order.
+// maxQueuedEvents bounds the events waiting for a reader. Most events are driven by
+// remote peers (presence, subscription requests, bad signals), so a reader that stops
+// reading must not let a peer grow the queue without end. StateEvents, which only the
+// account makes, are always kept; the others are dropped while the queue is full
+// (Roster still has the current contacts and presence).
+const maxQueuedEvents = 4096
+
+// eventQueue is a FIFO in front of a channel: push never blocks (the receive loop calls
+// it), and one goroutine (run) moves the events to out in order.
 type eventQueue struct {
 	mu     sync.Mutex
 	items  []Event // guarded by mu
@@ -61,12 +68,14 @@ func newEventQueue() *eventQueue {
 	}
 }
 
-// push appends e; it never blocks. Events pushed after close are dropped.
-func (q *eventQueue) push(e Event) {
+// push appends e; it never blocks. It reports false when e was dropped: after close,
+// or when maxQueuedEvents are waiting and e is not a StateEvent.
+func (q *eventQueue) push(e Event) bool {
 	q.mu.Lock()
-	if q.closed {
+	_, isState := e.(StateEvent)
+	if q.closed || (len(q.items) >= maxQueuedEvents && !isState) {
 		q.mu.Unlock()
-		return
+		return false
 	}
 	q.items = append(q.items, e)
 	q.mu.Unlock()
@@ -74,6 +83,7 @@ func (q *eventQueue) push(e Event) {
 	case q.wake <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // run delivers events until close; it is the queue's only goroutine.

@@ -12,6 +12,10 @@ import (
 	"mellium.im/xmpp/stanza"
 )
 
+// maxResources bounds the resources tracked per contact: presence is sent by remote
+// peers, and one peer must not make the account keep an entry per made-up resource.
+const maxResources = 64
+
 // resourcePresence is the last presence of one resource of a contact.
 type resourcePresence struct {
 	Presence
@@ -122,7 +126,13 @@ func (a *Account) handlePresence(t xmlstream.TokenReadEncoder, start *xml.StartE
 		if c.resources == nil {
 			c.resources = make(map[string]resourcePresence)
 		}
-		c.resources[from.Resourcepart()] = rp
+		res := from.Resourcepart()
+		if _, known := c.resources[res]; !known && len(c.resources) >= maxResources {
+			a.mu.Unlock()
+			a.log.Debug("chat: presence of too many resources, ignored", "from", from, "limit", maxResources)
+			return nil
+		}
+		c.resources[res] = rp
 	case from.Resourcepart() == "":
 		c.resources = nil
 	default:

@@ -5,6 +5,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -174,5 +175,70 @@ func TestAggregatePresence(t *testing.T) {
 	}
 	if got := aggregate(nil); got.Available {
 		t.Errorf("no resources: %+v", got)
+	}
+}
+
+// A reader that stops reading must not let peers grow the queue without end: past
+// maxQueuedEvents only StateEvents are kept, and order holds.
+func TestEventQueueBounded(t *testing.T) {
+	q := newEventQueue()
+	done := make(chan struct{})
+	go func() { defer close(done); q.run() }()
+	defer func() { q.close(); <-done }()
+	accepted := 0
+	for range 3 * maxQueuedEvents {
+		if q.push(ErrorEvent{}) {
+			accepted++
+		}
+	}
+	if !q.push(StateEvent{State: Online}) {
+		t.Fatal("a StateEvent was dropped by a full queue")
+	}
+	accepted++
+	if q.push(PresenceEvent{}) {
+		t.Fatal("a PresenceEvent was queued past the limit")
+	}
+	// run may hold one event it took out, waiting for the reader.
+	if accepted > maxQueuedEvents+2 {
+		t.Fatalf("%d events accepted, limit %d", accepted, maxQueuedEvents)
+	}
+	var last Event
+	timeout := time.After(waitFor)
+	for i := range accepted {
+		select {
+		case last = <-q.out:
+		case <-timeout:
+			t.Fatalf("event %d of %d not delivered", i, accepted)
+		}
+	}
+	if se, ok := last.(StateEvent); !ok || se.State != Online {
+		t.Fatalf("last event %#v, want the StateEvent pushed last", last)
+	}
+}
+
+// A contact's resources are bounded however many resources send presence.
+func TestPresenceResourcesBounded(t *testing.T) {
+	j := mustJID(t, "alice@example.org/tty")
+	a, err := New(Config{JID: j, Scheme: jidScheme(t, j)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.mu.Lock()
+	a.applyItemLocked(rosterItem{JID: "bob@example.org", Subscription: "both"})
+	a.mu.Unlock()
+	for i := range 3 * maxResources {
+		feed(t, a, fmt.Sprintf(`<presence xmlns="jabber:client" from="bob@example.org/r%d"/>`, i))
+	}
+	// A known resource still updates.
+	feed(t, a, `<presence xmlns="jabber:client" from="bob@example.org/r0"><show>dnd</show><priority>9</priority></presence>`)
+	a.mu.Lock()
+	n := len(a.contacts["bob@example.org"].resources)
+	a.mu.Unlock()
+	if n != maxResources {
+		t.Fatalf("%d resources tracked, want the limit %d", n, maxResources)
+	}
+	if c := findContact(a.Roster(), "bob@example.org"); c.Presence.Show != "dnd" {
+		t.Fatalf("known resource not updated past the limit: %+v", c.Presence)
 	}
 }
