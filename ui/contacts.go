@@ -30,10 +30,8 @@ type contactsModel struct {
 	cursor   int
 	marked   map[signal.UserID]bool
 
-	filter    textinput.Model
-	filtering bool // the filter input has focus
-	add       textinput.Model
-	adding    bool // the add-contact input has focus
+	filter textinput.Model // focused while the user types a filter; kept after
+	add    textinput.Model // focused while the user types a JID to add
 }
 
 // contactItem is one row: a subscription request or a contact.
@@ -128,19 +126,20 @@ func (c *contactsModel) names() map[signal.UserID]string {
 	return n
 }
 
-func (c *contactsModel) inputActive() bool { return c.filtering || c.adding }
+func (c *contactsModel) inputActive() bool { return c.filter.Focused() || c.add.Focused() }
 
 // blurInputs leaves the text inputs (keeping the filter) so that keys reach the
 // incoming-call prompt.
 func (c *contactsModel) blurInputs() {
-	c.filtering = false
 	c.filter.Blur()
-	if c.adding {
-		c.adding = false
-		c.add.Blur()
-		c.add.Reset()
-	}
+	c.closeAdd()
 	c.clamp()
+}
+
+// closeAdd leaves the add-contact input, emptied.
+func (c *contactsModel) closeAdd() {
+	c.add.Blur()
+	c.add.Reset()
 }
 
 // items are the visible rows: requests first, then the contacts matching the filter.
@@ -181,34 +180,28 @@ func (c *contactsModel) selected() (contactItem, bool) {
 // update handles a key on the contacts screen.
 func (c *contactsModel) update(k tea.KeyPressMsg) tea.Cmd {
 	keys := c.env.keys
-	if c.adding {
+	if c.add.Focused() {
 		switch {
 		case key.Matches(k, keys.Cancel):
-			c.adding = false
-			c.add.Blur()
-			c.add.Reset()
+			c.closeAdd()
 			return nil
 		case key.Matches(k, keys.Submit):
 			text := strings.TrimSpace(c.add.Value())
-			c.adding = false
-			c.add.Blur()
-			c.add.Reset()
+			c.closeAdd()
 			return c.subscribe(text)
 		}
 		var cmd tea.Cmd
 		c.add, cmd = c.add.Update(k)
 		return cmd
 	}
-	if c.filtering {
+	if c.filter.Focused() {
 		switch {
 		case key.Matches(k, keys.Cancel):
-			c.filtering = false
 			c.filter.Blur()
 			c.filter.Reset()
 			c.clamp()
 			return nil
 		case key.Matches(k, keys.Submit):
-			c.filtering = false
 			c.filter.Blur()
 			c.clamp()
 			return nil
@@ -230,7 +223,6 @@ func (c *contactsModel) update(k tea.KeyPressMsg) tea.Cmd {
 			c.cursor++
 		}
 	case key.Matches(k, keys.Filter):
-		c.filtering = true
 		return c.filter.Focus()
 	case key.Matches(k, keys.Cancel):
 		if c.filter.Value() != "" {
@@ -240,7 +232,6 @@ func (c *contactsModel) update(k tea.KeyPressMsg) tea.Cmd {
 			c.clearMarks()
 		}
 	case key.Matches(k, keys.Add):
-		c.adding = true
 		return c.add.Focus()
 	case key.Matches(k, keys.History):
 		return func() tea.Msg { return showScreenMsg{screen: screenHistory} }
@@ -346,10 +337,10 @@ func (c *contactsModel) FullHelp() [][]key.Binding {
 func (c *contactsModel) view(w, h int) string {
 	st := c.env.styles
 	var b strings.Builder
-	if c.adding {
+	if c.add.Focused() {
 		b.WriteString(c.add.View() + "\n")
 	}
-	if c.filtering || c.filter.Value() != "" {
+	if c.filter.Focused() || c.filter.Value() != "" {
 		b.WriteString(c.filter.View() + "\n")
 	}
 	items := c.items()

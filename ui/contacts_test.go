@@ -81,7 +81,7 @@ func TestContactsMarkForGroupCall(t *testing.T) {
 func TestContactsFilter(t *testing.T) {
 	h := newHarness(t)
 	h.key("/")
-	if !h.m.contacts.filtering {
+	if !h.m.contacts.filter.Focused() {
 		t.Fatal("/ did not open the filter")
 	}
 	for _, r := range "da" {
@@ -102,7 +102,7 @@ func TestContactsFilter(t *testing.T) {
 	h.key("/")
 	h.key("c")
 	h.key("enter") // keep the filter, leave the input
-	if h.m.contacts.filtering {
+	if h.m.contacts.filter.Focused() {
 		t.Fatal("enter did not leave the filter input")
 	}
 	equal(t, len(h.m.contacts.items()), 1) // carol
