@@ -219,29 +219,26 @@ func (c *callModel) dialed(msg dialedMsg) tea.Cmd {
 	return nil
 }
 
+// setPhase records what an opponent did (accept, reject, hang up, no answer) and
+// logs it.
+func (c *callModel) setPhase(id signal.UserID, phase, did string) {
+	if p := c.peer(id); p != nil {
+		p.phase = phase
+	}
+	c.logf("%s %s", nameOf(id, c.names), did)
+}
+
 // handle applies an engine message of this session.
 func (c *callModel) handle(msg sessionMsg) tea.Cmd {
 	switch msg := msg.(type) {
 	case acceptMsg:
-		if p := c.peer(msg.User); p != nil {
-			p.phase = "CONNECTING"
-		}
-		c.logf("%s accepted", nameOf(msg.User, c.names))
+		c.setPhase(msg.User, "CONNECTING", "accepted")
 	case rejectMsg:
-		if p := c.peer(msg.User); p != nil {
-			p.phase = "REJECTED"
-		}
-		c.logf("%s rejected", nameOf(msg.User, c.names))
+		c.setPhase(msg.User, "REJECTED", "rejected")
 	case stopMsg:
-		if p := c.peer(msg.User); p != nil {
-			p.phase = "HUNG UP"
-		}
-		c.logf("%s hung up", nameOf(msg.User, c.names))
+		c.setPhase(msg.User, "HUNG UP", "hung up")
 	case notAnsweredMsg:
-		if p := c.peer(msg.User); p != nil {
-			p.phase = "NO ANSWER"
-		}
-		c.logf("%s did not answer", nameOf(msg.User, c.names))
+		c.setPhase(msg.User, "NO ANSWER", "did not answer")
 	case connStateMsg:
 		if p := c.peer(msg.User); p != nil {
 			p.conn = msg.State
