@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -140,12 +141,26 @@ func (s *Server) start(ctx context.Context) error {
 	// Own process group so Stop reaches every child; SIGKILL if we die first, so a
 	// crashed test leaves no server behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	started := make(chan error, 1)
+	done := make(chan struct{})
+	// Owned by the Server: starts the process and ends when it exits (Stop/Kill or a
+	// crash). It keeps its OS thread locked meanwhile: Pdeathsig fires when the thread
+	// that forked the child exits (golang/go#27505), not the process, and Go ends a
+	// thread only when a goroutine exits while locked to it; this one unlocks first.
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+		close(done)
+	}()
+	if err := <-started; err != nil {
 		return fmt.Errorf("xmppserver: start prosody: %w", err)
 	}
-	done := make(chan struct{})
-	// Owned by the Server: ends when the process exits (Stop/Kill or a crash).
-	go func() { _ = cmd.Wait(); close(done) }()
 	s.mu.Lock()
 	s.cmd, s.done = cmd, done
 	s.mu.Unlock()

@@ -1,14 +1,17 @@
 package xmppserver_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,4 +148,81 @@ func BenchmarkStart(b *testing.B) {
 		}
 		s.Stop()
 	}
+}
+
+// TestHelperServer is the child of TestParentDeathKillsServer: it starts a server,
+// prints its directory and waits to be killed. It skips in a normal test run.
+func TestHelperServer(t *testing.T) {
+	if os.Getenv("XMPPSERVER_TEST_HELPER") == "" {
+		t.Skip("helper process of TestParentDeathKillsServer")
+	}
+	s, err := xmppserver.Start(context.Background(), xmppserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("dir", s.Dir)
+	select {} // until the parent kills us
+}
+
+// A process that dies without stopping its server (a crash, SIGKILL, Ctrl-C) leaves no
+// Prosody running.
+func TestParentDeathKillsServer(t *testing.T) {
+	if _, err := exec.LookPath("prosody"); err != nil {
+		t.Skip(xmppserver.ErrNoProsody)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServer$", "-test.v")
+			cmd.Env = append(os.Environ(), "XMPPSERVER_TEST_HELPER=1")
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+			dir := make(chan string, 1)
+			// Reads the helper's output; ends when the helper dies.
+			go func() {
+				sc := bufio.NewScanner(out)
+				for sc.Scan() {
+					if d, ok := strings.CutPrefix(sc.Text(), "dir "); ok {
+						dir <- d
+					}
+				}
+				close(dir)
+			}()
+			var d string
+			select {
+			case d = <-dir:
+			case <-time.After(20 * time.Second):
+				t.Fatal("helper did not start a server")
+			}
+			if d == "" {
+				t.Fatal("helper ended without starting a server")
+			}
+			t.Cleanup(func() { _ = os.RemoveAll(d) })
+			if !running(d) {
+				t.Fatal("no prosody running for the helper's server")
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			deadline := time.Now().Add(10 * time.Second)
+			for running(d) {
+				if time.Now().After(deadline) {
+					t.Fatalf("prosody of %s still running 10 s after its parent died", d)
+				}
+				time.Sleep(20 * time.Millisecond) // polling the process table: no event to wait on
+			}
+		})
+	}
+}
+
+// running reports whether a process with dir in its command line is alive.
+func running(dir string) bool {
+	out, _ := exec.Command("pgrep", "-f", dir).Output()
+	return len(strings.TrimSpace(string(out))) > 0
 }
