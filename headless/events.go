@@ -2,9 +2,11 @@ package headless
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ttycall/ttycall/call"
@@ -99,10 +101,13 @@ type emitter struct {
 	dropped int           // guarded by mu: lines dropped since the last notice
 	closed  bool          // guarded by mu
 	done    chan struct{} // closed when the writer goroutine has written the last line
+
+	broken     chan struct{} // closed when stdout is a pipe whose reader has gone
+	brokenOnce sync.Once
 }
 
 func newEmitter(w io.Writer) *emitter {
-	e := &emitter{w: w, now: time.Now, queue: make(chan []byte, queueLen), done: make(chan struct{})}
+	e := &emitter{w: w, now: time.Now, queue: make(chan []byte, queueLen), done: make(chan struct{}), broken: make(chan struct{})}
 	go e.write() // ends when close has closed the queue and the queue is written
 	return e
 }
@@ -111,7 +116,9 @@ func (e *emitter) write() {
 	defer close(e.done)
 	f, _ := e.w.(interface{ Flush() error })
 	for b := range e.queue {
-		e.w.Write(b) // an error (stdout closed) loses the line: nobody reads it
+		if _, err := e.w.Write(b); errors.Is(err, syscall.EPIPE) {
+			e.brokenOnce.Do(func() { close(e.broken) })
+		} // other errors lose the line
 		if f != nil {
 			f.Flush()
 		}

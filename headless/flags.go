@@ -44,8 +44,9 @@ offline, call, accept, reject, stop, user_not_answer, session_close, connection_
 reconnect, remote_stream, stats, update, invalid_event, error.
 Commands, one per line on stdin: accept, reject, hangup, update k=v ..., mute audio|video,
 unmute audio|video, call ID[,ID...] [audio|video], quit.
-Exit codes: 0 done (also on SIGINT/SIGTERM, after hanging up), 2 usage or config error,
-3 login failed, 4 the placed call was rejected or not answered.
+Exit codes: 0 done (also on SIGINT/SIGTERM or when stdout's reader has gone, after
+hanging up), 2 usage or config error, 3 login failed, 4 the placed call was rejected or
+not answered. Events wait for a slow stdout up to a limit, then are dropped and counted.
 
 Flags:
 `

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os/signal"
+	"syscall"
 
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/internal/app"
@@ -27,7 +29,11 @@ const (
 
 // Main runs `ttycall headless ARGS` and returns the exit code. ctx ends on SIGINT or
 // SIGTERM: every call is hung up and Main returns 0.
+//
+// A stdout pipe whose reader has gone also ends it with 0 after hanging up: SIGPIPE is
+// ignored so that the write fails instead of killing the process mid-call.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	signal.Ignore(syscall.SIGPIPE)
 	o, err := ParseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

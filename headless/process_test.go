@@ -792,3 +792,53 @@ func TestCallCommandGroupAndInvalidEvent(t *testing.T) {
 		p.checkClean()
 	}
 }
+
+// TestStdoutClosedHangsUp: when the reader of stdout goes away during a call, the next
+// event's write fails; the process hangs up (the peer sees stop) and exits 0 instead of
+// dying of SIGPIPE mid-call.
+func TestStdoutClosedHangsUp(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto", "--echo")
+	bob.wait(0, short, "event", "online")
+
+	cmd := exec.Command(bin, "headless", "--config", e.config("alice", "", ""), "--call", e.id("bob"))
+	cmd.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = outW
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outW.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }() // ends when the process exits
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	_, callEv := bob.wait(0, short, "event", "call")
+	sid := callEv.str("session")
+	bob.wait(0, short, "event", "connection_state", "session", sid, "state", "CONNECTED")
+
+	outR.Close() // the script is gone
+	io.WriteString(stdin, "no-such-command\n") // an event to write
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("exit after stdout closed: %v, want 0", err)
+		}
+	case <-time.After(short):
+		t.Fatal("no exit within 20 s of stdout closing")
+	}
+	bob.wait(0, short, "event", "stop", "session", sid, "user", e.id("alice"))
+	bob.send("quit")
+	bob.exit(short)
+}

@@ -175,6 +175,11 @@ func (r *runner) loop(ctx context.Context, runErr <-chan error, lines <-chan std
 		case <-ctx.Done():
 			r.log.Info("signal: hanging up and exiting")
 			return ExitOK
+		case <-r.out.broken:
+			// Whoever drove this process is gone: end as on quit rather than run on
+			// unobserved.
+			r.log.Info("stdout closed by its reader: hanging up and exiting")
+			return ExitOK
 		case err := <-runErr:
 			if err == nil {
 				return ExitOK
