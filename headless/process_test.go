@@ -827,7 +827,7 @@ func TestStdoutClosedHangsUp(t *testing.T) {
 	sid := callEv.str("session")
 	bob.wait(0, short, "event", "connection_state", "session", sid, "state", "CONNECTED")
 
-	outR.Close() // the script is gone
+	outR.Close()                               // the script is gone
 	io.WriteString(stdin, "no-such-command\n") // an event to write
 	select {
 	case err := <-exited:
