@@ -450,6 +450,28 @@ func TestExitCodes(t *testing.T) {
 		bob.exit(short)
 	})
 
+	t.Run("rejected on stdin", func(t *testing.T) {
+		bob := start(t, "bob", "--config", e.config("bob", "", ""), "--ext", "why=busy")
+		bob.wait(0, short, "event", "online")
+		alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"))
+		_, callEv := bob.wait(0, short, "event", "call")
+		bob.send("reject")
+		_, rej := alice.wait(0, short, "event", "reject", "session", callEv.str("session"))
+		if rej.ext()["why"] != "busy" || rej.str("user") != e.id("bob") {
+			t.Errorf("reject event %v, want from bob with why=busy", rej)
+		}
+		if code := alice.exit(short); code != 4 {
+			t.Errorf("exit code = %d, want 4", code)
+		}
+		bob.send("reject") // nothing rings any more: an error, not an exit
+		_, errEv := bob.wait(0, short, "event", "error")
+		if !strings.Contains(errEv.str("message"), "no incoming call") {
+			t.Errorf("error event %v", errEv)
+		}
+		bob.send("quit")
+		bob.exit(short)
+	})
+
 	t.Run("not answered", func(t *testing.T) {
 		carol := start(t, "carol", "--config", e.config("carol", "", ""), "--answer", "ignore")
 		carol.wait(0, short, "event", "online")
