@@ -47,7 +47,7 @@ type Config struct {
 	Priority int           // presence priority; must be >= 0 to receive headlines; default 0
 	Scheme   signal.Scheme // nil: signal.NewScheme("auto", JID)
 
-	PingInterval time.Duration // XEP-0199 keepalive; default 10 s (dead link found in ~30 s)
+	PingInterval time.Duration // XEP-0199 keepalive; default 10 s (a dead link is found within PingInterval+PingTimeout, 20 s)
 	// PingTimeout is how long a keepalive ping may stay unanswered before the
 	// connection counts as dead; default PingInterval.
 	PingTimeout time.Duration

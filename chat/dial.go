@@ -56,7 +56,6 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	var rw net.Conn = conn
 	var state xmpp.SessionState
 	features := make([]xmpp.StreamFeature, 0, 3)
-	mechs := []sasl.Mechanism{sasl.ScramSha256, sasl.ScramSha1}
 	switch a.cfg.TLS {
 	case TLSDirect:
 		tc := tls.Client(conn, a.tlsCfg.Clone())
@@ -65,16 +64,16 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 			return nil, fmt.Errorf("chat: tls with %s: %w", a.addr, err)
 		}
 		rw = tc // mellium marks a *tls.Conn as secure
-		mechs = append(mechs, sasl.Plain)
 	case TLSNone:
 		// Loopback only (checked by New). mellium requires a secure stream before SASL;
-		// we vouch for it and keep to SCRAM, which never sends the password.
+		// we vouch for it, and mechanisms keeps to SCRAM.
 		state = xmpp.Secure
 	default:
+		// mellium negotiates StartTLS even when the server does not offer it (RFC 7590
+		// downgrade protection), so SASL below always runs inside TLS.
 		features = append(features, xmpp.StartTLS(a.tlsCfg.Clone()))
-		mechs = append(mechs, sasl.Plain) // only reached after StartTLS succeeded
 	}
-	features = append(features, authFeature(xmpp.SASL("", a.cfg.Password, mechs...)), bindFeature(a.local))
+	features = append(features, authFeature(xmpp.SASL("", a.cfg.Password, mechanisms(a.cfg.TLS)...)), bindFeature(a.local))
 
 	s, err := xmpp.NewSession(ctx, a.local.Domain(), a.local, rw, state, xmpp.NewNegotiator(
 		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
@@ -88,6 +87,16 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 		return nil, fmt.Errorf("chat: login at %s: %w", a.addr, err)
 	}
 	return s, nil
+}
+
+// mechanisms are the SASL mechanisms we accept, best first: SCRAM, which never sends
+// the password, always; PLAIN, which does, only inside TLS.
+func mechanisms(mode TLSMode) []sasl.Mechanism {
+	mechs := []sasl.Mechanism{sasl.ScramSha256, sasl.ScramSha1}
+	if mode != TLSNone {
+		mechs = append(mechs, sasl.Plain)
+	}
+	return mechs
 }
 
 // authFeature wraps the SASL feature so that a <failure/> from the server (wrong
