@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
 
 	"github.com/ttycall/ttycall/call/signal"
 )
@@ -144,5 +145,39 @@ func TestPresencePath(t *testing.T) {
 		if got != w {
 			t.Fatalf("event %d: %s, want %s", i, got, w)
 		}
+	}
+}
+
+// Going offline makes every contact's presence unknown; those that were available are
+// reported unavailable, so the events agree with Roster.
+func TestOfflineReportsContactsUnavailable(t *testing.T) {
+	j := mustJID(t, "alice@example.org/tty")
+	a, err := New(Config{JID: j, Scheme: jidScheme(t, j)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	sess := &xmpp.Session{} // only its identity matters to clearSession
+	a.mu.Lock()
+	a.sess = sess
+	a.applyItemLocked(rosterItem{JID: "bob@example.org", Subscription: "both"})
+	a.applyItemLocked(rosterItem{JID: "carol@example.org", Subscription: "both"})
+	a.mu.Unlock()
+	feed(t, a, `<presence xmlns="jabber:client" from="bob@example.org/a"/>`)
+	if ev := (<-a.Events()).(PresenceEvent); !ev.Presence.Available {
+		t.Fatalf("bob: %+v, want available", ev)
+	}
+	a.clearSession(sess)
+	ev := (<-a.Events()).(PresenceEvent)
+	if ev.JID.String() != "bob@example.org" || ev.Presence.Available {
+		t.Fatalf("after going offline: %+v, want bob unavailable", ev)
+	}
+	if c := findContact(a.Roster(), "bob@example.org"); c.Presence.Available {
+		t.Fatalf("roster still shows bob available: %+v", c)
+	}
+	a.clearSession(sess) // a second time: nothing more to report
+	a.emit(ErrorEvent{})
+	if e, ok := (<-a.Events()).(ErrorEvent); !ok {
+		t.Fatalf("event %#v after a repeated clearSession, want none before the marker", e)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/ping"
 )
 
@@ -153,17 +154,26 @@ func (a *Account) setup(ctx context.Context, s *xmpp.Session) error {
 }
 
 // clearSession marks the account offline for senders (they get ErrOffline) and resets
-// the contacts' presence, which is unknown until the next session.
+// the contacts' presence, which is unknown until the next session; contacts that were
+// available are reported unavailable, so the events agree with Roster.
 func (a *Account) clearSession(s *xmpp.Session) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if a.sess != s {
+		a.mu.Unlock()
 		return
 	}
 	a.sess = nil
+	var gone []jid.JID
 	for _, c := range a.contacts {
+		if c.Presence.Available {
+			gone = append(gone, c.JID)
+		}
 		c.resources = nil
 		c.Presence = Presence{}
+	}
+	a.mu.Unlock()
+	for _, j := range gone {
+		a.emit(PresenceEvent{JID: j})
 	}
 }
 
