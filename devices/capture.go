@@ -89,6 +89,16 @@ func List() []DeviceInfo {
 	return out
 }
 
+// closeDriver closes a driver unless it is closed already. mediadevices' driver wrapper
+// closes a driver itself when VideoRecord or AudioRecord fails, and its state machine
+// lets Close run again: the V4L2 driver would then close its file descriptor twice, by
+// then perhaps another file's.
+func closeDriver(d driver.Driver) {
+	if d.Status() != driver.StateClosed {
+		_ = d.Close()
+	}
+}
+
 // cameraSource reads a V4L2 camera through its mediadevices driver.
 type cameraSource struct {
 	d     driver.Driver
@@ -103,17 +113,17 @@ func openCamera(d driver.Driver, w, h, fps int) (*cameraSource, error) {
 	}
 	rec, ok := d.(driver.VideoRecorder)
 	if !ok {
-		d.Close()
+		closeDriver(d)
 		return nil, fmt.Errorf("camera %s cannot record: %w", d.Info().Label, ErrNoDevice)
 	}
 	p, err := pickVideoProp(d.Properties(), w, h, fps)
 	if err != nil {
-		d.Close()
+		closeDriver(d)
 		return nil, fmt.Errorf("camera %s: %w", d.Info().Label, err)
 	}
 	r, err := rec.VideoRecord(p)
 	if err != nil {
-		d.Close()
+		closeDriver(d)
 		return nil, fmt.Errorf("camera %s record %dx%d: %w", d.Info().Label, p.Width, p.Height, err)
 	}
 	label, _, _ := strings.Cut(d.Info().Label, cameraLabelSeparator)
@@ -184,7 +194,7 @@ func openMicrophone(d driver.Driver) (*micSource, error) {
 	}
 	rec, ok := d.(driver.AudioRecorder)
 	if !ok {
-		d.Close()
+		closeDriver(d)
 		return nil, fmt.Errorf("microphone %s cannot record: %w", d.Info().Name, ErrNoDevice)
 	}
 	// 48 kHz (what mediadevices' malgo driver offers), 16-bit rather than float, then
@@ -203,12 +213,12 @@ func openMicrophone(d driver.Driver) (*micSource, error) {
 		}
 	}
 	if chosen == nil {
-		d.Close()
+		closeDriver(d)
 		return nil, fmt.Errorf("microphone %s has no 48 kHz mode: %w", d.Info().Name, ErrNoDevice)
 	}
 	r, err := rec.AudioRecord(*chosen)
 	if err != nil {
-		d.Close()
+		closeDriver(d)
 		return nil, fmt.Errorf("microphone %s record: %w", d.Info().Name, err)
 	}
 	return &micSource{d: d, r: r, label: d.Info().Name}, nil

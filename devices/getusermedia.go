@@ -32,6 +32,12 @@ func getUserMedia(ctx context.Context, p MediaParams, o Options, paced bool) (*L
 	if w < 16 || h < 16 || w > 4096 || h > 4096 || fps > 120 {
 		return nil, fmt.Errorf("getUserMedia: video %dx%d@%d out of range", w, h, fps)
 	}
+	notify := func(n string) {
+		log.Warn("media source failed", "notice", n)
+		if o.OnNotice != nil {
+			o.OnNotice(n)
+		}
+	}
 	streamID := "ttycall-" + uuid.NewString()
 	s := &LocalStream{}
 	if p.Video {
@@ -41,6 +47,9 @@ func getUserMedia(ctx context.Context, p MediaParams, o Options, paced bool) (*L
 		src, notice := openVideoSource(firstNonEmpty(p.VideoDevice, o.Camera), w, h, fps, paced, log)
 		if notice != "" {
 			s.Notices = append(s.Notices, notice)
+		}
+		if _, synthetic := src.(*testPatternSource); !synthetic {
+			src = newFailoverVideo(src, w, h, fps, paced, notify)
 		}
 		s.Preview = &FrameSlot{}
 		t, err := newVideoTrack(src, w, h, fps, o.VideoBitrate, s.Preview, p.Mirror, streamID, log)
@@ -58,6 +67,9 @@ func getUserMedia(ctx context.Context, p MediaParams, o Options, paced bool) (*L
 		src, notice := openAudioSource(firstNonEmpty(p.AudioDevice, o.Microphone), paced, log)
 		if notice != "" {
 			s.Notices = append(s.Notices, notice)
+		}
+		if _, synthetic := src.(*toneSource); !synthetic {
+			src = newFailoverAudio(src, paced, notify)
 		}
 		t, err := newAudioTrack(src, streamID, log)
 		if err != nil {

@@ -60,8 +60,13 @@ func (t *localTrack) Kind() Kind                { return t.kind }
 func (t *localTrack) WebRTC() webrtc.TrackLocal { return t.track }
 func (t *localTrack) SetEnabled(on bool)        { t.enabled.Store(on) }
 func (t *localTrack) Enabled() bool             { return t.enabled.Load() }
-func (t *localTrack) Label() string             { return t.label }
-func (t *localTrack) SetBitrate(bps int)        { t.bitrate.Store(int64(bps)) }
+func (t *localTrack) Label() string {
+	if l, ok := t.src.(interface{ Label() string }); ok {
+		return l.Label() // follows a failover to the test pattern
+	}
+	return t.label
+}
+func (t *localTrack) SetBitrate(bps int) { t.bitrate.Store(int64(bps)) }
 func (t *localTrack) RequestKeyFrame() {
 	if t.kind == KindVideo {
 		t.kfPending.Store(true)
@@ -97,6 +102,14 @@ func (t *localTrack) loop(dur time.Duration) {
 			}
 		}
 		data, rel, err := t.enc.Read()
+		if t.closing.Load() {
+			// Also ends a source whose reads do not fail once closed (a driver that
+			// ignores Close must not make Close wait forever).
+			if rel != nil {
+				rel()
+			}
+			return
+		}
 		if err != nil {
 			if t.closing.Load() || errors.Is(err, io.EOF) {
 				return

@@ -139,6 +139,28 @@ func (s *toneSource) ReadChunk(buf []int16) error {
 func (s *toneSource) Label() string { return "test tone" }
 func (s *toneSource) Close() error  { s.pace.stop(); return nil }
 
+// silenceSource is a microphone that hears nothing, paced in real time.
+type silenceSource struct{ pace *pacer }
+
+func newSilenceSource(paced bool) *silenceSource {
+	iv := time.Duration(0)
+	if paced {
+		iv = chunkDur
+	}
+	return &silenceSource{pace: newPacer(iv)}
+}
+
+func (s *silenceSource) ReadChunk(buf []int16) error {
+	if err := s.pace.wait(); err != nil {
+		return err
+	}
+	clear(buf)
+	return nil
+}
+
+func (s *silenceSource) Label() string { return "silence" }
+func (s *silenceSource) Close() error  { s.pace.stop(); return nil }
+
 // pcmLoopSource plays a decoded file (48 kHz mono) in a loop.
 type pcmLoopSource struct {
 	pace  *pacer

@@ -50,6 +50,11 @@ type Options struct {
 	// VideoBitrate caps the video encoder in bit/s (0: a sensible default for the size).
 	VideoBitrate int
 	Logger       *slog.Logger
+	// OnNotice, when set, is told what the user should know that happens after
+	// GetUserMedia returned, such as a camera that stops working mid-call and is
+	// replaced by the test pattern. It is called from a media goroutine and must not
+	// block. (Notices known at the start are in LocalStream.Notices.)
+	OnNotice func(notice string)
 }
 
 // MediaParams is the seed's getUserMedia argument.
@@ -82,7 +87,8 @@ type LocalTrack interface {
 	RequestKeyFrame()
 	// SetBitrate changes the encoder's target in bit/s.
 	SetBitrate(bps int)
-	// Label names the source for a status bar ("test pattern", "/dev/video0", "tone.wav").
+	// Label names the source for a status bar ("test pattern", "/dev/video0", "tone.wav");
+	// it changes when a failed device is replaced.
 	Label() string
 	Close() error
 }
