@@ -213,6 +213,11 @@ func runSignalSequence(t *testing.T, data []byte) {
 		}
 		<-p.rec.done
 	}
+	for _, p := range parties {
+		if n := len(p.Sessions()); n != 0 {
+			t.Errorf("%s: %d live sessions after Close", p.LocalID(), n)
+		}
+	}
 	for _, s := range mine {
 		if st := s.State(); st != SessionClosed {
 			t.Errorf("session %s of %s: %s after Close", s.ID(), s.c.LocalID(), st)
@@ -257,6 +262,7 @@ func checkEventInvariants(t *testing.T, who signal.UserID, evs []Event) {
 		closes  int
 	}
 	ss := map[string]*sess{}
+	conn := map[string]ConnectionState{} // session/user -> last connection state
 	get := func(id string) *sess {
 		if ss[id] == nil {
 			ss[id] = &sess{}
@@ -280,6 +286,14 @@ func checkEventInvariants(t *testing.T, who signal.UserID, evs []Event) {
 				t.Errorf("%s: session %s: state %s -> %s (was %s)", who, e.SessionID, e.Old, e.New, st.state)
 			}
 			st.state = e.New
+		case ConnectionStateEvent:
+			// A closed peer connection stays closed; only a new one (a participant
+			// calling again in a mesh) starts over at CONNECTING.
+			k := e.SessionID + "/" + string(e.User)
+			if conn[k] == ConnectionClosed && e.State != ConnectionConnecting {
+				t.Errorf("%s: session %s: %s's connection CLOSED -> %s", who, e.SessionID, e.User, e.State)
+			}
+			conn[k] = e.State
 		case SessionCloseEvent:
 			st.closes++
 			if st.state != SessionClosed {
