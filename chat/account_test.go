@@ -452,3 +452,31 @@ func TestSendFromOnSignal(t *testing.T) {
 		t.Fatalf("got %s %s, want accept of %s", got.Type, got.SessionID, call.SessionID)
 	}
 }
+
+// An oversized signal (past signal.MaxPayload, within the server's stanza limit) is
+// reported as ErrTooLarge and the rest of the stanza is skipped: the stream carries on.
+func TestOversizedSignal(t *testing.T) {
+	srv := startServer(t)
+	alice := newPeer(t, srv, "alice", nil).online()
+	bob := newPeer(t, srv, "bob", nil).online()
+	// Encode refuses such a signal, so its XML is made by hand.
+	payload, err := signal.Marshal(testSignal(alice.LocalID(), bob.LocalID(), 1), alice.cfg.Scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := strings.Replace(string(payload), "<userInfo>", "<userInfo><pad>"+strings.Repeat("x", signal.MaxPayload)+"</pad>", 1)
+	d := xml.NewDecoder(strings.NewReader(raw))
+	msg := stanza.Message{ID: "big", To: srv.JID("bob"), Type: stanza.HeadlineMessage}
+	alice.sendRaw(msg.Wrap(xmlstream.MultiReader(d, textElement("after", "x"))))
+	good := testSignal(alice.LocalID(), bob.LocalID(), 2)
+	if err := alice.SendSignal(ctxT(t), bob.LocalID(), good); err != nil {
+		t.Fatal(err)
+	}
+	ev := bob.waitEvent("error event", func(e Event) bool { _, ok := e.(ErrorEvent); return ok }).(ErrorEvent)
+	if !errors.Is(ev.Err, signal.ErrTooLarge) {
+		t.Errorf("ErrorEvent %v, want ErrTooLarge", ev.Err)
+	}
+	if got := bob.nextSignal(); got.SessionID != good.SessionID {
+		t.Fatalf("got session %s, want %s", got.SessionID, good.SessionID)
+	}
+}
