@@ -12,6 +12,8 @@ import (
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/mediadevices/pkg/wave"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
 )
 
 var benchSizes = []struct{ w, h int }{{640, 480}, {1280, 720}}
@@ -205,5 +207,47 @@ func BenchmarkLoopCPU640x480at30(b *testing.B) {
 	b.ReportMetric(float64(b.N)/wall.Seconds(), "fps")
 	if st := rcv.(*VideoReceiver).Stats(); st.Lost+st.Dropped+st.DecodeErrors > 0 {
 		b.Logf("losses in the loop: %+v", st)
+	}
+}
+
+// BenchmarkReceiveVideo: one op is one packet of a 640x480 stream through the receive
+// goroutine's path (reorder buffer, VP8 assembly, decode into the FrameSlot), fed
+// synchronously; allocs/op shows what the hot path allocates per packet.
+// Run: go test -run X -bench ReceiveVideo -benchmem ./devices/
+func BenchmarkReceiveVideo(b *testing.B) {
+	frames, _, _ := encodeFrames(b, 640, 480, 30)
+	var pkts []*rtp.Packet
+	pz := rtp.NewPacketizer(1200, 96, 1, &codecs.VP8Payloader{}, rtp.NewRandomSequencer(), 90000)
+	for range 4 { // enough packets to loop over; each pass starts with the key frame
+		for _, f := range frames {
+			pkts = append(pkts, pz.Packetize(f, 3000)...)
+		}
+	}
+	r := newTestVideoReceiver(b, &FrameSlot{})
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := pkts[i%len(pkts)]
+		if i > 0 && i%len(pkts) == 0 {
+			b.StopTimer() // start over: new receiver state, same packets
+			r.reorder, r.haveSeq = reorderBuffer{}, false
+			b.StartTimer()
+		}
+		for _, q := range r.reorder.push(p, now) {
+			r.handle(q)
+		}
+	}
+}
+
+// BenchmarkReorderInOrder: one op is one in-order packet through the reorder buffer.
+func BenchmarkReorderInOrder(b *testing.B) {
+	var rb reorderBuffer
+	p := &rtp.Packet{}
+	now := time.Now()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		p.SequenceNumber = uint16(i)
+		rb.push(p, now)
 	}
 }

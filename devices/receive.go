@@ -396,8 +396,9 @@ type reorderBuffer struct {
 	pending map[uint16]*rtp.Packet
 	next    uint16
 	started bool
-	late    int       // packets in a row behind next; see lateResync
-	since   time.Time // when the oldest pending packet arrived
+	late    int           // packets in a row behind next; see lateResync
+	since   time.Time     // when the oldest pending packet arrived
+	out     []*rtp.Packet // push's result, reused: no allocation per packet
 }
 
 const (
@@ -405,8 +406,9 @@ const (
 	reorderWait = 60 * time.Millisecond
 )
 
-// push takes one packet and returns the packets now ready, in order. Packets older than
-// the next expected one (duplicates, retransmissions after we gave up) are dropped.
+// push takes one packet and returns the packets now ready, in order; the slice is valid
+// until the next push. Packets older than the next expected one (duplicates,
+// retransmissions after we gave up) are dropped.
 func (b *reorderBuffer) push(p *rtp.Packet, now time.Time) []*rtp.Packet {
 	if !b.started {
 		b.started, b.next = true, p.SequenceNumber
@@ -436,9 +438,9 @@ func (b *reorderBuffer) push(p *rtp.Packet, now time.Time) []*rtp.Packet {
 		// Give up on the missing packets: skip to the oldest one we hold. The gap is
 		// seen downstream as loss.
 		b.next = b.nextHeld()
-		return b.drain(nil, now)
+		return b.drain(b.out[:0], now)
 	default:
-		return b.drain([]*rtp.Packet{p}, now)
+		return b.drain(append(b.out[:0], p), now)
 	}
 }
 
@@ -471,5 +473,6 @@ func (b *reorderBuffer) drain(out []*rtp.Packet, now time.Time) []*rtp.Packet {
 	if len(b.pending) > 0 {
 		b.since = now // the wait restarts for the next gap
 	}
+	b.out = out
 	return out
 }
