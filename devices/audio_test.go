@@ -62,17 +62,7 @@ func encodeAudio(t *testing.T, src audioSource, n int, disabled bool) []*rtp.Pac
 	if err != nil {
 		t.Fatal(err)
 	}
-	if disabled {
-		tr.SetEnabled(false)
-	}
-	b := &fakeBinding{id: "a", ssrc: 7, codec: opusCodec}
-	bind(t, tr.WebRTC(), b)
-	close(cs.start)
-	waitDone(t, tr.done, 30*time.Second, "opus encoder")
-	if err := tr.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Packets()
+	return runTrack(t, tr, cs.start, opusCodec, disabled)
 }
 
 func decodeAudio(t *testing.T, pkts []*rtp.Packet) []int16 {

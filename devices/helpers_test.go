@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -73,6 +74,23 @@ func bind(t testing.TB, tr webrtc.TrackLocal, b *fakeBinding) {
 	if _, err := tr.Bind(b); err != nil {
 		t.Fatalf("bind %s: %v", b.id, err)
 	}
+}
+
+// runTrack binds one fake peer to tr, opens its counted source's start, waits until
+// the source ran out and returns the packets the peer received.
+func runTrack(t testing.TB, tr *localTrack, start chan struct{}, codec webrtc.RTPCodecParameters, disabled bool) []*rtp.Packet {
+	t.Helper()
+	if disabled {
+		tr.SetEnabled(false)
+	}
+	b := &fakeBinding{id: "a", ssrc: 7, codec: codec}
+	bind(t, tr.WebRTC(), b)
+	close(start)
+	waitDone(t, tr.done, 30*time.Second, tr.kind.String()+" encoder")
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Packets()
 }
 
 // countedSource wraps a video source: it waits for start, keeps every frame it hands

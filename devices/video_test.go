@@ -26,17 +26,7 @@ func encodeVideo(t testing.TB, src videoSource, n int, disabled bool) ([]*rtp.Pa
 	if err != nil {
 		t.Fatal(err)
 	}
-	if disabled {
-		tr.SetEnabled(false)
-	}
-	b := &fakeBinding{id: "a", ssrc: 1, codec: vp8Codec}
-	bind(t, tr.WebRTC(), b)
-	close(cs.start)
-	waitDone(t, tr.done, 30*time.Second, "vp8 encoder")
-	if err := tr.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Packets(), cs
+	return runTrack(t, tr, cs.start, vp8Codec, disabled), cs
 }
 
 // decodeAll feeds packets synchronously and returns the decoded frames.
