@@ -75,10 +75,22 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	}
 	features = append(features, authFeature(xmpp.SASL("", a.cfg.Password, mechanisms(a.cfg.TLS)...)), bindFeature(a.local))
 
+	// mellium v0.22 cancels a blocked read by setting a past deadline and clearing it at
+	// once, which the read may miss: a server that stops talking during the login then
+	// hangs it past ConnectTimeout and Close. Closing the connection when ctx ends is
+	// reliable.
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	s, err := xmpp.NewSession(ctx, a.local.Domain(), a.local, rw, state, xmpp.NewNegotiator(
 		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 			return xmpp.StreamConfig{Features: features}
 		}))
+	if !stop() { // ctx ended and the connection is closed, whatever NewSession says
+		if err == nil {
+			err = ctx.Err()
+		} else {
+			err = fmt.Errorf("%w: %w", ctx.Err(), err)
+		}
+	}
 	if err != nil {
 		rw.Close()
 		if isAuth(err) {

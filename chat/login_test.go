@@ -2,10 +2,12 @@ package chat
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -86,5 +88,68 @@ func TestNoPlainWithoutTLS(t *testing.T) {
 	}
 	if strings.Contains(sent, `mechanism="PLAIN"`) {
 		t.Fatalf("the client chose PLAIN without TLS:\n%s", sent)
+	}
+}
+
+// A server that accepts the connection and never speaks does not hang the account:
+// the login gives up after ConnectTimeout and is retried, and Close ends it at once.
+func TestSilentServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn // guarded by mu
+	wg.Add(1)
+	// Accepts and holds connections without a word; ends when the listener closes.
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		l.Close()
+		wg.Wait()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+
+	j := mustJID(t, "alice@localhost")
+	a, err := New(Config{JID: j, Password: "pw", Server: l.Addr().String(), TLS: TLSNone,
+		Scheme: jidScheme(t, j), Logger: testLogger(),
+		ConnectTimeout: 200 * time.Millisecond, ReconnectMin: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &peer{Account: a, t: t, runErr: make(chan error, 1)}
+	t.Cleanup(func() { _ = a.Close() })
+	p.start()
+	off := p.waitState(Offline)
+	if !errors.Is(off.Err, context.DeadlineExceeded) && !errors.Is(off.Err, os.ErrDeadlineExceeded) {
+		t.Errorf("Offline reason %v, want a deadline", off.Err)
+	}
+	p.waitState(Reconnecting)
+	p.waitState(Connecting) // the next attempt hangs in the same way
+	closed := make(chan struct{})
+	// Close cancels the hung login rather than waiting for it.
+	go func() { _ = a.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(waitFor):
+		t.Fatal("Close hung behind a silent server")
+	}
+	if err := <-p.runErr; err != nil {
+		t.Errorf("Run after Close = %v, want nil", err)
 	}
 }
