@@ -211,34 +211,35 @@ func (p *proc) wait(from int, timeout time.Duration, kv ...string) (int, event) 
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
-		p.mu.Lock()
-		for i := from; i < len(p.events); i++ {
-			if matches(p.events[i], kv) {
-				e := p.events[i]
-				p.mu.Unlock()
-				return i, e
-			}
+		i, e, changed := p.find(from, kv)
+		if e != nil {
+			return i, e
 		}
-		changed := p.changed
-		p.mu.Unlock()
 		select {
 		case <-changed:
 		case <-p.done:
 			// Drained: look once more, then give up.
-			p.mu.Lock()
-			for i := from; i < len(p.events); i++ {
-				if matches(p.events[i], kv) {
-					e := p.events[i]
-					p.mu.Unlock()
-					return i, e
-				}
+			if i, e, _ := p.find(from, kv); e != nil {
+				return i, e
 			}
-			p.mu.Unlock()
 			p.t.Fatalf("%s exited (code %d) before %v", p.name, p.code, kv)
 		case <-deadline.C:
 			p.t.Fatalf("%s: no %v within %v", p.name, kv, timeout)
 		}
 	}
+}
+
+// find returns the first event at or after from that matches kv, or, when there is
+// none yet, the channel closed at the next event.
+func (p *proc) find(from int, kv []string) (int, event, <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := from; i < len(p.events); i++ {
+		if matches(p.events[i], kv) {
+			return i, p.events[i], nil
+		}
+	}
+	return 0, nil, p.changed
 }
 
 func matches(e event, kv []string) bool {
