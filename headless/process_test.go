@@ -865,3 +865,44 @@ func TestStdoutClosedHangsUp(t *testing.T) {
 	bob.send("quit")
 	bob.exit(short)
 }
+
+// TestOfflineBeforeFirstLogin: a server that cannot be reached at start gives an offline
+// event with the reason (before, a script heard nothing while the account retried), and
+// SIGTERM still ends the process with 0.
+func TestOfflineBeforeFirstLogin(t *testing.T) {
+	e := newEnv(t, "alice")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there now: connections are refused
+	cfg := e.config("alice", "", "")
+	text, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(text), e.srv.Addr, closed, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alice := start(t, "alice", "--config", cfg)
+	_, off := alice.wait(0, short, "event", "offline", "user", e.id("alice"))
+	if !strings.Contains(off.str("message"), "refused") {
+		t.Errorf("offline event %v, want the refused connection as the message", off)
+	}
+	if err := alice.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := alice.exit(short); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+	n := 0
+	for _, ev := range alice.all() {
+		if ev.str("event") == "offline" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d offline events, want 1", n)
+	}
+}

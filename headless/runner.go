@@ -42,7 +42,9 @@ type runner struct {
 	sessions map[string]*sessInfo
 	pending  []string // incoming sessions waiting for accept/reject, oldest first
 	online   bool
-	started  bool // callAtStart placed
+	// offlineSaid: offline was reported since the last online (or since the start).
+	offlineSaid bool
+	started     bool // callAtStart placed
 
 	recorder   devices.Receiver // --record, on the first remote audio stream
 	removeSink func()
@@ -222,7 +224,7 @@ func (r *runner) accountEvent(ctx context.Context, ev chat.Event) {
 	switch e := ev.(type) {
 	case chat.StateEvent:
 		if e.State == chat.Online {
-			r.online = true
+			r.online, r.offlineSaid = true, false
 			r.out.emit(Line{Event: EvOnline, User: string(r.a.LocalID())})
 			if !r.started && len(r.callAtStart) > 0 {
 				r.started = true
@@ -230,8 +232,10 @@ func (r *runner) accountEvent(ctx context.Context, ev chat.Event) {
 			}
 			return
 		}
-		if r.online {
-			r.online = false
+		// Offline once per outage: when a connection is lost, and when the first login
+		// fails (a script otherwise hears nothing while the account retries).
+		if r.online || (e.State == chat.Offline && !r.offlineSaid) {
+			r.online, r.offlineSaid = false, true
 			l := Line{Event: EvOffline, User: string(r.a.LocalID())}
 			if e.Err != nil {
 				l.Message = e.Err.Error()
