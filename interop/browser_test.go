@@ -23,23 +23,28 @@ import (
 const webDir = "web"
 
 // needBrowser skips the test, saying what is missing, unless Chromium, node and the npm
-// packages of web/ are all there. `make test` installs them.
+// packages of web/ are all there. `make test` installs them, so under CI (CI=true) a
+// missing one fails the test instead: a green CI must not hide a broken install.
 func needBrowser(tb testing.TB) (chromium, node string) {
 	tb.Helper()
+	skipf := tb.Skipf
+	if os.Getenv("CI") == "true" {
+		skipf = tb.Fatalf
+	}
 	chromium = os.Getenv("TTYCALL_CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		tb.Skipf("interop: chromium not found at %s (run scripts/setup.sh or make test)", chromium)
+		skipf("interop: chromium not found at %s (run scripts/setup.sh or make test)", chromium)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		tb.Skip("interop: node not found in PATH (Debian package nodejs)")
+		skipf("interop: node not found in PATH (Debian package nodejs)")
 	}
 	for _, p := range []string{"quickblox/quickblox.min.js", "playwright-core/package.json"} {
 		if _, err := os.Stat(filepath.Join(webDir, "node_modules", p)); err != nil {
-			tb.Skipf("interop: %s missing: run `cd interop/web && npm ci` (make test does it)", filepath.Join("interop/web/node_modules", p))
+			skipf("interop: %s missing: run `cd interop/web && npm ci` (make test does it)", filepath.Join("interop/web/node_modules", p))
 		}
 	}
 	return chromium, node
