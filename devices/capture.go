@@ -104,6 +104,7 @@ type cameraSource struct {
 	d     driver.Driver
 	r     video.Reader
 	label string
+	w, h  int // the mode chosen
 	once  sync.Once
 }
 
@@ -127,7 +128,7 @@ func openCamera(d driver.Driver, w, h, fps int) (*cameraSource, error) {
 		return nil, fmt.Errorf("camera %s record %dx%d: %w", d.Info().Label, p.Width, p.Height, err)
 	}
 	label, _, _ := strings.Cut(d.Info().Label, cameraLabelSeparator)
-	return &cameraSource{d: d, r: video.ToI420(r), label: "/dev/" + label}, nil
+	return &cameraSource{d: d, r: video.ToI420(r), label: "/dev/" + label, w: p.Width, h: p.Height}, nil
 }
 
 // pickVideoProp picks the camera mode closest to the wanted size and rate, preferring
@@ -170,7 +171,8 @@ func (c *cameraSource) ReadFrame() (*image.YCbCr, bool, error) {
 	return copyYCbCr(y), true, nil
 }
 
-func (c *cameraSource) Label() string { return c.label }
+func (c *cameraSource) Label() string    { return c.label }
+func (c *cameraSource) Size() (w, h int) { return c.w, c.h }
 
 func (c *cameraSource) Close() error {
 	var err error

@@ -81,6 +81,9 @@ type failoverVideo struct {
 
 func newFailoverVideo(src videoSource, w, h, fps int, paced bool, notify func(string)) *failoverVideo {
 	f := &failoverVideo{w: w, h: h}
+	if sw, sh := src.Size(); sw > 0 && sh > 0 {
+		f.w, f.h = sw, sh
+	}
 	f.cur, f.notify = src, notify
 	f.replace = func(failed videoSource, err error) (videoSource, string) {
 		return newTestPatternSource(f.w, f.h, fps, paced),
@@ -88,6 +91,8 @@ func newFailoverVideo(src videoSource, w, h, fps int, paced bool, notify func(st
 	}
 	return f
 }
+
+func (f *failoverVideo) Size() (w, h int) { return f.current().Size() }
 
 func (f *failoverVideo) ReadFrame() (*image.YCbCr, bool, error) {
 	src := f.current()

@@ -63,6 +63,7 @@ type ivfSource struct {
 	dec   *vp8Decoder
 	pace  *pacer
 	label string
+	w, h  int // from the IVF header
 	last  *image.YCbCr
 }
 
@@ -92,7 +93,7 @@ func newIVFSource(f *os.File, path string, paced bool) (*ivfSource, error) {
 	if paced {
 		iv = time.Duration(float64(time.Second) / fps)
 	}
-	return &ivfSource{f: f, r: r, dec: dec, pace: newPacer(iv), label: filepath.Base(path)}, nil
+	return &ivfSource{f: f, r: r, dec: dec, pace: newPacer(iv), label: filepath.Base(path), w: int(hdr.Width), h: int(hdr.Height)}, nil
 }
 
 func (s *ivfSource) ReadFrame() (*image.YCbCr, bool, error) {
@@ -126,7 +127,8 @@ func (s *ivfSource) ReadFrame() (*image.YCbCr, bool, error) {
 	return nil, false, fmt.Errorf("ivf %s: no decodable frame: %w", s.label, ErrBadFile)
 }
 
-func (s *ivfSource) Label() string { return s.label }
+func (s *ivfSource) Label() string    { return s.label }
+func (s *ivfSource) Size() (w, h int) { return s.w, s.h }
 
 func (s *ivfSource) Close() error {
 	s.pace.stop()
@@ -228,9 +230,10 @@ func (s *y4mSource) readOne() (*image.YCbCr, error) {
 	return img, nil
 }
 
-func (s *y4mSource) Label() string { return s.label }
-func (s *y4mSource) Close() error  { s.pace.stop(); return nil }
-func (s *y4mSource) release()      { s.f.Close() }
+func (s *y4mSource) Label() string    { return s.label }
+func (s *y4mSource) Size() (w, h int) { return s.w, s.h }
+func (s *y4mSource) Close() error     { s.pace.stop(); return nil }
+func (s *y4mSource) release()         { s.f.Close() }
 
 // openAudioFile decodes a WAV or Ogg/Opus file into memory as 48 kHz mono and returns a
 // looping source. Bot prompts and test files are short; decoding once keeps the real-time

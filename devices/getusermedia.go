@@ -52,7 +52,15 @@ func getUserMedia(ctx context.Context, p MediaParams, o Options, paced bool) (*L
 			src = newFailoverVideo(src, w, h, fps, paced, notify)
 		}
 		s.Preview = &FrameSlot{}
-		t, err := newVideoTrack(src, w, h, fps, o.VideoBitrate, s.Preview, p.Mirror, streamID, log)
+		// The encoder is built at the size the source delivers (a camera's nearest mode,
+		// a file's own size), not the size asked for: mediadevices' VP8 encoder starts
+		// over when the first frame has another size, and leaks the libvpx encoder it
+		// replaces (24 MB at 1280x720).
+		ew, eh := w, h
+		if sw, sh := src.Size(); sw > 0 && sh > 0 {
+			ew, eh = sw, sh
+		}
+		t, err := newVideoTrack(src, ew, eh, fps, o.VideoBitrate, s.Preview, p.Mirror, streamID, log)
 		if err != nil {
 			closeSource(src)
 			return nil, fmt.Errorf("getUserMedia: %w", err)

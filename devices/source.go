@@ -22,6 +22,8 @@ type videoSource interface {
 	// img (nobody else will touch it), so it can be shared with the preview without a copy.
 	ReadFrame() (img *image.YCbCr, fresh bool, err error)
 	Label() string
+	// Size is the size of the frames ReadFrame returns, or 0, 0 when unknown.
+	Size() (w, h int)
 	// Close unblocks ReadFrame (which then returns io.EOF) and releases the device.
 	Close() error
 }
@@ -102,8 +104,9 @@ func (s *testPatternSource) ReadFrame() (*image.YCbCr, bool, error) {
 	return img, true, nil
 }
 
-func (s *testPatternSource) Label() string { return "test pattern" }
-func (s *testPatternSource) Close() error  { s.pace.stop(); return nil }
+func (s *testPatternSource) Label() string    { return "test pattern" }
+func (s *testPatternSource) Size() (w, h int) { return s.r.w, s.r.h }
+func (s *testPatternSource) Close() error     { s.pace.stop(); return nil }
 
 // toneSource is the synthetic microphone: a continuous sine.
 type toneSource struct {

@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -453,5 +454,62 @@ func TestSequenceRestart(t *testing.T) {
 	pcm := decodeAudio(t, pkts)
 	if min := (100 - lateResync) * chunkSamples; len(pcm) < min {
 		t.Fatalf("decoded %d samples after a sequence restart, want at least %d", len(pcm), min)
+	}
+}
+
+// TestEncoderAtSourceSize: a source whose size is not the one asked for (a camera's
+// nearest mode, a file) gets an encoder of its own size. mediadevices' VP8 encoder
+// would otherwise start over at the first frame and leak the libvpx encoder it replaced:
+// about 24 MB of C memory per stream at 1280x720, which the process's RSS shows.
+func TestEncoderAtSourceSize(t *testing.T) {
+	if _, err := os.Stat("/proc/self/statm"); err != nil {
+		t.Skip("no /proc/self/statm:", err)
+	}
+	rss := func() int64 {
+		b, _ := os.ReadFile("/proc/self/statm")
+		var size, res int64
+		fmt.Sscan(string(b), &size, &res)
+		return res * int64(os.Getpagesize())
+	}
+	y4m := filepath.Join(t.TempDir(), "small.y4m")
+	img := newPatternRenderer(64, 48).Render(0, time.Time{})
+	data := append([]byte("YUV4MPEG2 W64 H48 F30:1 C420jpeg\nFRAME\n"), img.Y...)
+	data = append(append(data, img.Cb...), img.Cr...)
+	if err := os.WriteFile(y4m, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stream := func() {
+		s, err := getUserMedia(context.Background(), MediaParams{Video: true}, Options{Camera: y4m, Width: 1280, Height: 720, Logger: quietLog()}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if len(s.Notices) != 0 {
+			t.Fatalf("notices %q", s.Notices)
+		}
+		tr := s.Video.(*localTrack)
+		deadline := time.Now().Add(20 * time.Second)
+		for tr.frames.Load() < 2 { // the first frames are where the encoder would start over
+			if time.Now().After(deadline) {
+				t.Fatal("no frames encoded")
+			}
+			time.Sleep(time.Millisecond) // polling a counter the encoder goroutine bumps
+		}
+		if img, _ := s.Preview.Load(); img == nil || img.Rect.Dx() != 64 {
+			t.Fatalf("preview %v", img)
+		}
+	}
+	stream()
+	runtime.GC()
+	before := rss()
+	const n = 20
+	for range n {
+		stream()
+	}
+	runtime.GC()
+	grew := rss() - before
+	t.Logf("RSS grew %d kB over %d streams", grew/1024, n)
+	if grew > 150<<20 { // a leak would be ~480 MB; without one it is a few MB
+		t.Fatalf("RSS grew %d MB over %d streams: an encoder leaks", grew>>20, n)
 	}
 }
