@@ -61,6 +61,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if fs.NArg() > 0 { // a mistyped subcommand must not start the interface
+		fmt.Fprintf(stderr, "ttycall: unknown command %q (headless, demo, devices, version)\n", fs.Arg(0))
+		return 2
+	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "ttycall:", err)

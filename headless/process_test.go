@@ -5,6 +5,7 @@ package headless_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -419,6 +420,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad answer", []string{"--config", e.config("alice", "", ""), "--answer", "maybe"}},
 		{"missing config", []string{"--config", filepath.Join(t.TempDir(), "none.toml")}},
 		{"bad config", []string{"--config", e.config("alice", "", "[calls]\nno_such_key = 1\n")}},
+		{"stray argument", []string{"--config", e.config("alice", "", ""), "now"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := start(t, "alice", tc.args...)
@@ -427,6 +429,19 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("mistyped subcommand", func(t *testing.T) {
+		// `ttycall headles` must not start the interface: a usage error.
+		ctx, cancel := context.WithTimeout(t.Context(), short)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, "headles", "--config", e.config("alice", "", ""))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), `unknown command "headles"`) {
+			t.Errorf("ttycall headles: %v, %q; want exit 2 naming the command", err, out)
+		}
+	})
 
 	t.Run("wrong password", func(t *testing.T) {
 		p := start(t, "alice", "--config", e.config("alice", "not-the-password", ""))
