@@ -18,6 +18,11 @@
 // mediadevices' own Track is not used: it builds an encoder per binding. A LocalStream
 // may also be shared by several sessions, for the same reason.
 //
+// A missing or unusable device is replaced at the start by the synthetic source, and a
+// device that fails during a call by the test pattern (camera) or silence (microphone),
+// each with a notice (LocalStream.Notices, Options.OnNotice): a call never loses a track
+// because of a device.
+//
 // # Receive side
 //
 // Receivers take RTP from the engine through WriteRTP, which only copies the packet into
@@ -26,5 +31,6 @@
 // land), assembled into VP8 frames (RFC 7741) and decoded by a small libvpx wrapper of
 // our own, which reads libvpx's corruption flag and refuses absurd frame sizes; after a
 // loss the receiver skips frames until a key frame and asks for one. Opus is decoded by
-// libopus with packet-loss concealment for short gaps.
+// libopus with packet-loss concealment for short gaps. Both receivers follow a sender
+// that restarts its sequence numbers (see lateResync).
 package devices
