@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -60,6 +61,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return ExitUsage
 	}
 	if o.Play != "" {
+		// Checked now: found missing only when a call opens the microphone, it would
+		// fail that call instead of the command line.
+		f, err := os.Open(o.Play)
+		if err != nil {
+			fmt.Fprintln(stderr, "ttycall headless: --play:", err)
+			return ExitUsage
+		}
+		f.Close()
 		cfg.Media.Microphone = o.Play
 	}
 	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log})

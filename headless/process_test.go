@@ -421,6 +421,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing config", []string{"--config", filepath.Join(t.TempDir(), "none.toml")}},
 		{"bad config", []string{"--config", e.config("alice", "", "[calls]\nno_such_key = 1\n")}},
 		{"stray argument", []string{"--config", e.config("alice", "", ""), "now"}},
+		{"missing --play file", []string{"--config", e.config("alice", "", ""), "--play", filepath.Join(t.TempDir(), "none.wav")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := start(t, "alice", tc.args...)
