@@ -264,6 +264,16 @@ func (p *proc) exit(timeout time.Duration) int {
 	}
 }
 
+// quit sends quit and checks that the process exits 0 having written only JSON lines.
+func (p *proc) quit() {
+	p.t.Helper()
+	p.send("quit")
+	if code := p.exit(short); code != 0 {
+		p.t.Errorf("%s exit code after quit = %d, want 0", p.name, code)
+	}
+	p.checkClean()
+}
+
 // checkClean fails when stdout held anything but JSON lines.
 func (p *proc) checkClean() {
 	p.t.Helper()
@@ -351,12 +361,8 @@ func TestCallEventsInOrderAndSIGTERM(t *testing.T) {
 
 	inOrder(t, "bob", bob.all(), "online", "call", "connection_state", "remote_stream", "stop", "session_close")
 	inOrder(t, "alice", alice.all(), "online", "accept", "connection_state", "remote_stream")
-	bob.send("quit")
-	if code := bob.exit(short); code != 0 {
-		t.Errorf("bob exit code after quit = %d", code)
-	}
+	bob.quit()
 	alice.checkClean()
-	bob.checkClean()
 }
 
 func TestStdinCommands(t *testing.T) {
@@ -402,12 +408,8 @@ func TestStdinCommands(t *testing.T) {
 	if code := alice.exit(short); code != 0 {
 		t.Errorf("alice (--exit-on-close) exit code = %d", code)
 	}
-	bob.send("quit")
-	if code := bob.exit(short); code != 0 {
-		t.Errorf("bob exit code after quit = %d", code)
-	}
+	bob.quit()
 	alice.checkClean()
-	bob.checkClean()
 }
 
 func TestExitCodes(t *testing.T) {
@@ -463,8 +465,7 @@ func TestExitCodes(t *testing.T) {
 		if code := alice.exit(short); code != 4 {
 			t.Errorf("exit code = %d, want 4", code)
 		}
-		bob.send("quit")
-		bob.exit(short)
+		bob.quit()
 	})
 
 	t.Run("rejected on stdin", func(t *testing.T) {
@@ -485,8 +486,7 @@ func TestExitCodes(t *testing.T) {
 		if !strings.Contains(errEv.str("message"), "no incoming call") {
 			t.Errorf("error event %v", errEv)
 		}
-		bob.send("quit")
-		bob.exit(short)
+		bob.quit()
 	})
 
 	t.Run("not answered", func(t *testing.T) {
@@ -497,8 +497,7 @@ func TestExitCodes(t *testing.T) {
 		if code := alice.exit(short); code != 4 {
 			t.Errorf("exit code = %d, want 4", code)
 		}
-		carol.send("quit")
-		carol.exit(short)
+		carol.quit()
 	})
 }
 
@@ -721,12 +720,8 @@ func TestSignalWhileLoggingInAndRinging(t *testing.T) {
 		}
 		carol.wait(0, short, "event", "stop", "session", sid, "user", e.id("alice"))
 		carol.wait(0, short, "event", "session_close", "session", sid)
-		carol.send("quit")
-		if code := carol.exit(short); code != 0 {
-			t.Errorf("carol exit code after quit = %d", code)
-		}
+		carol.quit()
 		alice.checkClean()
-		carol.checkClean()
 	})
 }
 
@@ -747,11 +742,7 @@ func TestOfflineAndOnlineAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.wait(i, long, "event", "online", "user", e.id("alice"))
-	alice.send("quit")
-	if code := alice.exit(short); code != 0 {
-		t.Errorf("exit code after quit = %d", code)
-	}
-	alice.checkClean()
+	alice.quit()
 }
 
 // TestReconnectEvents: a peer that stops answering (SIGSTOP: its ICE consent checks
@@ -779,14 +770,8 @@ func TestReconnectEvents(t *testing.T) {
 	alice.wait(i, long, "event", "reconnect", "session", sid, "state", "RECONNECTED")
 	alice.send("hangup")
 	bob.wait(0, short, "event", "session_close", "session", sid)
-	alice.send("quit")
-	bob.send("quit")
-	if code := alice.exit(short); code != 0 {
-		t.Errorf("alice exit code = %d", code)
-	}
-	if code := bob.exit(short); code != 0 {
-		t.Errorf("bob exit code = %d", code)
-	}
+	alice.quit()
+	bob.quit()
 }
 
 // TestCallCommandGroupAndInvalidEvent: `call ID,ID video` on stdin places one video
@@ -823,13 +808,9 @@ func TestCallCommandGroupAndInvalidEvent(t *testing.T) {
 	bob.wait(mark, short, "event", "stop", "session", sid, "user", e.id("alice"))
 	carol.wait(0, short, "event", "stop", "session", sid, "user", e.id("alice"))
 	alice.wait(0, short, "event", "session_close", "session", sid)
-	for _, p := range []*proc{alice, bob, carol} {
-		p.send("quit")
-		if code := p.exit(short); code != 0 {
-			t.Errorf("%s exit code = %d", p.name, code)
-		}
-		p.checkClean()
-	}
+	alice.quit()
+	bob.quit()
+	carol.quit()
 }
 
 // TestStdoutClosedHangsUp: when the reader of stdout goes away during a call, the next
@@ -878,8 +859,7 @@ func TestStdoutClosedHangsUp(t *testing.T) {
 		t.Fatal("no exit within 20 s of stdout closing")
 	}
 	bob.wait(0, short, "event", "stop", "session", sid, "user", e.id("alice"))
-	bob.send("quit")
-	bob.exit(short)
+	bob.quit()
 }
 
 // TestOfflineBeforeFirstLogin: a server that cannot be reached at start gives an offline
