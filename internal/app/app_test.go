@@ -164,3 +164,27 @@ func TestRunEndsWithContext(t *testing.T) {
 		t.Errorf("Close: %v", err)
 	}
 }
+
+// TestCloseWithoutRunAndRunAfterClose: Close before Run does not wait for a Run that
+// never started, and Run after Close refuses at once.
+func TestCloseWithoutRunAndRunAfterClose(t *testing.T) {
+	srv := xmppservertest.Start(t, xmppserver.Options{Users: map[string]string{"alice": "secret"}})
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	a, err := app.New(testConfig(srv, "alice", "secret"), app.Options{LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- a.Close() }() // ends when Close returns
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close without Run did not return")
+	}
+	if err := a.Run(context.Background()); err == nil {
+		t.Error("Run after Close: no error")
+	}
+}
