@@ -353,6 +353,10 @@ func TestCallEventsInOrderAndSIGTERM(t *testing.T) {
 	if code := alice.exit(short); code != 0 {
 		t.Errorf("alice exit code after SIGTERM = %d, want 0", code)
 	}
+	// Its last line reports the call it hung up.
+	if _, last := alice.wait(0, 0, "event", "session_close", "session", sid); last.str("reason") == "" {
+		t.Errorf("alice's session_close %v has no reason", last)
+	}
 	_, stop := bob.wait(mark, short, "event", "stop", "session", sid)
 	if stop.str("user") != e.id("alice") {
 		t.Errorf("stop event %v", stop)

@@ -88,7 +88,15 @@ func (r *runner) run(ctx context.Context, stdin io.Reader) int {
 			s.hangup.Stop()
 		}
 	}
-	r.closeApp()
+	if r.closeApp() {
+		// The engine's last events (the session_close of each call hung up by Close)
+		// wait in its event channel, which Close has closed: report them.
+		for ev := range r.a.CallEvents() {
+			if l, ok := callLine(ev); ok {
+				r.out.emit(l)
+			}
+		}
+	}
 	r.stopRecording()
 	if !r.out.close(stdoutDrain) {
 		r.log.Warn("stdout: events not written, nobody reads them", "waited", stdoutDrain)
@@ -102,7 +110,8 @@ func (r *runner) run(ctx context.Context, stdin io.Reader) int {
 // header without a deadline), and SIGTERM must still end the process.
 const closeWait = 5 * time.Second
 
-func (r *runner) closeApp() {
+// closeApp closes the app and reports whether Close finished within closeWait.
+func (r *runner) closeApp() bool {
 	closed := make(chan error, 1)
 	go func() { closed <- r.a.Close() }() // ends with Close; abandoned at exit if stuck
 	t := time.NewTimer(closeWait)
@@ -112,8 +121,10 @@ func (r *runner) closeApp() {
 		if err != nil {
 			r.log.Warn("close", "err", err)
 		}
+		return true
 	case <-t.C:
 		r.log.Warn("close: not done; exiting without it", "waited", closeWait)
+		return false
 	}
 }
 
