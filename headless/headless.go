@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/ttycall/ttycall/config"
@@ -70,6 +71,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 		f.Close()
 		cfg.Media.Microphone = o.Play
+	}
+	if o.Record != "" { // the file itself is made at the first remote audio
+		if st, err := os.Stat(filepath.Dir(o.Record)); err != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "ttycall headless: --record: no directory %s\n", filepath.Dir(o.Record))
+			return ExitUsage
+		}
 	}
 	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log})
 	if err != nil {

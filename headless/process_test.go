@@ -428,6 +428,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad config", []string{"--config", e.config("alice", "", "[calls]\nno_such_key = 1\n")}},
 		{"stray argument", []string{"--config", e.config("alice", "", ""), "now"}},
 		{"missing --play file", []string{"--config", e.config("alice", "", ""), "--play", filepath.Join(t.TempDir(), "none.wav")}},
+		{"--record in no directory", []string{"--config", e.config("alice", "", ""), "--record", filepath.Join(t.TempDir(), "none", "rec.ogg")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := start(t, "alice", tc.args...)
