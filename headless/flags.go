@@ -65,9 +65,6 @@ func (e *extFlag) Set(s string) error {
 	return nil
 }
 
-// errHelp is returned when -h was asked for (exit 0).
-var errHelp = flag.ErrHelp
-
 // ParseFlags reads the command line of `ttycall headless`. Errors are usage errors
 // (exit 2), except flag.ErrHelp.
 func ParseFlags(args []string, stderr io.Writer) (*Options, error) {

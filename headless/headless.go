@@ -61,22 +61,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "ttycall headless:", err)
 		return ExitUsage
 	}
-	if o.Play != "" {
-		// Checked now: found missing only when a call opens the microphone, it would
-		// fail that call instead of the command line.
-		f, err := os.Open(o.Play)
-		if err != nil {
-			fmt.Fprintln(stderr, "ttycall headless: --play:", err)
-			return ExitUsage
-		}
-		f.Close()
-		cfg.Media.Microphone = o.Play
+	if err := checkFiles(o); err != nil {
+		fmt.Fprintln(stderr, "ttycall headless:", err)
+		return ExitUsage
 	}
-	if o.Record != "" { // the file itself is made at the first remote audio
-		if st, err := os.Stat(filepath.Dir(o.Record)); err != nil || !st.IsDir() {
-			fmt.Fprintf(stderr, "ttycall headless: --record: no directory %s\n", filepath.Dir(o.Record))
-			return ExitUsage
-		}
+	if o.Play != "" {
+		cfg.Media.Microphone = o.Play
 	}
 	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log})
 	if err != nil {
@@ -92,6 +82,25 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	r := newRunner(o, a, newEmitter(stdout), log)
 	r.callAtStart = callIDs
 	return r.run(ctx, stdin)
+}
+
+// checkFiles checks the files the flags name, at start: found missing only when a call
+// opens the microphone or the first remote audio arrives, they would fail that call
+// instead of the command line.
+func checkFiles(o *Options) error {
+	if o.Play != "" {
+		f, err := os.Open(o.Play)
+		if err != nil {
+			return fmt.Errorf("--play: %w", err)
+		}
+		f.Close()
+	}
+	if o.Record != "" { // the file itself is made at the first remote audio
+		if st, err := os.Stat(filepath.Dir(o.Record)); err != nil || !st.IsDir() {
+			return fmt.Errorf("--record: no directory %s", filepath.Dir(o.Record))
+		}
+	}
+	return nil
 }
 
 // discard is a logger for tests that pass none.
