@@ -126,7 +126,7 @@ func runSignalSequence(t *testing.T, data []byte) {
 	ext := signal.Extension{"k": "v"}
 
 	for step := 0; step < fuzzMaxSteps && in.more(); step++ {
-		switch in.n(6) {
+		switch in.n(7) {
 		case 0, 1: // a made-up signal to alice or bob
 			to := pick(in, []signal.UserID{"alice", "bob"})
 			from := pick(in, fuzzUsers)
@@ -186,6 +186,12 @@ func runSignalSequence(t *testing.T, data []byte) {
 				seen(s)
 				_ = s.Call(ext)
 			}
+		case 6: // answer every ringing call of one party (calls that connect)
+			for _, s := range sessions(pick(in, parties)) {
+				if !s.Outgoing() && s.State() == SessionNew {
+					_ = s.Accept(ext)
+				}
+			}
 		case 5: // let time pass a little (timers: re-dials, answer timeouts)
 			waitQuiet(p0(parties), time.Duration(in.n(4))*20*time.Millisecond)
 		}
@@ -229,7 +235,11 @@ func runSignalSequence(t *testing.T, data []byte) {
 	kinds := map[string]int{}
 	for _, p := range parties {
 		for _, ev := range p.rec.events() {
-			kinds[strings.TrimPrefix(fmt.Sprintf("%T", ev), "call.")]++
+			k := strings.TrimPrefix(fmt.Sprintf("%T", ev), "call.")
+			if e, ok := ev.(ConnectionStateEvent); ok {
+				k = e.State.String()
+			}
+			kinds[k]++
 		}
 	}
 	t.Logf("%d sessions; events %v", len(mine), kinds)
