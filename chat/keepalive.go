@@ -25,8 +25,20 @@ func (a *Account) keepalive(ctx context.Context, s *xmpp.Session, dead func(erro
 		case <-t.C:
 		}
 		pctx, cancel := context.WithTimeout(ctx, a.cfg.PingTimeout)
+		// A send stuck on a full socket (the peer stopped reading) holds mellium's write
+		// lock; the ping then waits for that lock without seeing pctx end. So the
+		// deadline itself declares the link dead, and closing the connection frees both.
+		timeout := context.AfterFunc(pctx, func() {
+			if ctx.Err() == nil {
+				dead(fmt.Errorf("chat: %w within %s", ErrPingTimeout, a.cfg.PingTimeout))
+			}
+		})
 		err := ping.Send(pctx, s, server)
+		fired := !timeout()
 		cancel()
+		if fired {
+			return // dead was called, or ctx ended
+		}
 		if err == nil {
 			continue
 		}

@@ -1,11 +1,15 @@
 package chat
 
 import (
+	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ttycall/ttycall/call/signal"
 )
 
 // blackhole is a TCP proxy to a server whose existing connections can be made to
@@ -15,9 +19,11 @@ type blackhole struct {
 	l      net.Listener
 	target string
 
-	mu     sync.Mutex
-	conns  map[net.Conn]*bool // guarded by mu; value: swallowing
-	closed bool               // guarded by mu
+	mu      sync.Mutex
+	conns   map[net.Conn]*bool // guarded by mu; value: swallowing
+	closed  bool               // guarded by mu
+	stalled bool               // guarded by mu: pumps stop reading
+	done    chan struct{}      // closed by close: stalled pumps end
 
 	wg sync.WaitGroup
 }
@@ -27,7 +33,7 @@ func newBlackhole(t *testing.T, target string) *blackhole {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &blackhole{l: l, target: target, conns: map[net.Conn]*bool{}}
+	b := &blackhole{l: l, target: target, conns: map[net.Conn]*bool{}, done: make(chan struct{})}
 	b.wg.Add(1)
 	// The accept loop; it ends when close closes the listener.
 	go b.accept()
@@ -70,6 +76,14 @@ func (b *blackhole) pump(dst, src net.Conn, swallow *bool) {
 	defer b.wg.Done()
 	buf := make([]byte, 32<<10)
 	for {
+		b.mu.Lock()
+		stalled := b.stalled
+		b.mu.Unlock()
+		if stalled { // read nothing more: the sender's socket buffers fill up
+			<-b.done
+			dst.Close()
+			return
+		}
 		n, err := src.Read(buf)
 		if err != nil {
 			dst.Close()
@@ -97,8 +111,19 @@ func (b *blackhole) swallow() {
 	}
 }
 
+// stall makes every pump stop reading after its current read; new connections are
+// stalled too.
+func (b *blackhole) stall() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stalled = true
+}
+
 func (b *blackhole) close() {
 	b.mu.Lock()
+	if !b.closed {
+		close(b.done)
+	}
 	b.closed = true
 	for c := range b.conns {
 		c.Close()
@@ -133,5 +158,43 @@ func TestKeepaliveFindsDeadLink(t *testing.T) {
 	}
 	if got := alice.nextSignal(); got.SessionID != s.SessionID {
 		t.Fatalf("got %s, want %s", got.SessionID, s.SessionID)
+	}
+}
+
+// A link whose far end stops reading (sends block once the socket buffers are full) is
+// found dead too: a send blocked in the socket holds the session's write lock, and the
+// keepalive must not wait behind it.
+func TestKeepaliveFindsStalledLink(t *testing.T) {
+	srv := startServer(t)
+	hole := newBlackhole(t, srv.Addr)
+	alice := newPeer(t, srv, "alice", func(c *Config) {
+		c.Server = hole.addr()
+		c.PingInterval = 200 * time.Millisecond
+		c.PingTimeout = 300 * time.Millisecond
+		c.SendTimeout = time.Hour // only the keepalive may end the blocked send
+	}).online()
+
+	hole.stall()
+	sent := make(chan error, 1)
+	// Sends big signals until one fails (the keepalive closed the connection); it ends
+	// then, or at the latest when the connection goes at cleanup.
+	go func() {
+		s := testSignal(alice.LocalID(), "bob@localhost", 0)
+		s.UserInfo = signal.Extension{"pad": strings.Repeat("x", 64<<10)}
+		for {
+			if err := alice.SendSignal(context.Background(), "bob@localhost", s); err != nil {
+				sent <- err
+				return
+			}
+		}
+	}()
+	off := alice.waitState(Offline)
+	if !errors.Is(off.Err, ErrPingTimeout) {
+		t.Fatalf("Offline reason %v, want ErrPingTimeout", off.Err)
+	}
+	select {
+	case <-sent:
+	case <-time.After(waitFor):
+		t.Fatal("the blocked send did not end with the connection")
 	}
 }
