@@ -25,6 +25,7 @@ type hostileFixture struct {
 	s            *Session // alice's session with carol
 	rs           *RemoteStream
 	offer, ans   string // the real offer and answer of that call
+	probes       int    // updates sent by untouched
 
 	mu       sync.Mutex
 	toMallor []signal.Signal // guarded by mu
@@ -99,6 +100,12 @@ func (f *hostileFixture) untouched(t *testing.T) {
 	if f.s.State() != SessionActive || f.s.ConnectionStateForUser("carol") != ConnectionConnected {
 		t.Fatalf("call disturbed: %s / %s", f.s.State(), f.s.ConnectionStateForUser("carol"))
 	}
+	// An API call through the session goroutine still works end to end.
+	f.probes++
+	if err := f.s.Update(signal.Extension{"probe": fmt.Sprint(f.probes)}); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	f.carol.rec.waitN(t, "probe update", f.probes, isType[UpdateEvent]("alice"))
 	waitPackets(t, f.rs, f.rs.PacketsReceived()+5)
 	for _, ev := range f.alice.rec.events() {
 		if ev.Session() != f.s.ID() {
