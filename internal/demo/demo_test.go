@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -168,5 +169,81 @@ func TestDemoServesBobAndStopsEverything(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", serverAddr, time.Second); err == nil {
 		c.Close()
 		t.Errorf("Prosody still accepting on %s", serverAddr)
+	}
+}
+
+// TestDemoQuitFromInterfaceStopsEverything runs `ttycall demo` with its interface in a
+// tmux terminal, waits for alice's contacts (echo online), presses q, and checks that
+// the demo exits 0 having stopped the echo bot and the server.
+func TestDemoQuitFromInterfaceStopsEverything(t *testing.T) {
+	for _, tool := range []string{"prosody", "tmux"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed", tool)
+			}
+			t.Skipf("%s is not installed (run scripts/setup.sh)", tool)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	socket := fmt.Sprintf("ttycall-demo-test-%d", os.Getpid())
+	tmux := func(ctx context.Context, args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, "tmux", append([]string{"-L", socket, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	// The shell reports the demo's exit code, then signals the test through tmux.
+	script := fmt.Sprintf(`%s=1 %q demo --dir %q; echo $? > %q; tmux -L %s wait-for -S demo-done; sleep 60`,
+		app.EnvLoopbackICE, bin, dir, dir+".exit", socket)
+	if out, err := tmux(ctx, "new-session", "-d", "-s", "demo", "-x", "120", "-y", "40", script); err != nil {
+		t.Fatalf("tmux: %v: %s", err, out)
+	}
+	// Killing the server hangs the demo up (SIGHUP): its children go with it (Pdeathsig).
+	t.Cleanup(func() { tmux(context.Background(), "kill-server") })
+
+	var screen string
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for !strings.Contains(screen, "echo@localhost online") {
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			t.Fatalf("no contacts screen with echo online; screen:\n%s", screen)
+		}
+		screen, _ = tmux(ctx, "capture-pane", "-p", "-t", "demo")
+	}
+	logText, err := os.ReadFile(filepath.Join(dir, "demo.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`echo bot started"? pid=(\d+)`).FindSubmatch(logText)
+	if m == nil {
+		t.Fatalf("demo.log names no echo bot pid:\n%s", logText)
+	}
+	botPID, _ := strconv.Atoi(string(m[1]))
+	bobText, err := os.ReadFile(filepath.Join(dir, "bob.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := regexp.MustCompile(`server = "([^"]+)"`).FindSubmatch(bobText)
+	if sm == nil {
+		t.Fatalf("bob.toml names no server:\n%s", bobText)
+	}
+
+	if out, err := tmux(ctx, "send-keys", "-t", "demo", "q"); err != nil {
+		t.Fatalf("tmux send-keys: %v: %s", err, out)
+	}
+	if out, err := tmux(ctx, "wait-for", "demo-done"); err != nil {
+		t.Fatalf("the demo did not exit after q: %v: %s", err, out)
+	}
+	if code, err := os.ReadFile(dir + ".exit"); err != nil || strings.TrimSpace(string(code)) != "0" {
+		t.Errorf("demo exit code %q (%v), want 0", code, err)
+	}
+	if err := syscall.Kill(botPID, 0); err == nil {
+		t.Errorf("echo bot (pid %d) still running", botPID)
+	}
+	if c, err := net.DialTimeout("tcp", string(sm[1]), time.Second); err == nil {
+		c.Close()
+		t.Errorf("Prosody still accepting on %s", sm[1])
 	}
 }
