@@ -185,9 +185,12 @@ func TestDemoQuitFromInterfaceStopsEverything(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(t.TempDir(), "demo")
-	socket := fmt.Sprintf("ttycall-demo-test-%d", os.Getpid())
+	socket := "ttycall-demo-test"
+	sockDir := t.TempDir() // TMUX_TMPDIR: the server's socket goes with the test
 	tmux := func(ctx context.Context, args ...string) (string, error) {
-		out, err := exec.CommandContext(ctx, "tmux", append([]string{"-L", socket, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		cmd := exec.CommandContext(ctx, "tmux", append([]string{"-L", socket, "-f", "/dev/null"}, args...)...)
+		cmd.Env = append(os.Environ(), "TMUX_TMPDIR="+sockDir)
+		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
