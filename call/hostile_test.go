@@ -483,3 +483,38 @@ func TestHostileRestart(t *testing.T) {
 		})
 	}
 }
+
+// An offer whose video speaks only H264 (audio Opus) rings; answering it gives an audio
+// call: the video section is refused in the answer, and nothing fails.
+func TestHostileCallPartialCodecs(t *testing.T) {
+	f := newHostileFixture(t)
+	sid := uuid.NewString()
+	_ = f.bus.Inject(&signal.Signal{
+		From: "mallory", To: "alice", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeVideo,
+		CallerID: "mallory", OpponentIDs: []signal.UserID{"alice"}, SDP: strings.ReplaceAll(f.offer, "VP8/90000", "H264/90000"),
+	})
+	f.alice.rec.wait(t, "ring", func(ev Event) bool { _, ok := ev.(CallEvent); return ok && ev.Session() == sid })
+	s := f.alice.Session(sid)
+	if err := s.Accept(nil); err != nil {
+		t.Fatalf("Accept: %v", err)
+	}
+	f.waitSentToMallory(t, signal.TypeAccept, sid)
+	f.mu.Lock()
+	for _, sig := range f.toMallor {
+		if sig.Type == signal.TypeAccept && sig.SessionID == sid {
+			vs, ve := mline(sig.SDP, "video")
+			if line := strings.SplitN(sig.SDP[vs:ve], "\r\n", 2)[0]; !strings.HasPrefix(line, "m=video 0 ") {
+				t.Errorf("video section of the answer not refused: %q", line)
+			}
+			if as, ae := mline(sig.SDP, "audio"); !strings.Contains(sig.SDP[as:ae], "opus/48000") {
+				t.Errorf("audio section without Opus:\n%s", sig.SDP[as:ae])
+			}
+		}
+	}
+	f.mu.Unlock()
+	if err := s.Stop(nil); err != nil {
+		t.Fatal(err)
+	}
+	f.alice.rec.wait(t, "closed", isSessionClose(sid))
+	f.untouched(t)
+}
