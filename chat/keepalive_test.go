@@ -198,3 +198,56 @@ func TestKeepaliveFindsStalledLink(t *testing.T) {
 		t.Fatal("the blocked send did not end with the connection")
 	}
 }
+
+// Close does not hang behind a send blocked on a link whose far end stopped reading
+// (the keepalive has not noticed yet).
+func TestCloseWithBlockedSend(t *testing.T) {
+	srv := startServer(t)
+	hole := newBlackhole(t, srv.Addr)
+	alice := newPeer(t, srv, "alice", func(c *Config) {
+		c.Server = hole.addr()
+		c.PingInterval = time.Hour
+		c.SendTimeout = time.Hour
+	}).online()
+
+	hole.stall()
+	sent := make(chan error, 1)
+	progress := make(chan struct{}, 1)
+	// Sends big signals until one fails; it ends when Close has closed the connection.
+	go func() {
+		s := testSignal(alice.LocalID(), "bob@localhost", 0)
+		s.UserInfo = signal.Extension{"pad": strings.Repeat("x", 64<<10)}
+		for {
+			if err := alice.SendSignal(context.Background(), "bob@localhost", s); err != nil {
+				sent <- err
+				return
+			}
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	// The sends are blocked once the socket buffers are full: no progress for a while.
+	// (Guessing early only makes this test weaker, never wrong.)
+	deadline := time.After(waitFor)
+	for quiet := false; !quiet; {
+		select {
+		case <-progress:
+		case err := <-sent:
+			t.Fatalf("send failed before Close: %v", err)
+		case <-time.After(300 * time.Millisecond):
+			quiet = true
+		case <-deadline:
+			t.Fatal("sends never blocked")
+		}
+	}
+	closed := make(chan struct{})
+	go func() { _ = alice.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(waitFor):
+		t.Fatal("Close hung behind a blocked send")
+	}
+	<-sent
+}

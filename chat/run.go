@@ -126,8 +126,13 @@ func (a *Account) connectAndServe(ctx context.Context) (online bool, err error) 
 		return true, fmt.Errorf("chat: %w: %w", ErrDisconnected, err)
 	case <-ctx.Done():
 		a.clearSession(s)
+		// goodbye needs the write lock, which a send blocked on a full socket holds
+		// with no deadline that works (see dial): close the connection if the goodbye
+		// has not ended a little after its own deadline.
+		force := time.AfterFunc(goodbyeTime+goodbyeTime/2, func() { _ = conn.Close() })
 		a.goodbye(s)
 		<-serveDone
+		force.Stop()
 		return true, ctx.Err()
 	}
 }
@@ -177,11 +182,14 @@ func (a *Account) clearSession(s *xmpp.Session) {
 	}
 }
 
+// goodbyeTime bounds the polite end of a stream.
+const goodbyeTime = time.Second
+
 // goodbye ends the stream politely (unavailable presence, </stream:stream>) and gives
 // the server a second to close its side; Serve returns at the latest then.
 func (a *Account) goodbye(s *xmpp.Session) {
 	conn := s.Conn()
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(goodbyeTime)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	_ = s.Send(ctx, unavailablePresence())
