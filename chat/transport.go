@@ -19,8 +19,9 @@ import (
 // SendSignal sends a call signal to a user (implements call.Signaler): one headline
 // message to the user's bare JID with a fresh id, carrying the extraParams payload.
 // It returns at once with an error wrapping ErrOffline when the account is not
-// online; a send on a stalled connection gives up after SendTimeout when ctx has no
-// deadline. s is not modified.
+// online. A send is bounded by ctx, or by SendTimeout when ctx has no deadline; a write
+// already blocked on a stalled connection (mellium cannot always interrupt it) ends at
+// the latest when the keepalive finds the link dead. s is not modified.
 func (a *Account) SendSignal(ctx context.Context, to signal.UserID, s *signal.Signal) error {
 	if s == nil {
 		return fmt.Errorf("chat: send signal to %s: nil signal", to)
