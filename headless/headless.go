@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/internal/app"
@@ -68,18 +69,24 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if o.Play != "" {
 		cfg.Media.Microphone = o.Play
 	}
-	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log})
+	out := newEmitter(stdout)
+	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log,
+		// A device that fails mid-call is replaced (test pattern, silence): say so.
+		OnMediaNotice: func(n string) { out.errorf("", "", "media: "+n) },
+	})
 	if err != nil {
+		out.close(time.Second)
 		fmt.Fprintln(stderr, "ttycall headless:", err)
 		return ExitUsage
 	}
 	callIDs, err := a.ParseUserIDs(o.Call)
 	if err != nil {
 		a.Close()
+		out.close(time.Second)
 		fmt.Fprintln(stderr, "ttycall headless: --call:", err)
 		return ExitUsage
 	}
-	r := newRunner(o, a, newEmitter(stdout), log)
+	r := newRunner(o, a, out, log)
 	r.callAtStart = callIDs
 	return r.run(ctx, stdin)
 }

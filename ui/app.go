@@ -44,6 +44,9 @@ type Options struct {
 	// KittyQuery asks the terminal at start whether it speaks the kitty graphics
 	// protocol; a yes switches Video to kitty mode.
 	KittyQuery bool
+	// Notices brings what the media layer tells the user while a call runs (a camera
+	// replaced by the test pattern); nil: none.
+	Notices <-chan string
 }
 
 // VideoScreen is what the call screen needs of video.Screen; tests use a fake.
@@ -119,6 +122,7 @@ type Model struct {
 	quitting      bool
 	callEvents    <-chan call.Event
 	chatEvents    <-chan chat.Event
+	mediaNotices  <-chan string
 	lastSession   string // the last call session shown; for tests and logs
 	fatal         error  // why the program quit on its own (the account gave up)
 	kittyQuery    bool
@@ -178,12 +182,13 @@ func New(o Options) *Model {
 	if o.Engine != nil {
 		m.callEvents = o.Engine.Events()
 	}
+	m.mediaNotices = o.Notices
 	return m
 }
 
 // Init starts the two event readers.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{waitCallEvent(m.callEvents), waitChatEvent(m.chatEvents)}
+	cmds := []tea.Cmd{waitCallEvent(m.callEvents), waitChatEvent(m.chatEvents), waitMediaNotice(m.mediaNotices)}
 	if m.kittyQuery {
 		cmds = append(cmds, tea.Raw(video.KittyQuery))
 	}
@@ -207,6 +212,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if isChatEvent(msg) {
 		cmds = append(cmds, waitChatEvent(m.chatEvents))
+	}
+	if _, ok := msg.(mediaNoticeMsg); ok {
+		cmds = append(cmds, waitMediaNotice(m.mediaNotices))
 	}
 
 	switch msg := msg.(type) {
@@ -248,6 +256,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.notice = "subscription request from " + msg.JID.String()
 	case chatErrorMsg:
 		cmds = append(cmds, m.setError(msg.Err))
+	case mediaNoticeMsg:
+		m.notice = msg.Text
+		m.env.log.Warn("media", "notice", msg.Text)
 	case accountEndedMsg:
 		m.fatal = msg.Err
 		m.env.log.Error("account stopped", "err", msg.Err)

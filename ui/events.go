@@ -228,3 +228,12 @@ func isChatEvent(msg tea.Msg) bool {
 	}
 	return false
 }
+
+// mediaNoticeMsg: the media layer tells the user something (a camera replaced by the
+// test pattern mid-call).
+type mediaNoticeMsg struct{ Text string }
+
+// waitMediaNotice reads one media notice; the reader ends when ui.Run closes the box.
+func waitMediaNotice(ch <-chan string) tea.Cmd {
+	return waitEvent(ch, func(s string) tea.Msg { return mediaNoticeMsg{Text: s} }, nil)
+}

@@ -65,7 +65,9 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	}
 	cfg = &c
 
-	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log}
+	mediaNotices := newNoticeBox()
+	defer mediaNotices.close() // runs after a.Close (deferred below): no device posts any more
+	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log, OnMediaNotice: mediaNotices.post}
 	if out != nil {
 		opts.AudioOutput = out
 	}
@@ -106,6 +108,7 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		Logger:      log,
 		HistoryPath: DefaultHistoryPath(),
 		KittyQuery:  kittyQuery,
+		Notices:     mediaNotices.ch,
 	}
 	if scr != nil {
 		mo.Video = scr

@@ -42,6 +42,10 @@ type Options struct {
 	LoopbackOnly bool
 	// Platform is sent in every signal; default "ttycall".
 	Platform string
+	// OnMediaNotice is told what happens to local media after it opened (a camera
+	// that failed mid-call and was replaced by the test pattern). It runs on a device
+	// goroutine and must not block.
+	OnMediaNotice func(notice string)
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -155,6 +159,7 @@ func EngineConfig(cfg *config.Config, local signal.UserID, sig call.Signaler, o 
 			Width:      cfg.Media.Width,
 			Height:     cfg.Media.Height,
 			FPS:        cfg.Media.FPS,
+			OnNotice:   o.OnMediaNotice,
 			Logger:     log.With("part", "devices"),
 		},
 		Echo:        o.Echo,
