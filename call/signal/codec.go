@@ -407,6 +407,12 @@ func Decode(r xml.TokenReader, sch Scheme) (*Signal, error) {
 		}
 		return nil, fmt.Errorf("decode signal: %w", err)
 	}
+	// What Decode accepts, Encode can write again (a signal may be forwarded or answered
+	// with its own fields). At the limits the two differ: Decode turns LF into CRLF in
+	// SDP, and Encode writes the elements a sender left out.
+	if _, err := encodeTokens(s, sch); err != nil {
+		return nil, fmt.Errorf("decode %s signal: %w", s.Type, err)
+	}
 	return s, nil
 }
 

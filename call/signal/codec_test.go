@@ -346,6 +346,21 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// A payload within MaxPayload whose SDP grows past it when its LF line ends become
+// CRLF is refused: Decode accepts only what Encode can write again.
+func TestDecodeRefusesWhatCannotBeReencoded(t *testing.T) {
+	head := payload(okFields + `<signalType>call</signalType><platform>web</platform><sdp>`)
+	lines := (MaxPayload - len(head) - 100) / len("a=x\n")
+	raw := strings.Replace(head, "</extraParams>", "", 1) + "v=0\n" + strings.Repeat("a=x\n", lines) + "</sdp></extraParams>"
+	if len(raw) > MaxPayload {
+		t.Fatalf("test payload of %d bytes is over the limit", len(raw))
+	}
+	_, err := Unmarshal([]byte(raw), qbScheme(t))
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
+
 // TestDecodeLimitStopsReading checks that an oversized stream is not read to its end.
 func TestDecodeLimitStopsReading(t *testing.T) {
 	reads := 0
