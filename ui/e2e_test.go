@@ -22,13 +22,13 @@ import (
 // tmuxSession is one terminal running ttycall.
 type tmuxSession struct {
 	t      *testing.T
-	socket string
+	socket string // path of the tmux server's socket
 	name   string
 	log    string
 }
 
 func (s *tmuxSession) tmux(args ...string) (string, error) {
-	cmd := exec.Command("tmux", append([]string{"-L", s.socket, "-f", "/dev/null"}, args...)...)
+	cmd := exec.Command("tmux", append([]string{"-S", s.socket, "-f", "/dev/null"}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -156,7 +156,8 @@ func TestEndToEndCallInTmux(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	socket := fmt.Sprintf("ttycall-e2e-%d", os.Getpid())
+	// The server's socket lives in the test's directory, so no run leaves one behind.
+	socket := filepath.Join(dir, "tmux.sock")
 	sessions := map[string]*tmuxSession{}
 	for _, u := range []string{"alice", "bob"} {
 		s := &tmuxSession{t: t, socket: socket, name: u, log: filepath.Join(dir, u+".log")}
