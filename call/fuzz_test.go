@@ -243,8 +243,12 @@ func runSignalSequence(t *testing.T, data []byte) {
 		}
 	}
 	t.Logf("%d sessions; events %v", len(mine), kinds)
+	// goleak retries for about 2 s; on a loaded machine pion's last goroutines may end
+	// later than that after Close, so a leak must also survive a second round.
 	if err := goleak.Find(ignore); err != nil {
-		t.Error(err)
+		if err := goleak.Find(ignore); err != nil {
+			t.Error(err)
+		}
 	}
 	if t.Failed() {
 		t.Logf("input %x", data)
