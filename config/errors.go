@@ -22,12 +22,6 @@ var (
 	ErrPassword = errors.New("config: no password")
 )
 
-// ErrNotImplemented marked the contract stub; kept so callers that referenced it still
-// build. Nothing returns it.
-//
-// Deprecated: nothing returns it.
-var ErrNotImplemented = errors.New("config: not implemented yet")
-
 // KeyError is an error about one key of the file. Err wraps one of the sentinels.
 type KeyError struct {
 	Path string // the file ("" when the Config was not loaded from a file)
