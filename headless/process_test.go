@@ -24,29 +24,21 @@ import (
 
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/app"
+	"github.com/ttycall/ttycall/internal/testbin"
 	"github.com/ttycall/ttycall/internal/xmppserver"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
 )
 
-// bin is the ttycall binary built once by TestMain.
+// bin is the ttycall binary, built once by TestMain.
 var bin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ttycall-headless-test-")
-	if err != nil {
+	var err error
+	if bin, err = testbin.Build(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bin = filepath.Join(dir, "ttycall")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/ttycall/ttycall")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m)
 }
 
 // event is one JSON line of a headless process.

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/ttycall/ttycall/internal/testbin"
 )
 
 // envNetns marks the test binary re-run inside its own network namespace.
@@ -32,9 +34,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	testbin.Remove()
 	if code == 0 {
 		// Every goroutine of the harness (readers of the driver and of ttycall, the page
 		// server) ends with the process or server it serves.

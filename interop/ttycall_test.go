@@ -12,50 +12,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// The ttycall binary, built once per test process from the repository root.
-var (
-	buildOnce sync.Once
-	buildBin  string
-	buildErr  error
-	buildDir  string
+	"github.com/ttycall/ttycall/internal/testbin"
 )
-
-// ttycallBin builds `ttycall` (go build -o <tmp>/ttycall .) once and returns its path;
-// $TTYCALL_INTEROP_BIN names a prebuilt one instead.
-func ttycallBin(tb testing.TB) string {
-	tb.Helper()
-	buildOnce.Do(func() {
-		if bin := os.Getenv("TTYCALL_INTEROP_BIN"); bin != "" { // a prebuilt binary
-			buildBin = bin
-			return
-		}
-		dir, err := os.MkdirTemp("", "ttycall-interop-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildDir = dir
-		bin := filepath.Join(dir, "ttycall")
-		cmd := exec.Command("go", "build", "-o", bin, ".")
-		cmd.Dir = ".."
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ttycall: %v\n%s", err, out)
-			return
-		}
-		buildBin = bin
-	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
-	}
-	return buildBin
-}
 
 // TtyOpts configure one `ttycall headless` process.
 type TtyOpts struct {
@@ -112,7 +74,7 @@ func (e *Env) Ttycall(ctx context.Context, id int, o TtyOpts) *Tty {
 // StartTtycall starts the process without waiting for anything.
 func (e *Env) StartTtycall(id int, o TtyOpts) *Tty {
 	e.tb.Helper()
-	bin := ttycallBin(e.tb)
+	bin := testbin.Path(e.tb)
 	cfg := e.writeConfig(id, o)
 	args := append([]string{"headless", "--config", cfg, "--log-level", "debug"}, o.Args...)
 	cmd := exec.Command(bin, args...)

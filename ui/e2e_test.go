@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/config"
+	"github.com/ttycall/ttycall/internal/testbin"
 	"github.com/ttycall/ttycall/internal/xmppserver"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
 )
@@ -147,11 +148,7 @@ func TestEndToEndCallInTmux(t *testing.T) {
 		t.Fatalf("config: %v", err)
 	}
 
-	bin := filepath.Join(dir, "ttycall")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ttycall/ttycall")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testbin.Path(t)
 
 	// The server's socket lives in the test's directory, so no run leaves one behind.
 	socket := filepath.Join(dir, "tmux.sock")

@@ -18,25 +18,19 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/internal/app"
+	"github.com/ttycall/ttycall/internal/testbin"
 )
 
+// bin is the ttycall binary, built once by TestMain.
 var bin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ttycall-demo-test-")
-	if err != nil {
+	var err error
+	if bin, err = testbin.Build(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bin = filepath.Join(dir, "ttycall")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/ttycall/ttycall").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testbin.Main(m)
 }
 
 // TestDemoServesBobAndStopsEverything runs `ttycall demo --no-ui`, calls the echo bot as
