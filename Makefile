@@ -22,6 +22,14 @@ test: setup
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
+# Each fuzz target for a bounded number of inputs (counts, not durations: Go 1.26's
+# duration-bounded fuzzing can end in a spurious "context deadline exceeded").
+FUZZN ?= 20000x
+fuzz: setup
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZN) ./call/signal/
+	$(GO) test -run '^$$' -fuzz '^FuzzReceivers$$' -fuzztime $(FUZZN) ./devices/
+	$(GO) test -run '^$$' -fuzz '^FuzzSignalSequences$$' -fuzztime 200x -parallel 1 ./call/
+
 demo: build
 	./$(BIN) demo --dir $(CURDIR)/bin/demo
 
