@@ -1,8 +1,9 @@
 package call
 
 import (
+	"errors"
 	"fmt"
-	"strings"
+	"io"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -81,14 +82,20 @@ func (s *Session) attachMedia(p *peer, offering bool) error {
 	return nil
 }
 
-// readRTCP reads the RTCP of one sender (the interceptors need it read) and asks for a
-// key frame on PLI or FIR.
+// readRTCP reads the RTCP of one sender (the interceptors need it read) into one reused
+// buffer and asks for a key frame on PLI or FIR. A compound packet that does not parse
+// is skipped: the reader must go on feeding the interceptors (NACK, TWCC, reports).
 func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func()) {
 	p.goMedia(func() {
+		buf := make([]byte, rtpBufSize)
 		for {
-			pkts, _, err := sender.ReadRTCP()
+			n, _, err := sender.Read(buf)
 			if err != nil {
 				return
+			}
+			pkts, err := rtcp.Unmarshal(buf[:n])
+			if err != nil {
+				continue
 			}
 			for _, pkt := range pkts {
 				switch pkt.(type) {
@@ -102,7 +109,8 @@ func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func()) {
 
 // readTrack is the single reader of one remote track; it runs on the goroutine pion
 // starts for OnTrack, registered as a media goroutine of p, and ends when the track
-// ends (the pc closes). It fans packets out to the stream's sinks (and the echo track).
+// ends (the pc closes). It fans packets out to the stream's sinks (in Echo mode the
+// echo track is one of them).
 func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	if !p.enterMedia() {
 		return
@@ -135,9 +143,10 @@ func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceive
 		rs.AddSink(recv)
 		defer recv.Close()
 	}
-	var echo *webrtc.TrackLocalStaticRTP
 	if p.echo != nil {
-		echo = p.echo[t.Kind()]
+		if echo := p.echo[t.Kind()]; echo != nil {
+			rs.AddSink(echo) // Echo mode: what the opponent sends goes back to it
+		}
 	}
 	if kind == devices.KindVideo {
 		p.remotes.setVideo(rs)
@@ -149,17 +158,7 @@ func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceive
 		}
 	})
 	log.Info("remote track", "mime", rs.mime, "ssrc", rs.ssrc)
-	for {
-		pkt, _, err := t.ReadRTP()
-		if err != nil {
-			if !strings.Contains(err.Error(), "EOF") {
-				log.Debug("remote track ended", "err", err)
-			}
-			return
-		}
-		rs.deliver(pkt)
-		if echo != nil {
-			_ = echo.WriteRTP(pkt)
-		}
+	if err := rs.pump(t.Read); !errors.Is(err, io.EOF) {
+		log.Debug("remote track ended", "err", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -29,7 +30,6 @@ type RemoteStream struct {
 	ssrc   uint32
 	mime   string
 	pkts   atomic.Uint64
-	bytes  atomic.Uint64
 	frames atomic.Uint64 // video: packets with the marker bit (last of a frame)
 	first  atomic.Int64  // unix nanos of the first packet
 }
@@ -90,11 +90,32 @@ func (r *RemoteStream) deliver(pkt *rtp.Packet) {
 	if pkt.Marker && r.Kind == devices.KindVideo {
 		r.frames.Add(1)
 	}
-	r.bytes.Add(uint64(len(pkt.Payload)))
 	if p := r.sinks.Load(); p != nil {
 		for _, s := range *p {
 			_ = s.sink.WriteRTP(pkt)
 		}
+	}
+}
+
+// rtpBufSize holds any packet pion's SRTP layer hands out (its receive MTU is 1460).
+const rtpBufSize = 1500
+
+// pump is the per-packet loop of a remote track: it reads every packet into one buffer
+// and one rtp.Packet, both reused (sinks copy what they keep: devices.RTPSink), and fans
+// it out. A packet that does not parse is skipped; the track goes on. It returns read's
+// error (the track ended).
+func (r *RemoteStream) pump(read func([]byte) (int, interceptor.Attributes, error)) error {
+	buf := make([]byte, rtpBufSize)
+	var pkt rtp.Packet
+	for {
+		n, _, err := read(buf)
+		if err != nil {
+			return err
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		r.deliver(&pkt)
 	}
 }
 
