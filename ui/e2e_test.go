@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/internal/testbin"
 	"github.com/ttycall/ttycall/internal/xmppserver"
@@ -128,23 +130,33 @@ max_fps = 10
 // failing run: a loaded 2-core machine running other tests must not fail a good one.
 const screenWait = 30 * time.Second
 
-func TestEndToEndCallInTmux(t *testing.T) {
+// startTUIs starts a private Prosody with users (all in each other's rosters) and one
+// ttycall interface per user in tmux, each signed in as that user with synthetic media
+// and loopback-only ICE. It returns the test's directory (configs, logs, state) and the
+// terminals by user; cleanup kills the tmux server and with it every ttycall. It skips
+// under -short and without tmux.
+func startTUIs(t *testing.T, users ...string) (string, map[string]*tmuxSession) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: -short")
 	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux not installed")
 	}
-	srv := xmppservertest.Start(t, xmppserver.Options{Users: map[string]string{"alice": "pw", "bob": "pw"}})
-	if err := srv.Befriend("alice", "bob"); err != nil {
+	accounts := map[string]string{}
+	for _, u := range users {
+		accounts[u] = "pw"
+	}
+	srv := xmppservertest.Start(t, xmppserver.Options{Users: accounts})
+	if err := srv.Befriend(users...); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	cfgs := map[string]string{}
-	for _, u := range []string{"alice", "bob"} {
+	for _, u := range users {
 		cfgs[u] = writeConfig(t, dir, srv, u)
 	}
-	if _, err := config.Load(cfgs["alice"]); err != nil {
+	if _, err := config.Load(cfgs[users[0]]); err != nil {
 		t.Fatalf("config: %v", err)
 	}
 
@@ -153,7 +165,7 @@ func TestEndToEndCallInTmux(t *testing.T) {
 	// The server's socket lives in the test's directory, so no run leaves one behind.
 	socket := filepath.Join(dir, "tmux.sock")
 	sessions := map[string]*tmuxSession{}
-	for _, u := range []string{"alice", "bob"} {
+	for _, u := range users {
 		s := &tmuxSession{t: t, socket: socket, name: u, log: filepath.Join(dir, u+".log")}
 		// The state directory (call history) is the test's, not the user's.
 		cmdline := fmt.Sprintf("env TTYCALL_ICE_LOOPBACK=1 TERM=xterm-256color COLORTERM=truecolor XDG_STATE_HOME=%s %s --config %s --log %s; echo EXITED $?; sleep 600",
@@ -161,24 +173,44 @@ func TestEndToEndCallInTmux(t *testing.T) {
 		if _, err := s.tmux("new-session", "-d", "-s", u, "-x", "160", "-y", "45", cmdline); err != nil {
 			t.Fatal(err)
 		}
+		if len(sessions) == 0 {
+			// Registered once the server runs: it stops the server before Prosody stops.
+			t.Cleanup(func() { _, _ = s.tmux("kill-server") })
+		}
 		sessions[u] = s
 	}
-	t.Cleanup(func() { _, _ = sessions["alice"].tmux("kill-server") })
+	return dir, sessions
+}
+
+// waitRoster waits until the screen shows the account online and each of others online
+// in the roster (on one line with its address).
+func (s *tmuxSession) waitRoster(self string, others ...string) string {
+	s.t.Helper()
+	s.waitText(screenWait, self+"@localhost · online")
+	return s.waitFor(fmt.Sprintf("%q online in the roster", others), screenWait, func(screen string) bool {
+		for _, o := range others {
+			found := false
+			for _, l := range strings.Split(screen, "\n") {
+				if strings.Contains(l, o+"@localhost") && strings.Contains(l, "online") {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func TestEndToEndCallInTmux(t *testing.T) {
+	dir, sessions := startTUIs(t, "alice", "bob")
 	alice, bob := sessions["alice"], sessions["bob"]
 
 	// Both sign in and see each other online.
-	alice.waitText(screenWait, "alice@localhost · online", "bob", "online")
-	bob.waitText(screenWait, "bob@localhost · online", "alice", "online")
-	contacts := alice.waitFor("bob online in the roster", screenWait, func(s string) bool {
-		for _, l := range strings.Split(s, "\n") {
-			if strings.Contains(l, "bob@localhost") && strings.Contains(l, "online") {
-				return true
-			}
-		}
-		return false
-	})
-
-	alice.show("contacts", contacts)
+	alice.show("contacts", alice.waitRoster("alice", "bob"))
+	bob.waitRoster("bob", "alice")
 
 	// Alice calls Bob (the only contact, under the cursor).
 	alice.keys("Enter")
@@ -242,5 +274,146 @@ func TestEndToEndCallInTmux(t *testing.T) {
 		if err != nil || !bytes.Contains(b, []byte(want)) {
 			t.Fatalf("%s's history file lacks %s: %v\n%s", u, want, err, b)
 		}
+	}
+}
+
+// captureColour is the pane with its colours (escape sequences), for telling moving
+// video from a still picture.
+func (s *tmuxSession) captureColour() string {
+	out, err := s.tmux("capture-pane", "-p", "-e", "-t", s.name)
+	if err != nil {
+		return "(capture failed: " + err.Error() + ")"
+	}
+	return out
+}
+
+// tileLabel finds the label of peer's tile on screen ("name (jid) · STATE"): its row and
+// first column; ok is false when it is not shown.
+func tileLabel(screen, peer string) (row, col int, ok bool) {
+	needle := fmt.Sprintf("%[1]s (%[1]s@localhost) · ", peer)
+	lines := strings.Split(screen, "\n")
+	// From the bottom: the title above the tiles names the peers too.
+	for i := len(lines) - 1; i >= 0; i-- {
+		if j := strings.Index(lines[i], needle); j >= 0 {
+			return i, ansi.StringWidth(lines[i][:j]), true
+		}
+	}
+	return 0, 0, false
+}
+
+// tilePicture is the coloured picture above peer's label: the rows above it that hold
+// video cells in the columns the label starts at ("" when the label is not shown).
+func (s *tmuxSession) tilePicture(peer string) string {
+	plain, colour := s.capture(), s.captureColour()
+	row, col, ok := tileLabel(plain, peer)
+	if !ok {
+		return ""
+	}
+	pl, cl := strings.Split(plain, "\n"), strings.Split(colour, "\n")
+	var b strings.Builder
+	for r := 0; r < row && r < len(pl) && r < len(cl); r++ {
+		if strings.Contains(ansi.Cut(pl[r], col, col+30), "▀") {
+			b.WriteString(ansi.Cut(cl[r], col, col+30))
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// waitMoving waits until peer's picture changes: the video is live, not a frozen frame
+// (the test pattern's frame counter is in its top-left corner).
+func (s *tmuxSession) waitMoving(peer string) {
+	s.t.Helper()
+	first := ""
+	s.waitFor(peer+"'s video moving", screenWait, func(string) bool {
+		now := s.tilePicture(peer)
+		if first == "" {
+			first = now
+			return false
+		}
+		return now != "" && now != first
+	})
+}
+
+// TestEndToEndGroupCallInTmux: alice calls bob and carol together; both accept; the
+// mesh connects every pair; bob leaves and alice and carol go on; alice hangs up.
+func TestEndToEndGroupCallInTmux(t *testing.T) {
+	_, sessions := startTUIs(t, "alice", "bob", "carol")
+	alice, bob, carol := sessions["alice"], sessions["bob"], sessions["carol"]
+
+	alice.show("contacts", alice.waitRoster("alice", "bob", "carol"))
+	bob.waitRoster("bob", "alice", "carol")
+	carol.waitRoster("carol", "alice", "bob")
+
+	// Alice marks bob and carol (space marks and moves down) and places a video call.
+	alice.keys("Space")
+	alice.waitText(screenWait, "1 marked")
+	alice.keys("Space")
+	alice.show("two marked", alice.waitText(screenWait, "2 marked"))
+	alice.keys("Enter")
+	alice.show("calling", alice.waitText(screenWait, "video call with bob (bob@localhost), carol (carol@localhost)"))
+
+	// Each callee's prompt names the caller and the other participant.
+	bob.show("incoming", bob.waitText(screenWait, "Incoming video call from alice (alice@localhost)", "with carol (carol@localhost)", "ringing for"))
+	carol.show("incoming", carol.waitText(screenWait, "Incoming video call from alice (alice@localhost)", "with bob (bob@localhost)", "ringing for"))
+	bob.keys("y")
+	carol.keys("y")
+
+	// Every screen: both opponents CONNECTED (bob and carol connect to each other too),
+	// a picture in each tile, and video cells.
+	inCall := func(peers ...string) func(string) bool {
+		return func(s string) bool {
+			for _, p := range peers {
+				if !strings.Contains(s, fmt.Sprintf("%[1]s (%[1]s@localhost) · CONNECTED", p)) {
+					return false
+				}
+			}
+			return !strings.Contains(s, "no video") && !strings.Contains(s, "waiting for video") &&
+				strings.Count(s, "▀") > 40*(len(peers)+1)
+		}
+	}
+	others := map[*tmuxSession][]string{alice: {"bob", "carol"}, bob: {"alice", "carol"}, carol: {"alice", "bob"}}
+	for _, s := range []*tmuxSession{alice, bob, carol} {
+		s.show("in a group call", s.waitFor("both opponents CONNECTED with video", screenWait, inCall(others[s]...)))
+	}
+	for _, s := range []*tmuxSession{alice, bob, carol} {
+		for _, p := range others[s] {
+			s.waitMoving(p)
+		}
+	}
+
+	// Bob hangs up: he is back on his contacts; alice and carol see him gone and go on
+	// with each other, their video still moving.
+	bob.keys("h")
+	bob.show("after hanging up", bob.waitFor("contacts after hang up", screenWait, func(s string) bool {
+		return strings.Contains(s, "ttycall · contacts") && strings.Contains(s, "call ended") && !strings.Contains(s, "▀")
+	}))
+	alice.show("bob left", alice.waitText(screenWait, "bob (bob@localhost) · HUNG UP", "carol (carol@localhost) · CONNECTED"))
+	carol.show("bob left", carol.waitText(screenWait, "bob (bob@localhost) · HUNG UP", "alice (alice@localhost) · CONNECTED"))
+	alice.waitMoving("carol")
+	carol.waitMoving("alice")
+
+	// Alice hangs up: the call is over for carol too.
+	alice.keys("h")
+	back := func(s string) bool {
+		return strings.Contains(s, "ttycall · contacts") && !strings.Contains(s, "CONNECTED") &&
+			strings.Contains(s, "call ended") && !strings.Contains(s, "▀")
+	}
+	alice.show("after hang up", alice.waitFor("contacts after hang up", screenWait, back))
+	carol.show("after hang up", carol.waitFor("contacts after hang up", screenWait, back))
+
+	// Each history names the group.
+	for _, s := range []*tmuxSession{alice, bob, carol} {
+		s.keys("Tab")
+	}
+	alice.waitText(screenWait, "placed", "bob", "carol")
+	bob.waitText(screenWait, "received", "alice", "carol")
+	carol.show("history", carol.waitText(screenWait, "received", "alice", "bob"))
+
+	for _, s := range []*tmuxSession{alice, bob, carol} {
+		s.keys("q")
+	}
+	for _, s := range []*tmuxSession{alice, bob, carol} {
+		s.waitText(screenWait, "EXITED 0")
 	}
 }
