@@ -112,6 +112,18 @@ func (p *peer) stateText() string {
 	return p.phase
 }
 
+// left reports that an opponent is no longer in the call: hung up, rejected, did not
+// answer, or their connection closed or failed (a reconnection brings them back). Their
+// tile keeps its label but loses its picture, whose last frame would otherwise stay
+// frozen for the rest of a group call, looking like a live picture of someone gone.
+func (p *peer) left() bool {
+	switch p.stateText() {
+	case "HUNG UP", "REJECTED", "NO ANSWER", "CLOSED", "FAILED":
+		return true
+	}
+	return false
+}
+
 // callModel is the call screen of one session.
 type callModel struct {
 	env       *env
@@ -561,7 +573,7 @@ func (c *callModel) view(g callGeom) string {
 		pane := g.layout.Remotes[i]
 		state := p.stateText()
 		if videoCall {
-			if v := slotState(p.video); v != "" {
+			if v := slotState(p.video); v != "" && !p.left() {
 				state += " · " + v
 			}
 		} else {
@@ -639,7 +651,7 @@ func (c *callModel) tiles(g callGeom, mode video.Mode) []video.Tile {
 			break
 		}
 		r := g.layout.Remotes[i].Video
-		if r.Empty() || hidden(r) {
+		if r.Empty() || hidden(r) || p.left() {
 			continue
 		}
 		out = append(out, video.Tile{ID: "remote:" + string(p.id), Source: p.video, Rect: r, Occlude: occ})

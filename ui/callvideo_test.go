@@ -270,3 +270,37 @@ func TestInitAsksForKitty(t *testing.T) {
 		t.Fatal("kitty query without a video screen")
 	}
 }
+
+// TestCallVideoTileOfAPeerWhoLeft: an opponent who hangs up (in a group call the call
+// goes on) keeps a labelled tile without a picture; their last frame is not left frozen
+// there. A failed connection that reconnects gets its picture back.
+func TestCallVideoTileOfAPeerWhoLeft(t *testing.T) {
+	h := newHarness(t)
+	id, _ := connected(t, h)
+	bob := "bob@example.org"
+	h.event(call.StopEvent{EventMeta: meta(id, bob)})
+	if tile, ok := findTile(h.vid.last(), "remote:"+bob); ok {
+		t.Fatalf("the tile of an opponent who hung up still shows a picture: %+v", tile)
+	}
+	if _, ok := findTile(h.vid.last(), "local"); !ok {
+		t.Fatal("the preview went with the opponent")
+	}
+	checkVideoAgrees(t, h)
+	h.mustSee("Bob (bob@example.org) · HUNG UP")
+	h.mustNotSee("no video", "waiting for video")
+
+	h = newHarness(t)
+	id, remote := connected(t, h)
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, bob), State: call.ConnectionFailed})
+	h.mustSee("Bob (bob@example.org) · FAILED")
+	if _, ok := findTile(h.vid.last(), "remote:"+bob); ok {
+		t.Fatal("a failed connection's last frame is still shown")
+	}
+	checkVideoAgrees(t, h)
+	h.event(call.ReconnectEvent{EventMeta: meta(id, bob), State: call.Reconnecting})
+	h.mustSee("Bob (bob@example.org) · RECONNECTING")
+	if tile, ok := findTile(h.vid.last(), "remote:"+bob); !ok || tile.Source != video.Source(remote) {
+		t.Fatalf("reconnecting: remote tile %+v, %v", tile, ok)
+	}
+	checkVideoAgrees(t, h)
+}

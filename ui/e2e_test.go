@@ -383,7 +383,7 @@ func TestEndToEndGroupCallInTmux(t *testing.T) {
 	}
 
 	// Bob hangs up: he is back on his contacts; alice and carol see him gone and go on
-	// with each other, their video still moving.
+	// with each other, their video still moving; his tile says HUNG UP.
 	bob.keys("h")
 	bob.show("after hanging up", bob.waitFor("contacts after hang up", screenWait, func(s string) bool {
 		return strings.Contains(s, "ttycall · contacts") && strings.Contains(s, "call ended") && !strings.Contains(s, "▀")
@@ -392,6 +392,13 @@ func TestEndToEndGroupCallInTmux(t *testing.T) {
 	carol.show("bob left", carol.waitText(screenWait, "bob (bob@localhost) · HUNG UP", "alice (alice@localhost) · CONNECTED"))
 	alice.waitMoving("carol")
 	carol.waitMoving("alice")
+	// Bob's tile keeps its label but not his last frame, frozen as if he were there.
+	for _, s := range []*tmuxSession{alice, carol} {
+		s.waitFor("no picture in bob's tile", screenWait, func(screen string) bool {
+			_, _, ok := tileLabel(screen, "bob")
+			return ok && s.tilePicture("bob") == ""
+		})
+	}
 
 	// Alice hangs up: the call is over for carol too.
 	alice.keys("h")
