@@ -569,9 +569,13 @@ func (m *Model) endCall(reason string) {
 	if m.screen == screenCall {
 		m.screen = screenContacts
 	}
-	if reason != "" && reason != "hung up" {
+	switch {
+	case reason == "hung up" && !c.hangingUp && c.lastHungUp != "":
+		// The engine's reason is the same whether we or the last opponent hung up.
+		m.notice = "call ended: " + nameOf(c.lastHungUp, c.names) + " hung up"
+	case reason != "" && reason != "hung up":
 		m.notice = "call ended: " + reason
-	} else {
+	default:
 		m.notice = "call ended"
 	}
 }

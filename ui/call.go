@@ -143,7 +143,8 @@ type callModel struct {
 	showStats   bool
 	showLog     bool
 	hangingUp   bool
-	events      []string // the event log, oldest first
+	lastHungUp  signal.UserID // the opponent who hung up last; "" before
+	events      []string      // the event log, oldest first
 	lastUpdate  string
 }
 
@@ -249,6 +250,7 @@ func (c *callModel) handle(msg sessionMsg) tea.Cmd {
 		c.setPhase(msg.User, "REJECTED", "rejected")
 	case stopMsg:
 		c.setPhase(msg.User, "HUNG UP", "hung up")
+		c.lastHungUp = msg.User
 	case notAnsweredMsg:
 		c.setPhase(msg.User, "NO ANSWER", "did not answer")
 	case connStateMsg:

@@ -248,6 +248,26 @@ func TestCallRemoteHangUp(t *testing.T) {
 	h.mustSee("call ended: all peers closed")
 }
 
+// TestCallEndedByTheLastOpponent: the engine closes the session with "hung up" both
+// when we hang up and when the last opponent does; the notice says who ended it.
+func TestCallEndedByTheLastOpponent(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.event(call.StopEvent{EventMeta: meta(id, "bob@example.org")})
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
+	equal(t, h.m.screen, screenContacts)
+	h.mustSee("call ended: Bob (bob@example.org) hung up")
+
+	// Our own hang up says no more, even when the opponent's stop crossed ours.
+	id = inCall(t, h)
+	h.key("h")
+	h.event(call.StopEvent{EventMeta: meta(id, "bob@example.org")})
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
+	equal(t, h.m.screen, screenContacts)
+	h.mustSee("call ended")
+	h.mustNotSee("Bob (bob@example.org) hung up")
+}
+
 func TestCallRejectedAndNotAnswered(t *testing.T) {
 	h := newHarness(t)
 	id := inCall(t, h)

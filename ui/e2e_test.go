@@ -408,6 +408,7 @@ func TestEndToEndGroupCallInTmux(t *testing.T) {
 	}
 	alice.show("after hang up", alice.waitFor("contacts after hang up", screenWait, back))
 	carol.show("after hang up", carol.waitFor("contacts after hang up", screenWait, back))
+	carol.waitText(screenWait, "call ended: alice (alice@localhost) hung up")
 
 	// Each history names the group.
 	for _, s := range []*tmuxSession{alice, bob, carol} {
