@@ -540,6 +540,11 @@ func (m *Model) answer(msg answerMsg) tea.Cmd {
 	}
 	peers := append([]signal.UserID{msg.ring.Caller}, msg.ring.Others...)
 	m.call = newCall(m.env, s.ID(), false, t, peers, m.contacts.names())
+	for _, id := range msg.ring.Others {
+		if l, ok := msg.ring.Left[id]; ok {
+			m.call.setPhase(id, l.Phase, l.Did+" before you answered")
+		}
+	}
 	m.screen = screenCall
 	m.env.log.Info("accepting", "session", s.ID(), "video", msg.video)
 	cmds = append(cmds, dialCmd(m.env, s, t, false), m.call.tick())

@@ -335,11 +335,12 @@ func (s *tmuxSession) waitMoving(peer string) {
 	})
 }
 
-// TestEndToEndGroupCallInTmux: alice calls bob and carol together; both accept; the
-// mesh connects every pair; bob leaves and alice and carol go on; alice hangs up.
-func TestEndToEndGroupCallInTmux(t *testing.T) {
+// groupCallRinging starts alice, bob and carol; alice marks bob and carol and places a
+// video call, and both see it ring.
+func groupCallRinging(t *testing.T) (alice, bob, carol *tmuxSession) {
+	t.Helper()
 	_, sessions := startTUIs(t, "alice", "bob", "carol")
-	alice, bob, carol := sessions["alice"], sessions["bob"], sessions["carol"]
+	alice, bob, carol = sessions["alice"], sessions["bob"], sessions["carol"]
 
 	alice.show("contacts", alice.waitRoster("alice", "bob", "carol"))
 	bob.waitRoster("bob", "alice", "carol")
@@ -356,25 +357,35 @@ func TestEndToEndGroupCallInTmux(t *testing.T) {
 	// Each callee's prompt names the caller and the other participant.
 	bob.show("incoming", bob.waitText(screenWait, "Incoming video call from alice (alice@localhost)", "with carol (carol@localhost)", "ringing for"))
 	carol.show("incoming", carol.waitText(screenWait, "Incoming video call from alice (alice@localhost)", "with bob (bob@localhost)", "ringing for"))
+	return alice, bob, carol
+}
+
+// inGroupCall accepts a screen of a video call where each of peers is CONNECTED and
+// sends a picture, with video cells drawn.
+func inGroupCall(peers ...string) func(string) bool {
+	return func(s string) bool {
+		for _, p := range peers {
+			if !strings.Contains(s, fmt.Sprintf("%[1]s (%[1]s@localhost) · CONNECTED", p)) {
+				return false
+			}
+		}
+		return !strings.Contains(s, "no video") && !strings.Contains(s, "waiting for video") &&
+			strings.Count(s, "▀") > 40*(len(peers)+1)
+	}
+}
+
+// TestEndToEndGroupCallInTmux: alice calls bob and carol together; both accept; the
+// mesh connects every pair; bob leaves and alice and carol go on; alice hangs up.
+func TestEndToEndGroupCallInTmux(t *testing.T) {
+	alice, bob, carol := groupCallRinging(t)
 	bob.keys("y")
 	carol.keys("y")
 
 	// Every screen: both opponents CONNECTED (bob and carol connect to each other too),
 	// a picture in each tile, and video cells.
-	inCall := func(peers ...string) func(string) bool {
-		return func(s string) bool {
-			for _, p := range peers {
-				if !strings.Contains(s, fmt.Sprintf("%[1]s (%[1]s@localhost) · CONNECTED", p)) {
-					return false
-				}
-			}
-			return !strings.Contains(s, "no video") && !strings.Contains(s, "waiting for video") &&
-				strings.Count(s, "▀") > 40*(len(peers)+1)
-		}
-	}
 	others := map[*tmuxSession][]string{alice: {"bob", "carol"}, bob: {"alice", "carol"}, carol: {"alice", "bob"}}
 	for _, s := range []*tmuxSession{alice, bob, carol} {
-		s.show("in a group call", s.waitFor("both opponents CONNECTED with video", screenWait, inCall(others[s]...)))
+		s.show("in a group call", s.waitFor("both opponents CONNECTED with video", screenWait, inGroupCall(others[s]...)))
 	}
 	for _, s := range []*tmuxSession{alice, bob, carol} {
 		for _, p := range others[s] {
@@ -424,4 +435,37 @@ func TestEndToEndGroupCallInTmux(t *testing.T) {
 	for _, s := range []*tmuxSession{alice, bob, carol} {
 		s.waitText(screenWait, "EXITED 0")
 	}
+}
+
+// TestEndToEndGroupCallOneRejects: carol rejects while the call still rings for bob;
+// his prompt says so; he accepts: alice and bob talk, and carol's tile says REJECTED on
+// both their screens (on bob's it said CONNECTING for ever: the prompt dropped the
+// reject).
+func TestEndToEndGroupCallOneRejects(t *testing.T) {
+	alice, bob, carol := groupCallRinging(t)
+	carol.keys("n")
+	bob.show("carol rejected", bob.waitText(screenWait, "Incoming video call from alice", "with carol (carol@localhost) · rejected"))
+	bob.keys("y")
+	carol.show("after rejecting", carol.waitFor("contacts after rejecting", screenWait, func(s string) bool {
+		return strings.Contains(s, "ttycall · contacts") && !strings.Contains(s, "Incoming")
+	}))
+	alice.show("carol rejected", alice.waitFor("carol REJECTED, bob CONNECTED", screenWait, func(s string) bool {
+		return strings.Contains(s, "carol (carol@localhost) · REJECTED") && inGroupCall("bob")(s)
+	}))
+	bob.show("in the call", bob.waitFor("carol REJECTED, alice CONNECTED", screenWait, func(s string) bool {
+		return strings.Contains(s, "carol (carol@localhost) · REJECTED") && inGroupCall("alice")(s)
+	}))
+	alice.waitMoving("bob")
+	bob.waitMoving("alice")
+
+	// Alice hangs up: bob is told who ended the call.
+	alice.keys("h")
+	back := func(s string) bool {
+		return strings.Contains(s, "ttycall · contacts") && strings.Contains(s, "call ended") && !strings.Contains(s, "▀")
+	}
+	alice.waitFor("contacts after hang up", screenWait, back)
+	bob.waitFor("contacts after hang up", screenWait, back)
+	bob.waitText(screenWait, "call ended: alice (alice@localhost) hung up")
+	carol.keys("Tab")
+	carol.show("history", carol.waitText(screenWait, "rejected", "alice", "bob"))
 }

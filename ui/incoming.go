@@ -19,6 +19,16 @@ type ringing struct {
 	CallType  signal.CallType
 	Others    []signal.UserID // the other participants (not us, not the caller)
 	Since     time.Time
+	// Left are the other participants who left before we answered, with what they
+	// did; the call screen starts them in that state (the engine sends no more about
+	// them).
+	Left map[signal.UserID]leftCall
+}
+
+// leftCall is how a participant left a call that rings for us.
+type leftCall struct {
+	Phase string // the call screen's: REJECTED, HUNG UP, NO ANSWER
+	Did   string // for the prompt and the event log: rejected, hung up, did not answer
 }
 
 // record is the history entry of a call that rang and was not taken.
@@ -152,10 +162,36 @@ func (m *incomingModel) remove(id string) (ringing, bool) {
 
 // handle applies a session message to a ringing call; gone reports that the caller gave
 // up (or the engine closed the session) and the prompt dropped it.
+//
+// Another participant's reject, hang up or no answer leaves the call ringing: the prompt
+// and then the call screen show that they left.
 func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
-	switch msg.(type) {
-	case sessionClosedMsg, stopMsg:
+	var user signal.UserID
+	var left leftCall
+	switch msg := msg.(type) {
+	case sessionClosedMsg:
 		return m.remove(msg.sessionID())
+	case stopMsg:
+		user, left = msg.User, leftCall{"HUNG UP", "hung up"}
+	case rejectMsg:
+		user, left = msg.User, leftCall{"REJECTED", "rejected"}
+	case notAnsweredMsg:
+		user, left = msg.User, leftCall{"NO ANSWER", "did not answer"}
+	default:
+		return ringing{}, false
+	}
+	for i := range m.queue {
+		r := &m.queue[i]
+		if r.SessionID != msg.sessionID() {
+			continue
+		}
+		if user == "" || user == r.Caller {
+			return m.remove(r.SessionID) // the caller gave up
+		}
+		if r.Left == nil {
+			r.Left = map[signal.UserID]leftCall{}
+		}
+		r.Left[user] = left
 	}
 	return ringing{}, false
 }
@@ -214,7 +250,11 @@ func (m *incomingModel) view(w int, names map[signal.UserID]string) string {
 	if len(r.Others) > 0 {
 		var others []string
 		for _, o := range r.Others {
-			others = append(others, nameOf(o, names))
+			if l, ok := r.Left[o]; ok {
+				others = append(others, nameOf(o, names)+" · "+l.Did)
+			} else {
+				others = append(others, nameOf(o, names))
+			}
 		}
 		lines = append(lines, "with "+strings.Join(others, ", "))
 	}

@@ -93,6 +93,27 @@ func TestIncomingCallerGivesUp(t *testing.T) {
 	equal(t, len(h.m.history.records), 1)
 }
 
+// TestIncomingOthersLeaveWhileRinging: in a group call, another participant who
+// rejects or hangs up while the call rings for us leaves it ringing (before, a hang up
+// took the prompt away while the caller still called us), the prompt says they left,
+// and the call screen starts them in that state instead of CONNECTING for ever (the
+// engine says no more about them).
+func TestIncomingOthersLeaveWhileRinging(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "bob@example.org", signal.CallTypeVideo, "carol@example.org", "dave@example.org", "erin@example.org")
+	h.event(call.RejectEvent{EventMeta: meta("s1", "carol@example.org")})
+	h.event(call.StopEvent{EventMeta: meta("s1", "dave@example.org")})
+	equal(t, h.m.incoming.active(), true)
+	h.mustSee("Incoming video call from Bob (bob@example.org)",
+		"with carol (carol@example.org) · rejected, Dave (dave@example.org) · hung up, erin@example.org")
+	h.key("y")
+	equal(t, h.m.screen, screenCall)
+	h.mustSee("carol (carol@example.org) · REJECTED", "Dave (dave@example.org) · HUNG UP", "erin@example.org · CONNECTING")
+	h.key("l")
+	h.mustSee("carol (carol@example.org) rejected before you answered", "Dave (dave@example.org) hung up before you answered")
+	equal(t, len(h.m.history.records), 0)
+}
+
 func TestIncomingAnswerTimeout(t *testing.T) {
 	h := newHarness(t)
 	msgs := h.ring("s1", "bob@example.org", signal.CallTypeVideo)
