@@ -399,7 +399,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	m.notice = ""
 	if m.incoming.active() {
-		if cmd, ok := m.incoming.update(k); ok {
+		if cmd, ok := m.incoming.update(k, m.contacts.names()); ok {
 			for _, r := range m.incoming.takeRejected() {
 				m.history.add(r.record("rejected"))
 			}

@@ -447,7 +447,8 @@ func TestEndToEndGroupCallOneRejects(t *testing.T) {
 	bob.show("carol rejected", bob.waitText(screenWait, "Incoming video call from alice", "with carol (carol@localhost) · rejected"))
 	bob.keys("y")
 	carol.show("after rejecting", carol.waitFor("contacts after rejecting", screenWait, func(s string) bool {
-		return strings.Contains(s, "ttycall · contacts") && !strings.Contains(s, "Incoming")
+		return strings.Contains(s, "ttycall · contacts") && !strings.Contains(s, "Incoming") &&
+			strings.Contains(s, "rejected the call from alice (alice@localhost)")
 	}))
 	alice.show("carol rejected", alice.waitFor("carol REJECTED, bob CONNECTED", screenWait, func(s string) bool {
 		return strings.Contains(s, "carol (carol@localhost) · REJECTED") && inGroupCall("bob")(s)

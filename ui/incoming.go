@@ -197,7 +197,8 @@ func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
 }
 
 // update handles y / A / n for the first ringing call; ok is false for other keys.
-func (m *incomingModel) update(k tea.KeyPressMsg) (tea.Cmd, bool) {
+// names are the contacts' display names.
+func (m *incomingModel) update(k tea.KeyPressMsg, names map[signal.UserID]string) (tea.Cmd, bool) {
 	if len(m.queue) == 0 {
 		return nil, false
 	}
@@ -216,7 +217,7 @@ func (m *incomingModel) update(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.remove(r.SessionID)
 		m.rejected = append(m.rejected, r)
 		eng := m.env.engine
-		return opCmd(m.env, "reject", "rejected the call from "+string(r.Caller), func(context.Context) error {
+		return opCmd(m.env, "reject", "rejected the call from "+nameOf(r.Caller, names), func(context.Context) error {
 			s := eng.Session(r.SessionID)
 			if s == nil {
 				return nil

@@ -79,6 +79,7 @@ func TestIncomingReject(t *testing.T) {
 	equal(t, h.m.incoming.active(), false)
 	equal(t, h.m.screen, screenContacts)
 	equal(t, h.m.history.records[0].Kind, "rejected")
+	h.mustSee("rejected the call from Bob (bob@example.org)") // named as everywhere else
 }
 
 func TestIncomingCallerGivesUp(t *testing.T) {
