@@ -102,12 +102,7 @@ func (s *Session) onCall(sig *signal.Signal) error {
 		p.offer = offer
 		if !s.ringing {
 			s.ringing = true
-			s.answerTimer = s.after(s.c.cfg.AnswerTimeInterval, func() {
-				if s.closed || s.State() != SessionNew {
-					return
-				}
-				s.close("answer timeout")
-			})
+			s.answerTimer = s.after(s.c.cfg.AnswerTimeInterval, func() { s.close("answer timeout") })
 			s.c.emit(s, CallEvent{
 				EventMeta: s.meta(sig.From), CallType: s.callType, InitiatorID: s.initiator,
 				OpponentIDs: s.OpponentIDs(), Ext: sig.UserInfo,

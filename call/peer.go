@@ -3,7 +3,6 @@ package call
 import (
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
@@ -29,13 +28,13 @@ type peer struct {
 	localCands  []webrtc.ICECandidateInit // gathered before sdpSent
 	remoteCands []signal.ICECandidate     // received before the remote description
 
-	dialTimer, noAnswerTimer *time.Timer
+	dialTimer, noAnswerTimer *timer // stopped by the answer
 
 	wasConnected   bool
 	reconnecting   bool
-	restartTimer   *time.Timer // ReconnectWait: (re)start ICE
-	disconnTimer   *time.Timer // DisconnectTimeInterval: give up
-	restartOfferID string      // our ICE-restart offer waiting for its answer
+	restartTimer   *timer // ReconnectWait: (re)start ICE; stopped when back
+	disconnTimer   *timer // DisconnectTimeInterval: give up; stopped when back
+	restartOfferID string // our ICE-restart offer waiting for its answer
 
 	echo    map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP // Echo mode
 	remotes remoteSet
@@ -136,18 +135,12 @@ func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
 	cfg := &s.c.cfg
 	var redial func()
 	redial = func() {
-		if p.closed || p.answered {
-			return
-		}
 		again := *p.callSig
 		s.c.send(s, &again)
 		p.dialTimer = s.after(cfg.DialingTimeInterval, redial)
 	}
 	p.dialTimer = s.after(cfg.DialingTimeInterval, redial)
 	p.noAnswerTimer = s.after(cfg.AnswerTimeInterval, func() {
-		if p.closed || p.answered {
-			return
-		}
 		s.log.Info("not answered", "user", string(u))
 		s.c.emit(s, UserNotAnswerEvent{EventMeta: s.meta(u)})
 		s.closePeer(p)
@@ -309,9 +302,6 @@ func (s *Session) startReconnect(p *peer) {
 	cfg := &s.c.cfg
 	var restart func()
 	restart = func() {
-		if p.closed || !p.reconnecting {
-			return
-		}
 		// Restart while ICE is down; a restarted agent that is still checking is left
 		// to finish (its checks succeed as soon as the path is back).
 		st := p.pc.ICEConnectionState()
@@ -323,9 +313,6 @@ func (s *Session) startReconnect(p *peer) {
 	}
 	p.restartTimer = s.after(cfg.ReconnectWait, restart)
 	p.disconnTimer = s.after(cfg.DisconnectTimeInterval, func() {
-		if p.closed || !p.reconnecting {
-			return
-		}
 		s.log.Info("reconnection failed", "user", string(p.user))
 		s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: ReconnectionFailed})
 		s.closePeer(p)

@@ -37,9 +37,9 @@ type Session struct {
 	peers       map[signal.UserID]*peer
 	gone        map[signal.UserID]bool // users whose peer connection closed
 	closed      bool
-	ringing     bool        // incoming: CallEvent emitted
-	answerTimer *time.Timer // incoming: answer timeout while NEW
-	statsTimer  *time.Timer
+	ringing     bool   // incoming: CallEvent emitted
+	answerTimer *timer // incoming: answer timeout while NEW
+	statsTimer  *timer
 }
 
 func (c *Client) newSessionLocked(id string, initiator signal.UserID, opponents []signal.UserID, t signal.CallType, outgoing bool) *Session {
@@ -471,14 +471,34 @@ func (s *Session) sortedPeers() []*peer {
 	return out
 }
 
-func stopTimer(t **time.Timer) {
+// timer is a session timer. Its operation runs on the session goroutine unless the timer
+// was stopped first, even when it had already fired and the operation waited in the
+// queue behind the one that stopped it; so an operation never checks whether it is
+// still wanted. stopped is read and written by the session goroutine only.
+type timer struct {
+	t       *time.Timer
+	stopped bool
+}
+
+// stopTimer stops *t (if any) and clears it. Session goroutine only.
+func stopTimer(t **timer) {
 	if *t != nil {
-		(*t).Stop()
+		(*t).stopped = true
+		(*t).t.Stop()
 		*t = nil
 	}
 }
 
-// after runs op on the session goroutine after d, unless stopped.
-func (s *Session) after(d time.Duration, op func()) *time.Timer {
-	return time.AfterFunc(d, func() { s.post(op) })
+// after runs op on the session goroutine after d, unless the timer is stopped before
+// op's turn comes. Session goroutine only.
+func (s *Session) after(d time.Duration, op func()) *timer {
+	tm := &timer{}
+	tm.t = time.AfterFunc(d, func() {
+		s.post(func() {
+			if !tm.stopped {
+				op()
+			}
+		})
+	})
+	return tm
 }

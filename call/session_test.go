@@ -258,3 +258,52 @@ func TestCreateNewSessionDuplicate(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// A timer stopped after it fired, while its operation waited in the queue behind the
+// operation that stopped it, does not run that operation. Before, every timer operation
+// re-checked whether it was still wanted, and the reconnect loop did not: a restart
+// queued just before RECONNECTED ran after it, and a new RECONNECTING then had two
+// restart loops.
+func TestStoppedTimerOpDoesNotRun(t *testing.T) {
+	s := &Session{c: &Client{}, ops: newQueue[func()]()}
+	s.c.sessWG.Add(1)
+	go s.run() // ends when the last op below closes the session
+	ran := make(chan string, 2)
+	done := make(chan struct{})
+	s.post(func() {
+		stopped := s.after(0, func() { ran <- "stopped" })
+		kept := s.after(0, func() { ran <- "kept" })
+		// Wait until both timers fired and queued their operations (nothing else
+		// posts meanwhile): each push sets the queue's ready token, taken here.
+		deadline := time.After(waitTimeout)
+		for n := 0; n < 2; {
+			select {
+			case <-s.ops.ready:
+			case <-deadline:
+				t.Error("timer operations never queued")
+				s.closed = true
+				close(done)
+				return
+			}
+			s.ops.mu.Lock()
+			n = len(s.ops.items)
+			s.ops.mu.Unlock()
+		}
+		stopTimer(&stopped)
+		_ = kept
+		s.post(func() { // puts the ready token back; runs after both timer ops
+			s.closed = true
+			close(done)
+		})
+	})
+	<-done
+	s.c.sessWG.Wait()
+	close(ran)
+	var got []string
+	for r := range ran {
+		got = append(got, r)
+	}
+	if len(got) != 1 || got[0] != "kept" {
+		t.Fatalf("ran %q, want only the timer that was not stopped", got)
+	}
+}

@@ -25,9 +25,6 @@ func (s *Session) startStats() {
 	}
 	var tick func()
 	tick = func() {
-		if s.closed {
-			return
-		}
 		for _, p := range s.sortedPeers() {
 			if p.pc != nil && p.answered {
 				s.c.emit(s, StatsEvent{EventMeta: s.meta(p.user), Stats: s.peerStats(p)})
