@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -126,9 +125,9 @@ type Client struct {
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
 
-	sessWG sync.WaitGroup // session goroutines
-	bgWG   sync.WaitGroup // dispatcher and sender goroutines
-	closed atomic.Bool
+	sessWG    sync.WaitGroup // session goroutines
+	bgWG      sync.WaitGroup // dispatcher and sender goroutines
+	closeOnce sync.Once      // Close: the first call closes, the others wait for it
 }
 
 // maxRecent bounds the memory of closed session IDs (late signals of those are invalid,
@@ -376,12 +375,15 @@ func (c *Client) Sessions() []*Session {
 }
 
 // Close hangs up every session, closes every peer connection and waits for the engine's
-// goroutines to end. It is idempotent. Do not call it from a listener: it waits for
-// the event goroutine that runs the listeners.
+// goroutines to end. It is idempotent: a second (or concurrent) Close returns once the
+// first has finished. Do not call it from a listener: it waits for the event goroutine
+// that runs the listeners.
 func (c *Client) Close() error {
-	if !c.closed.CompareAndSwap(false, true) {
-		return nil
-	}
+	c.closeOnce.Do(c.close)
+	return nil
+}
+
+func (c *Client) close() {
 	c.mu.Lock()
 	c.closing = true
 	live := make([]*Session, 0, len(c.sessions))
@@ -396,7 +398,6 @@ func (c *Client) Close() error {
 	close(c.stopSend)
 	close(c.stopDispatch)
 	c.bgWG.Wait()
-	return nil
 }
 
 // Listener setters (the seed's listeners). Each handler runs on the engine's event

@@ -202,3 +202,63 @@ func TestMute(t *testing.T) {
 		t.Errorf("Unmute video: %v", err)
 	}
 }
+
+// A Close that runs while another is closing returns only when the engine has stopped
+// (before, it returned at once, with the event goroutine still running a listener).
+func TestConcurrentCloseWaits(t *testing.T) {
+	bus := membus.New()
+	c, err := NewClient(testConfig(t, "alice", bus.Endpoint("alice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	c.OnSessionClose(func(*Session, SessionCloseEvent) {
+		close(entered)
+		<-release
+	})
+	if _, err := c.CreateNewSession([]signal.UserID{"bob"}, signal.CallTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan struct{})
+	go func() { // owner: this test; ends when the listener is released
+		defer close(first)
+		_ = c.Close()
+	}()
+	<-entered // the first Close waits for the listener
+	second := make(chan bool)
+	go func() { // owner: this test; ends when the second Close returns
+		_ = c.Close()
+		second <- eventsClosed(c)
+	}()
+	// Give a second Close that does not wait the time to return early; one that waits
+	// (correct) is released after this either way.
+	select {
+	case closed := <-second:
+		close(release)
+		<-first
+		if !closed {
+			t.Fatal("second Close returned while the first was still closing")
+		}
+		return
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if !<-second {
+		t.Fatal("second Close returned before the Events channel was closed")
+	}
+	<-first
+}
+
+// eventsClosed drains what is buffered in c.Events() and reports whether it is closed.
+func eventsClosed(c *Client) bool {
+	for {
+		select {
+		case _, ok := <-c.Events():
+			if !ok {
+				return true
+			}
+		default:
+			return false
+		}
+	}
+}
