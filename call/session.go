@@ -83,12 +83,21 @@ func (s *Session) run() {
 // post queues op on the session goroutine; false once the session has ended.
 func (s *Session) post(op func()) bool { return s.ops.push(op) }
 
-// do runs op on the session goroutine and waits for its result. It must not be called
-// from the session goroutine.
+// do runs op on the session goroutine and waits for its result; on a closed session op
+// does not run and the result is ErrSessionClosed. It must not be called from the
+// session goroutine.
 func (s *Session) do(name string, op func() error) error {
+	closedErr := fmt.Errorf("%s: %w", name, ErrSessionClosed)
 	res := make(chan error, 1)
-	if !s.post(func() { res <- op() }) {
-		res <- fmt.Errorf("%s: %w", name, ErrSessionClosed)
+	ran := s.post(func() {
+		if s.closed {
+			res <- closedErr
+			return
+		}
+		res <- op()
+	})
+	if !ran {
+		res <- closedErr
 	}
 	err := <-res
 	if err != nil {
@@ -239,9 +248,6 @@ func (s *Session) GetUserMedia(ctx context.Context, p devices.MediaParams) (*dev
 		ls.Video.SetBitrate(kbps * 1000)
 	}
 	err = s.do("GetUserMedia", func() error {
-		if s.closed {
-			return ErrSessionClosed
-		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.local != nil {
@@ -273,9 +279,6 @@ func closeLocalStream(ls *devices.LocalStream) {
 // Call dials every opponent with ext as userInfo.
 func (s *Session) Call(ext signal.Extension) error {
 	return s.do("Call", func() error {
-		if s.closed {
-			return ErrSessionClosed
-		}
 		if !s.outgoing || s.State() != SessionNew {
 			return fmt.Errorf("%w: Call in %s", ErrInvalidState, s.State())
 		}
@@ -295,9 +298,6 @@ func (s *Session) Call(ext signal.Extension) error {
 // Accept answers an incoming call.
 func (s *Session) Accept(ext signal.Extension) error {
 	return s.do("Accept", func() error {
-		if s.closed {
-			return ErrSessionClosed
-		}
 		if s.outgoing || s.State() != SessionNew {
 			return fmt.Errorf("%w: Accept in %s", ErrInvalidState, s.State())
 		}
@@ -334,9 +334,6 @@ func (s *Session) Accept(ext signal.Extension) error {
 // Reject declines an incoming call.
 func (s *Session) Reject(ext signal.Extension) error {
 	return s.do("Reject", func() error {
-		if s.closed {
-			return ErrSessionClosed
-		}
 		if s.outgoing || s.State() != SessionNew {
 			return fmt.Errorf("%w: Reject in %s", ErrInvalidState, s.State())
 		}
@@ -350,9 +347,6 @@ func (s *Session) Reject(ext signal.Extension) error {
 // Stop hangs up.
 func (s *Session) Stop(ext signal.Extension) error {
 	return s.do("Stop", func() error {
-		if s.closed {
-			return ErrSessionClosed
-		}
 		s.hangUp(ext, "hung up")
 		return nil
 	})
@@ -378,9 +372,6 @@ func (s *Session) shutdown(reason string) {
 // Update sends ext to every opponent, or only to the given ones.
 func (s *Session) Update(ext signal.Extension, to ...signal.UserID) error {
 	return s.do("Update", func() error {
-		if s.closed {
-			return ErrSessionClosed
-		}
 		if len(to) == 0 {
 			to = s.peerIDs()
 		}
