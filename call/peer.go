@@ -222,7 +222,6 @@ func (s *Session) sendCandidates(p *peer, cs []webrtc.ICECandidateInit) {
 }
 
 // applyRemoteCandidates adds the queued remote candidates once the remote description
-// is set.
 // is set. It returns pion's refusals (the callers that apply a description only log
 // them: the candidates were reported when they came).
 func (s *Session) applyRemoteCandidates(p *peer) []error {

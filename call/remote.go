@@ -153,11 +153,15 @@ func (rs *remoteSet) setVideo(r *RemoteStream) {
 	rs.mu.Unlock()
 }
 
-func (rs *remoteSet) requestKeyFrame() {
+// videoStream is the peer's remote video, or nil.
+func (rs *remoteSet) videoStream() *RemoteStream {
 	rs.mu.Lock()
-	v := rs.video
-	rs.mu.Unlock()
-	if v != nil {
+	defer rs.mu.Unlock()
+	return rs.video
+}
+
+func (rs *remoteSet) requestKeyFrame() {
+	if v := rs.videoStream(); v != nil {
 		v.RequestKeyFrame()
 	}
 }

@@ -129,11 +129,8 @@ func (s *Session) peerStats(p *peer) Stats {
 		}
 	}
 	// Decoded frame size and received frame rate from the remote video stream.
-	p.remotes.mu.Lock()
-	rv := p.remotes.video
-	p.remotes.mu.Unlock()
 	var frames uint64
-	if rv != nil {
+	if rv := p.remotes.videoStream(); rv != nil {
 		frames = rv.frames.Load()
 		if rv.Video != nil {
 			if img, _ := rv.Video.Load(); img != nil {
