@@ -165,13 +165,6 @@ func isReconnect(user signal.UserID, st ReconnectionState) func(Event) bool {
 	}
 }
 
-func isRemote(user signal.UserID, k devices.Kind) func(Event) bool {
-	return func(ev Event) bool {
-		e, ok := ev.(RemoteStreamEvent)
-		return ok && e.User == user && e.Stream.Kind == k
-	}
-}
-
 func isSessionClose(id string) func(Event) bool {
 	return func(ev Event) bool {
 		_, ok := ev.(SessionCloseEvent)

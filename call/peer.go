@@ -70,6 +70,10 @@ func (p *peer) enterMedia() bool {
 	return true
 }
 
+// live reports whether p holds a peer connection or an offer waiting for Accept (nil:
+// no). A peer that only holds candidates is not live: its call may never come.
+func (p *peer) live() bool { return p != nil && (p.pc != nil || p.offer != "") }
+
 // peerFor returns the peer of u, making an empty one (no pc yet) if needed.
 func (s *Session) peerFor(u signal.UserID) *peer {
 	p := s.peers[u]
@@ -278,10 +282,9 @@ func (s *Session) onPCState(p *peer) {
 		}
 		p.wasConnected = true
 		if p.reconnecting {
-			p.reconnecting = false
 			stopTimer(&p.restartTimer)
 			stopTimer(&p.disconnTimer)
-			s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: Reconnected})
+			s.setReconnect(p, Reconnected)
 		}
 	case ConnectionDisconnected, ConnectionFailed:
 		if p.wasConnected && !p.reconnecting {
@@ -296,8 +299,7 @@ func (s *Session) onPCState(p *peer) {
 // startReconnect reports RECONNECTING, waits ReconnectWait for ICE to recover and then
 // restarts it (the higher ID offers); after DisconnectTimeInterval it gives up.
 func (s *Session) startReconnect(p *peer) {
-	p.reconnecting = true
-	s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: Reconnecting})
+	s.setReconnect(p, Reconnecting)
 	cfg := &s.c.cfg
 	var restart func()
 	restart = func() {
@@ -312,11 +314,18 @@ func (s *Session) startReconnect(p *peer) {
 	}
 	p.restartTimer = s.after(cfg.ReconnectWait, restart)
 	p.disconnTimer = s.after(cfg.DisconnectTimeInterval, func() {
-		s.log.Info("reconnection failed", "user", string(p.user))
-		s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: ReconnectionFailed})
+		s.setReconnect(p, ReconnectionFailed)
 		s.closePeer(p)
 		s.closeIfEmpty("connection failed")
 	})
+}
+
+// setReconnect is the one place a peer's reconnection state changes: it logs the change
+// and reports it. Session goroutine only.
+func (s *Session) setReconnect(p *peer, st ReconnectionState) {
+	p.reconnecting = st == Reconnecting
+	s.log.Info("reconnection", "user", string(p.user), "state", st.String())
+	s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: st})
 }
 
 // restartICE sends an ICE-restart offer in an update with reason reconnect.
