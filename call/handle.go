@@ -73,7 +73,8 @@ func (s *Session) dropPeer(u signal.UserID, reason string) {
 // rule) is answered without asking.
 func (s *Session) onCall(sig *signal.Signal) error {
 	offer, err := s.c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeOffer, nil)
-	if p := s.peers[sig.From]; err != nil && (p == nil || (p.offer == "" && p.pc == nil)) {
+	p := s.peers[sig.From]
+	if err != nil && !p.live() {
 		// A first call we can never answer: reject it so the caller stops dialing. A
 		// bad copy of a call we already hold changes nothing.
 		s.c.send(s, s.newSignal(signal.TypeReject, sig.From, nil))
@@ -86,7 +87,7 @@ func (s *Session) onCall(sig *signal.Signal) error {
 	if err != nil {
 		return err
 	}
-	if p := s.peers[sig.From]; p != nil && (p.offer != "" || p.pc != nil) {
+	if p.live() {
 		if p.callSig != nil && !p.answered {
 			return fmt.Errorf("%w: call from %s while we call it", ErrInvalidState, sig.From)
 		}
@@ -98,7 +99,7 @@ func (s *Session) onCall(sig *signal.Signal) error {
 		if s.outgoing {
 			return fmt.Errorf("%w: call for our own session", ErrInvalidState)
 		}
-		p := s.peerFor(sig.From)
+		p = s.peerFor(sig.From)
 		p.offer = offer
 		if !s.ringing {
 			s.ringing = true
@@ -114,7 +115,7 @@ func (s *Session) onCall(sig *signal.Signal) error {
 			return fmt.Errorf("%w: call from the initiator of an active session", ErrInvalidState)
 		}
 		delete(s.gone, sig.From)
-		p := s.peerFor(sig.From)
+		p = s.peerFor(sig.From)
 		p.offer = offer
 		return s.answer(p, nil)
 	default:

@@ -319,7 +319,7 @@ func (s *Session) Accept(ext signal.Extension) error {
 			if u == s.initiator || !higherID(me, u) {
 				continue
 			}
-			if p := s.peers[u]; p != nil && (p.pc != nil || p.offer != "") {
+			if s.peers[u].live() {
 				continue
 			}
 			if err := s.dial(u, nil); err != nil {
@@ -438,7 +438,7 @@ func (s *Session) close(reason string) {
 // may never come.
 func (s *Session) closeIfEmpty(reason string) {
 	for _, p := range s.peers {
-		if p.pc != nil || p.offer != "" {
+		if p.live() {
 			return
 		}
 	}
