@@ -39,26 +39,15 @@ func (s *Session) startStats() {
 func (s *Session) peerStats(p *peer) Stats {
 	var st Stats
 	now := time.Now()
+	// pion's GetStats (v4.2) has inbound-rtp and the ICE entries, but no outbound-rtp or
+	// remote-inbound-rtp: what we send comes from the stats interceptor alone
+	// (addSenderStats), so nothing is counted twice.
 	rep := p.pc.GetStats()
 	var sent, recv [3]uint64
 	cands := map[string]webrtc.ICECandidateStats{}
 	var pair *webrtc.ICECandidatePairStats
 	for _, v := range rep {
 		switch x := v.(type) {
-		case webrtc.OutboundRTPStreamStats:
-			t, k := trackOf(&st.Local, x.Kind)
-			if t == nil {
-				continue
-			}
-			t.Bytes += x.BytesSent
-			t.Packets += uint64(x.PacketsSent)
-			if x.FramesPerSecond > 0 {
-				t.FPS = x.FramesPerSecond
-			}
-			if x.FrameWidth > 0 {
-				t.Width, t.Height = int(x.FrameWidth), int(x.FrameHeight)
-			}
-			sent[k] += x.BytesSent
 		case webrtc.InboundRTPStreamStats:
 			t, k := trackOf(&st.Remote, x.Kind)
 			if t == nil {
@@ -72,14 +61,6 @@ func (s *Session) peerStats(p *peer) Stats {
 				t.Width, t.Height = int(x.FrameWidth), int(x.FrameHeight)
 			}
 			recv[k] += x.BytesReceived
-		case webrtc.RemoteInboundRTPStreamStats:
-			if x.RoundTripTime > 0 {
-				st.RTT = time.Duration(x.RoundTripTime * float64(time.Second))
-			}
-			if t, _ := trackOf(&st.Local, x.Kind); t != nil {
-				t.PacketsLost += int64(x.PacketsLost)
-				t.Jitter = x.Jitter
-			}
 		case webrtc.ICECandidatePairStats:
 			if x.Nominated && x.State == webrtc.StatsICECandidatePairStateSucceeded {
 				pp := x
@@ -100,34 +81,7 @@ func (s *Session) peerStats(p *peer) Stats {
 			RemoteType: r.CandidateType.String(), RemoteAddress: r.IP, RemotePort: int(r.Port),
 		}
 	}
-	// What we send, from the stats interceptor (pion's GetStats has no outbound-rtp).
-	if g, ok := s.c.statsGetters.Load(p.statsID); ok && p.statsID != "" {
-		getter := g.(stats.Getter)
-		for _, snd := range p.pc.GetSenders() {
-			tr := snd.Track()
-			if tr == nil {
-				continue
-			}
-			t, k := trackOf(&st.Local, tr.Kind().String())
-			if t == nil {
-				continue
-			}
-			for _, enc := range snd.GetParameters().Encodings {
-				x := getter.Get(uint32(enc.SSRC))
-				if x == nil {
-					continue
-				}
-				t.Bytes += x.OutboundRTPStreamStats.BytesSent
-				t.Packets += x.OutboundRTPStreamStats.PacketsSent
-				t.PacketsLost += x.RemoteInboundRTPStreamStats.PacketsLost
-				t.Jitter = x.RemoteInboundRTPStreamStats.Jitter
-				if rtt := x.RemoteInboundRTPStreamStats.RoundTripTime; rtt > 0 {
-					st.RTT = rtt
-				}
-				sent[k] += x.OutboundRTPStreamStats.BytesSent
-			}
-		}
-	}
+	s.addSenderStats(p, &st, &sent)
 	// Decoded frame size and received frame rate from the remote video stream.
 	var frames uint64
 	if rv := p.remotes.videoStream(); rv != nil {
@@ -159,6 +113,44 @@ func (s *Session) peerStats(p *peer) Stats {
 	}
 	p.stats = statsPrev{at: now, sent: sent, recv: recv, framesRecv: frames}
 	return st
+}
+
+// addSenderStats adds what we send to p, from the stats interceptor (pion's GetStats has
+// no outbound-rtp): bytes and packets to st.Local and sent, loss, jitter and RTT as the
+// receiver reports them.
+func (s *Session) addSenderStats(p *peer, st *Stats, sent *[3]uint64) {
+	if p.statsID == "" {
+		return
+	}
+	g, ok := s.c.statsGetters.Load(p.statsID)
+	if !ok {
+		return
+	}
+	getter := g.(stats.Getter)
+	for _, snd := range p.pc.GetSenders() {
+		tr := snd.Track()
+		if tr == nil {
+			continue
+		}
+		t, k := trackOf(&st.Local, tr.Kind().String())
+		if t == nil {
+			continue
+		}
+		for _, enc := range snd.GetParameters().Encodings {
+			x := getter.Get(uint32(enc.SSRC))
+			if x == nil {
+				continue
+			}
+			t.Bytes += x.OutboundRTPStreamStats.BytesSent
+			t.Packets += x.OutboundRTPStreamStats.PacketsSent
+			t.PacketsLost += x.RemoteInboundRTPStreamStats.PacketsLost
+			t.Jitter = x.RemoteInboundRTPStreamStats.Jitter
+			if rtt := x.RemoteInboundRTPStreamStats.RoundTripTime; rtt > 0 {
+				st.RTT = rtt
+			}
+			sent[k] += x.OutboundRTPStreamStats.BytesSent
+		}
+	}
 }
 
 func trackOf(m *MediaStats, kind string) (*TrackStats, devices.Kind) {
