@@ -109,8 +109,7 @@ func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func()) {
 
 // readTrack is the single reader of one remote track; it runs on the goroutine pion
 // starts for OnTrack, registered as a media goroutine of p, and ends when the track
-// ends (the pc closes). It fans packets out to the stream's sinks (in Echo mode the
-// echo track is one of them).
+// ends (the pc closes). It fans packets out to the stream's sinks (and the echo track).
 func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	if !p.enterMedia() {
 		return
@@ -143,10 +142,9 @@ func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceive
 		rs.AddSink(recv)
 		defer recv.Close()
 	}
-	if p.echo != nil {
-		if echo := p.echo[t.Kind()]; echo != nil {
-			rs.AddSink(echo) // Echo mode: what the opponent sends goes back to it
-		}
+	var echo devices.RTPSink // Echo mode: what the opponent sends goes back to it
+	if et := p.echo[t.Kind()]; et != nil {
+		echo = et
 	}
 	if kind == devices.KindVideo {
 		p.remotes.setVideo(rs)
@@ -158,7 +156,7 @@ func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceive
 		}
 	})
 	log.Info("remote track", "mime", rs.mime, "ssrc", rs.ssrc)
-	if err := rs.pump(t.Read); !errors.Is(err, io.EOF) {
+	if err := rs.pump(t.Read, echo); !errors.Is(err, io.EOF) {
 		log.Debug("remote track ended", "err", err)
 	}
 }

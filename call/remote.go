@@ -102,9 +102,11 @@ const rtpBufSize = 1500
 
 // pump is the per-packet loop of a remote track: it reads every packet into one buffer
 // and one rtp.Packet, both reused (sinks copy what they keep: devices.RTPSink), and fans
-// it out. A packet that does not parse is skipped; the track goes on. It returns read's
-// error (the track ended).
-func (r *RemoteStream) pump(read func([]byte) (int, interceptor.Attributes, error)) error {
+// it out to the sinks and then to echo, if not nil. echo comes last because its
+// interceptors may rewrite header extensions in place (a TWCC sequence number). A packet
+// that does not parse is skipped; the track goes on. It returns read's error (the track
+// ended).
+func (r *RemoteStream) pump(read func([]byte) (int, interceptor.Attributes, error), echo devices.RTPSink) error {
 	buf := make([]byte, rtpBufSize)
 	var pkt rtp.Packet
 	for {
@@ -116,6 +118,9 @@ func (r *RemoteStream) pump(read func([]byte) (int, interceptor.Attributes, erro
 			continue
 		}
 		r.deliver(&pkt)
+		if echo != nil {
+			_ = echo.WriteRTP(&pkt)
+		}
 	}
 }
 

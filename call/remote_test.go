@@ -1,7 +1,9 @@
 package call
 
 import (
+	"fmt"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/pion/interceptor"
@@ -36,23 +38,26 @@ func marshalRTP(t testing.TB, seq uint16, marker bool, payload []byte) []byte {
 }
 
 // A packet that does not parse is skipped: the packets after it still reach the sinks
-// (before, the first bad packet ended the track's reader for good).
+// and then the echo track (before, the first bad packet ended the track's reader for
+// good).
 func TestPumpSkipsBadPacket(t *testing.T) {
 	rs := &RemoteStream{Kind: devices.KindVideo}
-	var seqs []uint16
-	var payloads []string
+	var got []string
 	rs.AddSink(sinkFunc(func(p *rtp.Packet) error {
-		seqs = append(seqs, p.SequenceNumber)
-		payloads = append(payloads, string(p.Payload))
+		got = append(got, fmt.Sprintf("sink %d %s", p.SequenceNumber, p.Payload))
 		return nil
 	}))
+	echo := sinkFunc(func(p *rtp.Packet) error {
+		got = append(got, fmt.Sprintf("echo %d", p.SequenceNumber))
+		return nil
+	})
 	bad := []byte{0x80} // shorter than an RTP header
-	err := rs.pump(packetReader(marshalRTP(t, 1, false, []byte("one")), bad, marshalRTP(t, 2, true, []byte("two"))))
+	err := rs.pump(packetReader(marshalRTP(t, 1, false, []byte("one")), bad, marshalRTP(t, 2, true, []byte("two"))), echo)
 	if err != io.EOF {
 		t.Fatalf("pump = %v, want io.EOF", err)
 	}
-	if len(seqs) != 2 || seqs[0] != 1 || seqs[1] != 2 || payloads[0] != "one" || payloads[1] != "two" {
-		t.Fatalf("delivered seqs %v payloads %q, want [1 2] [one two]", seqs, payloads)
+	if want := []string{"sink 1 one", "echo 1", "sink 2 two", "echo 2"}; !slices.Equal(got, want) {
+		t.Fatalf("delivered %q, want %q", got, want)
 	}
 	if got := rs.PacketsReceived(); got != 2 {
 		t.Fatalf("PacketsReceived = %d, want 2", got)
@@ -82,7 +87,7 @@ func BenchmarkRemotePump(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	if err := rs.pump(read); err != io.EOF {
+	if err := rs.pump(read, nil); err != io.EOF {
 		b.Fatal(err)
 	}
 }
