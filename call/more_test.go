@@ -133,9 +133,18 @@ func TestStatsReport(t *testing.T) {
 	startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
 	ev := alice.rec.wait(t, "stats with bitrates", func(ev Event) bool {
 		e, ok := ev.(StatsEvent)
-		return ok && e.User == "bob" && e.Stats.Local.Video.BitrateKbps > 0 && e.Stats.Remote.Video.BitrateKbps > 0
+		return ok && e.User == "bob" && e.Stats.Local.Video.BitrateKbps > 0 && e.Stats.Remote.Video.BitrateKbps > 0 &&
+			e.Stats.Local.Video.FPS > 0
 	}).(StatsEvent)
 	st := ev.Stats
+	// What we send: frame size and rate come from the local track (pion has neither).
+	w, h := alice.Session(ev.SessionID).LocalStream().Video.FrameSize()
+	if w == 0 || st.Local.Video.Width != w || st.Local.Video.Height != h {
+		t.Errorf("sent frame size %dx%d, the track's %dx%d", st.Local.Video.Width, st.Local.Video.Height, w, h)
+	}
+	if st.Local.Video.FPS > 100 {
+		t.Errorf("sent frame rate %.1f fps: more than the source makes", st.Local.Video.FPS)
+	}
 	if st.Local.Video.Packets == 0 || st.Remote.Audio.Packets == 0 || st.Remote.Video.Bytes == 0 {
 		t.Errorf("counters: %+v", st)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -15,6 +16,7 @@ type statsPrev struct {
 	at         time.Time
 	sent, recv [3]uint64 // by devices.Kind
 	framesRecv uint64
+	framesSent uint64
 }
 
 // startStats reports stats every StatsReportInterval while the session lives.
@@ -92,6 +94,15 @@ func (s *Session) peerStats(p *peer) Stats {
 			}
 		}
 	}
+	// Sent frame size and rate from the local video track (pion's stats have neither).
+	var framesSent uint64
+	s.mu.Lock()
+	ls := s.local
+	s.mu.Unlock()
+	if ls != nil && ls.Video != nil && p.echo == nil && s.callType == signal.CallTypeVideo {
+		framesSent = ls.Video.Frames()
+		st.Local.Video.Width, st.Local.Video.Height = ls.Video.FrameSize()
+	}
 	prev := p.stats
 	if !prev.at.IsZero() {
 		secs := now.Sub(prev.at).Seconds()
@@ -109,9 +120,12 @@ func (s *Session) peerStats(p *peer) Stats {
 			if frames >= prev.framesRecv {
 				st.Remote.Video.FPS = float64(frames-prev.framesRecv) / secs
 			}
+			if framesSent >= prev.framesSent && prev.framesSent > 0 {
+				st.Local.Video.FPS = float64(framesSent-prev.framesSent) / secs
+			}
 		}
 	}
-	p.stats = statsPrev{at: now, sent: sent, recv: recv, framesRecv: frames}
+	p.stats = statsPrev{at: now, sent: sent, recv: recv, framesRecv: frames, framesSent: framesSent}
 	return st
 }
 

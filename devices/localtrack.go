@@ -49,7 +49,9 @@ type localTrack struct {
 	kfPending atomic.Bool
 	bitrate   atomic.Int64 // pending bitrate change; 0: none
 
-	frames   atomic.Uint64 // samples written, for tests and status
+	frames   atomic.Uint64 // samples written, for stats and tests
+	width    int           // video: the encoder's frame size, fixed at creation
+	height   int
 	closing  atomic.Bool
 	done     chan struct{} // closed when the encode goroutine ends
 	closeMu  sync.Mutex
@@ -66,7 +68,9 @@ func (t *localTrack) Label() string {
 	}
 	return t.label
 }
-func (t *localTrack) SetBitrate(bps int) { t.bitrate.Store(int64(bps)) }
+func (t *localTrack) SetBitrate(bps int)    { t.bitrate.Store(int64(bps)) }
+func (t *localTrack) Frames() uint64        { return t.frames.Load() }
+func (t *localTrack) FrameSize() (w, h int) { return t.width, t.height }
 func (t *localTrack) RequestKeyFrame() {
 	if t.kind == KindVideo {
 		t.kfPending.Store(true)
@@ -276,7 +280,7 @@ func newVideoTrack(src videoSource, w, h, fps, bitrate int, preview *FrameSlot, 
 	if err != nil {
 		return nil, err
 	}
-	t := &localTrack{kind: KindVideo, label: src.Label(), src: src, log: log}
+	t := &localTrack{kind: KindVideo, label: src.Label(), src: src, log: log, width: w, height: h}
 	t.enabled.Store(true)
 	gate := &gatedVideo{src: src, enabled: &t.enabled, preview: preview, mirror: mirror}
 	enc, err := params.BuildVideoEncoder(video.ReaderFunc(gate.Read), prop.Media{

@@ -90,6 +90,11 @@ type LocalTrack interface {
 	// Label names the source for a status bar ("test pattern", "/dev/video0", "tone.wav");
 	// it changes when a failed device is replaced.
 	Label() string
+	// Frames counts the encoded samples sent so far (video frames, 20 ms audio frames),
+	// from which a stats report derives the frame rate.
+	Frames() uint64
+	// FrameSize is the size of the frames the video encoder is fed; 0, 0 for audio.
+	FrameSize() (width, height int)
 	Close() error
 }
 
