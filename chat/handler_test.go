@@ -101,15 +101,7 @@ func TestReceivePath(t *testing.T) {
 }
 
 func TestPresencePath(t *testing.T) {
-	j := mustJID(t, "alice@example.org/tty")
-	a, err := New(Config{JID: j, Scheme: jidScheme(t, j)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	a.mu.Lock()
-	a.applyItemLocked(rosterItem{JID: "bob@example.org", Subscription: "both"})
-	a.mu.Unlock()
+	a := offlineAccount(t, "bob@example.org")
 	feed(t, a, `<presence xmlns="jabber:client" from="bob@example.org/a"><show>away</show><status>lunch</status><priority>1</priority></presence>`)
 	feed(t, a, `<presence xmlns="jabber:client" from="bob@example.org/b"><priority>0</priority></presence>`)
 	feed(t, a, `<presence xmlns="jabber:client" from="carol@example.org" type="subscribe"/>`)
@@ -151,17 +143,10 @@ func TestPresencePath(t *testing.T) {
 // Going offline makes every contact's presence unknown; those that were available are
 // reported unavailable, so the events agree with Roster.
 func TestOfflineReportsContactsUnavailable(t *testing.T) {
-	j := mustJID(t, "alice@example.org/tty")
-	a, err := New(Config{JID: j, Scheme: jidScheme(t, j)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := offlineAccount(t, "bob@example.org", "carol@example.org")
 	sess := &xmpp.Session{} // only its identity matters to clearSession
 	a.mu.Lock()
 	a.sess = sess
-	a.applyItemLocked(rosterItem{JID: "bob@example.org", Subscription: "both"})
-	a.applyItemLocked(rosterItem{JID: "carol@example.org", Subscription: "both"})
 	a.mu.Unlock()
 	feed(t, a, `<presence xmlns="jabber:client" from="bob@example.org/a"/>`)
 	if ev := (<-a.Events()).(PresenceEvent); !ev.Presence.Available {

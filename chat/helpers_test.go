@@ -256,3 +256,21 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return string(b.buf)
 }
+
+// offlineAccount is alice's account, never connected, with the given contacts in its
+// roster (subscription both): for tests that feed stanzas straight to the handlers.
+func offlineAccount(t *testing.T, contacts ...string) *Account {
+	t.Helper()
+	j := mustJID(t, "alice@example.org/tty")
+	a, err := New(Config{JID: j, Scheme: jidScheme(t, j)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	a.mu.Lock()
+	for _, c := range contacts {
+		a.applyItemLocked(rosterItem{JID: c, Subscription: "both"})
+	}
+	a.mu.Unlock()
+	return a
+}

@@ -218,15 +218,7 @@ func TestEventQueueBounded(t *testing.T) {
 
 // A contact's resources are bounded however many resources send presence.
 func TestPresenceResourcesBounded(t *testing.T) {
-	j := mustJID(t, "alice@example.org/tty")
-	a, err := New(Config{JID: j, Scheme: jidScheme(t, j)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	a.mu.Lock()
-	a.applyItemLocked(rosterItem{JID: "bob@example.org", Subscription: "both"})
-	a.mu.Unlock()
+	a := offlineAccount(t, "bob@example.org")
 	for i := range 3 * maxResources {
 		feed(t, a, fmt.Sprintf(`<presence xmlns="jabber:client" from="bob@example.org/r%d"/>`, i))
 	}
