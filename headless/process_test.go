@@ -32,14 +32,7 @@ import (
 // bin is the ttycall binary, built once by TestMain.
 var bin string
 
-func TestMain(m *testing.M) {
-	var err error
-	if bin, err = testbin.Build(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testbin.Main(m)
-}
+func TestMain(m *testing.M) { testbin.Run(m, &bin) }
 
 // event is one JSON line of a headless process.
 type event map[string]any

@@ -24,14 +24,7 @@ import (
 // bin is the ttycall binary, built once by TestMain.
 var bin string
 
-func TestMain(m *testing.M) {
-	var err error
-	if bin, err = testbin.Build(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testbin.Main(m)
-}
+func TestMain(m *testing.M) { testbin.Run(m, &bin) }
 
 // TestDemoServesBobAndStopsEverything runs `ttycall demo --no-ui`, calls the echo bot as
 // bob with the printed config, then stops the demo with SIGINT and checks that the bot

@@ -61,6 +61,18 @@ func Remove() {
 	}
 }
 
+// Run builds the binary into *bin before the tests (a build failure ends the process),
+// then does what Main does: `func TestMain(m *testing.M) { testbin.Run(m, &bin) }`.
+func Run(m *testing.M, bin *string) {
+	p, err := Build()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*bin = p
+	Main(m)
+}
+
 // Main runs the tests, removes the binary, and exits with the tests' code:
 // `func TestMain(m *testing.M) { testbin.Main(m) }`.
 func Main(m *testing.M) {
