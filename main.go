@@ -53,6 +53,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	fs := flag.NewFlagSet("ttycall", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage:
+  ttycall [--config FILE] [--log FILE]   the terminal interface
+  ttycall headless [flags]               audio-only (or --video) mode for scripts and bots; -h for its flags
+  ttycall devices                        list cameras and microphones
+  ttycall demo                           a local server, an echo bot, and the interface
+  ttycall version
+
+Flags of the interface:
+`)
+		fs.PrintDefaults()
+	}
 	cfgPath := fs.String("config", "", "config file (default "+config.DefaultPath()+")")
 	logPath := fs.String("log", "", "log file (default in the user's state directory)")
 	if err := fs.Parse(args); err != nil {
