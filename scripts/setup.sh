@@ -10,6 +10,7 @@ pkgs=(
   pkg-config libvpx-dev libopus-dev libopusfile-dev  # VP8 and Opus through cgo
   gcc libc6-dev              # cgo
   iproute2 util-linux        # network namespaces (ip, unshare) in reconnection and interop tests
+  nftables                   # interop's ICE-restart test drops UDP inside its own network namespace
   procps                     # pgrep in the server's tests
   tmux                       # end-to-end TUI tests
   chromium                   # QuickBlox web SDK interop tests
