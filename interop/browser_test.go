@@ -440,6 +440,8 @@ type RTPStats struct {
 	OutAudioBytes float64 `json:"outAudioBytes"`
 	OutVideoBytes float64 `json:"outVideoBytes"`
 	FramesDecoded float64 `json:"framesDecoded"`
+	IceState      string  `json:"iceState"`  // of the transport: new, checking, connected...
+	DtlsState     string  `json:"dtlsState"` // new, connecting, connected, closed, failed
 }
 
 // Stats returns the RTP counters of the given session (or the current one), by opponent.

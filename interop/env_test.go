@@ -50,6 +50,8 @@ func startEnv(tb testing.TB, ctx context.Context, ids ...int) *Env {
 type WebRTC struct {
 	AnswerTimeInterval  float64 `json:"answerTimeInterval,omitempty"`
 	DialingTimeInterval float64 `json:"dialingTimeInterval,omitempty"`
+	// DisconnectTimeInterval: how long a broken connection may take to come back.
+	DisconnectTimeInterval float64 `json:"disconnectTimeInterval,omitempty"`
 }
 
 // WebUser opens a page and logs it in as QuickBlox user id.

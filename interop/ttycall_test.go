@@ -21,10 +21,11 @@ import (
 
 // TtyOpts configure one `ttycall headless` process.
 type TtyOpts struct {
-	Args          []string // extra flags: --answer auto, --call 101, --ext k=v, --video ...
-	AnswerTime    float64  // calls.answer_time_interval (s); 0: default
-	DialingTime   float64  // calls.dialing_time_interval (s); 0: default
-	StatsInterval float64  // calls.stats_report_time_interval (s); 0: off
+	Args           []string // extra flags: --answer auto, --call 101, --ext k=v, --video ...
+	AnswerTime     float64  // calls.answer_time_interval (s); 0: default
+	DialingTime    float64  // calls.dialing_time_interval (s); 0: default
+	StatsInterval  float64  // calls.stats_report_time_interval (s); 0: off
+	DisconnectTime float64  // calls.disconnect_time_interval (s); 0: default
 }
 
 // Tty is one running `ttycall headless` with the quickblox ID scheme.
@@ -53,6 +54,9 @@ func (e *Env) writeConfig(id int, o TtyOpts) string {
 	}
 	if o.StatsInterval > 0 {
 		fmt.Fprintf(&b, "stats_report_time_interval = %g\n", o.StatsInterval)
+	}
+	if o.DisconnectTime > 0 {
+		fmt.Fprintf(&b, "disconnect_time_interval = %g\n", o.DisconnectTime)
 	}
 	b.WriteString("\n[media]\ncamera = \"test\"\nmicrophone = \"test\"\n")
 	path := filepath.Join(e.tb.TempDir(), fmt.Sprintf("ttycall-%d.toml", id))

@@ -283,6 +283,8 @@
               r.inPackets += st.packetsReceived || 0;
               if (st.kind === 'audio') r.inAudioBytes += st.bytesReceived || 0;
               if (st.kind === 'video') { r.inVideoBytes += st.bytesReceived || 0; r.framesDecoded += st.framesDecoded || 0; }
+            } else if (st.type === 'transport') {
+              r.iceState = st.iceState; r.dtlsState = st.dtlsState;
             } else if (st.type === 'outbound-rtp') {
               r.outBytes += st.bytesSent || 0;
               r.outPackets += st.packetsSent || 0;
