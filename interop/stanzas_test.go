@@ -198,3 +198,50 @@ func TestGoldenStanzas(t *testing.T) {
 		}
 	}
 }
+
+// reconnectUpdate is the sessionDescription of an update with reason reconnect in a
+// stanza, or ok false.
+func reconnectUpdate(raw string) (typ, offerID string, ok bool) {
+	var msg node
+	if xml.Unmarshal([]byte(raw), &msg) != nil {
+		return "", "", false
+	}
+	ep, _ := msg.child("extraParams")
+	st, _ := ep.child("signalType")
+	r, _ := ep.child("reason")
+	sd, hasSD := ep.child("sessionDescription")
+	if strings.TrimSpace(st.Text) != "update" || strings.TrimSpace(r.Text) != "reconnect" || !hasSD {
+		return "", "", false
+	}
+	t, _ := sd.child("type")
+	o, _ := sd.child("offerId")
+	return strings.TrimSpace(t.Text), strings.TrimSpace(o.Text), true
+}
+
+// sdpFingerprint is the first a=fingerprint value in a stanza's SDP.
+func sdpFingerprint(raw string) string {
+	m := fingerprintRE.FindStringSubmatch(raw)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+var fingerprintRE = regexp.MustCompile(`a=fingerprint:(\S+ [0-9A-Fa-f:]+)`)
+
+// TestReconnectGoldens: the ICE-restart pair recorded against the SDK (ttycall offers,
+// the SDK answers) pass the contract checks and belong together by offerId.
+func TestReconnectGoldens(t *testing.T) {
+	offer, err1 := os.ReadFile(filepath.Join("testdata", "ttycall-update-reconnect-offer.xml"))
+	answer, err2 := os.ReadFile(filepath.Join("testdata", "web-update-reconnect-answer.xml"))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("reconnect goldens: %v, %v", err1, err2)
+	}
+	parseSignal(t, strings.TrimSpace(string(offer)), "ttycall")
+	parseSignal(t, strings.TrimSpace(string(answer)), "web")
+	ot, oid, ok1 := reconnectUpdate(strings.TrimSpace(string(offer)))
+	at, aid, ok2 := reconnectUpdate(strings.TrimSpace(string(answer)))
+	if !ok1 || !ok2 || ot != "offer" || at != "answer" || oid == "" || oid != aid {
+		t.Errorf("reconnect goldens: offer (%v %q %q), answer (%v %q %q): want an update/reconnect offer and its answer with the same offerId", ok1, ot, oid, ok2, at, aid)
+	}
+}
