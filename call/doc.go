@@ -34,7 +34,12 @@
 // before or after their SDP, reject/hangUp to every participant, the higher ID offers in
 // a mesh (numerically when both IDs are numbers), auto-accept of offers from the other
 // participants of an ACTIVE session, ICE restart through update/reconnect with an
-// offerId, b=AS in the video section, VP8 and Opus only.
+// offerId, b=AS in the video section, VP8 and Opus only. A reconnect replaces the peer
+// connection, as the web SDK does (it answers and offers a reconnect from a new
+// RTCPeerConnection: new DTLS certificate, ICE credentials and SSRCs): we offer from a
+// new connection and swap it in when the answer comes, and answer an offer from a new
+// one; the old connection's remote streams end and the new one's come as new
+// RemoteStreamEvents.
 //
 // # Hostile input
 //
@@ -54,7 +59,7 @@
 // What is sent back: a call we cannot answer is rejected (the caller stops dialing) and
 // never rings; an accept we cannot apply ends the call with that user (hangUp: they
 // think it is answered and will not answer again); a bad ICE-restart description is
-// only reported (the restart loop offers again). ICE restart works from pion's failed
-// state as well as from disconnected (pion gathers again on the restart offer), so a
-// break shorter than DisconnectTimeInterval recovers either way.
+// only reported (the restart loop offers again). A reconnect works from pion's failed
+// state as well as from disconnected (the new connection gathers afresh), so a break
+// shorter than DisconnectTimeInterval recovers either way.
 package call

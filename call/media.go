@@ -12,13 +12,16 @@ import (
 	"github.com/ttycall/ttycall/devices"
 )
 
-// attachMedia adds what we send to p's peer connection: the session's local tracks
-// (encoded once, shared by every peer connection), or in Echo mode tracks fed from p's
-// own remote tracks. With neither, an offer still asks to receive.
-func (s *Session) attachMedia(p *peer, offering bool) error {
+// echoTracks are the tracks of one peer connection that send back, in Echo mode, what
+// that connection receives. Filled by attachMedia before the connection has a track.
+type echoTracks map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP
+
+// attachMedia adds what we send to pc, a peer connection of p: the session's local
+// tracks (encoded once, shared by every peer connection), or in Echo mode (echo not nil)
+// tracks fed from pc's own remote tracks. With neither, an offer still asks to receive.
+func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTracks, offering bool) error {
 	video := s.callType == signal.CallTypeVideo
-	if s.c.cfg.Echo {
-		p.echo = make(map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP)
+	if echo != nil {
 		kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio}
 		if video {
 			kinds = append(kinds, webrtc.RTPCodecTypeVideo)
@@ -32,11 +35,11 @@ func (s *Session) attachMedia(p *peer, offering bool) error {
 			if err != nil {
 				return fmt.Errorf("%w: echo track: %w", ErrMedia, err)
 			}
-			sender, err := p.pc.AddTrack(t)
+			sender, err := pc.AddTrack(t)
 			if err != nil {
 				return fmt.Errorf("%w: add echo track: %w", ErrMedia, err)
 			}
-			p.echo[k] = t
+			echo[k] = t
 			s.readRTCP(p, sender, p.remotes.requestKeyFrame)
 		}
 		return nil
@@ -54,7 +57,7 @@ func (s *Session) attachMedia(p *peer, offering bool) error {
 		}
 	}
 	for _, t := range tracks {
-		sender, err := p.pc.AddTrack(t.WebRTC())
+		sender, err := pc.AddTrack(t.WebRTC())
 		if err != nil {
 			return fmt.Errorf("%w: add %s track: %w", ErrMedia, t.Kind(), err)
 		}
@@ -70,12 +73,12 @@ func (s *Session) attachMedia(p *peer, offering bool) error {
 	}
 	recv := webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}
 	if !have[devices.KindAudio] {
-		if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, recv); err != nil {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, recv); err != nil {
 			return fmt.Errorf("%w: audio transceiver: %w", ErrWebRTC, err)
 		}
 	}
 	if video && !have[devices.KindVideo] {
-		if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, recv); err != nil {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, recv); err != nil {
 			return fmt.Errorf("%w: video transceiver: %w", ErrWebRTC, err)
 		}
 	}
@@ -109,8 +112,9 @@ func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func()) {
 
 // readTrack is the single reader of one remote track; it runs on the goroutine pion
 // starts for OnTrack, registered as a media goroutine of p, and ends when the track
-// ends (the pc closes). It fans packets out to the stream's sinks (and the echo track).
-func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+// ends (pc closes: its own close, or its replacement after a reconnect). It fans packets
+// out to the stream's sinks (and pc's echo track).
+func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks, t *webrtc.TrackRemote) {
 	if !p.enterMedia() {
 		return
 	}
@@ -121,7 +125,7 @@ func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceive
 	}
 	rs := &RemoteStream{
 		SessionID: s.id, User: p.user, Kind: kind,
-		pc: p.pc, ssrc: uint32(t.SSRC()), mime: t.Codec().MimeType,
+		pc: pc, ssrc: uint32(t.SSRC()), mime: t.Codec().MimeType,
 	}
 	defer rs.end()
 	log := s.log.With("user", string(p.user), "kind", kind.String())
@@ -143,7 +147,7 @@ func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceive
 		defer recv.Close()
 	}
 	var echo devices.RTPSink // Echo mode: what the opponent sends goes back to it
-	if et := p.echo[t.Kind()]; et != nil {
+	if et := echoT[t.Kind()]; et != nil {
 		echo = et
 	}
 	if kind == devices.KindVideo {
@@ -151,7 +155,7 @@ func (s *Session) readTrack(p *peer, t *webrtc.TrackRemote, _ *webrtc.RTPReceive
 		rs.RequestKeyFrame() // a decoder starts at a key frame
 	}
 	s.post(func() {
-		if !s.closed && !p.closed {
+		if !s.closed && !p.closed && (pc == p.pc || pc == p.next) {
 			s.c.emit(s, RemoteStreamEvent{EventMeta: s.meta(p.user), Stream: rs})
 		}
 	})

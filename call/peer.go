@@ -34,9 +34,15 @@ type peer struct {
 	reconnecting   bool
 	restartTimer   *timer // ReconnectWait: (re)start ICE; stopped when back
 	disconnTimer   *timer // DisconnectTimeInterval: give up; stopped when back
-	restartOfferID string // our ICE-restart offer waiting for its answer
+	restartOfferID string // our reconnect offer (from next) waiting for its answer
 
-	echo    map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP // Echo mode
+	// A reconnect replaces the peer connection, as the web SDK does (a new DTLS
+	// certificate, ICE credentials and SSRCs): next is the new one while our reconnect
+	// offer waits for its answer; the answer swaps it in and closes pc.
+	next     *webrtc.PeerConnection
+	nextEcho echoTracks
+
+	echo    echoTracks // pc's echo tracks (Echo mode)
 	remotes remoteSet
 	stats   statsPrev // previous counters for bitrates
 	statsID string    // the pc's stats ID (key of Client.statsGetters)
@@ -86,28 +92,96 @@ func (s *Session) peerFor(u signal.UserID) *peer {
 
 // newPC creates the peer connection of p and wires its callbacks to session operations.
 func (s *Session) newPC(p *peer) error {
+	pc, echo, err := s.buildPC(p)
+	if err != nil {
+		return err
+	}
+	p.pc, p.echo = pc, echo
+	s.trackStats(p)
+	s.setConnState(p, ConnectionConnecting)
+	return nil
+}
+
+// buildPC creates a peer connection for p (its first, or the replacement of a
+// reconnect) with its callbacks wired to session operations, and in Echo mode the map
+// attachMedia fills with its echo tracks. Callbacks of a connection that is no longer
+// p.pc or p.next change nothing.
+func (s *Session) buildPC(p *peer) (*webrtc.PeerConnection, echoTracks, error) {
 	pc, err := s.c.api.NewPeerConnection(s.c.rtcConfig)
 	if err != nil {
-		return fmt.Errorf("%w: new peer connection: %w", ErrWebRTC, err)
+		return nil, nil, fmt.Errorf("%w: new peer connection: %w", ErrWebRTC, err)
 	}
-	p.pc = pc
-	if s.c.cfg.StatsReportInterval > 0 {
-		p.statsID = pcStatsID(pc)
+	var echo echoTracks
+	if s.c.cfg.Echo {
+		echo = make(echoTracks)
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
 			return
 		}
 		init := c.ToJSON()
-		s.post(func() { s.onLocalCandidate(p, init) })
+		s.post(func() {
+			if pc == p.pc || pc == p.next {
+				s.onLocalCandidate(p, init)
+			}
+		})
 	})
 	// pion calls the connection-state handler on a new goroutine per change, so the
-	// handlers only ask the session to re-read the current state (order-safe).
+	// handlers only ask the session to re-read the current state of p.pc (order-safe).
 	pc.OnICEConnectionStateChange(func(webrtc.ICEConnectionState) { s.post(func() { s.onPCState(p) }) })
 	pc.OnConnectionStateChange(func(webrtc.PeerConnectionState) { s.post(func() { s.onPCState(p) }) })
-	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) { s.readTrack(p, t, r) })
-	s.setConnState(p, ConnectionConnecting)
-	return nil
+	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.readTrack(p, pc, echo, t) })
+	return pc, echo, nil
+}
+
+// trackStats points p's stats at p.pc.
+func (s *Session) trackStats(p *peer) {
+	if s.c.cfg.StatsReportInterval > 0 {
+		p.statsID = pcStatsID(p.pc)
+	}
+	p.stats = statsPrev{}
+}
+
+// closePC closes a peer connection of p that is not (or no longer) p.pc, and forgets
+// its stats. Its media goroutines end with it (closePeer waits for them).
+func (s *Session) closePC(p *peer, pc *webrtc.PeerConnection) {
+	id := ""
+	if s.c.cfg.StatsReportInterval > 0 {
+		id = pcStatsID(pc)
+	}
+	if err := pc.Close(); err != nil {
+		s.log.Debug("peer connection close", "user", string(p.user), "err", err)
+	}
+	if id != "" {
+		s.c.statsGetters.Delete(id)
+	}
+}
+
+// swapPC makes p.next, which has both descriptions, p's connection and closes the old
+// one (its remote tracks end: their readers close their receivers and sinks; the new
+// connection's tracks come as new RemoteStreams). onPCState re-reads the state.
+func (s *Session) swapPC(p *peer) {
+	old := p.pc
+	p.pc, p.echo = p.next, p.nextEcho
+	p.next, p.nextEcho = nil, nil
+	p.restartOfferID = ""
+	p.remotes.setVideo(nil)
+	s.trackStats(p)
+	s.closePC(p, old)
+	s.log.Info("peer connection replaced", "user", string(p.user))
+	s.applyRemoteCandidates(p)
+	s.onPCState(p)
+}
+
+// dropNext discards a replacement connection whose offer was never answered.
+func (s *Session) dropNext(p *peer) {
+	if p.next == nil {
+		return
+	}
+	next := p.next
+	p.next, p.nextEcho = nil, nil
+	p.restartOfferID = ""
+	s.closePC(p, next)
 }
 
 // dial offers to u and sends call, re-sent every DialingTimeInterval until answered;
@@ -122,7 +196,7 @@ func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
 	if err := s.newPC(p); err != nil {
 		return fail(err)
 	}
-	if err := s.attachMedia(p, true); err != nil {
+	if err := s.attachMedia(p, p.pc, p.echo, true); err != nil {
 		return fail(err)
 	}
 	offer, err := p.pc.CreateOffer(nil)
@@ -171,7 +245,7 @@ func (s *Session) answer(p *peer, ext signal.Extension) error {
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: normalizeSDP(offer)}); err != nil {
 		return fail(fmt.Errorf("%w: set remote offer of %s: %w", ErrWebRTC, p.user, err))
 	}
-	if err := s.attachMedia(p, false); err != nil {
+	if err := s.attachMedia(p, p.pc, p.echo, false); err != nil {
 		return fail(err)
 	}
 	ans, err := p.pc.CreateAnswer(nil)
@@ -226,10 +300,12 @@ func (s *Session) sendCandidates(p *peer, cs []webrtc.ICECandidateInit) {
 }
 
 // applyRemoteCandidates adds the queued remote candidates once the remote description
-// is set. It returns pion's refusals (the callers that apply a description only log
+// is set. While a replacement connection waits for its answer, the candidates that come
+// are its own (the other side answers from a new connection too): they wait for it. It
+// returns pion's refusals (the callers that apply a description only log
 // them: the candidates were reported when they came).
 func (s *Session) applyRemoteCandidates(p *peer) []error {
-	if p.pc == nil || p.pc.RemoteDescription() == nil {
+	if p.pc == nil || p.next != nil || p.pc.RemoteDescription() == nil {
 		return nil
 	}
 	var errs []error
@@ -275,9 +351,10 @@ func (s *Session) onPCState(p *peer) {
 	s.setConnState(p, n)
 	switch n {
 	case ConnectionConnected, ConnectionCompleted:
-		if !p.wasConnected {
-			// Frames encoded before DTLS was up were lost: start this peer's video at a
-			// key frame now instead of after a PLI round trip.
+		if !p.wasConnected || p.reconnecting {
+			// Frames encoded before DTLS was up (on this connection, maybe a new one)
+			// were lost: start this peer's video at a key frame now instead of after a
+			// PLI round trip.
 			s.keyFrameFor(p)
 		}
 		p.wasConnected = true
@@ -328,14 +405,30 @@ func (s *Session) setReconnect(p *peer, st ReconnectionState) {
 	s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: st})
 }
 
-// restartICE sends an ICE-restart offer in an update with reason reconnect.
+// restartICE offers, in an update with reason reconnect and a fresh offerId, from a new
+// peer connection (p.next) that replaces p.pc when the answer comes: the web SDK answers
+// a reconnect from a new connection too, so restarting ICE on the old one is not enough
+// (its DTLS would never meet the new one's). An earlier offer that was never answered
+// is dropped.
 func (s *Session) restartICE(p *peer) {
-	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	s.dropNext(p)
+	pc, echo, err := s.buildPC(p)
+	if err != nil {
+		s.log.Warn("reconnect offer failed", "user", string(p.user), "err", err)
+		return
+	}
+	p.next, p.nextEcho = pc, echo
+	err = s.attachMedia(p, pc, echo, true)
+	var offer webrtc.SessionDescription
 	if err == nil {
-		err = p.pc.SetLocalDescription(offer)
+		offer, err = pc.CreateOffer(nil)
+	}
+	if err == nil {
+		err = pc.SetLocalDescription(offer)
 	}
 	if err != nil {
-		s.log.Warn("ICE restart offer failed", "user", string(p.user), "err", err)
+		s.log.Warn("reconnect offer failed", "user", string(p.user), "err", err)
+		s.dropNext(p)
 		return
 	}
 	p.restartOfferID = uuid.NewString()
@@ -345,11 +438,12 @@ func (s *Session) restartICE(p *peer) {
 		OfferID: p.restartOfferID, SDP: withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps), Type: "offer",
 	}
 	s.log.Info("ICE restart offered", "user", string(p.user), "offerId", p.restartOfferID)
-	s.c.send(s, sig)
+	s.c.send(s, sig) // pc's candidates follow (onLocalCandidate)
 }
 
-// onRestart handles an update with reason reconnect: answer an ICE-restart offer, or
-// apply the answer to ours.
+// onRestart handles an update with reason reconnect: answer a reconnect offer from a
+// new peer connection, or apply the answer to ours (p.next); either way the new
+// connection replaces the old one, which never sees a reconnect description.
 func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
 	sd := sig.SessionDescription
 	if p == nil || p.pc == nil || !p.answered {
@@ -359,47 +453,60 @@ func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
 	// it was (the restart loop offers again).
 	switch sd.Type {
 	case "offer":
-		if st := p.pc.SignalingState(); st != webrtc.SignalingStateStable {
-			return fmt.Errorf("%w: restart offer in signaling state %s", ErrInvalidState, st)
+		if p.next != nil {
+			// Glare: the higher ID offers; the other side answers ours.
+			return fmt.Errorf("%w: restart offer while our offer %s waits for its answer", ErrInvalidState, p.restartOfferID)
 		}
 		offer, err := s.c.checkRemoteSDP(sd.SDP, webrtc.SDPTypeOffer, p.pc.RemoteDescription())
 		if err != nil {
 			return fmt.Errorf("restart offer: %w", err)
 		}
-		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-			return fmt.Errorf("%w: restart offer: %w", ErrWebRTC, err)
+		pc, echo, err := s.buildPC(p)
+		if err != nil {
+			return err
 		}
-		ans, err := p.pc.CreateAnswer(nil)
+		p.next, p.nextEcho = pc, echo
+		fail := func(err error) error {
+			s.dropNext(p)
+			return err
+		}
+		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+			return fail(fmt.Errorf("%w: restart offer: %w", ErrWebRTC, err))
+		}
+		if err := s.attachMedia(p, pc, echo, false); err != nil {
+			return fail(err)
+		}
+		ans, err := pc.CreateAnswer(nil)
 		if err == nil {
-			err = p.pc.SetLocalDescription(ans)
+			err = pc.SetLocalDescription(ans)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err)
+			return fail(fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err))
 		}
 		out := s.newSignal(signal.TypeUpdate, p.user, nil)
 		out.Reason = signal.ReasonReconnect
 		out.SessionDescription = &signal.SessionDescription{
 			OfferID: sd.OfferID, SDP: withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps), Type: "answer",
 		}
-		s.c.send(s, out)
-		s.applyRemoteCandidates(p)
+		s.c.send(s, out) // pc's candidates follow (onLocalCandidate)
+		s.swapPC(p)
 		return nil
 	case "answer":
-		if sd.OfferID == "" || sd.OfferID != p.restartOfferID {
+		if sd.OfferID == "" || sd.OfferID != p.restartOfferID || p.next == nil {
 			return fmt.Errorf("%w: answer to unknown offer %q", ErrInvalidState, sd.OfferID)
 		}
-		if st := p.pc.SignalingState(); st != webrtc.SignalingStateHaveLocalOffer {
+		if st := p.next.SignalingState(); st != webrtc.SignalingStateHaveLocalOffer {
 			return fmt.Errorf("%w: restart answer in signaling state %s", ErrInvalidState, st)
 		}
-		ans, err := s.c.checkRemoteSDP(sd.SDP, webrtc.SDPTypeAnswer, p.pc.LocalDescription())
+		ans, err := s.c.checkRemoteSDP(sd.SDP, webrtc.SDPTypeAnswer, p.next.LocalDescription())
 		if err != nil {
 			return fmt.Errorf("restart answer: %w", err) // the offer still waits for a good answer
 		}
-		p.restartOfferID = ""
-		if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
+		if err := p.next.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
+			s.dropNext(p) // the restart loop offers again
 			return fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err)
 		}
-		s.applyRemoteCandidates(p)
+		s.swapPC(p)
 		return nil
 	}
 	return fmt.Errorf("%w: session description type %q", ErrBadSignal, sd.Type)
@@ -418,6 +525,7 @@ func (s *Session) closePeer(p *peer) {
 	p.mediaMu.Lock()
 	p.mediaClosed = true
 	p.mediaMu.Unlock()
+	s.dropNext(p)
 	if p.pc != nil {
 		if err := p.pc.Close(); err != nil {
 			s.log.Debug("peer connection close", "user", string(p.user), "err", err)
