@@ -527,14 +527,9 @@ func (s *Session) closePeer(p *peer) {
 	p.mediaMu.Unlock()
 	s.dropNext(p)
 	if p.pc != nil {
-		if err := p.pc.Close(); err != nil {
-			s.log.Debug("peer connection close", "user", string(p.user), "err", err)
-		}
+		s.closePC(p, p.pc)
 	}
 	p.mediaWG.Wait()
-	if p.statsID != "" {
-		s.c.statsGetters.Delete(p.statsID)
-	}
 	if p.pc != nil {
 		s.setConnState(p, ConnectionClosed)
 	}
