@@ -81,7 +81,9 @@ type bundleError struct {
 	out string
 }
 
-func (e *bundleError) Error() string { return "interop: esbuild of StanzaJS: " + e.err.Error() + ": " + e.out }
+func (e *bundleError) Error() string {
+	return "interop: esbuild of StanzaJS: " + e.err.Error() + ": " + e.out
+}
 
 // serveJinglePage serves the StanzaJS page and bundle on 127.0.0.1:0 until cleanup.
 func serveJinglePage(tb testing.TB) string {
