@@ -14,6 +14,7 @@ pkgs=(
   procps                     # pgrep in the server's tests
   tmux                       # end-to-end TUI tests
   chromium                   # QuickBlox web SDK interop tests
+  janus                      # the Janus VideoRoom SFU of the conference tests (internal/janusserver)
   chafa                      # ui/video's comparison benchmark
 )
 # Node.js and npm drive the interop tests' browser. They may come from elsewhere than
@@ -48,6 +49,10 @@ if ((${#missing[@]})); then
   fi
   if [ -x /etc/init.d/prosody ]; then
     $sudo /etc/init.d/prosody stop >/dev/null 2>&1 || true
+  fi
+  # Likewise Janus: the tests run their own, unprivileged, from a generated config.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet janus 2>/dev/null; then
+    $sudo systemctl stop janus >/dev/null 2>&1 || true
   fi
 fi
 
