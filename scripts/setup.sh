@@ -65,3 +65,17 @@ if [ -f $web/package-lock.json ] &&
   echo "setup: installing $web npm packages" >&2
   (cd $web && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
+
+# npm packages of the Jingle interop tests (StanzaJS, events, esbuild, playwright-core), the
+# same way; then StanzaJS bundled for the page (node_modules/.ttycall/stanza.js, rebuilt
+# with the packages, never committed).
+jingle=interop/jingle
+if [ -f $jingle/package-lock.json ] &&
+  { [ ! -f $jingle/node_modules/.package-lock.json ] || [ $jingle/package-lock.json -nt $jingle/node_modules/.package-lock.json ]; }; then
+  echo "setup: installing $jingle npm packages" >&2
+  (cd $jingle && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+if [ -x $jingle/node_modules/.bin/esbuild ] &&
+  { [ ! -f $jingle/node_modules/.ttycall/stanza.js ] || [ $jingle/node_modules/.package-lock.json -nt $jingle/node_modules/.ttycall/stanza.js ]; }; then
+  (cd $jingle && node_modules/.bin/esbuild entry.js --bundle --platform=browser --log-level=error --outfile=node_modules/.ttycall/stanza.js >&2)
+fi
