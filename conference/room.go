@@ -145,7 +145,11 @@ func (r *Room) Participants() []Participant {
 			p.Video = p.Video || (s.Type == "video" && !s.Disabled)
 		}
 		for _, rs := range f.remotes {
-			if rs.Kind == videoKind && !rs.Ended() {
+			if rs.Ended() {
+				continue
+			}
+			p.Streams = append(p.Streams, rs)
+			if rs.Kind == videoKind {
 				p.VideoStream = rs
 			}
 		}
@@ -316,7 +320,7 @@ func (r *Room) adopt(c *conn, joined *janus.RoomEvent, rejoined bool) {
 
 // publish sends our tracks on a new publisher peer connection.
 func (r *Room) publish(ctx context.Context, c *conn) error {
-	pc, err := r.api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := r.api.NewPeerConnection(r.rtcConfig())
 	if err != nil {
 		return fmt.Errorf("%w: publisher: %w", ErrWebRTC, err)
 	}
@@ -675,4 +679,15 @@ func (r *Room) finish(c *conn, reason string, err error) {
 	r.log.Info("left the room", "reason", reason, "err", err)
 	r.emit(LeftEvent{Reason: reason, Err: err})
 	r.events.close()
+}
+
+func (r *Room) rtcConfig() webrtc.Configuration {
+	var rc webrtc.Configuration
+	for _, s := range r.cfg.ICEServers {
+		rc.ICEServers = append(rc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	if r.cfg.RelayOnly {
+		rc.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	return rc
 }
