@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -311,4 +312,13 @@ func (a *Account) Resolve(ctx context.Context, who string) (User, error) {
 		names = append(names, fmt.Sprintf("%d (%s)", u.ID, u.Login))
 	}
 	return User{}, fmt.Errorf("%w: %d users are called %q: %s; call one by number or login", ErrNotFound, len(list), who, strings.Join(names, ", "))
+}
+
+// WriteWhoami prints the signed-in user and the endpoints used, one "key: value" line
+// each (ttycall quickblox whoami).
+func (a *Account) WriteWhoami(w io.Writer) error {
+	me := a.Me()
+	_, err := fmt.Fprintf(w, "user_id:   %d\nlogin:     %s\nfull_name: %s\nemail:     %s\napp_id:    %d\nchat_jid:  %s\napi:       %s\nchat_host: %s\n",
+		me.ID, me.Login, me.FullName, me.Email, a.c.AppID(), a.ChatJID(), a.APIEndpoint(), a.ChatHost())
+	return err
 }

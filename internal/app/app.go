@@ -12,6 +12,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/quickblox"
 )
 
 // EnvLoopbackICE, when set to "1" in the environment, makes the engine gather loopback
@@ -48,6 +50,12 @@ type Options struct {
 	OnMediaNotice func(notice string)
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Context bounds the QuickBlox sign-in in New (nil: none; it retries while the API
+	// cannot be reached until this ends).
+	Context context.Context
+	// OnSignInRetry is told each failed QuickBlox sign-in attempt that will be retried
+	// (API unreachable, rate limited) and the wait before the next one.
+	OnSignInRetry func(err error, retryIn time.Duration)
 }
 
 // App is one signed-in user: an account and its call engine.
@@ -57,6 +65,8 @@ type App struct {
 	scheme  signal.Scheme
 	account *chat.Account
 	engine  *call.Client
+	qb      *quickblox.Account // QuickBlox mode; nil otherwise
+	qbc     *quickblox.Client  // its client
 
 	// engineReady is set once the engine exists; signals that arrive before are dropped.
 	engineReady atomic.Pointer[call.Client]
@@ -80,28 +90,53 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	account, err := jid.Parse(cfg.Account.JID)
+	a := &App{cfg: cfg, log: log}
+	accountJID, password := cfg.Account.JID, ""
+	var passwordFunc func(context.Context, bool) (string, error)
+	if cfg.QuickBlox.Enabled {
+		// QuickBlox mode: a REST session first; its user ID makes the JID and its token
+		// is the chat password.
+		ctx := o.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		qb, qbc, err := NewQuickBlox(ctx, cfg, log.With("part", "quickblox"))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := SignInQuickBlox(ctx, qb, o.OnSignInRetry, log.With("part", "quickblox")); err != nil {
+			qbc.Close()
+			return nil, err
+		}
+		a.qb, a.qbc = qb, qbc
+		accountJID, passwordFunc = qb.ChatJID(), chatPassword(qb)
+	}
+	account, err := jid.Parse(accountJID)
 	if err != nil {
-		return nil, fmt.Errorf("app: %w: account.jid %q: %w", ErrConfig, cfg.Account.JID, err)
+		a.signOut()
+		return nil, fmt.Errorf("app: %w: account.jid %q: %w", ErrConfig, accountJID, err)
 	}
 	scheme, err := signal.NewScheme(cfg.Account.IDScheme, account)
 	if err != nil {
+		a.signOut()
 		return nil, fmt.Errorf("app: %w: account.id_scheme %q: %w", ErrConfig, cfg.Account.IDScheme, err)
 	}
-	password, err := cfg.Account.ResolvePassword()
-	if err != nil {
-		return nil, fmt.Errorf("app: %w: account password: %w", ErrConfig, err)
+	a.scheme = scheme
+	if passwordFunc == nil {
+		if password, err = cfg.Account.ResolvePassword(); err != nil {
+			return nil, fmt.Errorf("app: %w: account password: %w", ErrConfig, err)
+		}
 	}
-	a := &App{cfg: cfg, log: log, scheme: scheme}
 
 	acc, err := chat.New(chat.Config{
-		JID:      account,
-		Password: password,
-		Server:   cfg.Account.Server,
-		TLS:      chat.TLSMode(cfg.Account.TLS),
-		CAFile:   cfg.Account.CAFile,
-		Resource: cfg.Account.Resource,
-		Scheme:   scheme,
+		JID:          account,
+		Password:     password,
+		PasswordFunc: passwordFunc,
+		Server:       cfg.Account.Server,
+		TLS:          chat.TLSMode(cfg.Account.TLS),
+		CAFile:       cfg.Account.CAFile,
+		Resource:     cfg.Account.Resource,
+		Scheme:       scheme,
 		OnSignal: func(s *signal.Signal) {
 			if e := a.engineReady.Load(); e != nil {
 				e.HandleSignal(s)
@@ -115,6 +150,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		Logger: log.With("part", "chat"),
 	})
 	if err != nil {
+		a.signOut()
 		return nil, fmt.Errorf("app: %w: account: %w", ErrConfig, err)
 	}
 	a.account = acc
@@ -122,6 +158,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), acc, o))
 	if err != nil {
 		acc.Close()
+		a.signOut()
 		return nil, fmt.Errorf("app: call engine: %w", err)
 	}
 	a.engine = engine
@@ -139,6 +176,10 @@ func EngineConfig(cfg *config.Config, local signal.UserID, sig call.Signaler, o 
 	for _, s := range cfg.ICE.Servers {
 		servers = append(servers, call.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
+	loopbackOnly := o.LoopbackOnly || LoopbackFromEnv()
+	if servers == nil {
+		servers = quickbloxICE(cfg, loopbackOnly)
+	}
 	return call.Config{
 		LocalID:                local,
 		Signaler:               sig,
@@ -152,7 +193,7 @@ func EngineConfig(cfg *config.Config, local signal.UserID, sig call.Signaler, o 
 		BandwidthKbps:          cfg.Calls.Bandwidth,
 		ICEServers:             servers,
 		RelayOnly:              cfg.ICE.TransportPolicy == "relay",
-		LoopbackOnly:           o.LoopbackOnly || LoopbackFromEnv(),
+		LoopbackOnly:           loopbackOnly,
 		Media: devices.Options{
 			Camera:     cfg.Media.Camera,
 			Microphone: cfg.Media.Microphone,
@@ -190,11 +231,12 @@ func (a *App) AccountEvents() <-chan chat.Event { return a.account.Events() }
 // CallEvents is the engine's ordered event stream; it never blocks the engine.
 func (a *App) CallEvents() <-chan call.Event { return a.engine.Events() }
 
-// ParseUserIDs turns "ID[,ID...]" into user IDs of the account's scheme.
+// ParseUserIDs turns "ID[,ID...]" into user IDs of the account's scheme. In QuickBlox
+// mode a login, email or full name is looked up too (an unknown one is an error).
 func (a *App) ParseUserIDs(list []string) ([]signal.UserID, error) {
 	var ids []signal.UserID
 	for _, s := range list {
-		id, err := a.scheme.ParseUserID(s)
+		id, err := a.resolveUser(s)
 		if err != nil {
 			return nil, fmt.Errorf("user ID %q: %w", s, err)
 		}
@@ -242,7 +284,8 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // Close hangs up every call (the hangUp signals leave while the account is still online),
-// closes the engine, then the account, and waits for Run to return. Idempotent.
+// closes the engine, then the account, waits for Run to return, and in QuickBlox mode
+// ends the session (its token stops working). Idempotent.
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		a.mu.Lock()
@@ -263,7 +306,26 @@ func (a *App) Close() error {
 		if running != nil {
 			<-running
 		}
+		if err := a.signOut(); err != nil {
+			errs = append(errs, err)
+		}
 		a.closeErr = errors.Join(errs...)
 	})
 	return a.closeErr
+}
+
+// signOut ends the QuickBlox session (DELETE session.json) and drops the client's
+// connections; nothing without QuickBlox.
+func (a *App) signOut() error {
+	if a.qb == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), logoutTimeout)
+	defer cancel()
+	err := a.qb.SignOut(ctx)
+	a.qbc.Close()
+	if err != nil {
+		return fmt.Errorf("app: quickblox logout: %w", err)
+	}
+	return nil
 }
