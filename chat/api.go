@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/signaling/quickblox/wire"
@@ -106,6 +107,9 @@ type Account struct {
 	backoff backoff
 	log     *slog.Logger
 	events  *eventQueue
+
+	jingle atomic.Pointer[jingleBox]  // the Jingle adapter (SetJingleHandler); nil: no Jingle
+	caps   atomic.Pointer[disco.Caps] // our XEP-0115 caps, from the mux (jingle.go)
 
 	closed        atomic.Bool
 	closeOnce     sync.Once

@@ -62,7 +62,7 @@ func (a *Account) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		return nil
 	}
 	if msg.Type != stanza.HeadlineMessage {
-		return nil
+		return a.handleJMI(t, msg) // Jingle Message Initiation (jingle.go)
 	}
 	var (
 		sig            *wire.Signal
