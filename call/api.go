@@ -18,6 +18,7 @@ import (
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -28,7 +29,7 @@ type ICEServer struct {
 	Credential string
 }
 
-// Config configures a Client. Zero durations take the SDK's defaults.
+// Config configures a Client.
 type Config struct {
 	LocalID UserID
 	// Signaling carries the engine's messages to the other participants: one protocol
@@ -41,13 +42,16 @@ type Config struct {
 	// InvalidEvent. It runs with the client's lock held and must not call the Client.
 	Admit func(o *Offer) error
 
-	AnswerTimeInterval     time.Duration // default 60 s
-	DisconnectTimeInterval time.Duration // default 30 s
-	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s
+	// Zero durations and limits take config.Default's.
+	AnswerTimeInterval     time.Duration
+	DisconnectTimeInterval time.Duration
+	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s (engine-only)
 	StatsReportInterval    time.Duration // 0: no stats reports
-	AutoReject             bool          // busy: reject calls beyond IncomingLimit
-	IncomingLimit          int           // default 1
-	BandwidthKbps          int           // 0: no cap; else b=AS in the video section
+	// AutoReject is the busy rule, applied here only: an incoming call while
+	// IncomingLimit sessions are live is rejected and never rings.
+	AutoReject    bool
+	IncomingLimit int
+	BandwidthKbps int // 0: no cap; else b=AS in the video section
 
 	ICEServers []ICEServer
 	RelayOnly  bool
@@ -73,18 +77,21 @@ type Config struct {
 	senderTimeout time.Duration
 }
 
+// setDefaults fills zero settings from config.Default, the one place ttycall's
+// defaults are written (they are the SDK's).
 func (cfg *Config) setDefaults() {
+	d := config.Default().Calls
 	if cfg.AnswerTimeInterval <= 0 {
-		cfg.AnswerTimeInterval = 60 * time.Second
+		cfg.AnswerTimeInterval = d.AnswerTimeInterval.Duration()
 	}
 	if cfg.DisconnectTimeInterval <= 0 {
-		cfg.DisconnectTimeInterval = 30 * time.Second
+		cfg.DisconnectTimeInterval = d.DisconnectTimeInterval.Duration()
 	}
 	if cfg.ReconnectWait <= 0 {
 		cfg.ReconnectWait = 5 * time.Second
 	}
 	if cfg.IncomingLimit <= 0 {
-		cfg.IncomingLimit = 1
+		cfg.IncomingLimit = d.IncomingLimit
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -103,7 +110,7 @@ type Client struct {
 	sessions  map[string]*Session // guarded by mu; live sessions by ID
 	recent    map[string]struct{} // guarded by mu; IDs of closed sessions
 	recentIDs []string            // guarded by mu; recent in closing order (bounded)
-	listeners listeners           // guarded by mu
+	listeners listeners           // guarded by mu; handler per event type
 	closing   bool                // guarded by mu; no new sessions once set
 
 	cfg       Config
@@ -140,7 +147,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c := &Client{
 		sessions:     make(map[string]*Session),
 		recent:       make(map[string]struct{}),
-		listeners:    noopListeners(),
+		listeners:    make(listeners),
 		cfg:          cfg,
 		log:          cfg.Logger.With("local", string(cfg.LocalID)),
 		rtcConfig:    rtcConfiguration(&cfg),
@@ -425,48 +432,19 @@ func (c *Client) close() {
 	c.bgWG.Wait()
 }
 
-// Listener setters (the seed's listeners). Each handler runs on the engine's event
-// goroutine, in order, after the event is queued for Events(); a handler must not block.
-// The *Session is nil for an InvalidEvent about a session this client does not know.
-// A nil handler removes the listener.
-func (c *Client) OnCall(f func(*Session, CallEvent)) { setListener(c, &c.listeners.onCall, f) }
-func (c *Client) OnAcceptCall(f func(*Session, AcceptEvent)) {
-	setListener(c, &c.listeners.onAccept, f)
-}
-func (c *Client) OnRejectCall(f func(*Session, RejectEvent)) {
-	setListener(c, &c.listeners.onReject, f)
-}
-func (c *Client) OnStopCall(f func(*Session, StopEvent)) { setListener(c, &c.listeners.onStop, f) }
-func (c *Client) OnUserNotAnswer(f func(*Session, UserNotAnswerEvent)) {
-	setListener(c, &c.listeners.onUserNotAnswer, f)
-}
-func (c *Client) OnSessionClose(f func(*Session, SessionCloseEvent)) {
-	setListener(c, &c.listeners.onSessionClose, f)
-}
-func (c *Client) OnCallStatsReport(f func(*Session, StatsEvent)) {
-	setListener(c, &c.listeners.onStats, f)
-}
+// Listener setters (the seed's listeners): each is Listen for its event type, which
+// says when and where handlers run. A nil handler removes the listener.
+func (c *Client) OnCall(f func(*Session, CallEvent))                   { Listen(c, f) }
+func (c *Client) OnAcceptCall(f func(*Session, AcceptEvent))           { Listen(c, f) }
+func (c *Client) OnRejectCall(f func(*Session, RejectEvent))           { Listen(c, f) }
+func (c *Client) OnStopCall(f func(*Session, StopEvent))               { Listen(c, f) }
+func (c *Client) OnUserNotAnswer(f func(*Session, UserNotAnswerEvent)) { Listen(c, f) }
+func (c *Client) OnSessionClose(f func(*Session, SessionCloseEvent))   { Listen(c, f) }
+func (c *Client) OnCallStatsReport(f func(*Session, StatsEvent))       { Listen(c, f) }
 func (c *Client) OnSessionConnectionStateChanged(f func(*Session, ConnectionStateEvent)) {
-	setListener(c, &c.listeners.onConnState, f)
+	Listen(c, f)
 }
-func (c *Client) OnUpdateCall(f func(*Session, UpdateEvent)) {
-	setListener(c, &c.listeners.onUpdate, f)
-}
-func (c *Client) OnInvalidEvents(f func(*Session, InvalidEvent)) {
-	setListener(c, &c.listeners.onInvalid, f)
-}
-func (c *Client) OnRemoteStream(f func(*Session, RemoteStreamEvent)) {
-	setListener(c, &c.listeners.onRemoteStream, f)
-}
-func (c *Client) OnReconnect(f func(*Session, ReconnectEvent)) {
-	setListener(c, &c.listeners.onReconnect, f)
-}
-
-func setListener[E any](c *Client, field *func(*Session, E), f func(*Session, E)) {
-	if f == nil {
-		f = func(*Session, E) {}
-	}
-	c.mu.Lock()
-	*field = f
-	c.mu.Unlock()
-}
+func (c *Client) OnUpdateCall(f func(*Session, UpdateEvent))         { Listen(c, f) }
+func (c *Client) OnInvalidEvents(f func(*Session, InvalidEvent))     { Listen(c, f) }
+func (c *Client) OnRemoteStream(f func(*Session, RemoteStreamEvent)) { Listen(c, f) }
+func (c *Client) OnReconnect(f func(*Session, ReconnectEvent))       { Listen(c, f) }

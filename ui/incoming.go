@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/config"
 )
 
 // ringing is one incoming call waiting for an answer.
@@ -70,7 +71,7 @@ func (m *incomingModel) has(id string) bool {
 }
 
 // push queues a call and rings: a bell and a desktop notification escape.
-func (m *incomingModel) push(msg incomingCallMsg, acc Account) tea.Cmd {
+func (m *incomingModel) push(msg call.CallEvent, acc Account) tea.Cmd {
 	var self call.UserID
 	if acc != nil {
 		self = acc.LocalID()
@@ -113,7 +114,7 @@ func (m *incomingModel) answerTimeout() time.Duration {
 	if d := m.env.cfg.Calls.AnswerTimeInterval.Duration(); d > 0 {
 		return d
 	}
-	return 60 * time.Second
+	return config.Default().Calls.AnswerTimeInterval.Duration()
 }
 
 // tick drops calls that rang past the answer timeout (the engine closes them too; this
@@ -165,24 +166,24 @@ func (m *incomingModel) remove(id string) (ringing, bool) {
 //
 // Another participant's reject, hang up or no answer leaves the call ringing: the prompt
 // and then the call screen show that they left.
-func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
+func (m *incomingModel) handle(msg call.Event) (ringing, bool) {
 	var user call.UserID
 	var left leftCall
 	switch msg := msg.(type) {
-	case sessionClosedMsg:
-		return m.remove(msg.sessionID())
-	case stopMsg:
+	case call.SessionCloseEvent:
+		return m.remove(msg.SessionID)
+	case call.StopEvent:
 		user, left = msg.User, leftCall{"HUNG UP", "hung up"}
-	case rejectMsg:
+	case call.RejectEvent:
 		user, left = msg.User, leftCall{"REJECTED", "rejected"}
-	case notAnsweredMsg:
+	case call.UserNotAnswerEvent:
 		user, left = msg.User, leftCall{"NO ANSWER", "did not answer"}
 	default:
 		return ringing{}, false
 	}
 	for i := range m.queue {
 		r := &m.queue[i]
-		if r.SessionID != msg.sessionID() {
+		if r.SessionID != msg.Session() {
 			continue
 		}
 		if user == "" || user == r.Caller {

@@ -134,14 +134,16 @@ func TestIncomingAnswerTimeout(t *testing.T) {
 	equal(t, h.m.history.records[0].Kind, "missed")
 }
 
-func TestIncomingQueuePerLimit(t *testing.T) {
-	h := newHarness(t) // incoming_limit = 2
+// The busy rule is the engine's (auto_reject, incoming_limit): every call it lets ring
+// queues in the prompt, first come first answered.
+func TestIncomingQueue(t *testing.T) {
+	h := newHarness(t)
 	h.ring("s1", "bob@example.org", call.CallTypeVideo)
 	h.ring("s2", "carol@example.org", call.CallTypeAudio)
 	h.mustSee("Incoming video call from Bob", "1 more call(s) waiting")
 	h.ring("s3", "dave@example.org", call.CallTypeVideo)
-	equal(t, h.eng.session("s3").opsList(), []string{"reject"})
-	equal(t, len(h.m.incoming.queue), 2)
+	equal(t, h.eng.session("s3").opsList(), []string(nil))
+	equal(t, len(h.m.incoming.queue), 3)
 
 	h.key("n") // bob
 	h.mustSee("Incoming audio call from carol")
