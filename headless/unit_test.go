@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -53,13 +52,13 @@ func TestParseCommand(t *testing.T) {
 		{" reject  s1 ", Command{Name: "reject", Session: "s1"}},
 		{"hangup", Command{Name: "hangup"}},
 		// A token with '=' is an extension pair, never a session ID.
-		{"reject why=busy", Command{Name: "reject", Ext: signal.Extension{"why": "busy"}}},
-		{"accept s1 a=1 b=x=y", Command{Name: "accept", Session: "s1", Ext: signal.Extension{"a": "1", "b": "x=y"}}},
-		{"hangup s2 reason=done", Command{Name: "hangup", Session: "s2", Ext: signal.Extension{"reason": "done"}}},
-		{"update a=1 b=two", Command{Name: "update", Ext: signal.Extension{"a": "1", "b": "two"}}},
+		{"reject why=busy", Command{Name: "reject", Ext: call.Extension{"why": "busy"}}},
+		{"accept s1 a=1 b=x=y", Command{Name: "accept", Session: "s1", Ext: call.Extension{"a": "1", "b": "x=y"}}},
+		{"hangup s2 reason=done", Command{Name: "hangup", Session: "s2", Ext: call.Extension{"reason": "done"}}},
+		{"update a=1 b=two", Command{Name: "update", Ext: call.Extension{"a": "1", "b": "two"}}},
 		{"mute audio", Command{Name: "mute", Kind: devices.KindAudio}},
 		{"unmute video", Command{Name: "unmute", Kind: devices.KindVideo}},
-		{"call 12,13 video", Command{Name: "call", IDs: []string{"12", "13"}, Type: signal.CallTypeVideo}},
+		{"call 12,13 video", Command{Name: "call", IDs: []string{"12", "13"}, Type: call.CallTypeVideo}},
 		{"call bob@localhost", Command{Name: "call", IDs: []string{"bob@localhost"}}},
 		{"quit", Command{Name: "quit"}},
 	} {
@@ -90,8 +89,8 @@ func TestEventLines(t *testing.T) {
 	var buf bytes.Buffer
 	e := newEmitter(&buf)
 	for _, ev := range []call.Event{
-		call.CallEvent{EventMeta: m, CallType: signal.CallTypeAudio, InitiatorID: "bob@localhost", OpponentIDs: []signal.UserID{"alice@localhost"}, Ext: signal.Extension{"k": "v"}},
-		call.AcceptEvent{EventMeta: m, CallType: signal.CallTypeVideo},
+		call.CallEvent{EventMeta: m, CallType: call.CallTypeAudio, InitiatorID: "bob@localhost", OpponentIDs: []call.UserID{"alice@localhost"}, Ext: call.Extension{"k": "v"}},
+		call.AcceptEvent{EventMeta: m, CallType: call.CallTypeVideo},
 		call.ConnectionStateEvent{EventMeta: m, State: call.ConnectionConnected},
 		call.ReconnectEvent{EventMeta: m, State: call.Reconnecting},
 		call.RemoteStreamEvent{EventMeta: m, Stream: &call.RemoteStream{Kind: devices.KindAudio}},

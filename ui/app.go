@@ -16,7 +16,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
@@ -383,9 +382,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 
 	// The engine.
-	case incomingCallMsg:
+	case call.CallEvent:
 		cmds = append(cmds, m.onIncoming(msg))
-	case sessionMsg:
+	case *call.CallEvent:
+		cmds = append(cmds, m.onIncoming(*msg))
+	case call.Event:
 		cmds = append(cmds, m.routeSession(msg))
 	}
 	return m, tea.Batch(cmds...)
@@ -482,25 +483,10 @@ func (m *Model) quit() tea.Cmd {
 	}
 }
 
-// onIncoming queues a ringing call (or rejects it beyond incoming_limit).
-func (m *Model) onIncoming(msg incomingCallMsg) tea.Cmd {
-	limit := m.env.cfg.Calls.IncomingLimit
-	if limit <= 0 {
-		limit = 1
-	}
+// onIncoming queues a ringing call. The busy rule (auto_reject beyond incoming_limit)
+// is the engine's: a call it lets through rings.
+func (m *Model) onIncoming(msg call.CallEvent) tea.Cmd {
 	m.env.log.Info("incoming call", "session", msg.SessionID, "from", msg.InitiatorID, "type", msg.CallType)
-	if len(m.incoming.queue) >= limit {
-		m.env.log.Info("incoming call beyond limit: rejected", "session", msg.SessionID, "limit", limit)
-		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []signal.UserID{msg.InitiatorID}, CallType: msg.CallType})
-		eng := m.env.engine
-		return opCmd(m.env, "reject (busy)", "", func(ctx context.Context) error {
-			s := eng.Session(msg.SessionID)
-			if s == nil {
-				return nil
-			}
-			return s.Reject(signal.Extension{"reason": "busy"})
-		})
-	}
 	m.contacts.blurInputs() // y / A / n answer the call, not the filter
 	return m.incoming.push(msg, m.env.account)
 }
@@ -511,8 +497,8 @@ func (m *Model) showing(id string) bool { return m.call != nil && m.call.session
 
 // routeSession hands a session message to the screen showing that session and drops the
 // others.
-func (m *Model) routeSession(msg sessionMsg) tea.Cmd {
-	id := msg.sessionID()
+func (m *Model) routeSession(msg call.Event) tea.Cmd {
+	id := msg.Session()
 	if m.incoming.has(id) {
 		if r, gone := m.incoming.handle(msg); gone {
 			m.history.add(r.record("missed"))
@@ -521,7 +507,7 @@ func (m *Model) routeSession(msg sessionMsg) tea.Cmd {
 	}
 	if m.showing(id) {
 		cmd := m.call.handle(msg)
-		if c, ok := msg.(sessionClosedMsg); ok {
+		if c, ok := msg.(call.SessionCloseEvent); ok {
 			m.endCall(c.Reason)
 		}
 		return cmd
@@ -565,9 +551,9 @@ func (m *Model) answer(msg answerMsg) tea.Cmd {
 	}
 	t := msg.ring.CallType
 	if !msg.video {
-		t = signal.CallTypeAudio
+		t = call.CallTypeAudio
 	}
-	peers := append([]signal.UserID{msg.ring.Caller}, msg.ring.Others...)
+	peers := append([]call.UserID{msg.ring.Caller}, msg.ring.Others...)
 	m.call = newCall(m.env, s.ID(), false, t, peers, m.contacts.names())
 	for _, id := range msg.ring.Others {
 		if l, ok := msg.ring.Left[id]; ok {
