@@ -12,10 +12,9 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
-	"github.com/ttycall/ttycall/quickblox"
+	"github.com/ttycall/ttycall/internal/qbapi"
 )
 
 // ErrLogin is wrapped by New's errors when the sign-in was refused (QuickBlox mode:
@@ -37,7 +36,7 @@ const logoutTimeout = 5 * time.Second
 
 // NewQuickBlox makes the QuickBlox account of a config with a [quickblox] table (not
 // signed in yet).
-func NewQuickBlox(ctx context.Context, cfg *config.Config, log *slog.Logger) (*quickblox.Account, *quickblox.Client, error) {
+func NewQuickBlox(ctx context.Context, cfg *config.Config, log *slog.Logger) (*qbapi.Account, *qbapi.Client, error) {
 	q := cfg.QuickBlox
 	secret, err := q.ResolveAuthSecret(ctx)
 	if err != nil {
@@ -47,21 +46,21 @@ func NewQuickBlox(ctx context.Context, cfg *config.Config, log *slog.Logger) (*q
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: %w: %w", ErrConfig, err)
 	}
-	client, err := quickblox.NewClient(quickblox.ClientConfig{
+	client, err := qbapi.NewClient(qbapi.ClientConfig{
 		AppID:       q.AppID,
 		AuthKey:     q.AuthKey,
 		AuthSecret:  secret,
 		AccountKey:  q.AccountKey,
 		APIEndpoint: q.APIEndpoint,
-		Hash:        quickblox.Hash(q.Hash),
+		Hash:        qbapi.Hash(q.Hash),
 		CAFile:      cfg.Account.CAFile,
 		Logger:      log,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: %w: %w", ErrConfig, err)
 	}
-	acc, err := quickblox.NewAccount(client, quickblox.AccountConfig{
-		Credentials:  quickblox.Credentials{Login: q.Login, Email: q.Email, Password: password},
+	acc, err := qbapi.NewAccount(client, qbapi.AccountConfig{
+		Credentials:  qbapi.Credentials{Login: q.Login, Email: q.Email, Password: password},
 		ChatEndpoint: q.ChatEndpoint,
 		Settings:     q.AccountKey != "",
 		Logger:       log,
@@ -75,8 +74,8 @@ func NewQuickBlox(ctx context.Context, cfg *config.Config, log *slog.Logger) (*q
 
 // SignInQuickBlox signs acc in, retrying with backoff while the API cannot be reached
 // or limits the rate (each failure is told to onRetry, when set). Refused credentials
-// end it at once with an error wrapping ErrLogin and quickblox.ErrAuth.
-func SignInQuickBlox(ctx context.Context, acc *quickblox.Account, onRetry func(err error, retryIn time.Duration), log *slog.Logger) (quickblox.User, error) {
+// end it at once with an error wrapping ErrLogin and qbapi.ErrAuth.
+func SignInQuickBlox(ctx context.Context, acc *qbapi.Account, onRetry func(err error, retryIn time.Duration), log *slog.Logger) (qbapi.User, error) {
 	for attempt := 0; ; attempt++ {
 		me, err := acc.SignIn(ctx)
 		if err == nil {
@@ -84,13 +83,13 @@ func SignInQuickBlox(ctx context.Context, acc *quickblox.Account, onRetry func(e
 			return me, nil
 		}
 		if ctx.Err() != nil {
-			return quickblox.User{}, fmt.Errorf("app: quickblox sign-in: %w", ctx.Err())
+			return qbapi.User{}, fmt.Errorf("app: quickblox sign-in: %w", ctx.Err())
 		}
-		if errors.Is(err, quickblox.ErrAuth) {
-			return quickblox.User{}, fmt.Errorf("app: %w: %w", ErrLogin, err)
+		if errors.Is(err, qbapi.ErrAuth) {
+			return qbapi.User{}, fmt.Errorf("app: %w: %w", ErrLogin, err)
 		}
-		if !quickblox.Temporary(err) {
-			return quickblox.User{}, fmt.Errorf("app: quickblox sign-in: %w", err)
+		if !qbapi.Temporary(err) {
+			return qbapi.User{}, fmt.Errorf("app: quickblox sign-in: %w", err)
 		}
 		wait := backoff(attempt)
 		log.Warn("quickblox: sign-in failed; retrying", "err", err, "retry_in", wait)
@@ -101,7 +100,7 @@ func SignInQuickBlox(ctx context.Context, acc *quickblox.Account, onRetry func(e
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return quickblox.User{}, fmt.Errorf("app: quickblox sign-in: %w (last error: %w)", ctx.Err(), err)
+			return qbapi.User{}, fmt.Errorf("app: quickblox sign-in: %w (last error: %w)", ctx.Err(), err)
 		case <-t.C:
 		}
 	}
@@ -121,10 +120,10 @@ func backoff(attempt int) time.Duration {
 // chatPassword is the chat account's PasswordFunc in QuickBlox mode: the session token,
 // renewed before it expires and when chat refused it. Refused credentials become
 // chat.ErrAuth, so the account stops instead of looping.
-func chatPassword(acc *quickblox.Account) func(ctx context.Context, refused bool) (string, error) {
+func chatPassword(acc *qbapi.Account) func(ctx context.Context, refused bool) (string, error) {
 	return func(ctx context.Context, refused bool) (string, error) {
 		tok, err := acc.Token(ctx, refused)
-		if errors.Is(err, quickblox.ErrAuth) {
+		if errors.Is(err, qbapi.ErrAuth) {
 			return "", fmt.Errorf("%w: %w", chat.ErrAuth, err)
 		}
 		return tok, err
@@ -138,18 +137,18 @@ func quickbloxICE(cfg *config.Config, loopbackOnly bool) []call.ICEServer {
 		return nil
 	}
 	var out []call.ICEServer
-	for _, s := range quickblox.DefaultICEServers() {
+	for _, s := range qbapi.DefaultICEServers() {
 		out = append(out, call.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
 	return out
 }
 
 // QuickBlox is the signed-in QuickBlox account; nil without [quickblox].
-func (a *App) QuickBlox() *quickblox.Account { return a.qb }
+func (a *App) QuickBlox() *qbapi.Account { return a.qb }
 
 // resolveUser turns what a person typed into a user ID: an ID of the account's scheme,
 // or, in QuickBlox mode, a login, email or full name looked up in the users API.
-func (a *App) resolveUser(s string) (signal.UserID, error) {
+func (a *App) resolveUser(s string) (call.UserID, error) {
 	id, err := a.scheme.ParseUserID(s)
 	if err == nil || a.qb == nil {
 		return id, err
@@ -166,7 +165,7 @@ func (a *App) resolveUser(s string) (signal.UserID, error) {
 // DisplayName is the user's full name in QuickBlox mode (looked up once, then cached
 // with an expiry); "" when unknown or not in QuickBlox mode. It may make a request:
 // call it off the UI's goroutine.
-func (a *App) DisplayName(ctx context.Context, id signal.UserID) string {
+func (a *App) DisplayName(ctx context.Context, id call.UserID) string {
 	if a.qb == nil {
 		return ""
 	}
@@ -235,7 +234,7 @@ func QuickBloxMain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	defer client.Close()
 	if _, err := acc.SignIn(ctx); err != nil {
 		fmt.Fprintln(stderr, "ttycall quickblox whoami:", err)
-		if errors.Is(err, quickblox.ErrAuth) {
+		if errors.Is(err, qbapi.ErrAuth) {
 			return 3
 		}
 		return 1

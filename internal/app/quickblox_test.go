@@ -17,10 +17,10 @@ import (
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/internal/app"
+	"github.com/ttycall/ttycall/internal/qbapi"
 	"github.com/ttycall/ttycall/internal/xmppserver"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
 	"github.com/ttycall/ttycall/interop/qbstandin"
-	"github.com/ttycall/ttycall/quickblox"
 )
 
 const qbApp = 77
@@ -114,7 +114,7 @@ func TestQuickBloxSignIn(t *testing.T) {
 	if err != nil || strings.Join(toStrings(ids), ",") != "102,101,102,102" {
 		t.Errorf("ParseUserIDs = %v, %v", ids, err)
 	}
-	if _, err := a.ParseUserIDs([]string{"nobody_login"}); !errors.Is(err, quickblox.ErrNotFound) || !strings.Contains(err.Error(), "nobody_login") {
+	if _, err := a.ParseUserIDs([]string{"nobody_login"}); !errors.Is(err, qbapi.ErrNotFound) || !strings.Contains(err.Error(), "nobody_login") {
 		t.Errorf("unknown login: %v", err)
 	}
 	if n := a.DisplayName(context.Background(), "102"); n != "Bob Builder" {
@@ -142,8 +142,8 @@ func TestQuickBloxWrongCredentials(t *testing.T) {
 	srv, st := qbEnv(t)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	for _, tc := range []struct{ name, password, extra, names string }{
-		{"secret", "alice-pw", "", "quickblox.auth_secret"},
-		{"password", "wrong", "", "quickblox.password"},
+		{"secret", "alice-pw", "", "qbapi.auth_secret"},
+		{"password", "wrong", "", "qbapi.password"},
 	} {
 		cfg := qbConfig(t, srv, st.URL, "alice_login", tc.password, tc.extra)
 		if tc.name == "secret" {
@@ -152,7 +152,7 @@ func TestQuickBloxWrongCredentials(t *testing.T) {
 		before := st.Count("POST session.json")
 		var retries int
 		_, err := app.New(cfg, app.Options{LoopbackOnly: true, OnSignInRetry: func(error, time.Duration) { retries++ }})
-		if !errors.Is(err, app.ErrLogin) || !errors.Is(err, quickblox.ErrAuth) || !strings.Contains(err.Error(), tc.names) {
+		if !errors.Is(err, app.ErrLogin) || !errors.Is(err, qbapi.ErrAuth) || !strings.Contains(err.Error(), tc.names) {
 			t.Errorf("%s: err = %v", tc.name, err)
 		}
 		if n := st.Count("POST session.json") - before; n != 1 || retries != 0 {
@@ -194,7 +194,7 @@ func TestQuickBloxUnreachable(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 2 || !strings.Contains(got[0], "quickblox.api_endpoint") || !errors.Is(err, quickblox.ErrUnavailable) {
+	if len(got) != 2 || !strings.Contains(got[0], "qbapi.api_endpoint") || !errors.Is(err, qbapi.ErrUnavailable) {
 		t.Errorf("retries reported: %q (err %v)", got, err)
 	}
 }
@@ -240,7 +240,7 @@ func TestQuickBloxICEDefaults(t *testing.T) {
 	if c.LoopbackOnly { // TTYCALL_ICE_LOOPBACK set in the environment
 		t.Skip("loopback-only ICE from the environment")
 	}
-	want := quickblox.DefaultICEServers()
+	want := qbapi.DefaultICEServers()
 	if len(c.ICEServers) != 1 || c.ICEServers[0].URLs[0] != want[0].URLs[0] || c.ICEServers[0].Credential != want[0].Credential {
 		t.Errorf("ICE servers %+v, want the SDK's %+v", c.ICEServers, want)
 	}
@@ -279,7 +279,7 @@ func TestQuickBloxWhoami(t *testing.T) {
 	out.Reset()
 	errb.Reset()
 	bad := writeQBConfig(t, cfg, srv, st.URL, "wrong")
-	if code := app.QuickBloxMain(context.Background(), []string{"whoami", "--config", bad}, &out, &errb); code != 3 || !strings.Contains(errb.String(), "quickblox.password") {
+	if code := app.QuickBloxMain(context.Background(), []string{"whoami", "--config", bad}, &out, &errb); code != 3 || !strings.Contains(errb.String(), "qbapi.password") {
 		t.Errorf("wrong password: exit %d, %s", code, errb.String())
 	}
 }

@@ -5,7 +5,7 @@
 // product.
 //
 // It checks every session signature with the documented algorithm (written here again,
-// on purpose not shared with package quickblox), answers with the documented JSON shapes
+// on purpose not shared with package internal/qbapi), answers with the documented JSON shapes
 // (from the SDK's source: src/modules/qbAuth.js, qbUsers.js, qbMain.js), and calls
 // Options.OnToken with each new token so that the test's Prosody accepts it as the
 // user's chat password, as QuickBlox's chat does. It listens on 127.0.0.1 only: plain

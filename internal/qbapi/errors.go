@@ -1,4 +1,4 @@
-package quickblox
+package qbapi
 
 import (
 	"errors"

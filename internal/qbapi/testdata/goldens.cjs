@@ -1,8 +1,8 @@
 // goldens.cjs: signatures and request bodies made by the QuickBlox web SDK's own code
 // (npm quickblox@2.23.0, installed in interop/web/node_modules by scripts/setup.sh), for
-// the Go signer in package quickblox to match byte for byte.
+// the Go signer in package qbapi to match byte for byte.
 //
-//   node quickblox/testdata/goldens.cjs > quickblox/testdata/signatures.json
+//   node internal/qbapi/testdata/goldens.cjs > internal/qbapi/testdata/signatures.json
 //
 // It runs src/modules/qbAuth.js createSession (generateAuthMsg + signMessage, which
 // qbAuth.js does not export) through src/qbProxy.js ajax (the form-urlencoded body), with
@@ -13,7 +13,7 @@
 const path = require('node:path');
 const Module = require('node:module');
 
-const web = path.join(__dirname, '..', '..', 'interop', 'web');
+const web = path.join(__dirname, '..', '..', '..', 'interop', 'web');
 const req = Module.createRequire(path.join(web, 'package.json'));
 
 // The stub for node-fetch, put in require's cache before qbProxy.js loads it.

@@ -1,4 +1,4 @@
-package quickblox
+package qbapi
 
 import (
 	"bytes"
@@ -115,7 +115,7 @@ func TestDefaultsMatchSDK(t *testing.T) {
 // checks that the stored file is its output: the goldens are the SDK's, not edited.
 func TestGoldensUpToDate(t *testing.T) {
 	node, err := exec.LookPath("node")
-	sdk := filepath.Join("..", "interop", "web", "node_modules", "quickblox", "src", "modules", "qbAuth.js")
+	sdk := filepath.Join("..", "..", "interop", "web", "node_modules", "quickblox", "src", "modules", "qbAuth.js")
 	if _, serr := os.Stat(sdk); err != nil || serr != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("node or %s missing (scripts/setup.sh installs them)", sdk)
@@ -131,7 +131,7 @@ func TestGoldensUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(out, want) {
-		t.Errorf("testdata/signatures.json is not goldens.cjs's output; regenerate:\n  node quickblox/testdata/goldens.cjs > quickblox/testdata/signatures.json")
+		t.Errorf("testdata/signatures.json is not goldens.cjs's output; regenerate:\n  node internal/qbapi/testdata/goldens.cjs > internal/qbapi/testdata/signatures.json")
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package quickblox implements the part of QuickBlox's REST API that signing in to a
+// Package qbapi implements the part of QuickBlox's REST API that signing in to a
 // QuickBlox application takes, as the QuickBlox web SDK (npm quickblox 2.23.0) does it:
 //
 //   - application sessions with the user's credentials (POST /session.json), signed with
@@ -13,4 +13,4 @@
 // {user_id}-{app_id}@{chat host}), renewed before it expires and when the chat server
 // refuses it. Errors name what to fix in the config (errors.go); they never carry the
 // server's raw JSON.
-package quickblox
+package qbapi

@@ -1,4 +1,4 @@
-package quickblox
+package qbapi
 
 // ICEServer is one STUN/TURN server, as in an RTCConfiguration.
 type ICEServer struct {
