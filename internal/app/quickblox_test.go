@@ -142,8 +142,8 @@ func TestQuickBloxWrongCredentials(t *testing.T) {
 	srv, st := qbEnv(t)
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	for _, tc := range []struct{ name, password, extra, names string }{
-		{"secret", "alice-pw", "", "qbapi.auth_secret"},
-		{"password", "wrong", "", "qbapi.password"},
+		{"secret", "alice-pw", "", "quickblox.auth_secret"},
+		{"password", "wrong", "", "quickblox.password"},
 	} {
 		cfg := qbConfig(t, srv, st.URL, "alice_login", tc.password, tc.extra)
 		if tc.name == "secret" {
@@ -194,7 +194,7 @@ func TestQuickBloxUnreachable(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 2 || !strings.Contains(got[0], "qbapi.api_endpoint") || !errors.Is(err, qbapi.ErrUnavailable) {
+	if len(got) != 2 || !strings.Contains(got[0], "quickblox.api_endpoint") || !errors.Is(err, qbapi.ErrUnavailable) {
 		t.Errorf("retries reported: %q (err %v)", got, err)
 	}
 }
@@ -279,7 +279,7 @@ func TestQuickBloxWhoami(t *testing.T) {
 	out.Reset()
 	errb.Reset()
 	bad := writeQBConfig(t, cfg, srv, st.URL, "wrong")
-	if code := app.QuickBloxMain(context.Background(), []string{"whoami", "--config", bad}, &out, &errb); code != 3 || !strings.Contains(errb.String(), "qbapi.password") {
+	if code := app.QuickBloxMain(context.Background(), []string{"whoami", "--config", bad}, &out, &errb); code != 3 || !strings.Contains(errb.String(), "quickblox.password") {
 		t.Errorf("wrong password: exit %d, %s", code, errb.String())
 	}
 }
