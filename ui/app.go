@@ -16,7 +16,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
@@ -462,14 +461,14 @@ func (m *Model) onIncoming(msg incomingCallMsg) tea.Cmd {
 	m.env.log.Info("incoming call", "session", msg.SessionID, "from", msg.InitiatorID, "type", msg.CallType)
 	if len(m.incoming.queue) >= limit {
 		m.env.log.Info("incoming call beyond limit: rejected", "session", msg.SessionID, "limit", limit)
-		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []signal.UserID{msg.InitiatorID}, CallType: msg.CallType})
+		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType})
 		eng := m.env.engine
 		return opCmd(m.env, "reject (busy)", "", func(ctx context.Context) error {
 			s := eng.Session(msg.SessionID)
 			if s == nil {
 				return nil
 			}
-			return s.Reject(signal.Extension{"reason": "busy"})
+			return s.Reject(call.Extension{"reason": "busy"})
 		})
 	}
 	m.contacts.blurInputs() // y / A / n answer the call, not the filter
@@ -536,9 +535,9 @@ func (m *Model) answer(msg answerMsg) tea.Cmd {
 	}
 	t := msg.ring.CallType
 	if !msg.video {
-		t = signal.CallTypeAudio
+		t = call.CallTypeAudio
 	}
-	peers := append([]signal.UserID{msg.ring.Caller}, msg.ring.Others...)
+	peers := append([]call.UserID{msg.ring.Caller}, msg.ring.Others...)
 	m.call = newCall(m.env, s.ID(), false, t, peers, m.contacts.names())
 	for _, id := range msg.ring.Others {
 		if l, ok := msg.ring.Left[id]; ok {
