@@ -58,17 +58,7 @@ type JingleHandler interface {
 }
 
 // JMIMessage is a received JMI element and where it came from.
-type JMIMessage struct {
-	jmi.Message
-	From, To jid.JID // full JIDs as the server gave them
-	// Carbon: a copy (XEP-0280) of a message one of our other devices sent ("sent")
-	// or received ("received"); "" for a message to us. From/To are the copied
-	// message's.
-	Carbon string
-	// Delayed: the server stored it (offline delivery or an archive): a stale
-	// proposal must not ring.
-	Delayed bool
-}
+type JMIMessage = jmi.Envelope
 
 type jingleBox struct{ h JingleHandler }
 
@@ -440,4 +430,13 @@ func has(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// FullJID is the JID the server bound for this connection (the configured one when
+// offline).
+func (a *Account) FullJID() jid.JID {
+	if s := a.session(); s != nil {
+		return s.LocalAddr()
+	}
+	return a.local
 }
