@@ -156,12 +156,13 @@ func (r *Room) answer(c *conn, offer *janus.JSEP) error {
 	if err != nil {
 		return fmt.Errorf("%w: answer: %w", ErrWebRTC, err)
 	}
+	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(ans); err != nil {
 		return fmt.Errorf("%w: set answer: %w", ErrWebRTC, err)
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, 15e9)
 	defer cancel()
-	return janus.Start(ctx, c.sub, janus.JSEP{Type: "answer", SDP: ans.SDP})
+	return janus.Start(ctx, c.sub, janus.JSEP{Type: "answer", SDP: r.withCandidates(pc, gathered, ans.SDP)})
 }
 
 // readTrack is the reader of one remote stream, on the goroutine pion starts for
