@@ -93,7 +93,7 @@ var identity = info.Identity{Category: "client", Type: "pc", Name: "ttycall"}
 // features lists what we answer to disco#info: what the mux handles (ping, disco,
 // caps) and, when a Jingle handler is set, JingleFeatures.
 func (a *Account) features() []string {
-	out := []string{disco.NSInfo, disco.NSCaps, ping.NS}
+	out := []string{disco.NSInfo, disco.NSCaps, ping.NS, NSQuickBlox}
 	if a.jingleHandler() != nil {
 		out = append(out, JingleFeatures...)
 	}
@@ -388,10 +388,15 @@ func (a *Account) Features(ctx context.Context, to jid.JID) ([]string, error) {
 	return out, nil
 }
 
-// JingleResources returns the available resources of a contact whose client takes
-// Jingle RTP calls with JMI (both features advertised), asking each (XEP-0030). A
-// contact we see no presence of has none.
-func (a *Account) JingleResources(ctx context.Context, contact jid.JID) ([]jid.JID, error) {
+// NSQuickBlox is the disco feature of a client that takes QuickBlox calls (ttycall
+// always does). Between two ttycalls it keeps calls on QuickBlox, which carries
+// extensions, group calls and ICE restarts that Jingle calls here do not.
+const NSQuickBlox = "urn:x-ttycall:signaling:quickblox:0"
+
+// ResourceFeatures asks each available resource of a contact what it supports
+// (XEP-0030), by full JID. A contact we see no presence of has none; a resource that
+// does not answer is left out.
+func (a *Account) ResourceFeatures(ctx context.Context, contact jid.JID) (map[string][]string, error) {
 	bare := contact.Bare()
 	a.mu.Lock()
 	var fulls []jid.JID
@@ -405,7 +410,7 @@ func (a *Account) JingleResources(ctx context.Context, contact jid.JID) ([]jid.J
 		}
 	}
 	a.mu.Unlock()
-	var out []jid.JID
+	out := map[string][]string{}
 	var lastErr error
 	for _, full := range fulls {
 		feats, err := a.Features(ctx, full)
@@ -413,12 +418,28 @@ func (a *Account) JingleResources(ctx context.Context, contact jid.JID) ([]jid.J
 			lastErr = err
 			continue
 		}
-		if has(feats, jingle.NSRTP) && has(feats, jmi.NS) {
-			out = append(out, full)
-		}
+		out[full.String()] = feats
 	}
 	if len(out) == 0 && lastErr != nil {
 		return nil, lastErr
+	}
+	return out, nil
+}
+
+// JingleResources returns the available resources of a contact whose client takes
+// Jingle RTP calls with JMI (both features advertised).
+func (a *Account) JingleResources(ctx context.Context, contact jid.JID) ([]jid.JID, error) {
+	feats, err := a.ResourceFeatures(ctx, contact)
+	if err != nil {
+		return nil, err
+	}
+	var out []jid.JID
+	for full, f := range feats {
+		if has(f, jingle.NSRTP) && has(f, jmi.NS) {
+			if j, err := jid.Parse(full); err == nil {
+				out = append(out, j)
+			}
+		}
 	}
 	return out, nil
 }

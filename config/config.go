@@ -45,7 +45,8 @@ type Calls struct {
 	Bandwidth               int     `toml:"bandwidth"`                  // kbit/s, 0 = no cap
 	// Protocol of outgoing calls: "auto" (default: Jingle for a contact whose client
 	// advertises Jingle RTP and Jingle Message Initiation, QuickBlox for {id}-{app}@host
-	// JIDs and everyone else), "jingle" or "quickblox". Incoming calls of both ring.
+	// JIDs, other ttycalls and everyone else), "jingle" or "quickblox". Incoming calls
+	// of both ring.
 	Protocol string `toml:"protocol"`
 }
 

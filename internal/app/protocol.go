@@ -8,6 +8,7 @@ package app
 import (
 	"context"
 	"regexp"
+	"slices"
 	"sync"
 
 	"mellium.im/xmpp/jid"
@@ -15,7 +16,9 @@ import (
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
+	"github.com/ttycall/ttycall/signaling/jingle"
 	jingleadapter "github.com/ttycall/ttycall/signaling/jingle/adapter"
+	"github.com/ttycall/ttycall/signaling/jmi"
 	"github.com/ttycall/ttycall/signaling/quickblox"
 )
 
@@ -24,8 +27,8 @@ var quickbloxLocal = regexp.MustCompile(`^[0-9]+-[0-9]+$`)
 
 // pickProtocol chooses the protocol of an outgoing call to u: the contact's
 // [contacts."JID"] protocol, else calls.protocol; "auto" is QuickBlox for QuickBlox
-// IDs and JIDs, Jingle for a contact with a device that advertises Jingle RTP and JMI,
-// QuickBlox otherwise.
+// IDs and JIDs and for another ttycall (chat.NSQuickBlox), Jingle for a contact with a
+// device that advertises Jingle RTP and JMI, QuickBlox otherwise.
 func pickProtocol(ctx context.Context, cfg *config.Config, acc *chat.Account, u call.UserID) string {
 	j, err := jid.Parse(string(u))
 	if err != nil || j.Localpart() == "" {
@@ -42,7 +45,17 @@ func pickProtocol(ctx context.Context, cfg *config.Config, acc *chat.Account, u 
 	if quickbloxLocal.MatchString(j.Localpart()) {
 		return quickblox.Protocol
 	}
-	if res, err := acc.JingleResources(ctx, j.Bare()); err == nil && len(res) > 0 {
+	feats, _ := acc.ResourceFeatures(ctx, j.Bare())
+	jingleOK := false
+	for _, f := range feats {
+		if slices.Contains(f, chat.NSQuickBlox) {
+			return quickblox.Protocol // another ttycall: QuickBlox does more
+		}
+		if slices.Contains(f, jingle.NSRTP) && slices.Contains(f, jmi.NS) {
+			jingleOK = true
+		}
+	}
+	if jingleOK {
 		return jingleadapter.Protocol
 	}
 	return quickblox.Protocol
