@@ -485,14 +485,22 @@ func (c *callModel) record(now time.Time, reason string) historyRecord {
 }
 
 // ShortHelp implements help.KeyMap.
+// The most important first: a narrow hint line drops from the end. An audio call has
+// no camera to switch.
 func (c *callModel) ShortHelp() []key.Binding {
 	k := c.env.keys
-	return []key.Binding{k.Mute, k.Camera, k.Stats, k.Log, k.Hangup}
+	if c.callType == call.CallTypeAudio {
+		return []key.Binding{k.Hangup, k.Mute, k.Stats, k.Log}
+	}
+	return []key.Binding{k.Hangup, k.Mute, k.Camera, k.Stats, k.Log}
 }
 
 // FullHelp implements help.KeyMap.
 func (c *callModel) FullHelp() [][]key.Binding {
 	k := c.env.keys
+	if c.callType == call.CallTypeAudio {
+		return [][]key.Binding{{k.Mute}, {k.Stats, k.Log}, {k.Hangup}}
+	}
 	return [][]key.Binding{{k.Mute, k.Camera}, {k.Stats, k.Log}, {k.Hangup}}
 }
 
@@ -703,7 +711,15 @@ func (c *callModel) statsView(w int) string {
 			"  out: "+directionText(s.Local),
 		)
 	}
-	return c.env.styles.Overlay.MaxWidth(max(w-2, 10)).Render("stats\n" + strings.Join(lines, "\n"))
+	// Lines too long for the screen wrap inside the box (MaxWidth would cut its right
+	// border off instead).
+	box := c.env.styles.Overlay
+	inner := max(w-2-box.GetHorizontalFrameSize(), 8)
+	text := "stats\n" + strings.Join(lines, "\n")
+	if lipgloss.Width(text) > inner {
+		text = ansi.Wrap(text, inner, " ")
+	}
+	return box.Render(text)
 }
 
 // directionText is one direction's figures; video is left out while no video flows

@@ -55,6 +55,9 @@ type incomingModel struct {
 	ticking  bool      // a ringTickMsg is on its way
 	expired  []ringing // dropped by the answer timeout, for the history
 	rejected []ringing // rejected by the user, for the history
+	// inCall reports whether a call is live: accepting then ends it, and the prompt
+	// says so. nil: never.
+	inCall func() bool
 }
 
 func newIncoming(e *env) incomingModel { return incomingModel{env: e} }
@@ -229,10 +232,30 @@ func (m *incomingModel) update(k tea.KeyPressMsg, names map[call.UserID]string) 
 	return nil, false
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap. An audio call offers no "accept with video"; during
+// a call, accepting says that it ends the current one.
 func (m *incomingModel) ShortHelp() []key.Binding {
 	k := m.env.keys
-	return []key.Binding{k.AcceptVideo, k.AcceptAudio, k.RejectCall}
+	video, audio := k.AcceptVideo, k.AcceptAudio
+	ending := m.inCall != nil && m.inCall()
+	if len(m.queue) > 0 && m.queue[0].CallType == call.CallTypeAudio {
+		desc := "accept"
+		if ending {
+			desc = "accept and end the current call"
+		}
+		return []key.Binding{relabel(video, desc), k.RejectCall}
+	}
+	if ending {
+		video = relabel(video, "accept and end the current call")
+		audio = relabel(audio, "the same, audio-only")
+	}
+	return []key.Binding{video, audio, k.RejectCall}
+}
+
+// relabel is b with another description.
+func relabel(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
 }
 
 // FullHelp implements help.KeyMap.
