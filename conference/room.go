@@ -14,6 +14,7 @@ import (
 
 	"github.com/ttycall/ttycall/conference/janus"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/signaling"
 )
 
 // Room is our place in a Janus VideoRoom room. One goroutine (run) owns the Janus
@@ -378,7 +379,11 @@ func (r *Room) publish(ctx context.Context, c *conn) error {
 	if err != nil {
 		return err
 	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer.SDP}); err != nil {
+	sdp, err := remoteSDP(answer)
+	if err != nil {
+		return err
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
 		return fmt.Errorf("%w: set answer: %w", ErrWebRTC, err)
 	}
 	return nil
@@ -774,4 +779,13 @@ func (r *Room) withCandidates(pc *webrtc.PeerConnection, gathered <-chan struct{
 		return ld.SDP
 	}
 	return sdp
+}
+
+// remoteSDP checks an SDP from Janus against the engine's limit and gives it the line
+// ends pion expects (signaling's one normaliser).
+func remoteSDP(j *janus.JSEP) (string, error) {
+	if len(j.SDP) == 0 || len(j.SDP) > signaling.MaxSDP {
+		return "", fmt.Errorf("%w: %s of %d bytes from janus", ErrWebRTC, j.Type, len(j.SDP))
+	}
+	return signaling.NormalizeSDP(j.SDP), nil
 }

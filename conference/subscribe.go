@@ -149,7 +149,11 @@ func (r *Room) answer(c *conn, offer *janus.JSEP) error {
 		pc.OnTrack(func(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) { r.readTrack(c, pc, t, recv) })
 	}
 	pc := c.subPC
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
+	sdp, err := remoteSDP(offer)
+	if err != nil {
+		return err
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return fmt.Errorf("%w: set offer: %w", ErrWebRTC, err)
 	}
 	ans, err := pc.CreateAnswer(nil)
