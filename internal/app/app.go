@@ -22,6 +22,7 @@ import (
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/qbapi"
+	jingleadapter "github.com/ttycall/ttycall/signaling/jingle/adapter"
 	"github.com/ttycall/ttycall/signaling/quickblox"
 	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
@@ -67,8 +68,9 @@ type App struct {
 	scheme  wire.Scheme
 	account *chat.Account
 	engine  *call.Client
-	qb      *qbapi.Account // QuickBlox mode; nil otherwise
-	qbc     *qbapi.Client  // its client
+	jingle  *jingleadapter.Adapter // nil when calls.protocol is "quickblox"
+	qb      *qbapi.Account         // QuickBlox mode; nil otherwise
+	qbc     *qbapi.Client          // its client
 
 	// onSignal and onSignalError hand the account's signals to the engine (through the
 	// adapter). Set by New; the account calls them only while Run runs, after New.
@@ -157,13 +159,36 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		a.signOut()
 		return nil, fmt.Errorf("app: signaling: %w", err)
 	}
-	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), qb, o))
+	var sig call.Signaling = qb
+	if cfg.Calls.Protocol != quickblox.Protocol {
+		// Standard calls beside QuickBlox's (protocol.go).
+		jg, err := jingleadapter.New(jingleadapter.Config{
+			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
+		})
+		if err != nil {
+			acc.Close()
+			a.signOut()
+			return nil, fmt.Errorf("app: jingle: %w", err)
+		}
+		a.jingle = jg
+		acc.SetJingleHandler(jg)
+		by := map[string]call.Signaling{quickblox.Protocol: qb, jingleadapter.Protocol: jg}
+		pick := func(ctx context.Context, u call.UserID) string { return pickProtocol(ctx, cfg, acc, u) }
+		sig = &call.Router{Default: newChooser(by, pick), Protocols: by}
+	}
+	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), sig, o))
 	if err != nil {
+		if a.jingle != nil {
+			a.jingle.Close()
+		}
 		acc.Close()
 		a.signOut()
 		return nil, fmt.Errorf("app: call engine: %w", err)
 	}
 	a.engine = engine
+	if a.jingle != nil {
+		a.jingle.SetIncoming(engine)
+	}
 	a.onSignal, a.onSignalError = quickblox.Receiver(engine)
 	return a, nil
 }
@@ -312,6 +337,9 @@ func (a *App) Close() error {
 		}
 		if err := a.account.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close account: %w", err))
+		}
+		if a.jingle != nil {
+			_ = a.jingle.Close()
 		}
 		if running != nil {
 			<-running
