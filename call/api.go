@@ -42,6 +42,11 @@ type Config struct {
 	// the call never rings, the caller gets a Reject, and the error is reported as an
 	// InvalidEvent. It runs with the client's lock held and must not call the Client.
 	Admit func(o *Offer) error
+	// Screen, when set, sees every incoming message first, in Receive on the adapter's
+	// goroutine, before the engine looks at it (per-sender rate limits, sender checks):
+	// a non-nil error drops the message, reported as an InvalidEvent wrapping
+	// ErrRefused. It must not block or call the Client.
+	Screen func(m Message) error
 
 	// Zero durations and limits take config.Default's.
 	AnswerTimeInterval     time.Duration
@@ -189,6 +194,12 @@ func (c *Client) Receive(m Message) {
 	if h.From == c.cfg.LocalID {
 		c.log.Debug("own message ignored", "kind", m.Kind(), "session", h.Session.ID)
 		return
+	}
+	if f := c.cfg.Screen; f != nil {
+		if err := f(m); err != nil {
+			c.invalidMessage(nil, m, fmt.Errorf("%w: %w", ErrRefused, err))
+			return
+		}
 	}
 	// A call's offer is checked before the lock (it may be 256 KiB); the session
 	// checks it again when it applies the message.
