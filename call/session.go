@@ -40,6 +40,7 @@ type Session struct {
 	ringing     bool   // incoming: CallEvent emitted
 	answerTimer *timer // incoming: answer timeout while NEW
 	statsTimer  *timer
+	adaptTimer  *timer // the encoder follows the bandwidth estimate (adapt.go)
 }
 
 func (c *Client) newSessionLocked(id string, initiator signal.UserID, opponents []signal.UserID, t signal.CallType, outgoing bool) *Session {
@@ -420,6 +421,7 @@ func (s *Session) close(reason string) {
 	s.closed = true
 	stopTimer(&s.answerTimer)
 	stopTimer(&s.statsTimer)
+	stopTimer(&s.adaptTimer)
 	for _, p := range s.sortedPeers() {
 		s.closePeer(p)
 	}

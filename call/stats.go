@@ -21,6 +21,7 @@ type statsPrev struct {
 
 // startStats reports stats every StatsReportInterval while the session lives.
 func (s *Session) startStats() {
+	s.startAdapt()
 	d := s.c.cfg.StatsReportInterval
 	if d <= 0 || s.statsTimer != nil {
 		return
