@@ -1,7 +1,8 @@
 package call
 
 // This file is the engine's public surface, agreed between the engine, the UI and the
-// headless mode: Config, Client and its listeners, and the Signaler it sends through.
+// headless mode: Config, Client and its listeners. The Signaling it sends through and
+// the messages are in package signaling (types.go re-exports them).
 // Session is in session.go, RemoteStream in remote.go.
 
 import (
@@ -18,15 +19,8 @@ import (
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
-
-// Signaler sends signals to opponents; the XMPP account implements it. Incoming signals
-// are handed to Client.HandleSignal by whoever owns the account.
-type Signaler interface {
-	SendSignal(ctx context.Context, to signal.UserID, s *signal.Signal) error
-}
 
 // ICEServer is a STUN or TURN server.
 type ICEServer struct {
@@ -37,12 +31,18 @@ type ICEServer struct {
 
 // Config configures a Client. Zero durations take the SDK's defaults.
 type Config struct {
-	LocalID  signal.UserID
-	Signaler Signaler
-	Platform string // sent in every signal; default "ttycall"
+	LocalID UserID
+	// Signaling carries the engine's messages to the other participants: one protocol
+	// adapter (signaling/quickblox), or a Router over several. What arrives goes to
+	// Client.Receive.
+	Signaling Signaling
+	// Admit, when set, is asked about every new incoming call after the engine's own
+	// checks (participants, SDP) and before the busy rule; a non-nil error refuses it:
+	// the call never rings, the caller gets a Reject, and the error is reported as an
+	// InvalidEvent. It runs with the client's lock held and must not call the Client.
+	Admit func(o *Offer) error
 
 	AnswerTimeInterval     time.Duration // default 60 s
-	DialingTimeInterval    time.Duration // default 5 s
 	DisconnectTimeInterval time.Duration // default 30 s
 	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s
 	StatsReportInterval    time.Duration // 0: no stats reports
@@ -75,14 +75,8 @@ type Config struct {
 }
 
 func (cfg *Config) setDefaults() {
-	if cfg.Platform == "" {
-		cfg.Platform = "ttycall"
-	}
 	if cfg.AnswerTimeInterval <= 0 {
 		cfg.AnswerTimeInterval = 60 * time.Second
-	}
-	if cfg.DialingTimeInterval <= 0 {
-		cfg.DialingTimeInterval = 5 * time.Second
 	}
 	if cfg.DisconnectTimeInterval <= 0 {
 		cfg.DisconnectTimeInterval = 30 * time.Second
@@ -121,7 +115,7 @@ type Client struct {
 	evq          *queue[queuedEvent]
 	events       chan Event
 	stopDispatch chan struct{}
-	sendq        *queue[outSignal]
+	sendq        *queue[outMessage]
 	stopSend     chan struct{}
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
@@ -141,8 +135,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.LocalID == "" {
 		return nil, fmt.Errorf("%w: LocalID is empty", ErrConfig)
 	}
-	if cfg.Signaler == nil {
-		return nil, fmt.Errorf("%w: Signaler is nil", ErrConfig)
+	if cfg.Signaling == nil {
+		return nil, fmt.Errorf("%w: Signaling is nil", ErrConfig)
 	}
 	cfg.setDefaults()
 	c := &Client{
@@ -155,7 +149,7 @@ func NewClient(cfg Config) (*Client, error) {
 		evq:          newQueue[queuedEvent](),
 		events:       make(chan Event, 256),
 		stopDispatch: make(chan struct{}),
-		sendq:        newQueue[outSignal](),
+		sendq:        newQueue[outMessage](),
 		stopSend:     make(chan struct{}),
 	}
 	var onStats func(string, stats.Getter)
@@ -174,91 +168,103 @@ func NewClient(cfg Config) (*Client, error) {
 }
 
 // LocalID is the local user's ID.
-func (c *Client) LocalID() signal.UserID { return c.cfg.LocalID }
+func (c *Client) LocalID() UserID { return c.cfg.LocalID }
 
-// HandleSignal takes an incoming signal (From set by the transport). It never blocks.
-func (c *Client) HandleSignal(sig *signal.Signal) {
-	if sig == nil {
+// Receive takes an incoming message (From set by the adapter from the transport's
+// envelope). It never blocks. It implements Incoming.
+func (c *Client) Receive(m Message) {
+	if m == nil {
 		return
 	}
-	if sig.From == c.cfg.LocalID {
-		c.log.Debug("own signal ignored", "type", sig.Type, "session", sig.SessionID)
+	h := m.Head()
+	if h.From == c.cfg.LocalID {
+		c.log.Debug("own message ignored", "kind", m.Kind(), "session", h.Session.ID)
 		return
 	}
 	// A call's offer is checked before the lock (it may be 256 KiB); the session
-	// checks it again when it applies the signal.
+	// checks it again when it applies the message.
 	var sdpErr error
-	if sig.Type == signal.TypeCall && c.Session(sig.SessionID) == nil {
-		_, sdpErr = c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeOffer, nil)
+	offer, isOffer := m.(*Offer)
+	if isOffer && c.Session(h.Session.ID) == nil {
+		_, sdpErr = c.checkRemoteSDP(offer.SDP, webrtc.SDPTypeOffer, nil)
 	}
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
 		return
 	}
-	s := c.sessions[sig.SessionID]
-	if _, closed := c.recent[sig.SessionID]; s == nil && closed {
+	s := c.sessions[h.Session.ID]
+	if _, closed := c.recent[h.Session.ID]; s == nil && closed {
 		c.mu.Unlock()
-		c.lateSignal(sig)
+		c.lateMessage(m)
 		return
 	}
 	if s == nil {
 		var err error
-		s, err = c.newIncomingLocked(sig, sdpErr)
+		if !isOffer {
+			err = ErrUnknownSession
+		} else {
+			s, err = c.newIncomingLocked(offer, sdpErr)
+		}
 		if err != nil {
 			c.mu.Unlock()
-			c.invalidSignal(nil, sig, err)
+			c.invalidMessage(nil, m, err)
 			return
 		}
 	}
 	c.mu.Unlock()
-	if !s.post(func() { s.handleSignal(sig) }) {
-		c.invalidSignal(s, sig, ErrSessionClosed)
+	if !s.post(func() { s.handle(m) }) {
+		c.invalidMessage(s, m, ErrSessionClosed)
 	}
 }
 
-// newIncomingLocked makes the session of a call signal for an unknown session, or says
+// newIncomingLocked makes the session of an offer for an unknown session, or says
 // why not. A busy client rejects the call here.
-// sdpErr is what checkRemoteSDP said of the call's offer.
-func (c *Client) newIncomingLocked(sig *signal.Signal, sdpErr error) (*Session, error) {
-	if sig.Type != signal.TypeCall {
-		return nil, ErrUnknownSession
-	}
-	if sig.SessionID == "" || (sig.CallType != signal.CallTypeVideo && sig.CallType != signal.CallTypeAudio) {
+// sdpErr is what checkRemoteSDP said of the offer.
+func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
+	si := o.Session
+	if si.ID == "" || (si.CallType != CallTypeVideo && si.CallType != CallTypeAudio) {
 		return nil, fmt.Errorf("%w: call without session ID or call type", ErrBadSignal)
 	}
-	if len(sig.OpponentIDs) > maxOpponents {
-		return nil, fmt.Errorf("%w: call with %d opponents (at most %d)", ErrBadSignal, len(sig.OpponentIDs), maxOpponents)
+	if len(si.Opponents) > MaxOpponents {
+		return nil, fmt.Errorf("%w: call with %d opponents (at most %d)", ErrBadSignal, len(si.Opponents), MaxOpponents)
 	}
-	if !slices.Contains(sig.OpponentIDs, c.cfg.LocalID) || sig.CallerID == c.cfg.LocalID {
+	if !slices.Contains(si.Opponents, c.cfg.LocalID) || si.Initiator == c.cfg.LocalID {
 		return nil, fmt.Errorf("%w: %s is not among the callees", ErrNotParticipant, c.cfg.LocalID)
 	}
-	if sig.From != sig.CallerID && !slices.Contains(sig.OpponentIDs, sig.From) {
-		return nil, fmt.Errorf("%w: sender %s", ErrNotParticipant, sig.From)
+	if o.From != si.Initiator && !slices.Contains(si.Opponents, o.From) {
+		return nil, fmt.Errorf("%w: sender %s", ErrNotParticipant, o.From)
 	}
 	if sdpErr != nil {
 		// A call we can never answer: say so at once, so the caller stops dialing,
 		// and never ring.
-		c.rejectLocked(sig)
+		c.rejectLocked(o)
 		return nil, sdpErr
 	}
+	if c.cfg.Admit != nil {
+		if err := c.cfg.Admit(o); err != nil {
+			c.rejectLocked(o)
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
+	}
 	if c.cfg.AutoReject && len(c.sessions) >= c.cfg.IncomingLimit {
-		c.rejectLocked(sig)
+		c.rejectLocked(o)
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
-	return c.newSessionLocked(sig.SessionID, sig.CallerID, sig.OpponentIDs, sig.CallType, false), nil
+	return c.newSessionLocked(si, false), nil
 }
 
-// rejectLocked answers a call that makes no session with reject, and remembers its
-// session ID so that its re-sends are dropped.
-func (c *Client) rejectLocked(sig *signal.Signal) {
-	rej := &signal.Signal{
-		To: sig.From, From: c.cfg.LocalID, Type: signal.TypeReject, SessionID: sig.SessionID,
-		CallType: sig.CallType, CallerID: sig.CallerID, OpponentIDs: slices.Clone(sig.OpponentIDs),
-		Platform: c.cfg.Platform,
-	}
+// rejectLocked answers an offer that makes no session with a Reject to its sender, and
+// remembers its session ID so that its re-sends are dropped.
+func (c *Client) rejectLocked(o *Offer) {
+	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From}}
 	c.send(nil, rej)
-	c.rememberLocked(sig.SessionID)
+	c.rememberLocked(o.Session.ID)
+}
+
+func cloneSession(si SessionInfo) SessionInfo {
+	si.Opponents = slices.Clone(si.Opponents)
+	return si
 }
 
 func (c *Client) rememberLocked(id string) {
@@ -283,30 +289,33 @@ func (c *Client) removeSession(s *Session) {
 	c.rememberLocked(s.id)
 }
 
-// invalidSignal reports a signal that was not applied.
-func (c *Client) invalidSignal(s *Session, sig *signal.Signal, err error) {
-	c.log.Info("invalid signal", "type", sig.Type, "from", string(sig.From), "session", sig.SessionID, "err", err)
+// invalidMessage reports a message that was not applied.
+func (c *Client) invalidMessage(s *Session, m Message, err error) {
+	h := m.Head()
+	c.log.Info("invalid message", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID, "err", err)
 	c.emit(s, InvalidEvent{
-		EventMeta: EventMeta{SessionID: sig.SessionID, User: sig.From, Time: time.Now()},
-		Op:        string(sig.Type),
+		EventMeta: EventMeta{SessionID: h.Session.ID, User: h.From, Time: time.Now()},
+		Op:        m.Kind(),
 		Err:       err,
 	})
 }
 
-// lateSignal handles a signal for a session that closed here. Stragglers of a normal
-// end (trickled candidates, a hang-up or reject that crossed ours, a re-sent call) are
+// lateMessage handles a message for a session that closed here. Stragglers of a normal
+// end (trickled candidates, a hang-up or reject that crossed ours, a re-sent offer) are
 // expected and only logged; anything else is an InvalidEvent.
-func (c *Client) lateSignal(sig *signal.Signal) {
-	switch sig.Type {
-	case signal.TypeICECandidates, signal.TypeHangUp, signal.TypeReject, signal.TypeCall:
-		c.log.Debug("late signal for a closed session dropped", "type", sig.Type, "from", string(sig.From), "session", sig.SessionID)
+func (c *Client) lateMessage(m Message) {
+	switch m.(type) {
+	case *Candidates, *Terminate, *Reject, *Offer:
+		h := m.Head()
+		c.log.Debug("late message for a closed session dropped", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID)
 	default:
-		c.invalidSignal(nil, sig, ErrSessionClosed)
+		c.invalidMessage(nil, m, ErrSessionClosed)
 	}
 }
 
-// HandleSignalError reports a signal that could not be decoded, as an InvalidEvent.
-func (c *Client) HandleSignalError(from signal.UserID, err error) {
+// ReceiveError reports a message that could not be decoded, as an InvalidEvent. It
+// implements Incoming.
+func (c *Client) ReceiveError(from UserID, err error) {
 	c.log.Info("undecodable signal", "from", string(from), "err", err)
 	c.emit(nil, InvalidEvent{
 		EventMeta: EventMeta{User: from, Time: time.Now()},
@@ -319,12 +328,27 @@ func (c *Client) HandleSignalError(from signal.UserID, err error) {
 // slow reader never blocks the engine (the queue grows instead).
 func (c *Client) Events() <-chan Event { return c.events }
 
-// CreateNewSession makes a NEW outgoing session for the opponents.
-func (c *Client) CreateNewSession(opponents []signal.UserID, t signal.CallType) (*Session, error) {
-	if t != signal.CallTypeVideo && t != signal.CallTypeAudio {
+// CreateNewSession makes a NEW outgoing session for the opponents, carried by the
+// default protocol.
+func (c *Client) CreateNewSession(opponents []UserID, t CallType) (*Session, error) {
+	return c.CreateSession(SessionOptions{Opponents: opponents, CallType: t})
+}
+
+// SessionOptions describe a new outgoing session.
+type SessionOptions struct {
+	Opponents []UserID
+	CallType  CallType
+	// Protocol picks the adapter when Config.Signaling is a Router ("": its default).
+	Protocol string
+}
+
+// CreateSession makes a NEW outgoing session.
+func (c *Client) CreateSession(o SessionOptions) (*Session, error) {
+	opponents, t := o.Opponents, o.CallType
+	if t != CallTypeVideo && t != CallTypeAudio {
 		return nil, fmt.Errorf("%w: call type %d", ErrConfig, t)
 	}
-	var ops []signal.UserID
+	var ops []UserID
 	for _, o := range opponents {
 		if o != "" && o != c.cfg.LocalID && !slices.Contains(ops, o) {
 			ops = append(ops, o)
@@ -343,10 +367,11 @@ func (c *Client) CreateNewSession(opponents []signal.UserID, t signal.CallType) 
 			return nil, fmt.Errorf("%w: session %s", ErrSessionExists, s.id)
 		}
 	}
-	return c.newSessionLocked(uuid.NewString(), c.cfg.LocalID, ops, t, true), nil
+	si := SessionInfo{ID: uuid.NewString(), Protocol: o.Protocol, CallType: t, Initiator: c.cfg.LocalID, Opponents: ops}
+	return c.newSessionLocked(si, true), nil
 }
 
-func sameUsers(a, b []signal.UserID) bool {
+func sameUsers(a, b []UserID) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling"
 )
 
 // peer is the peer connection with one opponent of a session. Owned by the session
@@ -16,17 +16,17 @@ type peer struct {
 	mediaMu     sync.Mutex
 	mediaClosed bool // guarded by mediaMu; no media goroutine starts once set
 
-	user  signal.UserID
+	user  UserID
 	pc    *webrtc.PeerConnection // nil until we offer or answer
 	state ConnectionState
 
-	offer    string         // a remote offer waiting for Accept
-	callSig  *signal.Signal // our call signal, re-sent while dialing
-	answered bool           // offer/answer done: dialing is over
-	sdpSent  bool           // our offer or answer left: candidates may follow
+	offer    string // a remote offer waiting for Accept
+	callMsg  *Offer // our offer, re-sent while dialing when the protocol wants it
+	answered bool   // offer/answer done: dialing is over
+	sdpSent  bool   // our offer or answer left: candidates may follow
 
 	localCands  []webrtc.ICECandidateInit // gathered before sdpSent
-	remoteCands []signal.ICECandidate     // received before the remote description
+	remoteCands []ICECandidate            // received before the remote description
 
 	dialTimer, noAnswerTimer *timer // stopped by the answer
 
@@ -81,7 +81,7 @@ func (p *peer) enterMedia() bool {
 func (p *peer) live() bool { return p != nil && (p.pc != nil || p.offer != "") }
 
 // peerFor returns the peer of u, making an empty one (no pc yet) if needed.
-func (s *Session) peerFor(u signal.UserID) *peer {
+func (s *Session) peerFor(u UserID) *peer {
 	p := s.peers[u]
 	if p == nil {
 		p = &peer{user: u}
@@ -180,9 +180,9 @@ func (s *Session) dropNext(p *peer) {
 	s.closePC(p, next)
 }
 
-// dial offers to u and sends call, re-sent every DialingTimeInterval until answered;
-// after AnswerTimeInterval u counts as not answered.
-func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
+// dial offers to u, re-sent every Rules.ResendOffer until answered; after
+// AnswerTimeInterval u counts as not answered.
+func (s *Session) dial(u UserID, ext Extension) error {
 	p := s.peerFor(u)
 	fail := func(err error) error {
 		s.log.Warn("dial failed", "user", string(u), "err", err)
@@ -202,18 +202,19 @@ func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
 	if err := p.pc.SetLocalDescription(offer); err != nil {
 		return fail(fmt.Errorf("%w: set local offer: %w", ErrWebRTC, err))
 	}
-	sig := s.newSignal(signal.TypeCall, u, ext)
-	sig.SDP = withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps)
-	p.callSig = sig
-	s.sendSDP(p, sig)
+	msg := &Offer{Header: s.header(u, ext), SDP: withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps)}
+	p.callMsg = msg
+	s.sendSDP(p, msg)
 	cfg := &s.c.cfg
-	var redial func()
-	redial = func() {
-		again := *p.callSig
-		s.c.send(s, &again)
-		p.dialTimer = s.after(cfg.DialingTimeInterval, redial)
+	if d := s.rules.ResendOffer; d > 0 {
+		var redial func()
+		redial = func() {
+			again := *p.callMsg
+			s.c.send(s, &again)
+			p.dialTimer = s.after(d, redial)
+		}
+		p.dialTimer = s.after(d, redial)
 	}
-	p.dialTimer = s.after(cfg.DialingTimeInterval, redial)
 	p.noAnswerTimer = s.after(cfg.AnswerTimeInterval, func() {
 		s.log.Info("not answered", "user", string(u))
 		s.c.emit(s, UserNotAnswerEvent{EventMeta: s.meta(u)})
@@ -224,7 +225,7 @@ func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
 }
 
 // answer answers p's stored offer and sends accept.
-func (s *Session) answer(p *peer, ext signal.Extension) error {
+func (s *Session) answer(p *peer, ext Extension) error {
 	if p.pc == nil {
 		if err := s.newPC(p); err != nil {
 			return err
@@ -234,11 +235,11 @@ func (s *Session) answer(p *peer, ext signal.Extension) error {
 	p.offer = ""
 	// An offer we cannot answer: reject it so its sender stops dialing.
 	fail := func(err error) error {
-		s.c.send(s, s.newSignal(signal.TypeReject, p.user, nil))
+		s.c.send(s, &Reject{Header: s.header(p.user, nil)})
 		s.closePeer(p)
 		return err
 	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: normalizeSDP(offer)}); err != nil {
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: signaling.NormalizeSDP(offer)}); err != nil {
 		return fail(fmt.Errorf("%w: set remote offer of %s: %w", ErrWebRTC, p.user, err))
 	}
 	if err := s.attachMedia(p, p.pc, p.echo, false); err != nil {
@@ -252,16 +253,14 @@ func (s *Session) answer(p *peer, ext signal.Extension) error {
 		return fail(fmt.Errorf("%w: answer %s: %w", ErrWebRTC, p.user, err))
 	}
 	p.answered = true
-	sig := s.newSignal(signal.TypeAccept, p.user, ext)
-	sig.SDP = withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps)
-	s.sendSDP(p, sig)
+	s.sendSDP(p, &Answer{Header: s.header(p.user, ext), SDP: withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps)})
 	s.applyRemoteCandidates(p)
 	return nil
 }
 
-// sendSDP sends the signal carrying our SDP, then the candidates gathered meanwhile.
-func (s *Session) sendSDP(p *peer, sig *signal.Signal) {
-	s.c.send(s, sig)
+// sendSDP sends the message carrying our SDP, then the candidates gathered meanwhile.
+func (s *Session) sendSDP(p *peer, m Message) {
+	s.c.send(s, m)
 	p.sdpSent = true
 	if len(p.localCands) > 0 {
 		s.sendCandidates(p, p.localCands)
@@ -281,18 +280,18 @@ func (s *Session) onLocalCandidate(p *peer, c webrtc.ICECandidateInit) {
 }
 
 func (s *Session) sendCandidates(p *peer, cs []webrtc.ICECandidateInit) {
-	sig := s.newSignal(signal.TypeICECandidates, p.user, nil)
+	m := &Candidates{Header: s.header(p.user, nil)}
 	for _, c := range cs {
-		ic := signal.ICECandidate{Candidate: c.Candidate}
+		ic := ICECandidate{Candidate: c.Candidate}
 		if c.SDPMid != nil {
 			ic.SDPMid = *c.SDPMid
 		}
 		if c.SDPMLineIndex != nil {
 			ic.SDPMLineIndex = *c.SDPMLineIndex
 		}
-		sig.Candidates = append(sig.Candidates, ic)
+		m.Candidates = append(m.Candidates, ic)
 	}
-	s.c.send(s, sig)
+	s.c.send(s, m)
 }
 
 // applyRemoteCandidates adds the queued remote candidates once the remote description
@@ -380,7 +379,7 @@ func (s *Session) startReconnect(p *peer) {
 		// to finish (its checks succeed as soon as the path is back).
 		st := p.pc.ICEConnectionState()
 		down := st == webrtc.ICEConnectionStateDisconnected || st == webrtc.ICEConnectionStateFailed
-		if down && higherID(cfg.LocalID, p.user) {
+		if down && s.rules.Offers(cfg.LocalID, p.user) {
 			s.restartICE(p)
 		}
 		p.restartTimer = s.after(cfg.ReconnectWait, restart)
@@ -401,7 +400,7 @@ func (s *Session) setReconnect(p *peer, st ReconnectionState) {
 	s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: st})
 }
 
-// restartICE offers, in an update with reason reconnect and a fresh offerId, from a new
+// restartICE offers, in a Restart with a fresh ID, from a new
 // peer connection (p.next) that replaces p.pc when the answer comes: the web SDK answers
 // a reconnect from a new connection too, so restarting ICE on the old one is not enough
 // (its DTLS would never meet the new one's). An earlier offer that was never answered
@@ -428,27 +427,24 @@ func (s *Session) restartICE(p *peer) {
 		return
 	}
 	p.restartOfferID = uuid.NewString()
-	sig := s.newSignal(signal.TypeUpdate, p.user, nil)
-	sig.Reason = signal.ReasonReconnect
-	sig.SessionDescription = &signal.SessionDescription{
-		OfferID: p.restartOfferID, SDP: withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps), Type: "offer",
-	}
 	s.log.Info("ICE restart offered", "user", string(p.user), "offerId", p.restartOfferID)
-	s.c.send(s, sig) // pc's candidates follow (onLocalCandidate)
+	s.c.send(s, &Restart{ // pc's candidates follow (onLocalCandidate)
+		Header: s.header(p.user, nil), ID: p.restartOfferID, Type: SDPOffer,
+		SDP: withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps),
+	})
 }
 
-// onRestart handles an update with reason reconnect: answer a reconnect offer from a
+// onRestart handles a Restart: answer a reconnect offer from a
 // new peer connection, or apply the answer to ours (p.next); either way the new
 // connection replaces the old one, which never sees a reconnect description.
-func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
-	sd := sig.SessionDescription
+func (s *Session) onRestart(p *peer, sd *Restart) error {
 	if p == nil || p.pc == nil || !p.answered {
 		return fmt.Errorf("%w: ICE restart without a connection", ErrInvalidState)
 	}
 	// Checked before pion sees them: a bad restart description leaves the connection as
 	// it was (the restart loop offers again).
 	switch sd.Type {
-	case "offer":
+	case SDPOffer:
 		if p.next != nil {
 			// Glare: the higher ID offers; the other side answers ours.
 			return fmt.Errorf("%w: restart offer while our offer %s waits for its answer", ErrInvalidState, p.restartOfferID)
@@ -479,17 +475,15 @@ func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
 		if err != nil {
 			return fail(fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err))
 		}
-		out := s.newSignal(signal.TypeUpdate, p.user, nil)
-		out.Reason = signal.ReasonReconnect
-		out.SessionDescription = &signal.SessionDescription{
-			OfferID: sd.OfferID, SDP: withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps), Type: "answer",
-		}
-		s.c.send(s, out) // pc's candidates follow (onLocalCandidate)
+		s.c.send(s, &Restart{ // pc's candidates follow (onLocalCandidate)
+			Header: s.header(p.user, nil), ID: sd.ID, Type: SDPAnswer,
+			SDP: withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps),
+		})
 		s.swapPC(p)
 		return nil
-	case "answer":
-		if sd.OfferID == "" || sd.OfferID != p.restartOfferID || p.next == nil {
-			return fmt.Errorf("%w: answer to unknown offer %q", ErrInvalidState, sd.OfferID)
+	case SDPAnswer:
+		if sd.ID == "" || sd.ID != p.restartOfferID || p.next == nil {
+			return fmt.Errorf("%w: answer to unknown offer %q", ErrInvalidState, sd.ID)
 		}
 		if st := p.next.SignalingState(); st != webrtc.SignalingStateHaveLocalOffer {
 			return fmt.Errorf("%w: restart answer in signaling state %s", ErrInvalidState, st)
@@ -543,7 +537,7 @@ func (s *Session) keyFrameFor(p *peer) {
 	s.mu.Lock()
 	ls := s.local
 	s.mu.Unlock()
-	if ls != nil && ls.Video != nil && s.callType == signal.CallTypeVideo {
+	if ls != nil && ls.Video != nil && s.callType == CallTypeVideo {
 		ls.Video.RequestKeyFrame()
 	}
 }

@@ -147,6 +147,7 @@ func (a *Account) setup(ctx context.Context, s *xmpp.Session) error {
 	a.sess = s
 	show, status := a.show, a.status
 	a.mu.Unlock()
+	a.enableCarbons(ctx, s) // before presence: no JMI copy is missed (jingle.go)
 	if err := a.sendPresence(ctx, s, show, status); err != nil {
 		return fmt.Errorf("chat: initial presence: %w", err)
 	}

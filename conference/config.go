@@ -21,6 +21,9 @@ type Config struct {
 	// VideoBitrate caps our video in bit/s (Janus enforces it through REMB as well);
 	// 0: the room's cap.
 	VideoBitrate int
+	// ICEServers are STUN/TURN servers; RelayOnly uses relays only.
+	ICEServers []ICEServer
+	RelayOnly  bool
 	// LoopbackOnly gathers only loopback candidates (tests), plus candidates on the
 	// local addresses in TestAddresses: Janus gathers no loopback candidates and libnice
 	// pairs none with ours, so a test gives both sides an address of its own namespace.
@@ -46,3 +49,9 @@ const (
 	defaultRejoinBackoff = 250 * time.Millisecond
 	maxRejoinBackoff     = 5 * time.Second
 )
+
+// ICEServer is a STUN or TURN server.
+type ICEServer struct {
+	URLs                 []string
+	Username, Credential string
+}

@@ -88,6 +88,8 @@ type Participant struct {
 	Audio, Video bool
 	// VideoStream is the participant's video when subscribed and arriving (nil else).
 	VideoStream *RemoteStream
+	// Streams are the participant's streams arriving now (audio, video).
+	Streams []*RemoteStream
 }
 
 // videoKind is a short alias.

@@ -82,6 +82,16 @@ type (
 		rs  *RemoteStream
 	}
 	visibleMsg struct{ ids []string }
+	tickMsg    struct{}
+)
+
+// Talking estimate for feeds Janus sends no talking events about (publishers that do
+// not send the audio level RTP extension, as ttycall's own): talking above
+// talkOnBytes of Opus payload a packet on average, silent again below talkOffBytes.
+const (
+	talkOnBytes  = 24
+	talkOffBytes = 12
+	talkTick     = 200 * time.Millisecond
 )
 
 // Join connects to Janus, joins cfg.Room as a publisher and publishes cfg.Local. It
@@ -120,9 +130,25 @@ func Join(ctx context.Context, cfg Config) (*Room, error) {
 		return nil, err
 	}
 	r.adopt(c, joined, false)
-	r.runWG.Add(1)
+	r.runWG.Add(2)
 	// Owned by r: the room's single worker; ends on Close or when the room is over.
 	go r.run(c)
+	// Owned by r: ticks the talking estimate; ends on Close or when the room is over.
+	go func() {
+		defer r.runWG.Done()
+		t := time.NewTicker(talkTick)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-r.events.done:
+				return
+			case <-t.C:
+				r.inbox.push(tickMsg{})
+			}
+		}
+	}()
 	return r, nil
 }
 
@@ -145,7 +171,11 @@ func (r *Room) Participants() []Participant {
 			p.Video = p.Video || (s.Type == "video" && !s.Disabled)
 		}
 		for _, rs := range f.remotes {
-			if rs.Kind == videoKind && !rs.Ended() {
+			if rs.Ended() {
+				continue
+			}
+			p.Streams = append(p.Streams, rs)
+			if rs.Kind == videoKind {
 				p.VideoStream = rs
 			}
 		}
@@ -316,7 +346,7 @@ func (r *Room) adopt(c *conn, joined *janus.RoomEvent, rejoined bool) {
 
 // publish sends our tracks on a new publisher peer connection.
 func (r *Room) publish(ctx context.Context, c *conn) error {
-	pc, err := r.api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := r.api.NewPeerConnection(r.rtcConfig())
 	if err != nil {
 		return fmt.Errorf("%w: publisher: %w", ErrWebRTC, err)
 	}
@@ -421,6 +451,8 @@ func (r *Room) handle(c *conn, m any) (reason string, err error, over bool) {
 			return
 		}
 		r.trackStarted(m.rs)
+	case tickMsg:
+		r.estimateTalking()
 	case pcStateMsg:
 		if m.gen != c.gen {
 			return
@@ -675,4 +707,49 @@ func (r *Room) finish(c *conn, reason string, err error) {
 	r.log.Info("left the room", "reason", reason, "err", err)
 	r.emit(LeftEvent{Reason: reason, Err: err})
 	r.events.close()
+}
+
+func (r *Room) rtcConfig() webrtc.Configuration {
+	var rc webrtc.Configuration
+	for _, s := range r.cfg.ICEServers {
+		rc.ICEServers = append(rc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	if r.cfg.RelayOnly {
+		rc.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	return rc
+}
+
+// estimateTalking updates the talking state of the feeds Janus is silent about from
+// their audio payload sizes.
+func (r *Room) estimateTalking() {
+	type change struct {
+		id    string
+		on    bool
+		level float64
+	}
+	var changes []change
+	r.mu.Lock()
+	for id, f := range r.feeds {
+		if f.heard {
+			continue
+		}
+		for _, rs := range f.remotes {
+			if rs.Kind != devices.KindAudio || rs.Ended() {
+				continue
+			}
+			lvl := rs.audioLevel()
+			switch {
+			case !f.talking && lvl >= talkOnBytes:
+				changes = append(changes, change{id, true, lvl})
+			case f.talking && lvl < talkOffBytes:
+				changes = append(changes, change{id, false, lvl})
+			}
+		}
+	}
+	r.mu.Unlock()
+	sort.Slice(changes, func(i, j int) bool { return changes[i].id < changes[j].id })
+	for _, c := range changes {
+		r.setTalking(c.id, c.on, -1, false)
+	}
 }

@@ -117,7 +117,22 @@ func (r *Room) setSubscribed(c *conn, streams []janus.SubscribedStream) {
 	defer r.mu.Unlock()
 	c.subscribed = map[string]janus.SubscribedStream{}
 	for _, s := range streams {
-		c.subscribed[s.Mid] = s
+		if s.Active == nil || *s.Active {
+			c.subscribed[s.Mid] = s
+		}
+	}
+	// A stream no longer in the subscription (unsubscribed, its publisher gone) has
+	// ended even if its track has not closed yet: its tile goes.
+	for _, f := range r.feeds {
+		live := f.remotes[:0]
+		for _, rs := range f.remotes {
+			if s, ok := c.subscribed[rs.Mid]; !ok || s.FeedID != rs.ID {
+				rs.ended.Store(true)
+				continue
+			}
+			live = append(live, rs)
+		}
+		f.remotes = live
 	}
 }
 
@@ -125,7 +140,7 @@ func (r *Room) setSubscribed(c *conn, streams []janus.SubscribedStream) {
 // first offer) and sends the answer with "start".
 func (r *Room) answer(c *conn, offer *janus.JSEP) error {
 	if c.subPC == nil {
-		pc, err := r.api.NewPeerConnection(webrtc.Configuration{})
+		pc, err := r.api.NewPeerConnection(r.rtcConfig())
 		if err != nil {
 			return fmt.Errorf("%w: subscriber: %w", ErrWebRTC, err)
 		}

@@ -13,6 +13,9 @@ type Config struct {
 	ICE     ICE     `toml:"ice"`
 	Media   Media   `toml:"media"`
 	UI      UI      `toml:"ui"`
+	// Conference is the Janus VideoRoom server for multiparty rooms (ttycall headless
+	// --room, the TUI's r).
+	Conference Conference `toml:"conference"`
 	// Path is the file the config was read from ("" for defaults only).
 	Path string `toml:"-"`
 }
@@ -67,6 +70,16 @@ type Media struct {
 type UI struct {
 	Render string `toml:"render"`  // "auto" (default) | "halfblock" | "kitty" | "ascii"
 	MaxFPS int    `toml:"max_fps"` // 30
+}
+
+// Conference is the [conference] section: rooms on a Janus VideoRoom SFU.
+type Conference struct {
+	Server  string `toml:"server"`  // "ws://host:8188" or "wss://..."; "" = no conferences
+	Token   string `toml:"token"`   // Janus token_auth token; "" = none
+	Pin     string `toml:"pin"`     // room pin, when rooms have one
+	Secret  string `toml:"secret"`  // room secret (to edit rooms; sent when set)
+	Display string `toml:"display"` // our name in rooms; "" = the account's user name
+	Bitrate int    `toml:"bitrate"` // kbit/s cap on our video in rooms; 256
 }
 
 // Seconds is a duration written as a number of seconds (fractions allowed).

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -12,10 +12,10 @@ import (
 type Command struct {
 	Name    string // accept, reject, hangup, update, mute, unmute, call, quit
 	Session string // accept/reject/hangup: an optional session ID
-	Ext     signal.Extension
+	Ext     call.Extension
 	Kind    devices.Kind
 	IDs     []string
-	Type    signal.CallType // call: CallTypeUnknown when not given
+	Type    call.CallType // call: CallTypeUnknown when not given
 }
 
 // ParseCommand reads one stdin line. An empty line gives a nil command and no error.
@@ -42,7 +42,7 @@ func ParseCommand(line string) (*Command, error) {
 		if len(args) == 0 {
 			return nil, fmt.Errorf("update: want k=v ...")
 		}
-		c.Ext = signal.Extension{}
+		c.Ext = call.Extension{}
 		for _, a := range args {
 			k, v, ok := strings.Cut(a, "=")
 			if !ok || k == "" {
@@ -73,9 +73,9 @@ func ParseCommand(line string) (*Command, error) {
 		if len(args) == 2 {
 			switch args[1] {
 			case "audio":
-				c.Type = signal.CallTypeAudio
+				c.Type = call.CallTypeAudio
 			case "video":
-				c.Type = signal.CallTypeVideo
+				c.Type = call.CallTypeVideo
 			default:
 				return nil, fmt.Errorf("call: want audio or video, got %q", args[1])
 			}

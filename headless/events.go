@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // Event names on stdout (a fixed interface: scripts match on them).
@@ -47,6 +46,8 @@ type Line struct {
 	Message  string `json:"message,omitempty"`   // error, invalid_event, offline
 	Reason   string `json:"reason,omitempty"`    // session_close
 	Op       string `json:"op,omitempty"`        // invalid_event
+
+	Display string `json:"display,omitempty"` // room mode: a participant's name
 
 	Initiator string   `json:"initiator,omitempty"` // call
 	Opponents []string `json:"opponents,omitempty"` // call
@@ -186,11 +187,11 @@ func (e *emitter) errorf(session, user, msg string) {
 	e.emit(Line{Event: EvError, Session: session, User: user, Message: msg})
 }
 
-func callTypeName(t signal.CallType) string {
+func callTypeName(t call.CallType) string {
 	switch t {
-	case signal.CallTypeAudio:
+	case call.CallTypeAudio:
 		return "audio"
-	case signal.CallTypeVideo:
+	case call.CallTypeVideo:
 		return "video"
 	default:
 		return ""
@@ -198,7 +199,7 @@ func callTypeName(t signal.CallType) string {
 }
 
 // extOrEmpty makes a received extension always appear as an object.
-func extOrEmpty(x signal.Extension) any {
+func extOrEmpty(x call.Extension) any {
 	if x == nil {
 		return map[string]any{}
 	}

@@ -70,6 +70,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		cfg.Media.Microphone = o.Play
 	}
 	out := newEmitter(stdout)
+	if o.Room != "" {
+		return runRoom(ctx, o, cfg, stdin, out, log)
+	}
 	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log,
 		// A device that fails mid-call is replaced (test pattern, silence): say so.
 		OnMediaNotice: func(n string) { out.errorf("", "", "media: "+n) },

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/app"
@@ -20,7 +19,7 @@ import (
 
 // sessInfo is what the runner knows of one session.
 type sessInfo struct {
-	callType signal.CallType
+	callType call.CallType
 	incoming bool        // an incoming call
 	placed   bool        // placed by --call or the call command
 	answered bool        // incoming: we accepted or rejected it
@@ -37,7 +36,7 @@ type runner struct {
 	out *emitter
 	log *slog.Logger
 
-	callAtStart []signal.UserID
+	callAtStart []call.UserID
 
 	sessions map[string]*sessInfo
 	pending  []string // incoming sessions waiting for accept/reject, oldest first
@@ -260,11 +259,11 @@ func (r *runner) accountEvent(ctx context.Context, ev chat.Event) {
 	}
 }
 
-func (r *runner) defaultCallType() signal.CallType {
+func (r *runner) defaultCallType() call.CallType {
 	if r.o.Video {
-		return signal.CallTypeVideo
+		return call.CallTypeVideo
 	}
-	return signal.CallTypeAudio
+	return call.CallTypeAudio
 }
 
 // callEvent reports ev and reacts to it; exit says the process should end with code.
@@ -333,11 +332,11 @@ func (r *runner) startHangupTimer(id string, info *sessInfo) {
 
 // media opens the local media of a session unless --echo (then the engine sends back
 // what it receives).
-func (r *runner) media(ctx context.Context, s *call.Session, t signal.CallType) error {
+func (r *runner) media(ctx context.Context, s *call.Session, t call.CallType) error {
 	if r.o.Echo {
 		return nil
 	}
-	_, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t == signal.CallTypeVideo})
+	_, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t == call.CallTypeVideo})
 	if err != nil {
 		return fmt.Errorf("media: %w", err)
 	}
@@ -354,8 +353,8 @@ func (r *runner) accept(ctx context.Context, id string) {
 	r.dropPending(id)
 	info.answered = true
 	t := info.callType
-	if t == signal.CallTypeVideo && !r.o.Video {
-		t = signal.CallTypeAudio // audio only unless --video
+	if t == call.CallTypeVideo && !r.o.Video {
+		t = call.CallTypeAudio // audio only unless --video
 	}
 	if err := r.media(ctx, s, t); err != nil {
 		r.out.errorf(id, "", "accept: "+err.Error())
@@ -383,7 +382,7 @@ func (r *runner) reject(id string) {
 	}
 }
 
-func (r *runner) placeCall(ctx context.Context, ids []signal.UserID, t signal.CallType) {
+func (r *runner) placeCall(ctx context.Context, ids []call.UserID, t call.CallType) {
 	s, err := r.a.Engine().CreateNewSession(ids, t)
 	if err != nil {
 		r.out.errorf("", "", "call: "+err.Error())
@@ -451,7 +450,7 @@ func (r *runner) command(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		t := c.Type
-		if t == signal.CallTypeUnknown {
+		if t == call.CallTypeUnknown {
 			t = r.defaultCallType()
 		}
 		r.placeCall(ctx, ids, t)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -52,10 +51,10 @@ func TestParseCommand(t *testing.T) {
 		{"accept", Command{Name: "accept"}},
 		{" reject  s1 ", Command{Name: "reject", Session: "s1"}},
 		{"hangup", Command{Name: "hangup"}},
-		{"update a=1 b=two", Command{Name: "update", Ext: signal.Extension{"a": "1", "b": "two"}}},
+		{"update a=1 b=two", Command{Name: "update", Ext: call.Extension{"a": "1", "b": "two"}}},
 		{"mute audio", Command{Name: "mute", Kind: devices.KindAudio}},
 		{"unmute video", Command{Name: "unmute", Kind: devices.KindVideo}},
-		{"call 12,13 video", Command{Name: "call", IDs: []string{"12", "13"}, Type: signal.CallTypeVideo}},
+		{"call 12,13 video", Command{Name: "call", IDs: []string{"12", "13"}, Type: call.CallTypeVideo}},
 		{"call bob@localhost", Command{Name: "call", IDs: []string{"bob@localhost"}}},
 		{"quit", Command{Name: "quit"}},
 	} {
@@ -86,8 +85,8 @@ func TestEventLines(t *testing.T) {
 	var buf bytes.Buffer
 	e := newEmitter(&buf)
 	for _, ev := range []call.Event{
-		call.CallEvent{EventMeta: m, CallType: signal.CallTypeAudio, InitiatorID: "bob@localhost", OpponentIDs: []signal.UserID{"alice@localhost"}, Ext: signal.Extension{"k": "v"}},
-		call.AcceptEvent{EventMeta: m, CallType: signal.CallTypeVideo},
+		call.CallEvent{EventMeta: m, CallType: call.CallTypeAudio, InitiatorID: "bob@localhost", OpponentIDs: []call.UserID{"alice@localhost"}, Ext: call.Extension{"k": "v"}},
+		call.AcceptEvent{EventMeta: m, CallType: call.CallTypeVideo},
 		call.ConnectionStateEvent{EventMeta: m, State: call.ConnectionConnected},
 		call.ReconnectEvent{EventMeta: m, State: call.Reconnecting},
 		call.RemoteStreamEvent{EventMeta: m, Stream: &call.RemoteStream{Kind: devices.KindAudio}},

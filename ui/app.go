@@ -16,7 +16,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
@@ -47,6 +46,8 @@ type Options struct {
 	// Notices brings what the media layer tells the user while a call runs (a camera
 	// replaced by the test pattern); nil: none.
 	Notices <-chan string
+	// Rooms joins conference rooms (r on the contacts screen); nil: no conferences.
+	Rooms RoomJoiner
 }
 
 // VideoScreen is what the call screen needs of video.Screen; tests use a fake.
@@ -106,6 +107,7 @@ type Model struct {
 	history  historyModel
 	incoming incomingModel
 	call     *callModel // nil outside a call
+	room     roomModel  // the conference room screen (room.go), active in a room
 
 	self      string
 	server    chat.ConnState
@@ -164,6 +166,7 @@ func New(o Options) *Model {
 		contacts:   newContacts(e),
 		history:    newHistory(e),
 		incoming:   newIncoming(e),
+		room:       newRoom(e, o.Rooms),
 		self:       o.Self,
 		logPath:    o.LogPath,
 		help:       h,
@@ -215,6 +218,13 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if _, ok := msg.(mediaNoticeMsg); ok {
 		cmds = append(cmds, waitMediaNotice(m.mediaNotices))
+	}
+	if cmd, err, ok := m.room.update(msg); ok { // the conference room (room.go)
+		cmds = append(cmds, cmd)
+		if err != nil {
+			cmds = append(cmds, m.setError(err))
+		}
+		return m, tea.Batch(cmds...)
 	}
 
 	switch msg := msg.(type) {
@@ -386,6 +396,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if m.screen == screenContacts && m.contacts.inputActive() {
 		return m.contacts.update(k)
 	}
+	if m.room.prompting {
+		return m.room.promptKey(k)
+	}
 	switch {
 	case key.Matches(k, keys.Quit):
 		return m.quit()
@@ -406,6 +419,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 			return cmd
 		}
 	}
+	if m.room.active() {
+		return m.room.key(k)
+	}
 	switch m.screen {
 	case screenCall:
 		if m.call != nil {
@@ -414,6 +430,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case screenHistory:
 		return m.history.update(k)
 	default:
+		if key.Matches(k, m.room.keys.Join) && m.call == nil {
+			return m.room.startPrompt()
+		}
 		return m.contacts.update(k)
 	}
 	return nil
@@ -462,14 +481,14 @@ func (m *Model) onIncoming(msg incomingCallMsg) tea.Cmd {
 	m.env.log.Info("incoming call", "session", msg.SessionID, "from", msg.InitiatorID, "type", msg.CallType)
 	if len(m.incoming.queue) >= limit {
 		m.env.log.Info("incoming call beyond limit: rejected", "session", msg.SessionID, "limit", limit)
-		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []signal.UserID{msg.InitiatorID}, CallType: msg.CallType})
+		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType})
 		eng := m.env.engine
 		return opCmd(m.env, "reject (busy)", "", func(ctx context.Context) error {
 			s := eng.Session(msg.SessionID)
 			if s == nil {
 				return nil
 			}
-			return s.Reject(signal.Extension{"reason": "busy"})
+			return s.Reject(call.Extension{"reason": "busy"})
 		})
 	}
 	m.contacts.blurInputs() // y / A / n answer the call, not the filter
@@ -536,9 +555,9 @@ func (m *Model) answer(msg answerMsg) tea.Cmd {
 	}
 	t := msg.ring.CallType
 	if !msg.video {
-		t = signal.CallTypeAudio
+		t = call.CallTypeAudio
 	}
-	peers := append([]signal.UserID{msg.ring.Caller}, msg.ring.Others...)
+	peers := append([]call.UserID{msg.ring.Caller}, msg.ring.Others...)
 	m.call = newCall(m.env, s.ID(), false, t, peers, m.contacts.names())
 	for _, id := range msg.ring.Others {
 		if l, ok := msg.ring.Left[id]; ok {
@@ -650,12 +669,14 @@ func (m *Model) View() tea.View {
 func (m *Model) render() string {
 	top, bottom, bodyH := m.frame()
 	var body string
-	switch m.screen {
-	case screenCall:
+	switch {
+	case m.room.active():
+		body = m.room.view(m.room.geometry(m.width, bodyH, lipgloss.Height(top)))
+	case m.screen == screenCall:
 		if m.call != nil {
 			body = m.call.view(m.call.geometry(m.width, bodyH, lipgloss.Height(top)))
 		}
-	case screenHistory:
+	case m.screen == screenHistory:
 		body = m.history.view(m.width, bodyH, m.contacts.names())
 	default:
 		body = m.contacts.view(m.width, bodyH)
@@ -672,11 +693,17 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.call != nil && m.screen == screenCall {
 		title = "ttycall · " + m.call.title()
 	}
+	if m.room.active() {
+		title = "ttycall · " + m.room.title()
+	}
 	tops = append(tops, st.Title.Render(ansi.Truncate(title, m.width, "…")))
 	if m.incoming.active() {
 		tops = append(tops, m.incoming.view(m.width, m.contacts.names()))
 	}
 	var bottoms []string
+	if m.room.prompting {
+		bottoms = append(bottoms, m.room.prompt.View())
+	}
 	if m.errText != "" {
 		bottoms = append(bottoms, st.Error.Render("error: "+m.errText))
 	} else if m.notice != "" {
@@ -698,6 +725,15 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 
 // videoTiles are the pictures the screen shows now: the call's, or none.
 func (m *Model) videoTiles() []video.Tile {
+	if m.room.active() && !m.quitting {
+		top, _, bodyH := m.frame()
+		g := m.room.geometry(m.width, bodyH, lipgloss.Height(top))
+		m.room.syncVisible(g)
+		if m.env.video == nil {
+			return nil
+		}
+		return m.room.tiles(g)
+	}
 	if m.screen != screenCall || m.call == nil || m.quitting || m.env.video == nil {
 		return nil
 	}
@@ -714,6 +750,7 @@ func (m *Model) videoTiles() []video.Tile {
 // ever rewrite. The clear (an ED) also makes the video screen repaint its tiles.
 func (m *Model) syncVideo() tea.Cmd {
 	if m.env.video == nil {
+		m.videoTiles() // a room still learns which videos are drawn
 		return nil
 	}
 	tiles := m.videoTiles()
@@ -749,6 +786,9 @@ func tilesEqual(a, b []video.Tile) bool {
 // activeKeys is the help.KeyMap of what the user can do now.
 func (m *Model) activeKeys() help.KeyMap {
 	var km help.KeyMap
+	if m.room.active() {
+		return &m.room
+	}
 	switch m.screen {
 	case screenCall:
 		if m.call != nil {

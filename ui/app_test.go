@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 )
 
@@ -82,7 +81,7 @@ func TestHelpToggleShowsLogPath(t *testing.T) {
 
 func TestHelpWhileRingingListsAnswerKeys(t *testing.T) {
 	h := newHarness(t)
-	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.ring("s1", "bob@example.org", call.CallTypeVideo)
 	h.key("?")
 	h.mustSee("accept with video", "accept audio-only", "reject")
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/ui/video"
 )
@@ -37,12 +36,12 @@ type (
 )
 
 // dialCmd opens local media, then calls or accepts.
-func dialCmd(e *env, s Session, t signal.CallType, outgoing bool) tea.Cmd {
+func dialCmd(e *env, s Session, t call.CallType, outgoing bool) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
 		id := s.ID()
-		local, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t != signal.CallTypeAudio, Mirror: true})
+		local, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t != call.CallTypeAudio, Mirror: true})
 		if err != nil {
 			err = fmt.Errorf("camera/microphone: %w", err)
 			if outgoing {
@@ -71,7 +70,7 @@ func dialCmd(e *env, s Session, t signal.CallType, outgoing bool) tea.Cmd {
 
 // peer is one opponent on the call screen.
 type peer struct {
-	id           signal.UserID
+	id           call.UserID
 	conn         call.ConnectionState
 	phase        string // before/after the connection: CALLING, RINGING, REJECTED, NO ANSWER, HUNG UP
 	reconnecting bool
@@ -129,9 +128,9 @@ type callModel struct {
 	env       *env
 	sessionID string
 	outgoing  bool
-	callType  signal.CallType
+	callType  call.CallType
 	peers     []*peer
-	names     map[signal.UserID]string
+	names     map[call.UserID]string
 
 	local       *devices.LocalStream
 	started     time.Time // dialled or accepted
@@ -143,14 +142,14 @@ type callModel struct {
 	showStats   bool
 	showLog     bool
 	hangingUp   bool
-	lastHungUp  signal.UserID // the opponent who hung up last; "" before
-	events      []string      // the event log, oldest first
+	lastHungUp  call.UserID // the opponent who hung up last; "" before
+	events      []string    // the event log, oldest first
 	lastUpdate  string
 }
 
 const maxEventLog = 200
 
-func newCall(e *env, id string, outgoing bool, t signal.CallType, opponents []signal.UserID, names map[signal.UserID]string) *callModel {
+func newCall(e *env, id string, outgoing bool, t call.CallType, opponents []call.UserID, names map[call.UserID]string) *callModel {
 	c := &callModel{env: e, sessionID: id, outgoing: outgoing, callType: t, names: names, started: e.now()}
 	phase := "CONNECTING"
 	if outgoing {
@@ -167,7 +166,7 @@ func newCall(e *env, id string, outgoing bool, t signal.CallType, opponents []si
 	return c
 }
 
-func (c *callModel) peer(id signal.UserID) *peer {
+func (c *callModel) peer(id call.UserID) *peer {
 	if id == "" {
 		return nil
 	}
@@ -234,7 +233,7 @@ func (c *callModel) dialed(msg dialedMsg) tea.Cmd {
 
 // setPhase records what an opponent did (accept, reject, hang up, no answer) and
 // logs it.
-func (c *callModel) setPhase(id signal.UserID, phase, did string) {
+func (c *callModel) setPhase(id call.UserID, phase, did string) {
 	if p := c.peer(id); p != nil {
 		p.phase = phase
 	}
@@ -317,7 +316,7 @@ func errText(err error) string {
 }
 
 // fmtExt shows an extension as k=v pairs, sorted.
-func fmtExt(ext signal.Extension) string {
+func fmtExt(ext call.Extension) string {
 	if len(ext) == 0 {
 		return "{}"
 	}
@@ -329,10 +328,10 @@ func fmtExt(ext signal.Extension) string {
 	var parts []string
 	for _, k := range keys {
 		switch v := ext[k].(type) {
-		case signal.Extension:
+		case call.Extension:
 			parts = append(parts, k+"={"+fmtExt(v)+"}")
 		case map[string]any:
-			parts = append(parts, k+"={"+fmtExt(signal.Extension(v))+"}")
+			parts = append(parts, k+"={"+fmtExt(call.Extension(v))+"}")
 		default:
 			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 		}
@@ -369,7 +368,7 @@ func (c *callModel) update(k tea.KeyPressMsg) tea.Cmd {
 		c.micMuted = !c.micMuted
 		return c.syncMute(devices.KindAudio)
 	case key.Matches(k, keys.Camera):
-		if c.callType == signal.CallTypeAudio {
+		if c.callType == call.CallTypeAudio {
 			return nil
 		}
 		c.camOff = !c.camOff
@@ -471,7 +470,7 @@ func (c *callModel) record(now time.Time, reason string) historyRecord {
 	if !c.connectedAt.IsZero() {
 		d = now.Sub(c.connectedAt)
 	}
-	var ids []signal.UserID
+	var ids []call.UserID
 	for _, p := range c.peers {
 		ids = append(ids, p.id)
 	}
@@ -510,7 +509,7 @@ func (c *callModel) geometry(w, h, top int) callGeom {
 		return g
 	}
 	g.area = video.Rect{X: 0, Y: top, W: w, H: areaH}
-	local := c.callType != signal.CallTypeAudio
+	local := c.callType != call.CallTypeAudio
 	g.layout = video.Layout(g.area, len(c.peers), local, 640, 480)
 	if c.showStats {
 		g.stats = c.statsView(w)
@@ -529,7 +528,7 @@ func (c *callModel) footer(w, h int) string {
 	} else {
 		mine = append(mine, "mic on")
 	}
-	if c.callType != signal.CallTypeAudio {
+	if c.callType != call.CallTypeAudio {
 		if c.camOff {
 			mine = append(mine, st.StateWarn.Render("camera off"))
 		} else {
@@ -567,7 +566,7 @@ func (c *callModel) view(g callGeom) string {
 		out[i] = blank
 	}
 	put := func(r video.Rect, s string) { overlay(out, strings.Split(s, "\n"), r.X-g.area.X, r.Y-g.area.Y) }
-	videoCall := c.callType != signal.CallTypeAudio
+	videoCall := c.callType != call.CallTypeAudio
 	for i, p := range c.peers {
 		if i >= len(g.layout.Remotes) {
 			break
@@ -636,7 +635,7 @@ func stateStyle(st Styles, state string) lipgloss.Style {
 // Kitty images cannot be partly hidden: in that mode a picture under the stats
 // overlay is left out while the overlay shows.
 func (c *callModel) tiles(g callGeom, mode video.Mode) []video.Tile {
-	if c.callType == signal.CallTypeAudio || g.area.Empty() {
+	if c.callType == call.CallTypeAudio || g.area.Empty() {
 		return nil
 	}
 	var over []video.Rect

@@ -11,7 +11,6 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/devices"
 )
@@ -24,7 +23,7 @@ type sessionMsg interface {
 // callMeta is embedded in every call message.
 type callMeta struct {
 	SessionID string
-	User      signal.UserID
+	User      call.UserID
 	Time      time.Time
 }
 
@@ -43,9 +42,9 @@ type (
 	// incomingCallMsg: a new incoming call is ringing.
 	incomingCallMsg struct {
 		callMeta
-		CallType    signal.CallType
-		InitiatorID signal.UserID
-		OpponentIDs []signal.UserID
+		CallType    call.CallType
+		InitiatorID call.UserID
+		OpponentIDs []call.UserID
 	}
 	// acceptMsg: an opponent accepted our call.
 	acceptMsg struct{ callMeta }
@@ -78,7 +77,7 @@ type (
 	// updateMsg: an opponent sent an update.
 	updateMsg struct {
 		callMeta
-		Ext signal.Extension
+		Ext call.Extension
 	}
 	// invalidMsg: an operation or signal could not be applied.
 	invalidMsg struct {

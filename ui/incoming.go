@@ -9,20 +9,20 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 )
 
 // ringing is one incoming call waiting for an answer.
 type ringing struct {
 	SessionID string
-	Caller    signal.UserID
-	CallType  signal.CallType
-	Others    []signal.UserID // the other participants (not us, not the caller)
+	Caller    call.UserID
+	CallType  call.CallType
+	Others    []call.UserID // the other participants (not us, not the caller)
 	Since     time.Time
 	// Left are the other participants who left before we answered, with what they
 	// did; the call screen starts them in that state (the engine sends no more about
 	// them).
-	Left map[signal.UserID]leftCall
+	Left map[call.UserID]leftCall
 }
 
 // leftCall is how a participant left a call that rings for us.
@@ -33,7 +33,7 @@ type leftCall struct {
 
 // record is the history entry of a call that rang and was not taken.
 func (r ringing) record(kind string) historyRecord {
-	return historyRecord{When: r.Since, Kind: kind, Peers: append([]signal.UserID{r.Caller}, r.Others...), CallType: r.CallType}
+	return historyRecord{When: r.Since, Kind: kind, Peers: append([]call.UserID{r.Caller}, r.Others...), CallType: r.CallType}
 }
 
 type (
@@ -71,7 +71,7 @@ func (m *incomingModel) has(id string) bool {
 
 // push queues a call and rings: a bell and a desktop notification escape.
 func (m *incomingModel) push(msg incomingCallMsg, acc Account) tea.Cmd {
-	var self signal.UserID
+	var self call.UserID
 	if acc != nil {
 		self = acc.LocalID()
 	}
@@ -166,7 +166,7 @@ func (m *incomingModel) remove(id string) (ringing, bool) {
 // Another participant's reject, hang up or no answer leaves the call ringing: the prompt
 // and then the call screen show that they left.
 func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
-	var user signal.UserID
+	var user call.UserID
 	var left leftCall
 	switch msg := msg.(type) {
 	case sessionClosedMsg:
@@ -189,7 +189,7 @@ func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
 			return m.remove(r.SessionID) // the caller gave up
 		}
 		if r.Left == nil {
-			r.Left = map[signal.UserID]leftCall{}
+			r.Left = map[call.UserID]leftCall{}
 		}
 		r.Left[user] = left
 	}
@@ -198,7 +198,7 @@ func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
 
 // update handles y / A / n for the first ringing call; ok is false for other keys.
 // names are the contacts' display names.
-func (m *incomingModel) update(k tea.KeyPressMsg, names map[signal.UserID]string) (tea.Cmd, bool) {
+func (m *incomingModel) update(k tea.KeyPressMsg, names map[call.UserID]string) (tea.Cmd, bool) {
 	if len(m.queue) == 0 {
 		return nil, false
 	}
@@ -207,7 +207,7 @@ func (m *incomingModel) update(k tea.KeyPressMsg, names map[signal.UserID]string
 	switch {
 	case key.Matches(k, keys.AcceptVideo):
 		m.remove(r.SessionID)
-		msg := answerMsg{ring: r, video: r.CallType != signal.CallTypeAudio}
+		msg := answerMsg{ring: r, video: r.CallType != call.CallTypeAudio}
 		return func() tea.Msg { return msg }, true
 	case key.Matches(k, keys.AcceptAudio):
 		m.remove(r.SessionID)
@@ -238,7 +238,7 @@ func (m *incomingModel) ShortHelp() []key.Binding {
 func (m *incomingModel) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
 
 // view draws the prompt for the first ringing call.
-func (m *incomingModel) view(w int, names map[signal.UserID]string) string {
+func (m *incomingModel) view(w int, names map[call.UserID]string) string {
 	if len(m.queue) == 0 {
 		return ""
 	}
@@ -271,14 +271,14 @@ func (m *incomingModel) view(w int, names map[signal.UserID]string) string {
 	return box.Render(strings.Join(lines, "\n"))
 }
 
-func callTypeName(t signal.CallType) string {
-	if t == signal.CallTypeAudio {
+func callTypeName(t call.CallType) string {
+	if t == call.CallTypeAudio {
 		return "audio"
 	}
 	return "video"
 }
 
-func nameOf(id signal.UserID, names map[signal.UserID]string) string {
+func nameOf(id call.UserID, names map[call.UserID]string) string {
 	if n, ok := names[id]; ok && n != "" && n != string(id) {
 		return n + " (" + string(id) + ")"
 	}

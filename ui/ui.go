@@ -113,6 +113,14 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	if scr != nil {
 		mo.Video = scr
 	}
+	// Conference rooms (r): left at the end whatever the screen was.
+	var roomOut devices.AudioOutput
+	if out != nil {
+		roomOut = out
+	}
+	rooms := newRoomJoiner(cfg, roomOut, log)
+	defer rooms.Close()
+	mo.Rooms = rooms
 	m := New(mo)
 	if len(notices) > 0 {
 		m.notice = notices[0]

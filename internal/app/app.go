@@ -1,6 +1,8 @@
 // Package app wires a *config.Config into a running client: the ID scheme, the XMPP
-// account (package chat) and the call engine (package call), connected both ways
-// (incoming signals go to the engine, the engine's signals leave through the account).
+// account (package chat), the QuickBlox signaling adapter (signaling/quickblox) and the
+// call engine (package call), connected both ways (incoming signals go through the
+// adapter to the engine, the engine's messages leave through the adapter and the
+// account).
 // The terminal interface and the headless mode share it.
 package app
 
@@ -11,15 +13,15 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/signaling/quickblox"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // EnvLoopbackICE, when set to "1" in the environment, makes the engine gather loopback
@@ -54,12 +56,14 @@ type Options struct {
 type App struct {
 	cfg     *config.Config
 	log     *slog.Logger
-	scheme  signal.Scheme
+	scheme  wire.Scheme
 	account *chat.Account
 	engine  *call.Client
 
-	// engineReady is set once the engine exists; signals that arrive before are dropped.
-	engineReady atomic.Pointer[call.Client]
+	// onSignal and onSignalError hand the account's signals to the engine (through the
+	// adapter). Set by New; the account calls them only while Run runs, after New.
+	onSignal      func(*wire.Signal)
+	onSignalError func(wire.UserID, error)
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc // cancels a running Run; guarded by mu
@@ -84,7 +88,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w: account.jid %q: %w", ErrConfig, cfg.Account.JID, err)
 	}
-	scheme, err := signal.NewScheme(cfg.Account.IDScheme, account)
+	scheme, err := wire.NewScheme(cfg.Account.IDScheme, account)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w: account.id_scheme %q: %w", ErrConfig, cfg.Account.IDScheme, err)
 	}
@@ -95,42 +99,49 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	a := &App{cfg: cfg, log: log, scheme: scheme}
 
 	acc, err := chat.New(chat.Config{
-		JID:      account,
-		Password: password,
-		Server:   cfg.Account.Server,
-		TLS:      chat.TLSMode(cfg.Account.TLS),
-		CAFile:   cfg.Account.CAFile,
-		Resource: cfg.Account.Resource,
-		Scheme:   scheme,
-		OnSignal: func(s *signal.Signal) {
-			if e := a.engineReady.Load(); e != nil {
-				e.HandleSignal(s)
-			}
-		},
-		OnSignalError: func(from signal.UserID, err error) {
-			if e := a.engineReady.Load(); e != nil {
-				e.HandleSignalError(from, err)
-			}
-		},
-		Logger: log.With("part", "chat"),
+		JID:           account,
+		Password:      password,
+		Server:        cfg.Account.Server,
+		TLS:           chat.TLSMode(cfg.Account.TLS),
+		CAFile:        cfg.Account.CAFile,
+		Resource:      cfg.Account.Resource,
+		Scheme:        scheme,
+		OnSignal:      func(s *wire.Signal) { a.onSignal(s) },
+		OnSignalError: func(from wire.UserID, err error) { a.onSignalError(from, err) },
+		Logger:        log.With("part", "chat"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w: account: %w", ErrConfig, err)
 	}
 	a.account = acc
 
-	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), acc, o))
+	qb, err := quickblox.New(AdapterConfig(cfg, acc.LocalID(), acc, o))
+	if err != nil {
+		acc.Close()
+		return nil, fmt.Errorf("app: signaling: %w", err)
+	}
+	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), qb, o))
 	if err != nil {
 		acc.Close()
 		return nil, fmt.Errorf("app: call engine: %w", err)
 	}
 	a.engine = engine
-	a.engineReady.Store(engine)
+	a.onSignal, a.onSignalError = quickblox.Receiver(engine)
 	return a, nil
 }
 
+// AdapterConfig maps the config onto the QuickBlox signaling adapter's settings.
+func AdapterConfig(cfg *config.Config, local call.UserID, t quickblox.Transport, o Options) quickblox.Config {
+	return quickblox.Config{
+		Local:               local,
+		Transport:           t,
+		Platform:            o.Platform,
+		DialingTimeInterval: cfg.Calls.DialingTimeInterval.Duration(),
+	}
+}
+
 // EngineConfig maps the config onto the engine's settings.
-func EngineConfig(cfg *config.Config, local signal.UserID, sig call.Signaler, o Options) call.Config {
+func EngineConfig(cfg *config.Config, local call.UserID, sig call.Signaling, o Options) call.Config {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -141,10 +152,8 @@ func EngineConfig(cfg *config.Config, local signal.UserID, sig call.Signaler, o 
 	}
 	return call.Config{
 		LocalID:                local,
-		Signaler:               sig,
-		Platform:               o.Platform,
+		Signaling:              sig,
 		AnswerTimeInterval:     cfg.Calls.AnswerTimeInterval.Duration(),
-		DialingTimeInterval:    cfg.Calls.DialingTimeInterval.Duration(),
 		DisconnectTimeInterval: cfg.Calls.DisconnectTimeInterval.Duration(),
 		StatsReportInterval:    cfg.Calls.StatsReportTimeInterval.Duration(),
 		AutoReject:             cfg.Calls.AutoReject,
@@ -179,10 +188,10 @@ func (a *App) Account() *chat.Account { return a.account }
 func (a *App) Engine() *call.Client { return a.engine }
 
 // Scheme is the account's ID scheme.
-func (a *App) Scheme() signal.Scheme { return a.scheme }
+func (a *App) Scheme() wire.Scheme { return a.scheme }
 
 // LocalID is the signed-in user's ID.
-func (a *App) LocalID() signal.UserID { return a.account.LocalID() }
+func (a *App) LocalID() call.UserID { return a.account.LocalID() }
 
 // AccountEvents is the account's ordered event stream; it never blocks the account.
 func (a *App) AccountEvents() <-chan chat.Event { return a.account.Events() }
@@ -191,8 +200,8 @@ func (a *App) AccountEvents() <-chan chat.Event { return a.account.Events() }
 func (a *App) CallEvents() <-chan call.Event { return a.engine.Events() }
 
 // ParseUserIDs turns "ID[,ID...]" into user IDs of the account's scheme.
-func (a *App) ParseUserIDs(list []string) ([]signal.UserID, error) {
-	var ids []signal.UserID
+func (a *App) ParseUserIDs(list []string) ([]call.UserID, error) {
+	var ids []call.UserID
 	for _, s := range list {
 		id, err := a.scheme.ParseUserID(s)
 		if err != nil {
