@@ -8,7 +8,6 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/impair"
 )
@@ -63,7 +62,7 @@ func TestNACKRecoversLostVideo(t *testing.T) {
 	lossy, withLoss := impairedNet(t, impair.Profile{Loss: 0.10}, 1)
 	alice := newMemParty(t, bus, "alice", func(c *Config) { withLoss(c); biggerMedia(c) })
 	bob := newMemParty(t, bus, "bob", biggerMedia)
-	s, bs := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	s, bs := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	rs := remoteStream(t, bob, bs.ID(), "alice", devices.KindVideo)
 	sink := &seqSink{}
 	defer rs.AddSink(sink)()
@@ -125,7 +124,7 @@ func TestEstimatorLowersBitrateUnderCap(t *testing.T) {
 	_, capped := impairedNet(t, impair.Profile{RateBps: capBps}, 1)
 	alice := newMemParty(t, bus, "alice", func(c *Config) { capped(c); biggerMedia(c) })
 	bob := newMemParty(t, bus, "bob", biggerMedia)
-	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	s, _ := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	ls := s.LocalStream()
 	if ls == nil || ls.Video == nil {
 		t.Fatal("no local video")
