@@ -60,8 +60,9 @@ func (s *seqSink) WriteRTP(p *rtp.Packet) error {
 func TestNACKRecoversLostVideo(t *testing.T) {
 	bus := membus.New()
 	lossy, withLoss := impairedNet(t, impair.Profile{Loss: 0.10}, 1)
-	alice := newMemParty(t, bus, "alice", func(c *Config) { withLoss(c); biggerMedia(c) })
-	bob := newMemParty(t, bus, "bob", biggerMedia)
+	withStats := func(c *Config) { biggerMedia(c); c.StatsReportInterval = 500 * time.Millisecond }
+	alice := newMemParty(t, bus, "alice", func(c *Config) { withLoss(c); withStats(c) })
+	bob := newMemParty(t, bus, "bob", withStats)
 	s, bs := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	rs := remoteStream(t, bob, bs.ID(), "alice", devices.KindVideo)
 	sink := &seqSink{}
@@ -113,6 +114,17 @@ func TestNACKRecoversLostVideo(t *testing.T) {
 	if span > 0 && float64(missing)/float64(span) > 0.05 {
 		t.Errorf("%d of %d video packets never arrived at 10%% loss: NACK/RTX did not recover them", missing, span)
 	}
+	// The stats report it as getStats would: bob sent NACKs, alice received them, and
+	// alice's congestion controller has an estimate.
+	bob.rec.wait(t, "bob's stats with NACKs sent", func(ev Event) bool {
+		e, ok := ev.(StatsEvent)
+		return ok && e.User == "alice" && e.Stats.Remote.Video.NACKCount > 0
+	})
+	alice.rec.wait(t, "alice's stats with NACKs received and an estimate", func(ev Event) bool {
+		e, ok := ev.(StatsEvent)
+		return ok && e.User == "bob" && e.Stats.Local.Video.NACKCount > 0 && e.Stats.AvailableOutgoingBitrate > 0 &&
+			e.Stats.Local.Video.QualityLimitationReason != ""
+	})
 }
 
 // TestEstimatorLowersBitrateUnderCap: alice's uplink is capped at 120 kbit/s, less

@@ -162,6 +162,7 @@ func (s *Session) swapPC(p *peer) {
 	p.next, p.nextEcho = nil, nil
 	p.restartOfferID = ""
 	p.remotes.setVideo(nil)
+	p.remotes.setAudio(nil)
 	s.trackStats(p)
 	s.closePC(p, old)
 	s.log.Info("peer connection replaced", "user", string(p.user))

@@ -73,6 +73,17 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 		return nil, fmt.Errorf("%w: register Opus: %w", ErrWebRTC, err)
 	}
 	ir := &interceptor.Registry{}
+	// The stats interceptor comes first (innermost), so that it sees the RTCP the others
+	// write (the NACKs and PLIs we send) and the retransmissions.
+	if onStats != nil {
+		sf, err := stats.NewInterceptor()
+		if err != nil {
+			return nil, fmt.Errorf("%w: stats interceptor: %w", ErrWebRTC, err)
+		}
+		sf.OnNewPeerConnection(onStats)
+		ir.Add(sf)
+	}
+
 	// Order matters: the first interceptor added is the innermost writer. GCC must see
 	// every packet (retransmissions too) after the TWCC header extension numbered it.
 	bwe, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
@@ -104,14 +115,6 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 	}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, fmt.Errorf("%w: interceptors: %w", ErrWebRTC, err)
-	}
-	if onStats != nil {
-		sf, err := stats.NewInterceptor()
-		if err != nil {
-			return nil, fmt.Errorf("%w: stats interceptor: %w", ErrWebRTC, err)
-		}
-		sf.OnNewPeerConnection(onStats)
-		ir.Add(sf)
 	}
 
 	se := webrtc.SettingEngine{}

@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/mediadevices/pkg/codec"
-	"github.com/pion/mediadevices/pkg/codec/opus"
 	"github.com/pion/mediadevices/pkg/codec/vpx"
-	"github.com/pion/mediadevices/pkg/io/audio"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/mediadevices/pkg/wave"
@@ -52,7 +50,8 @@ type localTrack struct {
 	frames   atomic.Uint64 // samples written, for stats and tests
 	width    int           // video: the size asked for at creation
 	height   int
-	adapt    *adapter // video: bitrate -> frame rate and size
+	adapt    *adapter     // video: bitrate -> frame rate and size
+	opus     *opusEncoder // audio: FEC, packet loss, DTX
 	closing  atomic.Bool
 	done     chan struct{} // closed when the encode goroutine ends
 	closeMu  sync.Mutex
@@ -70,6 +69,14 @@ func (t *localTrack) Label() string {
 	return t.label
 }
 func (t *localTrack) Frames() uint64 { return t.frames.Load() }
+
+// SetPacketLoss passes the loss the remote side reports (percent) to the Opus encoder,
+// whose in-band FEC then carries enough redundancy; a no-op for video.
+func (t *localTrack) SetPacketLoss(percent int) {
+	if t.opus != nil {
+		t.opus.SetPacketLoss(percent)
+	}
+}
 
 // SetBitrate sets the encoder's target; a video track also walks its ladder of frame
 // rates and sizes (adapt.go) when the target stays too low or comes back.
@@ -390,22 +397,14 @@ func (g *gatedAudio) Read() (wave.Audio, func(), error) {
 const opusBitrate = 32000
 
 func newAudioTrack(src audioSource, streamID string, log *slog.Logger) (*localTrack, error) {
-	params, err := opus.NewParams()
-	if err != nil {
-		return nil, fmt.Errorf("opus params: %w", err)
-	}
-	params.BitRate = opusBitrate
-	params.Latency = opus.Latency20ms
 	t := &localTrack{kind: KindAudio, label: src.Label(), src: src, log: log}
 	t.enabled.Store(true)
 	gate := &gatedAudio{src: src, enabled: &t.enabled}
-	enc, err := params.BuildAudioEncoder(audio.ReaderFunc(gate.Read), prop.Media{
-		Audio: prop.Audio{SampleRate: sampleRate, ChannelCount: 1},
-	})
+	enc, err := newOpusEncoder(gate, opusBitrate)
 	if err != nil {
 		return nil, fmt.Errorf("opus encoder: %w", err)
 	}
-	t.enc = enc
+	t.enc, t.opus = enc, enc
 	if r, ok := src.(interface{ release() }); ok {
 		t.release = r.release
 	}
