@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,7 @@ import (
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -29,7 +31,7 @@ type ICEServer struct {
 	Credential string
 }
 
-// Config configures a Client. Zero durations take the SDK's defaults.
+// Config configures a Client.
 type Config struct {
 	LocalID UserID
 	// Signaling carries the engine's messages to the other participants: one protocol
@@ -41,14 +43,22 @@ type Config struct {
 	// the call never rings, the caller gets a Reject, and the error is reported as an
 	// InvalidEvent. It runs with the client's lock held and must not call the Client.
 	Admit func(o *Offer) error
+	// Screen, when set, sees every incoming message first, in Receive on the adapter's
+	// goroutine, before the engine looks at it (per-sender rate limits, sender checks):
+	// a non-nil error drops the message, reported as an InvalidEvent wrapping
+	// ErrRefused. It must not block or call the Client.
+	Screen func(m Message) error
 
-	AnswerTimeInterval     time.Duration // default 60 s
-	DisconnectTimeInterval time.Duration // default 30 s
-	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s
+	// Zero durations and limits take config.Default's.
+	AnswerTimeInterval     time.Duration
+	DisconnectTimeInterval time.Duration
+	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s (engine-only)
 	StatsReportInterval    time.Duration // 0: no stats reports
-	AutoReject             bool          // busy: reject calls beyond IncomingLimit
-	IncomingLimit          int           // default 1
-	BandwidthKbps          int           // 0: no cap; else b=AS in the video section
+	// AutoReject is the busy rule, applied here only: an incoming call while
+	// IncomingLimit sessions are live is rejected and never rings.
+	AutoReject    bool
+	IncomingLimit int
+	BandwidthKbps int // 0: no cap; else b=AS in the video section
 
 	ICEServers []ICEServer
 	RelayOnly  bool
@@ -74,18 +84,21 @@ type Config struct {
 	senderTimeout time.Duration
 }
 
+// setDefaults fills zero settings from config.Default, the one place ttycall's
+// defaults are written (they are the SDK's).
 func (cfg *Config) setDefaults() {
+	d := config.Default().Calls
 	if cfg.AnswerTimeInterval <= 0 {
-		cfg.AnswerTimeInterval = 60 * time.Second
+		cfg.AnswerTimeInterval = d.AnswerTimeInterval.Duration()
 	}
 	if cfg.DisconnectTimeInterval <= 0 {
-		cfg.DisconnectTimeInterval = 30 * time.Second
+		cfg.DisconnectTimeInterval = d.DisconnectTimeInterval.Duration()
 	}
 	if cfg.ReconnectWait <= 0 {
 		cfg.ReconnectWait = 5 * time.Second
 	}
 	if cfg.IncomingLimit <= 0 {
-		cfg.IncomingLimit = 1
+		cfg.IncomingLimit = d.IncomingLimit
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -104,7 +117,7 @@ type Client struct {
 	sessions  map[string]*Session // guarded by mu; live sessions by ID
 	recent    map[string]struct{} // guarded by mu; IDs of closed sessions
 	recentIDs []string            // guarded by mu; recent in closing order (bounded)
-	listeners listeners           // guarded by mu
+	listeners listeners           // guarded by mu; handler per event type
 	closing   bool                // guarded by mu; no new sessions once set
 
 	cfg       Config
@@ -120,6 +133,9 @@ type Client struct {
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
 	estimators   sync.Map // peer connection stats ID -> cc.BandwidthEstimator (GCC)
+
+	droppedMessages atomic.Uint64 // incoming messages dropped: their session's queue was full
+	droppedStream   atomic.Uint64 // events dropped from Events(): its reader fell behind
 
 	sessWG    sync.WaitGroup // session goroutines
 	bgWG      sync.WaitGroup // dispatcher and sender goroutines
@@ -142,14 +158,14 @@ func NewClient(cfg Config) (*Client, error) {
 	c := &Client{
 		sessions:     make(map[string]*Session),
 		recent:       make(map[string]struct{}),
-		listeners:    noopListeners(),
+		listeners:    make(listeners),
 		cfg:          cfg,
 		log:          cfg.Logger.With("local", string(cfg.LocalID)),
 		rtcConfig:    rtcConfiguration(&cfg),
-		evq:          newQueue[queuedEvent](),
+		evq:          newQueue[queuedEvent](maxQueuedEvents),
 		events:       make(chan Event, 256),
 		stopDispatch: make(chan struct{}),
-		sendq:        newQueue[outMessage](),
+		sendq:        newQueue[outMessage](maxQueuedReplies),
 		stopSend:     make(chan struct{}),
 	}
 	var onStats func(string, stats.Getter)
@@ -180,6 +196,12 @@ func (c *Client) Receive(m Message) {
 	if h.From == c.cfg.LocalID {
 		c.log.Debug("own message ignored", "kind", m.Kind(), "session", h.Session.ID)
 		return
+	}
+	if f := c.cfg.Screen; f != nil {
+		if err := f(m); err != nil {
+			c.invalidMessage(nil, m, fmt.Errorf("%w: %w", ErrRefused, err))
+			return
+		}
 	}
 	// A call's offer is checked before the lock (it may be 256 KiB); the session
 	// checks it again when it applies the message.
@@ -213,7 +235,12 @@ func (c *Client) Receive(m Message) {
 		}
 	}
 	c.mu.Unlock()
-	if !s.post(func() { s.handle(m) }) {
+	switch ok, full := s.ops.pushDroppable(func() { s.handle(m) }); {
+	case full:
+		// A peer that floods a session: its messages wait for nobody.
+		c.droppedMessages.Add(1)
+		c.log.Debug("message dropped: session queue full", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID)
+	case !ok:
 		c.invalidMessage(s, m, ErrSessionClosed)
 	}
 }
@@ -258,7 +285,7 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 // remembers its session ID so that its re-sends are dropped.
 func (c *Client) rejectLocked(o *Offer) {
 	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From}}
-	c.send(nil, rej)
+	c.sendReply(rej)
 	c.rememberLocked(o.Session.ID)
 }
 
@@ -293,7 +320,7 @@ func (c *Client) removeSession(s *Session) {
 func (c *Client) invalidMessage(s *Session, m Message, err error) {
 	h := m.Head()
 	c.log.Info("invalid message", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID, "err", err)
-	c.emit(s, InvalidEvent{
+	c.emitDroppable(s, InvalidEvent{
 		EventMeta: EventMeta{SessionID: h.Session.ID, User: h.From, Time: time.Now()},
 		Op:        m.Kind(),
 		Err:       err,
@@ -317,7 +344,7 @@ func (c *Client) lateMessage(m Message) {
 // implements Incoming.
 func (c *Client) ReceiveError(from UserID, err error) {
 	c.log.Info("undecodable signal", "from", string(from), "err", err)
-	c.emit(nil, InvalidEvent{
+	c.emitDroppable(nil, InvalidEvent{
 		EventMeta: EventMeta{User: from, Time: time.Now()},
 		Op:        "signal",
 		Err:       fmt.Errorf("%w: %w", ErrBadSignal, err),
@@ -325,8 +352,26 @@ func (c *Client) ReceiveError(from UserID, err error) {
 }
 
 // Events is the ordered stream of every event. It is never closed before Close, and a
-// slow reader never blocks the engine (the queue grows instead).
+// slow reader never blocks the engine: up to maxPendingEvents wait for it, and beyond
+// that the oldest are dropped from the stream (Drops().Stream counts them; the
+// listeners still saw them).
 func (c *Client) Events() <-chan Event { return c.events }
+
+// Drops counts what the engine dropped because a bound was reached (see queue.go).
+type Drops struct {
+	Messages uint64 // incoming messages: their session's queue was full
+	Replies  uint64 // replies to remote parties (reject of a call that made no session)
+	Events   uint64 // events caused by remote parties (InvalidEvents)
+	Stream   uint64 // events dropped from Events() (the listeners saw them)
+}
+
+// Drops reports what was dropped so far.
+func (c *Client) Drops() Drops {
+	return Drops{
+		Messages: c.droppedMessages.Load(), Replies: c.sendq.dropped.Load(),
+		Events: c.evq.dropped.Load(), Stream: c.droppedStream.Load(),
+	}
+}
 
 // CreateNewSession makes a NEW outgoing session for the opponents, carried by the
 // default protocol.
@@ -427,48 +472,19 @@ func (c *Client) close() {
 	c.bgWG.Wait()
 }
 
-// Listener setters (the seed's listeners). Each handler runs on the engine's event
-// goroutine, in order, after the event is queued for Events(); a handler must not block.
-// The *Session is nil for an InvalidEvent about a session this client does not know.
-// A nil handler removes the listener.
-func (c *Client) OnCall(f func(*Session, CallEvent)) { setListener(c, &c.listeners.onCall, f) }
-func (c *Client) OnAcceptCall(f func(*Session, AcceptEvent)) {
-	setListener(c, &c.listeners.onAccept, f)
-}
-func (c *Client) OnRejectCall(f func(*Session, RejectEvent)) {
-	setListener(c, &c.listeners.onReject, f)
-}
-func (c *Client) OnStopCall(f func(*Session, StopEvent)) { setListener(c, &c.listeners.onStop, f) }
-func (c *Client) OnUserNotAnswer(f func(*Session, UserNotAnswerEvent)) {
-	setListener(c, &c.listeners.onUserNotAnswer, f)
-}
-func (c *Client) OnSessionClose(f func(*Session, SessionCloseEvent)) {
-	setListener(c, &c.listeners.onSessionClose, f)
-}
-func (c *Client) OnCallStatsReport(f func(*Session, StatsEvent)) {
-	setListener(c, &c.listeners.onStats, f)
-}
+// Listener setters (the seed's listeners): each is Listen for its event type, which
+// says when and where handlers run. A nil handler removes the listener.
+func (c *Client) OnCall(f func(*Session, CallEvent))                   { Listen(c, f) }
+func (c *Client) OnAcceptCall(f func(*Session, AcceptEvent))           { Listen(c, f) }
+func (c *Client) OnRejectCall(f func(*Session, RejectEvent))           { Listen(c, f) }
+func (c *Client) OnStopCall(f func(*Session, StopEvent))               { Listen(c, f) }
+func (c *Client) OnUserNotAnswer(f func(*Session, UserNotAnswerEvent)) { Listen(c, f) }
+func (c *Client) OnSessionClose(f func(*Session, SessionCloseEvent))   { Listen(c, f) }
+func (c *Client) OnCallStatsReport(f func(*Session, StatsEvent))       { Listen(c, f) }
 func (c *Client) OnSessionConnectionStateChanged(f func(*Session, ConnectionStateEvent)) {
-	setListener(c, &c.listeners.onConnState, f)
+	Listen(c, f)
 }
-func (c *Client) OnUpdateCall(f func(*Session, UpdateEvent)) {
-	setListener(c, &c.listeners.onUpdate, f)
-}
-func (c *Client) OnInvalidEvents(f func(*Session, InvalidEvent)) {
-	setListener(c, &c.listeners.onInvalid, f)
-}
-func (c *Client) OnRemoteStream(f func(*Session, RemoteStreamEvent)) {
-	setListener(c, &c.listeners.onRemoteStream, f)
-}
-func (c *Client) OnReconnect(f func(*Session, ReconnectEvent)) {
-	setListener(c, &c.listeners.onReconnect, f)
-}
-
-func setListener[E any](c *Client, field *func(*Session, E), f func(*Session, E)) {
-	if f == nil {
-		f = func(*Session, E) {}
-	}
-	c.mu.Lock()
-	*field = f
-	c.mu.Unlock()
-}
+func (c *Client) OnUpdateCall(f func(*Session, UpdateEvent))         { Listen(c, f) }
+func (c *Client) OnInvalidEvents(f func(*Session, InvalidEvent))     { Listen(c, f) }
+func (c *Client) OnRemoteStream(f func(*Session, RemoteStreamEvent)) { Listen(c, f) }
+func (c *Client) OnReconnect(f func(*Session, ReconnectEvent))       { Listen(c, f) }

@@ -16,6 +16,8 @@ type Config struct {
 	// Conference is the Janus VideoRoom server for multiparty rooms (ttycall headless
 	// --room, the TUI's r).
 	Conference Conference `toml:"conference"`
+	// Contacts holds per-contact settings, keyed by bare JID ([contacts."bob@example.org"]).
+	Contacts map[string]Contact `toml:"contacts"`
 	// Path is the file the config was read from ("" for defaults only).
 	Path string `toml:"-"`
 }
@@ -41,6 +43,18 @@ type Calls struct {
 	AutoReject              bool    `toml:"auto_reject"`                // true
 	IncomingLimit           int     `toml:"incoming_limit"`             // 1
 	Bandwidth               int     `toml:"bandwidth"`                  // kbit/s, 0 = no cap
+	// Protocol of outgoing calls: "auto" (default: Jingle for a contact whose client
+	// advertises Jingle RTP and Jingle Message Initiation, QuickBlox for {id}-{app}@host
+	// JIDs, other ttycalls and everyone else), "jingle" or "quickblox". Incoming calls
+	// of both ring.
+	Protocol string `toml:"protocol"`
+}
+
+// Contact is a [contacts."JID"] section.
+type Contact struct {
+	// Protocol overrides calls.protocol for this contact: "auto", "jingle" or
+	// "quickblox" ("" = calls.protocol).
+	Protocol string `toml:"protocol"`
 }
 
 // ICE is the [ice] section.

@@ -18,6 +18,7 @@ import (
 var (
 	tlsModes         = []string{"starttls", "direct", "none"}
 	idSchemes        = []string{"auto", "jid", "quickblox"}
+	callProtocols    = []string{"auto", "jingle", "quickblox"}
 	transportPolices = []string{"all", "relay"}
 	videoCodecs      = []string{"vp8"}
 	renderModes      = []string{"auto", "halfblock", "kitty", "ascii"}
@@ -40,6 +41,7 @@ func Default() *Config {
 			AutoReject:              true,
 			IncomingLimit:           1,
 			Bandwidth:               0,
+			Protocol:                "auto",
 		},
 		ICE: ICE{TransportPolicy: "all"},
 		Media: Media{
@@ -244,6 +246,15 @@ func (c *Config) validate(path string, kl *keyLines) error {
 	}
 	if cl.Bandwidth < 0 {
 		bad("calls.bandwidth", -1, "%d: want kbit/s >= 0 (0 = no cap)", cl.Bandwidth)
+	}
+	oneOf("calls.protocol", cl.Protocol, callProtocols)
+	for j, ct := range c.Contacts {
+		if err := checkJID(j); err != "" {
+			bad("contacts", -1, "%q %s", j, err)
+		}
+		if ct.Protocol != "" {
+			oneOf("contacts."+j+".protocol", ct.Protocol, callProtocols)
+		}
 	}
 
 	oneOf("ice.transport_policy", c.ICE.TransportPolicy, transportPolices)

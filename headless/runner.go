@@ -282,9 +282,9 @@ func (r *runner) callEvent(ctx context.Context, ev call.Event) (code int, exit b
 		r.sessions[id] = info
 		switch r.o.Answer {
 		case AnswerAuto:
-			r.accept(ctx, id)
+			r.accept(ctx, id, nil)
 		case AnswerReject:
-			r.reject(id)
+			r.reject(id, nil)
 		default:
 			r.pending = append(r.pending, id)
 		}
@@ -343,7 +343,15 @@ func (r *runner) media(ctx context.Context, s *call.Session, t call.CallType) er
 	return nil
 }
 
-func (r *runner) accept(ctx context.Context, id string) {
+// extOr is a command's extension, or the command line's --ext when it gave none.
+func (r *runner) extOr(ext call.Extension) call.Extension {
+	if ext != nil {
+		return ext
+	}
+	return r.o.Ext
+}
+
+func (r *runner) accept(ctx context.Context, id string, ext call.Extension) {
 	info := r.sessions[id]
 	s := r.a.Engine().Session(id)
 	if info == nil || s == nil {
@@ -360,7 +368,7 @@ func (r *runner) accept(ctx context.Context, id string) {
 		r.out.errorf(id, "", "accept: "+err.Error())
 		return
 	}
-	if err := s.Accept(r.o.Ext); err != nil {
+	if err := s.Accept(r.extOr(ext)); err != nil {
 		r.out.errorf(id, "", "accept: "+err.Error())
 		return
 	}
@@ -368,7 +376,7 @@ func (r *runner) accept(ctx context.Context, id string) {
 	r.startHangupTimer(id, info)
 }
 
-func (r *runner) reject(id string) {
+func (r *runner) reject(id string, ext call.Extension) {
 	info := r.sessions[id]
 	s := r.a.Engine().Session(id)
 	if info == nil || s == nil {
@@ -377,7 +385,7 @@ func (r *runner) reject(id string) {
 	}
 	r.dropPending(id)
 	info.answered = true
-	if err := s.Reject(r.o.Ext); err != nil {
+	if err := s.Reject(r.extOr(ext)); err != nil {
 		r.out.errorf(id, "", "reject: "+err.Error())
 	}
 }
@@ -462,9 +470,9 @@ func (r *runner) command(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		if c.Name == "accept" {
-			r.accept(ctx, ids[0])
+			r.accept(ctx, ids[0], c.Ext)
 		} else {
-			r.reject(ids[0])
+			r.reject(ids[0], c.Ext)
 		}
 		return false
 	}
@@ -486,9 +494,9 @@ func (r *runner) command(ctx context.Context, line string) (quit bool) {
 			if info := r.sessions[id]; info != nil && info.incoming && !info.answered {
 				r.dropPending(id)
 				info.answered = true
-				err = s.Reject(nil)
+				err = s.Reject(c.Ext)
 			} else {
-				err = s.Stop(nil)
+				err = s.Stop(c.Ext)
 			}
 		case "update":
 			err = s.Update(c.Ext)

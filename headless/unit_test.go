@@ -51,6 +51,10 @@ func TestParseCommand(t *testing.T) {
 		{"accept", Command{Name: "accept"}},
 		{" reject  s1 ", Command{Name: "reject", Session: "s1"}},
 		{"hangup", Command{Name: "hangup"}},
+		// A token with '=' is an extension pair, never a session ID.
+		{"reject why=busy", Command{Name: "reject", Ext: call.Extension{"why": "busy"}}},
+		{"accept s1 a=1 b=x=y", Command{Name: "accept", Session: "s1", Ext: call.Extension{"a": "1", "b": "x=y"}}},
+		{"hangup s2 reason=done", Command{Name: "hangup", Session: "s2", Ext: call.Extension{"reason": "done"}}},
 		{"update a=1 b=two", Command{Name: "update", Ext: call.Extension{"a": "1", "b": "two"}}},
 		{"mute audio", Command{Name: "mute", Kind: devices.KindAudio}},
 		{"unmute video", Command{Name: "unmute", Kind: devices.KindVideo}},
@@ -72,7 +76,7 @@ func TestParseCommand(t *testing.T) {
 	if c, err := ParseCommand("   "); c != nil || err != nil {
 		t.Errorf("blank line: %v, %v", c, err)
 	}
-	for _, bad := range []string{"dance", "mute", "mute ears", "update", "update x", "call", "call 1 fax", "quit now", "accept a b"} {
+	for _, bad := range []string{"dance", "mute", "mute ears", "update", "update x", "call", "call 1 fax", "quit now", "accept a b", "reject a=1 s1", "hangup =x"} {
 		if _, err := ParseCommand(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}

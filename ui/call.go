@@ -241,18 +241,18 @@ func (c *callModel) setPhase(id call.UserID, phase, did string) {
 }
 
 // handle applies an engine message of this session.
-func (c *callModel) handle(msg sessionMsg) tea.Cmd {
+func (c *callModel) handle(msg call.Event) tea.Cmd {
 	switch msg := msg.(type) {
-	case acceptMsg:
+	case call.AcceptEvent:
 		c.setPhase(msg.User, "CONNECTING", "accepted")
-	case rejectMsg:
+	case call.RejectEvent:
 		c.setPhase(msg.User, "REJECTED", "rejected")
-	case stopMsg:
+	case call.StopEvent:
 		c.setPhase(msg.User, "HUNG UP", "hung up")
 		c.lastHungUp = msg.User
-	case notAnsweredMsg:
+	case call.UserNotAnswerEvent:
 		c.setPhase(msg.User, "NO ANSWER", "did not answer")
-	case connStateMsg:
+	case call.ConnectionStateEvent:
 		if p := c.peer(msg.User); p != nil {
 			p.conn = msg.State
 			if msg.State == call.ConnectionConnected || msg.State == call.ConnectionCompleted {
@@ -263,7 +263,7 @@ func (c *callModel) handle(msg sessionMsg) tea.Cmd {
 			}
 			c.logf("%s %s", nameOf(msg.User, c.names), p.stateText())
 		}
-	case reconnectMsg:
+	case call.ReconnectEvent:
 		if p := c.peer(msg.User); p != nil {
 			switch msg.State {
 			case call.Reconnecting:
@@ -277,32 +277,39 @@ func (c *callModel) handle(msg sessionMsg) tea.Cmd {
 			}
 			c.logf("%s %s", nameOf(msg.User, c.names), msg.State)
 		}
-	case updateMsg:
+	case call.UpdateEvent:
 		text := fmtExt(msg.Ext)
 		if p := c.peer(msg.User); p != nil {
 			p.update = text
 		}
 		c.lastUpdate = nameOf(msg.User, c.names) + ": " + text
 		c.logf("update from %s: %s", nameOf(msg.User, c.names), text)
-	case invalidMsg:
+	case call.InvalidEvent:
 		c.logf("invalid %s: %s", msg.Op, errText(msg.Err))
-	case remoteStreamMsg:
-		if p := c.peer(msg.User); p != nil {
-			if msg.Kind == devices.KindVideo {
-				p.video = msg.Video
+	case call.RemoteStreamEvent:
+		if msg.Stream == nil {
+			break
+		}
+		user := msg.User
+		if user == "" {
+			user = msg.Stream.User
+		}
+		if p := c.peer(user); p != nil {
+			if msg.Stream.Kind == devices.KindVideo {
+				p.video = msg.Stream.Video
 			} else {
 				p.audio = true
 			}
 		}
-		c.logf("%s %s stream started", nameOf(msg.User, c.names), msg.Kind)
-	case statsMsg:
+		c.logf("%s %s stream started", nameOf(user, c.names), msg.Stream.Kind)
+	case call.StatsEvent:
 		if p := c.peer(msg.User); p != nil {
 			p.stats = msg.Stats
 			p.hasStats = true
 		}
-	case sessionStateMsg:
+	case call.SessionStateEvent:
 		c.logf("session %s", msg.New)
-	case sessionClosedMsg:
+	case call.SessionCloseEvent:
 		c.logf("session closed: %s", msg.Reason)
 	}
 	return nil
@@ -478,14 +485,22 @@ func (c *callModel) record(now time.Time, reason string) historyRecord {
 }
 
 // ShortHelp implements help.KeyMap.
+// The most important first: a narrow hint line drops from the end. An audio call has
+// no camera to switch.
 func (c *callModel) ShortHelp() []key.Binding {
 	k := c.env.keys
-	return []key.Binding{k.Mute, k.Camera, k.Stats, k.Log, k.Hangup}
+	if c.callType == call.CallTypeAudio {
+		return []key.Binding{k.Hangup, k.Mute, k.Stats, k.Log}
+	}
+	return []key.Binding{k.Hangup, k.Mute, k.Camera, k.Stats, k.Log}
 }
 
 // FullHelp implements help.KeyMap.
 func (c *callModel) FullHelp() [][]key.Binding {
 	k := c.env.keys
+	if c.callType == call.CallTypeAudio {
+		return [][]key.Binding{{k.Mute}, {k.Stats, k.Log}, {k.Hangup}}
+	}
 	return [][]key.Binding{{k.Mute, k.Camera}, {k.Stats, k.Log}, {k.Hangup}}
 }
 
@@ -700,7 +715,15 @@ func (c *callModel) statsView(w int) string {
 			"  out: "+directionText(s.Local),
 		)
 	}
-	return c.env.styles.Overlay.MaxWidth(max(w-2, 10)).Render("stats\n" + strings.Join(lines, "\n"))
+	// Lines too long for the screen wrap inside the box (MaxWidth would cut its right
+	// border off instead).
+	box := c.env.styles.Overlay
+	inner := max(w-2-box.GetHorizontalFrameSize(), 8)
+	text := "stats\n" + strings.Join(lines, "\n")
+	if lipgloss.Width(text) > inner {
+		text = ansi.Wrap(text, inner, " ")
+	}
+	return box.Render(text)
 }
 
 // directionText is one direction's figures; video is left out while no video flows

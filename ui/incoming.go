@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/config"
 )
 
 // ringing is one incoming call waiting for an answer.
@@ -54,6 +55,9 @@ type incomingModel struct {
 	ticking  bool      // a ringTickMsg is on its way
 	expired  []ringing // dropped by the answer timeout, for the history
 	rejected []ringing // rejected by the user, for the history
+	// inCall reports whether a call is live: accepting then ends it, and the prompt
+	// says so. nil: never.
+	inCall func() bool
 }
 
 func newIncoming(e *env) incomingModel { return incomingModel{env: e} }
@@ -70,7 +74,7 @@ func (m *incomingModel) has(id string) bool {
 }
 
 // push queues a call and rings: a bell and a desktop notification escape.
-func (m *incomingModel) push(msg incomingCallMsg, acc Account) tea.Cmd {
+func (m *incomingModel) push(msg call.CallEvent, acc Account) tea.Cmd {
 	var self call.UserID
 	if acc != nil {
 		self = acc.LocalID()
@@ -113,7 +117,7 @@ func (m *incomingModel) answerTimeout() time.Duration {
 	if d := m.env.cfg.Calls.AnswerTimeInterval.Duration(); d > 0 {
 		return d
 	}
-	return 60 * time.Second
+	return config.Default().Calls.AnswerTimeInterval.Duration()
 }
 
 // tick drops calls that rang past the answer timeout (the engine closes them too; this
@@ -165,24 +169,24 @@ func (m *incomingModel) remove(id string) (ringing, bool) {
 //
 // Another participant's reject, hang up or no answer leaves the call ringing: the prompt
 // and then the call screen show that they left.
-func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
+func (m *incomingModel) handle(msg call.Event) (ringing, bool) {
 	var user call.UserID
 	var left leftCall
 	switch msg := msg.(type) {
-	case sessionClosedMsg:
-		return m.remove(msg.sessionID())
-	case stopMsg:
+	case call.SessionCloseEvent:
+		return m.remove(msg.SessionID)
+	case call.StopEvent:
 		user, left = msg.User, leftCall{"HUNG UP", "hung up"}
-	case rejectMsg:
+	case call.RejectEvent:
 		user, left = msg.User, leftCall{"REJECTED", "rejected"}
-	case notAnsweredMsg:
+	case call.UserNotAnswerEvent:
 		user, left = msg.User, leftCall{"NO ANSWER", "did not answer"}
 	default:
 		return ringing{}, false
 	}
 	for i := range m.queue {
 		r := &m.queue[i]
-		if r.SessionID != msg.sessionID() {
+		if r.SessionID != msg.Session() {
 			continue
 		}
 		if user == "" || user == r.Caller {
@@ -228,10 +232,30 @@ func (m *incomingModel) update(k tea.KeyPressMsg, names map[call.UserID]string) 
 	return nil, false
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap. An audio call offers no "accept with video"; during
+// a call, accepting says that it ends the current one.
 func (m *incomingModel) ShortHelp() []key.Binding {
 	k := m.env.keys
-	return []key.Binding{k.AcceptVideo, k.AcceptAudio, k.RejectCall}
+	video, audio := k.AcceptVideo, k.AcceptAudio
+	ending := m.inCall != nil && m.inCall()
+	if len(m.queue) > 0 && m.queue[0].CallType == call.CallTypeAudio {
+		desc := "accept"
+		if ending {
+			desc = "accept and end the current call"
+		}
+		return []key.Binding{relabel(video, desc), k.RejectCall}
+	}
+	if ending {
+		video = relabel(video, "accept and end the current call")
+		audio = relabel(audio, "the same, audio-only")
+	}
+	return []key.Binding{video, audio, k.RejectCall}
+}
+
+// relabel is b with another description.
+func relabel(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
 }
 
 // FullHelp implements help.KeyMap.

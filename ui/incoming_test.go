@@ -134,14 +134,16 @@ func TestIncomingAnswerTimeout(t *testing.T) {
 	equal(t, h.m.history.records[0].Kind, "missed")
 }
 
-func TestIncomingQueuePerLimit(t *testing.T) {
-	h := newHarness(t) // incoming_limit = 2
+// The busy rule is the engine's (auto_reject, incoming_limit): every call it lets ring
+// queues in the prompt, first come first answered.
+func TestIncomingQueue(t *testing.T) {
+	h := newHarness(t)
 	h.ring("s1", "bob@example.org", call.CallTypeVideo)
 	h.ring("s2", "carol@example.org", call.CallTypeAudio)
 	h.mustSee("Incoming video call from Bob", "1 more call(s) waiting")
 	h.ring("s3", "dave@example.org", call.CallTypeVideo)
-	equal(t, h.eng.session("s3").opsList(), []string{"reject"})
-	equal(t, len(h.m.incoming.queue), 2)
+	equal(t, h.eng.session("s3").opsList(), []string(nil))
+	equal(t, len(h.m.incoming.queue), 3)
 
 	h.key("n") // bob
 	h.mustSee("Incoming audio call from carol")
@@ -154,13 +156,39 @@ func TestIncomingWhileInCallSwitches(t *testing.T) {
 	h.key("enter") // call Bob
 	first := h.m.call.sessionID
 	h.ring("s9", "carol@example.org", call.CallTypeVideo)
-	h.mustSee("Incoming video call from carol", "video call with Bob")
-	// Call keys still work under the prompt.
+	h.mustSee("Incoming video call from carol", "video call with Bob", "y accept and end the current call")
+	// The prompt takes every key: m and h do not reach the call beneath it.
 	h.key("m")
-	equal(t, h.eng.session(first).opsList(), []string{"media", "call", "mute audio"})
+	h.key("h")
+	equal(t, h.eng.session(first).opsList(), []string{"media", "call"})
 	h.key("y")
-	equal(t, h.eng.session(first).opsList(), []string{"media", "call", "mute audio", "stop"})
+	equal(t, h.eng.session(first).opsList(), []string{"media", "call", "stop"})
 	equal(t, h.m.call.sessionID, "s9")
+}
+
+// While the prompt shows, keys meant for the contacts beneath it do nothing: a (audio
+// call), j + enter (a second call) once started calls under the ringing prompt.
+func TestIncomingPromptTakesEveryKey(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "carol@example.org", call.CallTypeVideo)
+	for _, k := range []string{"a", "j", "enter", "v", "space", "+", "/", "tab"} {
+		h.key(k)
+	}
+	equal(t, h.m.call == nil, true)
+	equal(t, h.m.contacts.inputActive(), false)
+	equal(t, h.m.screen, screenContacts)
+	equal(t, h.eng.session("s1").opsList(), []string(nil))
+	h.mustSee("Incoming video call from carol")
+	h.key("y")
+	equal(t, h.eng.session("s1").opsList(), []string{"media", "accept"})
+}
+
+// An audio call offers no "accept with video".
+func TestIncomingAudioPromptOffersNoVideo(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "carol@example.org", call.CallTypeAudio)
+	h.mustSee("y accept · n reject")
+	h.mustNotSee("with video", "audio-only")
 }
 
 func TestIncomingTakesKeysFromTextInputs(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
+	jingleadapter "github.com/ttycall/ttycall/signaling/jingle/adapter"
 	"github.com/ttycall/ttycall/signaling/quickblox"
 	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
@@ -59,6 +60,7 @@ type App struct {
 	scheme  wire.Scheme
 	account *chat.Account
 	engine  *call.Client
+	jingle  *jingleadapter.Adapter // nil when calls.protocol is "quickblox"
 
 	// onSignal and onSignalError hand the account's signals to the engine (through the
 	// adapter). Set by New; the account calls them only while Run runs, after New.
@@ -120,12 +122,34 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		acc.Close()
 		return nil, fmt.Errorf("app: signaling: %w", err)
 	}
-	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), qb, o))
+	var sig call.Signaling = qb
+	if cfg.Calls.Protocol != quickblox.Protocol {
+		// Standard calls beside QuickBlox's (protocol.go).
+		jg, err := jingleadapter.New(jingleadapter.Config{
+			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
+		})
+		if err != nil {
+			acc.Close()
+			return nil, fmt.Errorf("app: jingle: %w", err)
+		}
+		a.jingle = jg
+		acc.SetJingleHandler(jg)
+		by := map[string]call.Signaling{quickblox.Protocol: qb, jingleadapter.Protocol: jg}
+		pick := func(ctx context.Context, u call.UserID) string { return pickProtocol(ctx, cfg, acc, u) }
+		sig = &call.Router{Default: newChooser(by, pick), Protocols: by}
+	}
+	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), sig, o))
 	if err != nil {
+		if a.jingle != nil {
+			a.jingle.Close()
+		}
 		acc.Close()
 		return nil, fmt.Errorf("app: call engine: %w", err)
 	}
 	a.engine = engine
+	if a.jingle != nil {
+		a.jingle.SetIncoming(engine)
+	}
 	a.onSignal, a.onSignalError = quickblox.Receiver(engine)
 	return a, nil
 }
@@ -268,6 +292,9 @@ func (a *App) Close() error {
 		}
 		if err := a.account.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close account: %w", err))
+		}
+		if a.jingle != nil {
+			_ = a.jingle.Close()
 		}
 		if running != nil {
 			<-running
