@@ -59,7 +59,7 @@ func (c *Client) newSessionLocked(si SessionInfo, outgoing bool) *Session {
 		protocol:  si.Protocol,
 		outgoing:  outgoing,
 		rules:     rules,
-		ops:       newQueue[func()](),
+		ops:       newQueue[func()](maxQueuedMessages),
 		peers:     make(map[UserID]*peer),
 		gone:      make(map[UserID]bool),
 	}
