@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
@@ -131,6 +132,7 @@ type Client struct {
 	stopSend     chan struct{}
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
+	estimators   sync.Map // peer connection stats ID -> cc.BandwidthEstimator (GCC)
 
 	droppedMessages atomic.Uint64 // incoming messages dropped: their session's queue was full
 	droppedStream   atomic.Uint64 // events dropped from Events(): its reader fell behind
@@ -170,7 +172,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.StatsReportInterval > 0 {
 		onStats = func(id string, g stats.Getter) { c.statsGetters.Store(id, g) }
 	}
-	api, err := newAPI(&c.cfg, onStats)
+	api, err := newAPI(&c.cfg, onStats, func(id string, e cc.BandwidthEstimator) { c.estimators.Store(id, e) })
 	if err != nil {
 		return nil, err
 	}
