@@ -270,12 +270,12 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	}
 	if c.cfg.Admit != nil {
 		if err := c.cfg.Admit(o); err != nil {
-			c.rejectLocked(o)
+			c.missedLocked(o, "refused")
 			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 	}
 	if c.cfg.AutoReject && len(c.sessions) >= c.cfg.IncomingLimit {
-		c.rejectLocked(o)
+		c.missedLocked(o, "busy")
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
 	return c.newSessionLocked(si, false), nil
@@ -287,6 +287,16 @@ func (c *Client) rejectLocked(o *Offer) {
 	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From}}
 	c.sendReply(rej)
 	c.rememberLocked(o.Session.ID)
+}
+
+// missedLocked rejects a call the local user never saw ring and reports it.
+func (c *Client) missedLocked(o *Offer, reason string) {
+	c.rejectLocked(o)
+	c.emitDroppable(nil, MissedCallEvent{
+		EventMeta: EventMeta{SessionID: o.Session.ID, User: o.From, Time: time.Now()},
+		CallType:  o.Session.CallType, InitiatorID: o.Session.Initiator,
+		OpponentIDs: slices.Clone(o.Session.Opponents), Reason: reason,
+	})
 }
 
 func cloneSession(si SessionInfo) SessionInfo {

@@ -386,6 +386,8 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.onIncoming(msg))
 	case *call.CallEvent:
 		cmds = append(cmds, m.onIncoming(*msg))
+	case call.MissedCallEvent:
+		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType, Reason: msg.Reason})
 	case call.Event:
 		cmds = append(cmds, m.routeSession(msg))
 	}

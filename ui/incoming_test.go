@@ -213,3 +213,14 @@ func TestInlineHintsFollowKeyMap(t *testing.T) {
 	h.mustSee("y accept with video · A accept audio-only · N decline")
 	h.mustNotSee("n reject")
 }
+
+// A call the engine refused before it rang (busy) is a missed call in the history.
+func TestMissedCallInHistory(t *testing.T) {
+	h := newHarness(t)
+	h.event(call.MissedCallEvent{EventMeta: meta("s7", "carol@example.org"), CallType: call.CallTypeAudio, InitiatorID: "carol@example.org", Reason: "busy"})
+	equal(t, len(h.m.history.records), 1)
+	r := h.m.history.records[0]
+	equal(t, r.Kind, "missed")
+	equal(t, r.Peers, []call.UserID{"carol@example.org"})
+	equal(t, r.CallType, call.CallTypeAudio)
+}
