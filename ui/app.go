@@ -272,6 +272,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.contacts.setRoster(msg.Contacts)
 	case presenceMsg:
 		m.contacts.setPresence(msg.JID, msg.Presence)
+		if m.call != nil {
+			for _, p := range m.call.peers {
+				p.offline = p.offline && m.contacts.offline(p.id)
+			}
+		}
 	case subRequestMsg:
 		m.contacts.addRequest(msg.JID)
 		m.notice = "subscription request from " + msg.JID.String()
@@ -339,6 +344,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case callTickMsg:
 		if m.showing(msg.SessionID) {
+			m.call.refresh()
 			cmds = append(cmds, m.call.tick())
 		}
 	case hungUpMsg:
@@ -542,6 +548,9 @@ func (m *Model) startCall(msg startCallMsg) tea.Cmd {
 		return m.setError(fmt.Errorf("new call: %w", err))
 	}
 	m.call = newCall(m.env, s.ID(), true, msg.CallType, msg.Opponents, m.contacts.names())
+	for _, p := range m.call.peers {
+		p.offline = m.contacts.offline(p.id)
+	}
 	m.screen = screenCall
 	m.contacts.clearMarks()
 	m.env.log.Info("calling", "session", s.ID(), "to", msg.Opponents, "type", msg.CallType)

@@ -68,7 +68,7 @@ func TestIncomingAcceptAudioOnly(t *testing.T) {
 		t.Fatal("A opened the camera")
 	}
 	equal(t, h.m.call.callType, call.CallTypeAudio)
-	h.mustSee("audio only")
+	h.mustSee("audio call with Bob", "B O B")
 }
 
 func TestIncomingReject(t *testing.T) {
