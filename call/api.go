@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
@@ -41,6 +43,11 @@ type Config struct {
 	// the call never rings, the caller gets a Reject, and the error is reported as an
 	// InvalidEvent. It runs with the client's lock held and must not call the Client.
 	Admit func(o *Offer) error
+	// Screen, when set, sees every incoming message first, in Receive on the adapter's
+	// goroutine, before the engine looks at it (per-sender rate limits, sender checks):
+	// a non-nil error drops the message, reported as an InvalidEvent wrapping
+	// ErrRefused. It must not block or call the Client.
+	Screen func(m Message) error
 
 	// Zero durations and limits take config.Default's.
 	AnswerTimeInterval     time.Duration
@@ -125,6 +132,10 @@ type Client struct {
 	stopSend     chan struct{}
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
+	estimators   sync.Map // peer connection stats ID -> cc.BandwidthEstimator (GCC)
+
+	droppedMessages atomic.Uint64 // incoming messages dropped: their session's queue was full
+	droppedStream   atomic.Uint64 // events dropped from Events(): its reader fell behind
 
 	sessWG    sync.WaitGroup // session goroutines
 	bgWG      sync.WaitGroup // dispatcher and sender goroutines
@@ -151,17 +162,17 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg:          cfg,
 		log:          cfg.Logger.With("local", string(cfg.LocalID)),
 		rtcConfig:    rtcConfiguration(&cfg),
-		evq:          newQueue[queuedEvent](),
+		evq:          newQueue[queuedEvent](maxQueuedEvents),
 		events:       make(chan Event, 256),
 		stopDispatch: make(chan struct{}),
-		sendq:        newQueue[outMessage](),
+		sendq:        newQueue[outMessage](maxQueuedReplies),
 		stopSend:     make(chan struct{}),
 	}
 	var onStats func(string, stats.Getter)
 	if cfg.StatsReportInterval > 0 {
 		onStats = func(id string, g stats.Getter) { c.statsGetters.Store(id, g) }
 	}
-	api, err := newAPI(&c.cfg, onStats)
+	api, err := newAPI(&c.cfg, onStats, func(id string, e cc.BandwidthEstimator) { c.estimators.Store(id, e) })
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +196,12 @@ func (c *Client) Receive(m Message) {
 	if h.From == c.cfg.LocalID {
 		c.log.Debug("own message ignored", "kind", m.Kind(), "session", h.Session.ID)
 		return
+	}
+	if f := c.cfg.Screen; f != nil {
+		if err := f(m); err != nil {
+			c.invalidMessage(nil, m, fmt.Errorf("%w: %w", ErrRefused, err))
+			return
+		}
 	}
 	// A call's offer is checked before the lock (it may be 256 KiB); the session
 	// checks it again when it applies the message.
@@ -218,7 +235,12 @@ func (c *Client) Receive(m Message) {
 		}
 	}
 	c.mu.Unlock()
-	if !s.post(func() { s.handle(m) }) {
+	switch ok, full := s.ops.pushDroppable(func() { s.handle(m) }); {
+	case full:
+		// A peer that floods a session: its messages wait for nobody.
+		c.droppedMessages.Add(1)
+		c.log.Debug("message dropped: session queue full", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID)
+	case !ok:
 		c.invalidMessage(s, m, ErrSessionClosed)
 	}
 }
@@ -266,7 +288,7 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 // extension (nil: none).
 func (c *Client) rejectLocked(o *Offer, ext Extension) {
 	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From, Ext: ext}}
-	c.send(nil, rej)
+	c.sendReply(rej)
 	c.rememberLocked(o.Session.ID)
 }
 
@@ -301,7 +323,7 @@ func (c *Client) removeSession(s *Session) {
 func (c *Client) invalidMessage(s *Session, m Message, err error) {
 	h := m.Head()
 	c.log.Info("invalid message", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID, "err", err)
-	c.emit(s, InvalidEvent{
+	c.emitDroppable(s, InvalidEvent{
 		EventMeta: EventMeta{SessionID: h.Session.ID, User: h.From, Time: time.Now()},
 		Op:        m.Kind(),
 		Err:       err,
@@ -325,7 +347,7 @@ func (c *Client) lateMessage(m Message) {
 // implements Incoming.
 func (c *Client) ReceiveError(from UserID, err error) {
 	c.log.Info("undecodable signal", "from", string(from), "err", err)
-	c.emit(nil, InvalidEvent{
+	c.emitDroppable(nil, InvalidEvent{
 		EventMeta: EventMeta{User: from, Time: time.Now()},
 		Op:        "signal",
 		Err:       fmt.Errorf("%w: %w", ErrBadSignal, err),
@@ -333,8 +355,26 @@ func (c *Client) ReceiveError(from UserID, err error) {
 }
 
 // Events is the ordered stream of every event. It is never closed before Close, and a
-// slow reader never blocks the engine (the queue grows instead).
+// slow reader never blocks the engine: up to maxPendingEvents wait for it, and beyond
+// that the oldest are dropped from the stream (Drops().Stream counts them; the
+// listeners still saw them).
 func (c *Client) Events() <-chan Event { return c.events }
+
+// Drops counts what the engine dropped because a bound was reached (see queue.go).
+type Drops struct {
+	Messages uint64 // incoming messages: their session's queue was full
+	Replies  uint64 // replies to remote parties (reject of a call that made no session)
+	Events   uint64 // events caused by remote parties (InvalidEvents)
+	Stream   uint64 // events dropped from Events() (the listeners saw them)
+}
+
+// Drops reports what was dropped so far.
+func (c *Client) Drops() Drops {
+	return Drops{
+		Messages: c.droppedMessages.Load(), Replies: c.sendq.dropped.Load(),
+		Events: c.evq.dropped.Load(), Stream: c.droppedStream.Load(),
+	}
+}
 
 // CreateNewSession makes a NEW outgoing session for the opponents, carried by the
 // default protocol.

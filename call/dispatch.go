@@ -38,6 +38,14 @@ func (c *Client) emit(s *Session, ev Event) {
 	}
 }
 
+// emitDroppable queues an event a remote party caused (an InvalidEvent about what it
+// sent); beyond maxQueuedEvents waiting events it is dropped and counted.
+func (c *Client) emitDroppable(s *Session, ev Event) {
+	if _, full := c.evq.pushDroppable(queuedEvent{sess: s, ev: ev}); full {
+		c.log.Debug("event dropped: event queue full", "event", ev)
+	}
+}
+
 // dispatch runs the listener of one event. It reads the handler under the lock and runs
 // it outside.
 func (c *Client) dispatch(q queuedEvent) {
@@ -67,6 +75,13 @@ func (c *Client) runDispatcher() {
 			for _, q := range c.evq.drain() {
 				c.dispatch(q)
 				pending = append(pending, q.ev)
+			}
+			if n := len(pending) - maxPendingEvents; n > 0 {
+				// The reader fell behind: the oldest leave the stream.
+				clear(pending[:n])
+				pending = pending[n:]
+				c.droppedStream.Add(uint64(n))
+				c.log.Warn("events dropped: Events() is not read fast enough", "dropped", n)
 			}
 		case out <- head:
 			pending[0] = nil

@@ -135,12 +135,8 @@ func (s *Session) onAnswer(sig *Answer) error {
 		s.closeIfEmpty("bad answer")
 		return err
 	}
-	ans, err := s.c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeAnswer, p.pc.LocalDescription())
-	if err != nil {
-		return fail(err)
-	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
-		return fail(fmt.Errorf("%w: set remote answer of %s: %w", ErrWebRTC, sig.From, err))
+	if err := s.remoteAnswer(p.pc, sig.SDP); err != nil {
+		return fail(fmt.Errorf("answer of %s: %w", sig.From, err))
 	}
 	p.answered = true
 	stopTimer(&p.dialTimer)

@@ -22,6 +22,15 @@ func (c *Client) send(s *Session, m Message) {
 	}
 }
 
+// sendReply queues a reply to a remote party that has no session here (the reject of a
+// call we refused); beyond maxQueuedReplies waiting messages it is dropped: a peer that
+// floods us with calls must not grow the queue.
+func (c *Client) sendReply(m Message) {
+	if _, full := c.sendq.pushDroppable(outMessage{m: m}); full {
+		c.log.Debug("reply dropped: send queue full", "kind", m.Kind(), "to", string(m.Head().To))
+	}
+}
+
 // runSender is the goroutine that hands messages to the Signaling, one at a time, in
 // order. Owner: Client (bgWG). It ends when Close closes stopSend, after sending what is
 // still queued (bounded by senderTimeout).

@@ -268,7 +268,7 @@ func TestCreateNewSessionDuplicate(t *testing.T) {
 // queued just before RECONNECTED ran after it, and a new RECONNECTING then had two
 // restart loops.
 func TestStoppedTimerOpDoesNotRun(t *testing.T) {
-	s := &Session{c: &Client{}, ops: newQueue[func()]()}
+	s := &Session{c: &Client{}, ops: newQueue[func()](maxQueuedMessages)}
 	s.c.sessWG.Add(1)
 	go s.run() // ends when the last op below closes the session
 	ran := make(chan string, 2)

@@ -58,17 +58,7 @@ type JingleHandler interface {
 }
 
 // JMIMessage is a received JMI element and where it came from.
-type JMIMessage struct {
-	jmi.Message
-	From, To jid.JID // full JIDs as the server gave them
-	// Carbon: a copy (XEP-0280) of a message one of our other devices sent ("sent")
-	// or received ("received"); "" for a message to us. From/To are the copied
-	// message's.
-	Carbon string
-	// Delayed: the server stored it (offline delivery or an archive): a stale
-	// proposal must not ring.
-	Delayed bool
-}
+type JMIMessage = jmi.Envelope
 
 type jingleBox struct{ h JingleHandler }
 
@@ -103,7 +93,7 @@ var identity = info.Identity{Category: "client", Type: "pc", Name: "ttycall"}
 // features lists what we answer to disco#info: what the mux handles (ping, disco,
 // caps) and, when a Jingle handler is set, JingleFeatures.
 func (a *Account) features() []string {
-	out := []string{disco.NSInfo, disco.NSCaps, ping.NS}
+	out := []string{disco.NSInfo, disco.NSCaps, ping.NS, NSQuickBlox}
 	if a.jingleHandler() != nil {
 		out = append(out, JingleFeatures...)
 	}
@@ -398,10 +388,15 @@ func (a *Account) Features(ctx context.Context, to jid.JID) ([]string, error) {
 	return out, nil
 }
 
-// JingleResources returns the available resources of a contact whose client takes
-// Jingle RTP calls with JMI (both features advertised), asking each (XEP-0030). A
-// contact we see no presence of has none.
-func (a *Account) JingleResources(ctx context.Context, contact jid.JID) ([]jid.JID, error) {
+// NSQuickBlox is the disco feature of a client that takes QuickBlox calls (ttycall
+// always does). Between two ttycalls it keeps calls on QuickBlox, which carries
+// extensions, group calls and ICE restarts that Jingle calls here do not.
+const NSQuickBlox = "urn:x-ttycall:signaling:quickblox:0"
+
+// ResourceFeatures asks each available resource of a contact what it supports
+// (XEP-0030), by full JID. A contact we see no presence of has none; a resource that
+// does not answer is left out.
+func (a *Account) ResourceFeatures(ctx context.Context, contact jid.JID) (map[string][]string, error) {
 	bare := contact.Bare()
 	a.mu.Lock()
 	var fulls []jid.JID
@@ -415,7 +410,7 @@ func (a *Account) JingleResources(ctx context.Context, contact jid.JID) ([]jid.J
 		}
 	}
 	a.mu.Unlock()
-	var out []jid.JID
+	out := map[string][]string{}
 	var lastErr error
 	for _, full := range fulls {
 		feats, err := a.Features(ctx, full)
@@ -423,12 +418,28 @@ func (a *Account) JingleResources(ctx context.Context, contact jid.JID) ([]jid.J
 			lastErr = err
 			continue
 		}
-		if has(feats, jingle.NSRTP) && has(feats, jmi.NS) {
-			out = append(out, full)
-		}
+		out[full.String()] = feats
 	}
 	if len(out) == 0 && lastErr != nil {
 		return nil, lastErr
+	}
+	return out, nil
+}
+
+// JingleResources returns the available resources of a contact whose client takes
+// Jingle RTP calls with JMI (both features advertised).
+func (a *Account) JingleResources(ctx context.Context, contact jid.JID) ([]jid.JID, error) {
+	feats, err := a.ResourceFeatures(ctx, contact)
+	if err != nil {
+		return nil, err
+	}
+	var out []jid.JID
+	for full, f := range feats {
+		if has(f, jingle.NSRTP) && has(f, jmi.NS) {
+			if j, err := jid.Parse(full); err == nil {
+				out = append(out, j)
+			}
+		}
 	}
 	return out, nil
 }
@@ -440,4 +451,13 @@ func has(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// FullJID is the JID the server bound for this connection (the configured one when
+// offline).
+func (a *Account) FullJID() jid.JID {
+	if s := a.session(); s != nil {
+		return s.LocalAddr()
+	}
+	return a.local
 }

@@ -725,8 +725,12 @@ func (c *callModel) statsView(w int) string {
 			continue
 		}
 		s := p.stats
+		head := fmt.Sprintf("%s  RTT %s · candidate %s", name, rttText(s.RTT), candText(s.Candidate))
+		if s.AvailableOutgoingBitrate > 0 {
+			head += fmt.Sprintf(" · available %.0f kbps", s.AvailableOutgoingBitrate/1000)
+		}
 		lines = append(lines,
-			fmt.Sprintf("%s  RTT %s · candidate %s", name, rttText(s.RTT), candText(s.Candidate)),
+			head,
 			"  in:  "+directionText(s.Remote),
 			"  out: "+directionText(s.Local),
 		)
@@ -758,6 +762,21 @@ func directionText(m call.MediaStats) string {
 	}
 	if v.Width > 0 && v.Height > 0 {
 		video += fmt.Sprintf(" %dx%d", v.Width, v.Height)
+	}
+	if v.NACKCount > 0 || v.PLICount > 0 {
+		video += fmt.Sprintf(" nack %d pli %d", v.NACKCount, v.PLICount)
+	}
+	if v.FreezeCount > 0 {
+		video += fmt.Sprintf(" freezes %d (%.1fs)", v.FreezeCount, v.TotalFreezesDuration.Seconds())
+	}
+	if v.JitterBufferDelay > 0 {
+		video += fmt.Sprintf(" jb %dms", v.JitterBufferDelay.Milliseconds())
+	}
+	if r := v.QualityLimitationReason; r != "" && r != "none" {
+		video += " limited: " + r
+	}
+	if a := m.Audio; a.TotalSamplesReceived > 0 {
+		audio += fmt.Sprintf(" concealed %.1f%%", 100*float64(a.ConcealedSamples)/float64(a.TotalSamplesReceived))
 	}
 	return fmt.Sprintf("%s loss %d · %s", video, v.PacketsLost, audio)
 }

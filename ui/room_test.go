@@ -3,9 +3,12 @@ package ui
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/ttycall/ttycall/conference"
 	"github.com/ttycall/ttycall/devices"
@@ -15,6 +18,7 @@ type fakeRoom struct {
 	mu      sync.Mutex
 	parts   []conference.Participant
 	visible [][]string
+	layers  map[string]conference.Layer
 	closed  bool
 	onEvent func(conference.Event)
 }
@@ -24,10 +28,16 @@ func (r *fakeRoom) Participants() []conference.Participant {
 	defer r.mu.Unlock()
 	return append([]conference.Participant(nil), r.parts...)
 }
-func (r *fakeRoom) SetVisible(ids []string) {
+func (r *fakeRoom) SetLayers(layers map[string]conference.Layer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var ids []string
+	for id := range layers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	r.visible = append(r.visible, ids)
+	r.layers = layers
 }
 func (r *fakeRoom) Local() *devices.LocalStream { return nil }
 func (r *fakeRoom) Close() error                { r.closed = true; return nil }
@@ -91,7 +101,11 @@ func TestRoomJoinGridSpeakerLeave(t *testing.T) {
 	}
 	// Bob talks: he is drawn first, in the big tile, with the speaker mark.
 	fr.onEvent(conference.TalkingEvent{ID: "b", Talking: true})
+	h.send(tea.WindowSizeMsg{Width: 400, Height: 120}) // big enough for a better layer
 	h.send(roomTickMsg{seq: h.m.room.seq})
+	if fr.layers["b"] <= fr.layers["a"] {
+		t.Fatalf("layers %v: the speaker's big tile should get a higher layer", fr.layers)
+	}
 	if h.m.room.speaker != "b" || h.m.room.ordered()[0].ID != "b" {
 		t.Fatalf("speaker %q order %v", h.m.room.speaker, h.m.room.ordered())
 	}

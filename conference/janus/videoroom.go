@@ -202,3 +202,20 @@ func Exists(ctx context.Context, h *Handle, room string) (bool, error) {
 	}
 	return r.Exists, nil
 }
+
+// StreamConfig changes one stream of a subscription (its mid, ours).
+type StreamConfig struct {
+	Mid string `json:"mid"`
+	// Substream picks the simulcast layer to receive (0 lowest .. 2 highest).
+	Substream *int `json:"substream,omitempty"`
+	// Send pauses (false) or resumes (true) relaying the stream.
+	Send *bool `json:"send,omitempty"`
+}
+
+// ConfigureSubscription changes streams of a subscription (simulcast layers, pauses).
+func ConfigureSubscription(ctx context.Context, h *Handle, streams []StreamConfig) error {
+	if _, _, err := h.Message(ctx, map[string]any{"request": "configure", "streams": streams}, nil); err != nil {
+		return fmt.Errorf("janus: configure subscription: %w", err)
+	}
+	return nil
+}

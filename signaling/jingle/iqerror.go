@@ -34,6 +34,8 @@ var (
 	ErrTieBreak = &Error{Type: "cancel", Condition: "conflict", Jingle: "tie-break"}
 	// ErrUnsupportedInfo: a session-info payload we do not know.
 	ErrUnsupportedInfo = &Error{Type: "modify", Condition: "feature-not-implemented", Jingle: "unsupported-info"}
+	// ErrFeatureNotImplemented: an action we do not do (content-add, transport-replace).
+	ErrFeatureNotImplemented = &Error{Type: "cancel", Condition: "feature-not-implemented"}
 	// ErrNotAcceptable: a session we do not take (a stranger, a content we cannot do).
 	ErrNotAcceptable = &Error{Type: "cancel", Condition: "not-acceptable"}
 )
