@@ -46,3 +46,23 @@ func TestLayering(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropNotInProduct: the test scaffolding under interop/ (the QuickBlox REST
+// stand-in) is imported by tests only, never by the product.
+func TestInteropNotInProduct(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not found")
+	}
+	const mod = "github.com/ttycall/ttycall/"
+	for _, line := range goList(t, `{{.ImportPath}}:{{join .Imports ","}}`, "./...") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		if strings.HasPrefix(pkg, mod+"interop") {
+			continue
+		}
+		for _, imp := range strings.Split(imports, ",") {
+			if strings.HasPrefix(imp, mod+"interop") {
+				t.Errorf("%s imports the test scaffolding %s", pkg, imp)
+			}
+		}
+	}
+}

@@ -172,6 +172,9 @@ func TestBusyAutoReject(t *testing.T) {
 	if !errors.Is(inv.Err, ErrBusy) {
 		t.Errorf("invalid err = %v", inv.Err)
 	}
+	if m := bob.rec.wait(t, "missed call", isType[MissedCallEvent]("carol")).(MissedCallEvent); m.Reason != "busy" || m.InitiatorID != "carol" || m.SessionID != s2.ID() {
+		t.Errorf("missed call %+v", m)
+	}
 	if bob.Session(s1.ID()) == nil || bob.Session(s1.ID()).State() != SessionNew {
 		t.Errorf("first call disturbed")
 	}

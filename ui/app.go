@@ -399,6 +399,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.onIncoming(msg))
 	case *call.CallEvent:
 		cmds = append(cmds, m.onIncoming(*msg))
+	case call.MissedCallEvent:
+		// Refused before it rang (busy while we talked): the user hears of it too.
+		m.missedCall(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType, Reason: msg.Reason})
 	case call.Event:
 		cmds = append(cmds, m.routeSession(msg))
 	}
@@ -518,12 +521,7 @@ func (m *Model) routeSession(msg call.Event) tea.Cmd {
 		}
 		return nil
 	}
-	if inv, ok := msg.(call.InvalidEvent); ok && errors.Is(inv.Err, call.ErrBusy) {
-		// The engine rejected a call as busy while we talked: the caller heard "busy",
-		// the user should hear of it too.
-		m.missedCall(historyRecord{When: inv.Time, Kind: "busy", Peers: []call.UserID{inv.User}, Reason: "rejected: you were busy"})
-		return nil
-	}
+
 	if m.showing(id) {
 		cmd := m.call.handle(msg)
 		if c, ok := msg.(call.SessionCloseEvent); ok {
@@ -639,7 +637,7 @@ func (m *Model) missedCall(r historyRecord) {
 	if len(r.Peers) > 0 {
 		m.missedFrom = nameOf(r.Peers[0], m.contacts.names())
 	}
-	m.missedBusy = r.Kind == "busy"
+	m.missedBusy = r.Reason == "busy"
 }
 
 // missedText is the status line's note of calls missed since the history was last

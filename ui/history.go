@@ -131,7 +131,7 @@ func (h *historyModel) view(w, ht int, names map[call.UserID]string) string {
 		}
 		kind := r.Kind
 		switch kind {
-		case "missed", "rejected", "busy":
+		case "missed", "rejected":
 			kind = st.StateBad.Render(fmt.Sprintf("%-9s", kind))
 		default:
 			kind = fmt.Sprintf("%-9s", kind)

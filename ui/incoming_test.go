@@ -234,9 +234,12 @@ func TestMissedCallOnStatusLine(t *testing.T) {
 func TestBusyRejectShown(t *testing.T) {
 	h := newHarness(t)
 	h.key("enter") // in a call with Bob
+	h.event(call.MissedCallEvent{EventMeta: meta("s7", "carol@example.org"), CallType: call.CallTypeVideo, InitiatorID: "carol@example.org", Reason: "busy"})
+	// The engine reports the refusal as invalid too: not a second missed call.
 	h.event(call.InvalidEvent{EventMeta: meta("s7", "carol@example.org"), Op: "offer", Err: fmt.Errorf("%w: 1 live session(s)", call.ErrBusy)})
 	h.mustSee("busy: rejected a call from carol (carol@example.org) · tab for history")
-	equal(t, h.m.history.records[0].Kind, "busy")
+	equal(t, len(h.m.history.records), 1)
+	equal(t, h.m.history.records[0].Reason, "busy")
 }
 
 // The history says who hung up.
@@ -250,4 +253,15 @@ func TestHistorySaysWhoHungUp(t *testing.T) {
 	h.key("h")
 	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
 	equal(t, h.m.history.records[0].Reason, "you hung up")
+}
+
+// A call the engine refused before it rang (busy) is a missed call in the history.
+func TestMissedCallInHistory(t *testing.T) {
+	h := newHarness(t)
+	h.event(call.MissedCallEvent{EventMeta: meta("s7", "carol@example.org"), CallType: call.CallTypeAudio, InitiatorID: "carol@example.org", Reason: "busy"})
+	equal(t, len(h.m.history.records), 1)
+	r := h.m.history.records[0]
+	equal(t, r.Kind, "missed")
+	equal(t, r.Peers, []call.UserID{"carol@example.org"})
+	equal(t, r.CallType, call.CallTypeAudio)
 }

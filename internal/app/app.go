@@ -82,6 +82,8 @@ type App struct {
 	running chan struct{}      // closed when Run returns; nil before Run; guarded by mu
 	closed  bool               // guarded by mu
 
+	closingCh chan struct{} // closed when Close starts
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -96,7 +98,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, closingCh: make(chan struct{})}
 	accountJID, password := cfg.Account.JID, ""
 	var passwordFunc func(context.Context, bool) (string, error)
 	if cfg.QuickBlox.Enabled {
@@ -323,6 +325,7 @@ func (a *App) Run(ctx context.Context) error {
 // ends the session (its token stops working). Idempotent.
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
+		close(a.closingCh)
 		a.mu.Lock()
 		a.closed = true
 		cancel, running := a.cancel, a.running
@@ -367,3 +370,6 @@ func (a *App) signOut() error {
 	}
 	return nil
 }
+
+// closing is closed when Close starts.
+func (a *App) closing() <-chan struct{} { return a.closingCh }

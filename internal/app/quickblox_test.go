@@ -296,3 +296,45 @@ func writeQBConfig(t *testing.T, cfg *config.Config, srv *xmppserver.Server, api
 }
 
 func writeFile(p, text string) error { return os.WriteFile(p, []byte(text), 0o600) }
+
+// TestQuickBloxContactNames: the interface's view of the roster names QuickBlox users by
+// their full names, looked up once in the users API; its events end with Close.
+func TestQuickBloxContactNames(t *testing.T) {
+	srv, st := qbEnv(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	if err := srv.SetRoster("101-77", []xmppserver.RosterItem{{JID: "102-77@localhost", Subscription: "both"}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(qbConfig(t, srv, st.URL, "alice_login", "alice-pw", ""), app.Options{LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := a.NamedAccount()
+	events := n.Events()
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(context.Background()) }() // ends with Close
+	deadline := time.After(30 * time.Second)
+	for named := false; !named; {
+		select {
+		case ev := <-events:
+			if r, ok := ev.(chat.RosterEvent); ok {
+				for _, c := range r.Contacts {
+					named = named || (c.UserID == "102" && c.Name == "Bob Builder")
+				}
+			}
+		case err := <-runErr:
+			t.Fatalf("Run: %v", err)
+		case <-deadline:
+			t.Fatal("no roster event naming user 102 \"Bob Builder\"")
+		}
+	}
+	lookups := st.Count("GET users/102.json")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range events { // closed after the account's events
+	}
+	if lookups != 1 {
+		t.Errorf("user 102 looked up %d times, want 1", lookups)
+	}
+}
