@@ -348,6 +348,13 @@ func (r *Room) connect(ctx context.Context, gen int) (*conn, *janus.RoomEvent, e
 		return nil, nil, err
 	}
 	joined, err := janus.JoinPublisher(ctx, c.pub, r.cfg.Room, r.cfg.Display, r.cfg.Pin)
+	if errors.Is(err, janus.ErrNoSuchRoom) && r.cfg.Create {
+		spec := janus.RoomSpec{ID: r.cfg.Room, Description: r.cfg.Room, Pin: r.cfg.Pin, Secret: r.cfg.Secret, Bitrate: r.cfg.VideoBitrate}
+		if err = janus.CreateRoom(ctx, c.pub, spec); err == nil {
+			r.log.Info("created the room", "room", r.cfg.Room)
+			joined, err = janus.JoinPublisher(ctx, c.pub, r.cfg.Room, r.cfg.Display, r.cfg.Pin)
+		}
+	}
 	if err != nil {
 		client.Close()
 		return nil, nil, err
