@@ -132,6 +132,13 @@ func TestQuickBloxRESTSignIn(t *testing.T) {
 	web.Must(ctx, nil, "stop", map[string]string{}, c.Session)
 	tty.Wait(ctx, tm, "event", "session_close", "session", c.Session)
 
+	// An unknown login is an error, not a call to nobody.
+	tm = tty.Mark()
+	tty.Send("call nobody_login video")
+	if e := tty.Wait(ctx, tm, "event", "error"); !strings.Contains(e.Str("message"), "nobody_login") {
+		t.Errorf("call nobody_login: %s", e)
+	}
+
 	// ttycall calls the page by login; the page accepts.
 	web.Must(ctx, nil, "setAutoAnswer", "accept", map[string]string{})
 	wm, tm = web.Mark(), tty.Mark()
