@@ -265,7 +265,7 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	if sdpErr != nil {
 		// A call we can never answer: say so at once, so the caller stops dialing,
 		// and never ring.
-		c.rejectLocked(o)
+		c.rejectLocked(o, nil)
 		return nil, sdpErr
 	}
 	if c.cfg.Admit != nil {
@@ -282,16 +282,23 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 }
 
 // rejectLocked answers an offer that makes no session with a Reject to its sender, and
-// remembers its session ID so that its re-sends are dropped.
-func (c *Client) rejectLocked(o *Offer) {
-	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From}}
+// remembers its session ID so that its re-sends are dropped. ext is the reject's
+// extension (nil: none).
+func (c *Client) rejectLocked(o *Offer, ext Extension) {
+	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From, Ext: ext}}
 	c.sendReply(rej)
 	c.rememberLocked(o.Session.ID)
 }
 
 // missedLocked rejects a call the local user never saw ring and reports it.
 func (c *Client) missedLocked(o *Offer, reason string) {
-	c.rejectLocked(o)
+	var ext Extension
+	if reason == "busy" {
+		// The reason the config docs promise the caller, as the SDKs' reject
+		// extension carries it.
+		ext = Extension{"reason": "busy"}
+	}
+	c.rejectLocked(o, ext)
 	c.emitDroppable(nil, MissedCallEvent{
 		EventMeta: EventMeta{SessionID: o.Session.ID, User: o.From, Time: time.Now()},
 		CallType:  o.Session.CallType, InitiatorID: o.Session.Initiator,

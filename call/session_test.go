@@ -163,7 +163,10 @@ func TestBusyAutoReject(t *testing.T) {
 	if err := s2.Call(nil); err != nil {
 		t.Fatal(err)
 	}
-	carol.rec.wait(t, "auto reject", isType[RejectEvent]("bob"))
+	rej := carol.rec.wait(t, "auto reject", isType[RejectEvent]("bob")).(RejectEvent)
+	if rej.Ext["reason"] != "busy" {
+		t.Errorf("busy reject's extension = %v, want reason=busy", rej.Ext)
+	}
 	carol.rec.wait(t, "carol closed", isSessionClose(s2.ID()))
 	inv := bob.rec.wait(t, "busy invalid", isType[InvalidEvent]("carol")).(InvalidEvent)
 	if !errors.Is(inv.Err, ErrBusy) {
