@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
@@ -42,6 +43,11 @@ type Config struct {
 	// the call never rings, the caller gets a Reject, and the error is reported as an
 	// InvalidEvent. It runs with the client's lock held and must not call the Client.
 	Admit func(o *Offer) error
+	// Screen, when set, sees every incoming message first, in Receive on the adapter's
+	// goroutine, before the engine looks at it (per-sender rate limits, sender checks):
+	// a non-nil error drops the message, reported as an InvalidEvent wrapping
+	// ErrRefused. It must not block or call the Client.
+	Screen func(m Message) error
 
 	// Zero durations and limits take config.Default's.
 	AnswerTimeInterval     time.Duration
@@ -126,6 +132,7 @@ type Client struct {
 	stopSend     chan struct{}
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
+	estimators   sync.Map // peer connection stats ID -> cc.BandwidthEstimator (GCC)
 
 	droppedMessages atomic.Uint64 // incoming messages dropped: their session's queue was full
 	droppedStream   atomic.Uint64 // events dropped from Events(): its reader fell behind
@@ -165,7 +172,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.StatsReportInterval > 0 {
 		onStats = func(id string, g stats.Getter) { c.statsGetters.Store(id, g) }
 	}
-	api, err := newAPI(&c.cfg, onStats)
+	api, err := newAPI(&c.cfg, onStats, func(id string, e cc.BandwidthEstimator) { c.estimators.Store(id, e) })
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +196,12 @@ func (c *Client) Receive(m Message) {
 	if h.From == c.cfg.LocalID {
 		c.log.Debug("own message ignored", "kind", m.Kind(), "session", h.Session.ID)
 		return
+	}
+	if f := c.cfg.Screen; f != nil {
+		if err := f(m); err != nil {
+			c.invalidMessage(nil, m, fmt.Errorf("%w: %w", ErrRefused, err))
+			return
+		}
 	}
 	// A call's offer is checked before the lock (it may be 256 KiB); the session
 	// checks it again when it applies the message.
@@ -252,28 +265,45 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	if sdpErr != nil {
 		// A call we can never answer: say so at once, so the caller stops dialing,
 		// and never ring.
-		c.rejectLocked(o)
+		c.rejectLocked(o, nil)
 		return nil, sdpErr
 	}
 	if c.cfg.Admit != nil {
 		if err := c.cfg.Admit(o); err != nil {
-			c.rejectLocked(o)
+			c.missedLocked(o, "refused")
 			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 	}
 	if c.cfg.AutoReject && len(c.sessions) >= c.cfg.IncomingLimit {
-		c.rejectLocked(o)
+		c.missedLocked(o, "busy")
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
 	return c.newSessionLocked(si, false), nil
 }
 
 // rejectLocked answers an offer that makes no session with a Reject to its sender, and
-// remembers its session ID so that its re-sends are dropped.
-func (c *Client) rejectLocked(o *Offer) {
-	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From}}
+// remembers its session ID so that its re-sends are dropped. ext is the reject's
+// extension (nil: none).
+func (c *Client) rejectLocked(o *Offer, ext Extension) {
+	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From, Ext: ext}}
 	c.sendReply(rej)
 	c.rememberLocked(o.Session.ID)
+}
+
+// missedLocked rejects a call the local user never saw ring and reports it.
+func (c *Client) missedLocked(o *Offer, reason string) {
+	var ext Extension
+	if reason == "busy" {
+		// The reason the config docs promise the caller, as the SDKs' reject
+		// extension carries it.
+		ext = Extension{"reason": "busy"}
+	}
+	c.rejectLocked(o, ext)
+	c.emitDroppable(nil, MissedCallEvent{
+		EventMeta: EventMeta{SessionID: o.Session.ID, User: o.From, Time: time.Now()},
+		CallType:  o.Session.CallType, InitiatorID: o.Session.Initiator,
+		OpponentIDs: slices.Clone(o.Session.Opponents), Reason: reason,
+	})
 }
 
 func cloneSession(si SessionInfo) SessionInfo {

@@ -19,7 +19,7 @@ var (
 	ErrNotParticipant = errors.New("call: user is not a participant of the session")
 	// ErrBusy: an incoming call was rejected because IncomingLimit sessions are live.
 	ErrBusy = errors.New("call: busy")
-	// ErrRefused: Config.Admit refused an incoming call.
+	// ErrRefused: Config.Admit refused an incoming call, or Config.Screen a message.
 	ErrRefused = errors.New("call: call refused")
 	// ErrBadSignal: a signal is malformed or could not be decoded.
 	ErrBadSignal = errors.New("call: bad signal")

@@ -39,6 +39,17 @@ type CallEvent struct {
 	Ext         Extension
 }
 
+// MissedCallEvent: an incoming call that never rang because the engine refused it:
+// busy (AutoReject beyond IncomingLimit) or refused by Config.Admit. The caller was
+// rejected; no session exists for it (an InvalidEvent reports the refusal too).
+type MissedCallEvent struct {
+	EventMeta
+	CallType    CallType
+	InitiatorID UserID
+	OpponentIDs []UserID
+	Reason      string // "busy" or "refused"
+}
+
 // AcceptEvent: an opponent accepted the call (onAcceptCallListener).
 type AcceptEvent struct {
 	EventMeta
@@ -129,6 +140,9 @@ type Stats struct {
 	Local, Remote MediaStats // Local: what we send; Remote: what we receive
 	RTT           time.Duration
 	Candidate     CandidatePair
+	// AvailableOutgoingBitrate (bit/s) is the congestion controller's (GCC) estimate of
+	// what the path to this opponent carries, as getStats' candidate-pair names it.
+	AvailableOutgoingBitrate float64
 }
 
 // MediaStats are the figures for one direction.
@@ -144,9 +158,25 @@ type TrackStats struct {
 	Packets     uint64
 	PacketsLost int64
 	Jitter      float64 // seconds
-	FPS         float64 // video only
+	FPS         float64 // video only (framesPerSecond)
 	Width       int     // video only
 	Height      int     // video only
+	// The rest as getStats names them. NACKCount and PLICount: sent for a received
+	// stream, received for a sent one.
+	NACKCount uint64
+	PLICount  uint64
+	// Received video: freezes by Chromium's definition (a frame later than
+	// max(3 x the mean frame interval, the mean + 150 ms)), and the mean time a frame
+	// waited between its first packet and its decode (jitterBufferDelay divided by
+	// jitterBufferEmittedCount).
+	FreezeCount          uint64
+	TotalFreezesDuration time.Duration
+	JitterBufferDelay    time.Duration
+	// Received audio: samples played out and those made up by loss concealment.
+	TotalSamplesReceived uint64
+	ConcealedSamples     uint64
+	// Sent video: "none" or "bandwidth" (the encoder lowered its frame rate or size).
+	QualityLimitationReason string
 }
 
 // CandidatePair is the selected ICE candidate pair.

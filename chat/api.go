@@ -41,12 +41,18 @@ const (
 type Config struct {
 	JID      jid.JID // bare or full; a resource here is used when Resource is empty
 	Password string
-	Server   string // "host:port"; empty: the JID's domain, port 5222
-	TLS      TLSMode
-	CAFile   string      // extra CA certificate(s) in PEM, added to the system roots
-	Resource string      // empty: the JID's resource, else "ttycall-" and a random suffix
-	Priority int         // presence priority; must be >= 0 to receive headlines; default 0
-	Scheme   wire.Scheme // nil: wire.NewScheme("auto", JID)
+	// PasswordFunc, when set, gives the password of each login instead of Password: a
+	// QuickBlox session token, which expires and is renewed. refused says the server
+	// refused the previous one; then a fresh one is wanted, and the login is tried once
+	// more at once. An error wrapping ErrAuth from it ends Run as a refused login does;
+	// any other error counts as a failed attempt (reported, retried with backoff).
+	PasswordFunc func(ctx context.Context, refused bool) (string, error)
+	Server       string // "host:port"; empty: the JID's domain, port 5222
+	TLS          TLSMode
+	CAFile       string      // extra CA certificate(s) in PEM, added to the system roots
+	Resource     string      // empty: the JID's resource, else "ttycall-" and a random suffix
+	Priority     int         // presence priority; must be >= 0 to receive headlines; default 0
+	Scheme       wire.Scheme // nil: wire.NewScheme("auto", JID)
 
 	PingInterval time.Duration // XEP-0199 keepalive; default 10 s (a dead link is found within PingInterval+PingTimeout, 20 s)
 	// PingTimeout is how long a keepalive ping may stay unanswered before the
@@ -105,6 +111,7 @@ type Account struct {
 	addr    string      // host:port to dial
 	tlsCfg  *tls.Config // nil for TLSNone
 	backoff backoff
+	refused bool // owned by Run's goroutine: the server refused the last PasswordFunc password
 	log     *slog.Logger
 	events  *eventQueue
 

@@ -117,6 +117,17 @@ func (c *contactsModel) removeRequest(j jid.JID) {
 
 func (c *contactsModel) clearMarks() { c.marked = map[call.UserID]bool{} }
 
+// offline reports whether id is a contact known to be offline (false for a stranger:
+// their presence is unknown).
+func (c *contactsModel) offline(id call.UserID) bool {
+	for _, ct := range c.contacts {
+		if ct.UserID == id {
+			return !ct.Presence.Available
+		}
+	}
+	return false
+}
+
 // names maps user IDs to display names, for other screens.
 func (c *contactsModel) names() map[call.UserID]string {
 	n := make(map[call.UserID]string, len(c.contacts))

@@ -348,8 +348,13 @@ func equal(t *testing.T, got, want any) {
 
 var errBoom = errors.New("boom")
 
+// testFrame is a grey picture (a black one reads as a camera switched off).
 func testFrame() *image.YCbCr {
-	return image.NewYCbCr(image.Rect(0, 0, 8, 8), image.YCbCrSubsampleRatio420)
+	img := image.NewYCbCr(image.Rect(0, 0, 8, 8), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = 128
+	}
+	return img
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -21,6 +21,7 @@ import (
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/internal/qbapi"
 	jingleadapter "github.com/ttycall/ttycall/signaling/jingle/adapter"
 	"github.com/ttycall/ttycall/signaling/quickblox"
 	"github.com/ttycall/ttycall/signaling/quickblox/wire"
@@ -52,6 +53,12 @@ type Options struct {
 	OnMediaNotice func(notice string)
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Context bounds the QuickBlox sign-in in New (nil: none; it retries while the API
+	// cannot be reached until this ends).
+	Context context.Context
+	// OnSignInRetry is told each failed QuickBlox sign-in attempt that will be retried
+	// (API unreachable, rate limited) and the wait before the next one.
+	OnSignInRetry func(err error, retryIn time.Duration)
 }
 
 // App is one signed-in user: an account and its call engine.
@@ -62,6 +69,8 @@ type App struct {
 	account *chat.Account
 	engine  *call.Client
 	jingle  *jingleadapter.Adapter // nil when calls.protocol is "quickblox"
+	qb      *qbapi.Account         // QuickBlox mode; nil otherwise
+	qbc     *qbapi.Client          // its client
 
 	// onSignal and onSignalError hand the account's signals to the engine (through the
 	// adapter). Set by New; the account calls them only while Run runs, after New.
@@ -72,6 +81,8 @@ type App struct {
 	cancel  context.CancelFunc // cancels a running Run; guarded by mu
 	running chan struct{}      // closed when Run returns; nil before Run; guarded by mu
 	closed  bool               // guarded by mu
+
+	closingCh chan struct{} // closed when Close starts
 
 	closeOnce sync.Once
 	closeErr  error
@@ -87,23 +98,48 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	account, err := jid.Parse(cfg.Account.JID)
+	a := &App{cfg: cfg, log: log, closingCh: make(chan struct{})}
+	accountJID, password := cfg.Account.JID, ""
+	var passwordFunc func(context.Context, bool) (string, error)
+	if cfg.QuickBlox.Enabled {
+		// QuickBlox mode: a REST session first; its user ID makes the JID and its token
+		// is the chat password.
+		ctx := o.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		qb, qbc, err := NewQuickBlox(ctx, cfg, log.With("part", "quickblox"))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := SignInQuickBlox(ctx, qb, o.OnSignInRetry, log.With("part", "quickblox")); err != nil {
+			qbc.Close()
+			return nil, err
+		}
+		a.qb, a.qbc = qb, qbc
+		accountJID, passwordFunc = qb.ChatJID(), chatPassword(qb)
+	}
+	account, err := jid.Parse(accountJID)
 	if err != nil {
-		return nil, fmt.Errorf("app: %w: account.jid %q: %w", ErrConfig, cfg.Account.JID, err)
+		a.signOut()
+		return nil, fmt.Errorf("app: %w: account.jid %q: %w", ErrConfig, accountJID, err)
 	}
 	scheme, err := wire.NewScheme(cfg.Account.IDScheme, account)
 	if err != nil {
+		a.signOut()
 		return nil, fmt.Errorf("app: %w: account.id_scheme %q: %w", ErrConfig, cfg.Account.IDScheme, err)
 	}
-	password, err := cfg.Account.ResolvePassword()
-	if err != nil {
-		return nil, fmt.Errorf("app: %w: account password: %w", ErrConfig, err)
+	a.scheme = scheme
+	if passwordFunc == nil {
+		if password, err = cfg.Account.ResolvePassword(); err != nil {
+			return nil, fmt.Errorf("app: %w: account password: %w", ErrConfig, err)
+		}
 	}
-	a := &App{cfg: cfg, log: log, scheme: scheme}
 
 	acc, err := chat.New(chat.Config{
 		JID:           account,
 		Password:      password,
+		PasswordFunc:  passwordFunc,
 		Server:        cfg.Account.Server,
 		TLS:           chat.TLSMode(cfg.Account.TLS),
 		CAFile:        cfg.Account.CAFile,
@@ -114,6 +150,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		Logger:        log.With("part", "chat"),
 	})
 	if err != nil {
+		a.signOut()
 		return nil, fmt.Errorf("app: %w: account: %w", ErrConfig, err)
 	}
 	a.account = acc
@@ -121,6 +158,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	qb, err := quickblox.New(AdapterConfig(cfg, acc.LocalID(), acc, o))
 	if err != nil {
 		acc.Close()
+		a.signOut()
 		return nil, fmt.Errorf("app: signaling: %w", err)
 	}
 	var sig call.Signaling = qb
@@ -132,6 +170,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		})
 		if err != nil {
 			acc.Close()
+			a.signOut()
 			return nil, fmt.Errorf("app: jingle: %w", err)
 		}
 		a.jingle = jg
@@ -146,6 +185,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 			a.jingle.Close()
 		}
 		acc.Close()
+		a.signOut()
 		return nil, fmt.Errorf("app: call engine: %w", err)
 	}
 	a.engine = engine
@@ -176,6 +216,10 @@ func EngineConfig(cfg *config.Config, local call.UserID, sig call.Signaling, o O
 	for _, s := range cfg.ICE.Servers {
 		servers = append(servers, call.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
+	loopbackOnly := o.LoopbackOnly || LoopbackFromEnv()
+	if servers == nil {
+		servers = quickbloxICE(cfg, loopbackOnly)
+	}
 	return call.Config{
 		LocalID:                local,
 		Signaling:              sig,
@@ -187,7 +231,7 @@ func EngineConfig(cfg *config.Config, local call.UserID, sig call.Signaling, o O
 		BandwidthKbps:          cfg.Calls.Bandwidth,
 		ICEServers:             servers,
 		RelayOnly:              cfg.ICE.TransportPolicy == "relay",
-		LoopbackOnly:           o.LoopbackOnly || LoopbackFromEnv(),
+		LoopbackOnly:           loopbackOnly,
 		Media: devices.Options{
 			Camera:     cfg.Media.Camera,
 			Microphone: cfg.Media.Microphone,
@@ -225,11 +269,12 @@ func (a *App) AccountEvents() <-chan chat.Event { return a.account.Events() }
 // CallEvents is the engine's ordered event stream; it never blocks the engine.
 func (a *App) CallEvents() <-chan call.Event { return a.engine.Events() }
 
-// ParseUserIDs turns "ID[,ID...]" into user IDs of the account's scheme.
+// ParseUserIDs turns "ID[,ID...]" into user IDs of the account's scheme. In QuickBlox
+// mode a login, email or full name is looked up too (an unknown one is an error).
 func (a *App) ParseUserIDs(list []string) ([]call.UserID, error) {
 	var ids []call.UserID
 	for _, s := range list {
-		id, err := a.scheme.ParseUserID(s)
+		id, err := a.resolveUser(s)
 		if err != nil {
 			return nil, fmt.Errorf("user ID %q: %w", s, err)
 		}
@@ -277,9 +322,11 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // Close hangs up every call (the hangUp signals leave while the account is still online),
-// closes the engine, then the account, and waits for Run to return. Idempotent.
+// closes the engine, then the account, waits for Run to return, and in QuickBlox mode
+// ends the session (its token stops working). Idempotent.
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
+		close(a.closingCh)
 		a.mu.Lock()
 		a.closed = true
 		cancel, running := a.cancel, a.running
@@ -308,7 +355,29 @@ func (a *App) Close() error {
 		if running != nil {
 			<-running
 		}
+		if err := a.signOut(); err != nil {
+			errs = append(errs, err)
+		}
 		a.closeErr = errors.Join(errs...)
 	})
 	return a.closeErr
 }
+
+// signOut ends the QuickBlox session (DELETE session.json) and drops the client's
+// connections; nothing without QuickBlox.
+func (a *App) signOut() error {
+	if a.qb == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), logoutTimeout)
+	defer cancel()
+	err := a.qb.SignOut(ctx)
+	a.qbc.Close()
+	if err != nil {
+		return fmt.Errorf("app: quickblox logout: %w", err)
+	}
+	return nil
+}
+
+// closing is closed when Close starts.
+func (a *App) closing() <-chan struct{} { return a.closingCh }
