@@ -43,7 +43,7 @@ func (f *fakeTransport) SendJMI(_ context.Context, to jid.JID, m jmi.Message) er
 // fakeEngine records what the adapter hands the engine.
 type fakeEngine struct{ in chan signaling.Message }
 
-func (f *fakeEngine) Receive(m signaling.Message)           { f.in <- m }
+func (f *fakeEngine) Receive(m signaling.Message)          { f.in <- m }
 func (f *fakeEngine) ReceiveError(signaling.UserID, error) {}
 
 func mustJID(t *testing.T, s string) jid.JID {
