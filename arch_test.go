@@ -66,3 +66,23 @@ func TestInteropNotInProduct(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineSpeaksNoProtocol: the engine depends on the neutral vocabulary (signaling)
+// and on no protocol adapter or wire codec, and the adapters do not depend on the
+// engine (so that the engine's tests run through a real adapter).
+func TestEngineSpeaksNoProtocol(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not found")
+	}
+	const mod = "github.com/ttycall/ttycall/"
+	for _, dep := range goList(t, `{{join .Deps "\n"}}`, mod+"call") {
+		if strings.HasPrefix(dep, mod+"signaling/") || strings.HasPrefix(dep, mod+"chat") {
+			t.Errorf("call depends on %s: protocols belong to adapters under signaling/", dep)
+		}
+	}
+	for _, dep := range goList(t, `{{join .Deps "\n"}}`, mod+"signaling/...") {
+		if dep == mod+"call" {
+			t.Errorf("an adapter under signaling/ depends on the engine")
+		}
+	}
+}

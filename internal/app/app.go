@@ -166,6 +166,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		// Standard calls beside QuickBlox's (protocol.go).
 		jg, err := jingleadapter.New(jingleadapter.Config{
 			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
+			AnswerTimeout: cfg.Calls.AnswerTimeInterval.Duration(),
 		})
 		if err != nil {
 			acc.Close()
@@ -334,6 +335,13 @@ func (a *App) Close() error {
 		var errs []error
 		if err := a.engine.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close engine: %w", err))
+		}
+		if a.jingle != nil {
+			// Proposals still ringing on the contacts' devices are retracted while
+			// the account is online.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			a.jingle.EndAll(ctx)
+			cancel()
 		}
 		if cancel != nil {
 			cancel()
