@@ -419,8 +419,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	// Any key is the next action: the notice of the last one has been read.
 	m.notice = ""
-	// A focused text input takes every other key.
-	if m.screen == screenContacts && m.contacts.inputActive() {
+	// A focused text input takes every other key; so does a removal waiting for y.
+	if m.screen == screenContacts && (m.contacts.inputActive() || m.contacts.confirming()) {
 		return m.contacts.update(k)
 	}
 	if m.room.prompting {
@@ -840,6 +840,10 @@ func (m *Model) activeKeys() helpKeys {
 	// A focused text input takes ? and q as text: advertise only what leaves it.
 	if m.room.prompting || (m.screen == screenContacts && m.contacts.inputActive()) {
 		b := []key.Binding{k.Submit, k.Cancel, k.Interrupt}
+		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
+	}
+	if m.screen == screenContacts && m.contacts.confirming() {
+		b := []key.Binding{relabel(k.Approve, "remove"), relabel(k.Cancel, "keep")}
 		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
 	}
 	g := []key.Binding{k.Help, k.Quit}
