@@ -6,10 +6,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
-	"syscall"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"charm.land/bubbles/v2/help"
