@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
+
+	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/chat"
 )
@@ -120,4 +123,26 @@ func (n *NamedAccount) lookup(ctx context.Context, ids []int) {
 			return
 		}
 	}
+}
+
+// Subscribe asks j to share presence. In QuickBlox mode, what the user typed may be an
+// email (or a login that parses as a domain, like "bob") instead of a chat address: an
+// address not on the chat host is looked up in the users API and becomes
+// {user_id}-{app_id}@{chat host}; an unknown one is an error.
+func (n *NamedAccount) Subscribe(ctx context.Context, j jid.JID) error {
+	qb := n.app.qb
+	if qb == nil || j.Domainpart() == qb.ChatHost() {
+		return n.Account.Subscribe(ctx, j)
+	}
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	u, err := qb.Resolve(lctx, j.String())
+	if err != nil {
+		return err
+	}
+	to, err := jid.Parse(fmt.Sprintf("%d-%d@%s", u.ID, n.app.cfg.QuickBlox.AppID, qb.ChatHost()))
+	if err != nil {
+		return fmt.Errorf("app: user %d: %w", u.ID, err)
+	}
+	return n.Account.Subscribe(ctx, to)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
@@ -327,6 +328,18 @@ func TestQuickBloxContactNames(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no roster event naming user 102 \"Bob Builder\"")
 		}
+	}
+	// Adding a contact by email subscribes to its chat address.
+	login, err := jid.Parse("bob@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Subscribe(context.Background(), login); err != nil {
+		t.Fatalf("Subscribe(bob@example.org): %v", err)
+	}
+	nobody, _ := jid.Parse("nobody@example.org")
+	if err := n.Subscribe(context.Background(), nobody); !errors.Is(err, qbapi.ErrNotFound) {
+		t.Errorf("Subscribe(nobody@example.org) = %v, want ErrNotFound", err)
 	}
 	lookups := st.Count("GET users/102.json")
 	if err := a.Close(); err != nil {
