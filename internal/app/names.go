@@ -146,3 +146,28 @@ func (n *NamedAccount) Subscribe(ctx context.Context, j jid.JID) error {
 	}
 	return n.Account.Subscribe(ctx, to)
 }
+
+// ResolvesNames reports whether SubscribeName looks names up (QuickBlox mode).
+func (n *NamedAccount) ResolvesNames() bool { return n.app.qb != nil }
+
+// SubscribeName is Subscribe for what a person typed: a JID, or in QuickBlox mode a
+// login, email or full name (looked up in the users API). The interface's "add contact"
+// uses it.
+func (n *NamedAccount) SubscribeName(ctx context.Context, text string) error {
+	if n.app.qb != nil {
+		if j, err := jid.Parse(text); err != nil || j.Domainpart() != n.app.qb.ChatHost() {
+			lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+			defer cancel()
+			u, err := n.app.qb.Resolve(lctx, text)
+			if err != nil {
+				return err
+			}
+			text = fmt.Sprintf("%d-%d@%s", u.ID, n.app.cfg.QuickBlox.AppID, n.app.qb.ChatHost())
+		}
+	}
+	j, err := jid.Parse(text)
+	if err != nil {
+		return fmt.Errorf("%q is not an address", text)
+	}
+	return n.Account.Subscribe(ctx, j.Bare())
+}
