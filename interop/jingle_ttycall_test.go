@@ -315,3 +315,24 @@ func TestJingleWhileOffline(t *testing.T) {
 	alice.Must(ctx, nil, "end", map[string]any{"sid": sid, "reason": "success"})
 	tty.Wait(ctx, tm, "event", "session_close", "session", sid)
 }
+
+// TestJingleGroupCallRefused: a group call with Jingle contacts is refused with a clear
+// message, and nothing rings.
+func TestJingleGroupCallRefused(t *testing.T) {
+	ctx := ctxFor(t, 2*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob", "carol")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost,carol@localhost audio")
+	inv := tty.Wait(ctx, tm, "event", "invalid_event", "op", "send offer")
+	if !strings.Contains(inv.Str("message"), "group calls with Jingle") {
+		t.Errorf("invalid_event %s", inv)
+	}
+	tty.Wait(ctx, tm, "event", "session_close")
+	for _, e := range bob.Events(pm) {
+		if e.Str("event") == "jmi" {
+			t.Errorf("the page was called: %s", e)
+		}
+	}
+}
