@@ -19,6 +19,7 @@ import (
 
 	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/internal/guard"
 )
 
 // Signaler sends signals to opponents; the XMPP account implements it. Incoming signals
@@ -71,6 +72,9 @@ type Config struct {
 	iceTimeouts   [3]time.Duration
 	getUserMedia  func(ctx context.Context, p devices.MediaParams, o devices.Options) (*devices.LocalStream, error)
 	senderTimeout time.Duration
+	// strictCandidates applies the production rule for remote candidates (no
+	// loopback) although LoopbackOnly is set, so a test can see loopback refused.
+	strictCandidates bool
 }
 
 func (cfg *Config) setDefaults() {
@@ -123,6 +127,8 @@ type Client struct {
 	sendq        *queue[outSignal]
 	stopSend     chan struct{}
 
+	badLog *guard.Limiter // log lines about one sender's bad signals
+
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
 
 	sessWG    sync.WaitGroup // session goroutines
@@ -155,6 +161,7 @@ func NewClient(cfg Config) (*Client, error) {
 		stopDispatch: make(chan struct{}),
 		sendq:        newQueue[outSignal](),
 		stopSend:     make(chan struct{}),
+		badLog:       guard.NewLogLimiter(),
 	}
 	var onStats func(string, stats.Getter)
 	if cfg.StatsReportInterval > 0 {
@@ -180,7 +187,7 @@ func (c *Client) HandleSignal(sig *signal.Signal) {
 		return
 	}
 	if sig.From == c.cfg.LocalID {
-		c.log.Debug("own signal ignored", "type", sig.Type, "session", sig.SessionID)
+		c.log.Debug("own signal ignored", "type", sig.Type, "session", guard.Clip(sig.SessionID))
 		return
 	}
 	// A call's offer is checked before the lock (it may be 256 KiB); the session
@@ -224,6 +231,11 @@ func (c *Client) newIncomingLocked(sig *signal.Signal, sdpErr error) (*Session, 
 	}
 	if sig.SessionID == "" || (sig.CallType != signal.CallTypeVideo && sig.CallType != signal.CallTypeAudio) {
 		return nil, fmt.Errorf("%w: call without session ID or call type", ErrBadSignal)
+	}
+	if len(sig.SessionID) > guard.MaxString {
+		// Session IDs are UUIDs; a longer one would only be written into every log
+		// line and event of the session.
+		return nil, fmt.Errorf("%w: session ID of %d bytes", ErrBadSignal, len(sig.SessionID))
 	}
 	if len(sig.OpponentIDs) > maxOpponents {
 		return nil, fmt.Errorf("%w: call with %d opponents (at most %d)", ErrBadSignal, len(sig.OpponentIDs), maxOpponents)
@@ -281,12 +293,18 @@ func (c *Client) removeSession(s *Session) {
 	c.rememberLocked(s.id)
 }
 
-// invalidSignal reports a signal that was not applied.
+// invalidSignal reports a signal that was not applied. What the sender chose (its
+// session ID, the error quoting its input) is clipped, and the log lines about one
+// sender are rate-limited: a stranger's flood is not a flood of log.
 func (c *Client) invalidSignal(s *Session, sig *signal.Signal, err error) {
-	c.log.Info("invalid signal", "type", sig.Type, "from", string(sig.From), "session", sig.SessionID, "err", err)
+	err = guard.ClipErr(err)
+	if ok, more := c.badLog.Allow(string(sig.From)); ok {
+		c.log.Info("invalid signal", "type", guard.Clip(string(sig.Type)), "from", guard.Clip(string(sig.From)),
+			"session", guard.Clip(sig.SessionID), "err", err, "suppressed", more)
+	}
 	c.emit(s, InvalidEvent{
-		EventMeta: EventMeta{SessionID: sig.SessionID, User: sig.From, Time: time.Now()},
-		Op:        string(sig.Type),
+		EventMeta: EventMeta{SessionID: guard.Clip(sig.SessionID), User: sig.From, Time: time.Now()},
+		Op:        guard.Clip(string(sig.Type)),
 		Err:       err,
 	})
 }
@@ -297,15 +315,20 @@ func (c *Client) invalidSignal(s *Session, sig *signal.Signal, err error) {
 func (c *Client) lateSignal(sig *signal.Signal) {
 	switch sig.Type {
 	case signal.TypeICECandidates, signal.TypeHangUp, signal.TypeReject, signal.TypeCall:
-		c.log.Debug("late signal for a closed session dropped", "type", sig.Type, "from", string(sig.From), "session", sig.SessionID)
+		c.log.Debug("late signal for a closed session dropped", "type", sig.Type, "from", guard.Clip(string(sig.From)), "session", guard.Clip(sig.SessionID))
 	default:
 		c.invalidSignal(nil, sig, ErrSessionClosed)
 	}
 }
 
 // HandleSignalError reports a signal that could not be decoded, as an InvalidEvent.
+// It is the one log line about it (rate-limited per sender); the transport does not
+// log it too.
 func (c *Client) HandleSignalError(from signal.UserID, err error) {
-	c.log.Info("undecodable signal", "from", string(from), "err", err)
+	err = guard.ClipErr(err)
+	if ok, more := c.badLog.Allow(string(from)); ok {
+		c.log.Info("undecodable signal", "from", guard.Clip(string(from)), "err", err, "suppressed", more)
+	}
 	c.emit(nil, InvalidEvent{
 		EventMeta: EventMeta{User: from, Time: time.Now()},
 		Op:        "signal",

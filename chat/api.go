@@ -15,6 +15,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/internal/guard"
 )
 
 // TLSMode is how the connection is secured.
@@ -106,6 +107,7 @@ type Account struct {
 	backoff backoff
 	log     *slog.Logger
 	events  *eventQueue
+	badLog  *guard.Limiter // log lines about bad signals, per sender
 
 	closed        atomic.Bool
 	closeOnce     sync.Once
@@ -192,6 +194,7 @@ func New(cfg Config) (*Account, error) {
 		backoff:  backoff{min: cfg.ReconnectMin, max: cfg.ReconnectMax},
 		log:      cfg.Logger.With("jid", local.String()),
 		events:   newEventQueue(),
+		badLog:   guard.NewLogLimiter(),
 	}
 	// The event goroutine; Close stops it (eventQueue.close).
 	go a.events.run()

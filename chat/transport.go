@@ -14,6 +14,7 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/internal/guard"
 )
 
 // SendSignal sends a call signal to a user (implements call.Signaler): one headline
@@ -94,7 +95,7 @@ func (a *Account) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		from = a.local.Bare()
 	}
 	if delayed {
-		a.log.Debug("chat: dropped delayed signal", "from", from, "id", msg.ID)
+		a.log.Debug("chat: dropped delayed signal", "from", guard.Clip(from.String()), "id", guard.Clip(msg.ID))
 		return nil
 	}
 	if errors.Is(decErr, signal.ErrNotSignal) {
@@ -132,11 +133,18 @@ func (a *Account) decode(r xml.TokenReader) (sig *signal.Signal, err error) {
 	return sig, err
 }
 
+// badSignal reports a signal that could not be decoded. With OnSignalError set, the
+// engine reports it (log line and event, once); otherwise it is logged here and becomes
+// an ErrorEvent. The sender chose the id and much of what the error quotes: both are
+// clipped, and the log lines of one sender are rate-limited.
 func (a *Account) badSignal(from signal.UserID, id string, err error) {
-	err = fmt.Errorf("chat: %w from %s (message %q): %w", ErrBadSignal, from, id, err)
-	a.log.Warn("chat: bad signal", "from", from, "err", err)
+	err = guard.ClipErr(fmt.Errorf("chat: %w from %s (message %q): %w", ErrBadSignal, guard.Clip(string(from)), guard.Clip(id), err))
 	if f := a.cfg.OnSignalError; f != nil {
 		f(from, err)
+		return
+	}
+	if ok, more := a.badLog.Allow(string(from)); ok {
+		a.log.Warn("chat: bad signal", "from", guard.Clip(string(from)), "err", err, "suppressed", more)
 	}
 	a.emit(ErrorEvent{Err: err})
 }

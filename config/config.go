@@ -15,6 +15,9 @@ type Config struct {
 	UI      UI      `toml:"ui"`
 	// Path is the file the config was read from ("" for defaults only).
 	Path string `toml:"-"`
+	// Warnings are problems that do not stop ttycall, for the user to read before the
+	// interface starts (a file holding a password that others may read).
+	Warnings []string `toml:"-"`
 }
 
 // Account is the [account] section.
@@ -22,6 +25,9 @@ type Account struct {
 	JID             string `toml:"jid"`
 	Password        string `toml:"password"`
 	PasswordCommand string `toml:"password_command"`
+	// PasswordCommandTimeout bounds password_command (a password manager waiting for
+	// an unlock that never comes); default 30.
+	PasswordCommandTimeout Seconds `toml:"password_command_timeout"`
 	Server          string `toml:"server"` // "host:port"
 	TLS             string `toml:"tls"`    // "starttls" (default) | "direct" | "none"
 	CAFile          string `toml:"ca_file"`
@@ -38,6 +44,28 @@ type Calls struct {
 	AutoReject              bool    `toml:"auto_reject"`                // true
 	IncomingLimit           int     `toml:"incoming_limit"`             // 1
 	Bandwidth               int     `toml:"bandwidth"`                  // kbit/s, 0 = no cap
+	// AcceptFrom says whose calls may ring: "contacts" (roster entries with a
+	// subscription) or "anyone". Empty: "contacts", except with id_scheme "quickblox"
+	// (apps of that kind rarely keep rosters), where it is "anyone". See AcceptFromMode.
+	AcceptFrom string `toml:"accept_from"`
+}
+
+// Who may ring (calls.accept_from).
+const (
+	AcceptContacts = "contacts"
+	AcceptAnyone   = "anyone"
+)
+
+// AcceptFromMode is calls.accept_from with its default filled in: "contacts", or
+// "anyone" in QuickBlox mode (id_scheme "quickblox"), whose apps rarely keep rosters.
+func (c *Config) AcceptFromMode() string {
+	if c.Calls.AcceptFrom != "" {
+		return c.Calls.AcceptFrom
+	}
+	if c.Account.IDScheme == "quickblox" {
+		return AcceptAnyone
+	}
+	return AcceptContacts
 }
 
 // ICE is the [ice] section.

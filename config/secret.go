@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os/exec"
 	"strings"
+	"syscall"
+	"time"
 )
 
 const redacted = "[redacted]"
@@ -19,14 +21,15 @@ func redact(s string) string {
 }
 
 // ResolvePassword returns Password, or the trimmed output of PasswordCommand run by
-// "sh -c" (so "pass show xmpp/alice" or "secret-tool lookup …" work as typed).
-// The password never appears in its errors.
+// "sh -c" (so "pass show xmpp/alice" or "secret-tool lookup …" work as typed), stopped
+// after PasswordCommandTimeout (default 30 s). The password never appears in its
+// errors.
 func (a Account) ResolvePassword() (string, error) {
 	return a.ResolvePasswordContext(context.Background())
 }
 
-// ResolvePasswordContext is ResolvePassword with a context bounding the command (a
-// password manager may wait for the user to unlock it).
+// ResolvePasswordContext is ResolvePassword with a context that may end the command
+// sooner.
 func (a Account) ResolvePasswordContext(ctx context.Context) (string, error) {
 	if a.PasswordCommand == "" {
 		if a.Password == "" {
@@ -34,13 +37,29 @@ func (a Account) ResolvePasswordContext(ctx context.Context) (string, error) {
 		}
 		return a.Password, nil
 	}
+	timeout := a.PasswordCommandTimeout.Duration()
+	if timeout <= 0 {
+		timeout = Default().Account.PasswordCommandTimeout.Duration()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "sh", "-c", a.PasswordCommand)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// The command runs in a process group of its own, and the whole group is killed at
+	// the deadline: killing sh alone would leave a child holding stdout open, and Wait
+	// with it. WaitDelay bounds what remains.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	pw := strings.TrimSpace(stdout.String())
+	if ctx.Err() == context.DeadlineExceeded {
+		return "", fmt.Errorf("%w: account.password_command did not finish within %s (set account.password_command_timeout)", ErrPassword, timeout)
+	}
 	if err != nil {
-		// Say why, but never echo the output, and drop stderr should it repeat it.
+		// Say why, but never echo the output. Its stderr is shown only when the command
+		// printed nothing on stdout: after a secret it may repeat it in any form.
 		msg := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
@@ -48,7 +67,7 @@ func (a Account) ResolvePasswordContext(ctx context.Context) (string, error) {
 		if len(msg) > 200 {
 			msg = msg[:200]
 		}
-		if pw != "" && strings.Contains(msg, pw) {
+		if stdout.Len() > 0 {
 			msg = ""
 		}
 		if msg != "" {
