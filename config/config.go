@@ -13,6 +13,9 @@ type Config struct {
 	ICE     ICE     `toml:"ice"`
 	Media   Media   `toml:"media"`
 	UI      UI      `toml:"ui"`
+	// Conference is the Janus VideoRoom server for multiparty rooms (ttycall headless
+	// --room, the TUI's r).
+	Conference Conference `toml:"conference"`
 	// Path is the file the config was read from ("" for defaults only).
 	Path string `toml:"-"`
 	// Warnings are problems that do not stop ttycall, for the user to read before the
@@ -28,11 +31,11 @@ type Account struct {
 	// PasswordCommandTimeout bounds password_command (a password manager waiting for
 	// an unlock that never comes); default 30.
 	PasswordCommandTimeout Seconds `toml:"password_command_timeout"`
-	Server          string `toml:"server"` // "host:port"
-	TLS             string `toml:"tls"`    // "starttls" (default) | "direct" | "none"
-	CAFile          string `toml:"ca_file"`
-	Resource        string `toml:"resource"`  // default "": "ttycall-" and a random suffix
-	IDScheme        string `toml:"id_scheme"` // "auto" (default) | "jid" | "quickblox"
+	Server                 string  `toml:"server"` // "host:port"
+	TLS                    string  `toml:"tls"`    // "starttls" (default) | "direct" | "none"
+	CAFile                 string  `toml:"ca_file"`
+	Resource               string  `toml:"resource"`  // default "": "ttycall-" and a random suffix
+	IDScheme               string  `toml:"id_scheme"` // "auto" (default) | "jid" | "quickblox"
 }
 
 // Calls is the [calls] section. Intervals are in seconds in the file.
@@ -95,6 +98,16 @@ type Media struct {
 type UI struct {
 	Render string `toml:"render"`  // "auto" (default) | "halfblock" | "kitty" | "ascii"
 	MaxFPS int    `toml:"max_fps"` // 30
+}
+
+// Conference is the [conference] section: rooms on a Janus VideoRoom SFU.
+type Conference struct {
+	Server  string `toml:"server"`  // "ws://host:8188" or "wss://..."; "" = no conferences
+	Token   string `toml:"token"`   // Janus token_auth token; "" = none
+	Pin     string `toml:"pin"`     // room pin, when rooms have one
+	Secret  string `toml:"secret"`  // room secret (to edit rooms; sent when set)
+	Display string `toml:"display"` // our name in rooms; "" = the account's user name
+	Bitrate int    `toml:"bitrate"` // kbit/s cap on our video in rooms; 256
 }
 
 // Seconds is a duration written as a number of seconds (fractions allowed).

@@ -50,7 +50,8 @@ func Default() *Config {
 			FPS:        30,
 			VideoCodec: "vp8",
 		},
-		UI: UI{Render: "auto", MaxFPS: 30},
+		UI:         UI{Render: "auto", MaxFPS: 30},
+		Conference: Conference{Bitrate: 256},
 	}
 }
 
@@ -313,6 +314,12 @@ func (c *Config) validate(path string, kl *keyLines) error {
 
 	oneOf("ui.render", c.UI.Render, renderModes)
 	inRange("ui.max_fps", c.UI.MaxFPS, 1, 240)
+
+	cf := c.Conference
+	if cf.Server != "" && !strings.HasPrefix(cf.Server, "ws://") && !strings.HasPrefix(cf.Server, "wss://") {
+		bad("conference.server", -1, "%q: want a ws:// or wss:// URL (Janus' WebSocket API)", cf.Server)
+	}
+	inRange("conference.bitrate", cf.Bitrate, 0, 100000)
 
 	if len(errs) == 0 {
 		return nil

@@ -48,6 +48,8 @@ type Line struct {
 	Reason   string `json:"reason,omitempty"`    // session_close
 	Op       string `json:"op,omitempty"`        // invalid_event
 
+	Display string `json:"display,omitempty"` // room mode: a participant's name
+
 	Initiator string   `json:"initiator,omitempty"` // call
 	Opponents []string `json:"opponents,omitempty"` // call
 

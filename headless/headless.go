@@ -28,7 +28,7 @@ const (
 	ExitUsage       = 2 // usage or config error
 	ExitLogin       = 3 // login failed
 	ExitNotAnswered = 4 // the placed call was rejected or not answered
-	ExitRecord      = 5 // --record with --exit-on-close: the recording failed
+	ExitRecord      = 6 // --record with --exit-on-close: the recording failed
 )
 
 // Main runs `ttycall headless ARGS` and returns the exit code. ctx ends on SIGINT or
@@ -75,6 +75,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		cfg.Media.Microphone = o.Play
 	}
 	out := newEmitter(stdout)
+	if o.Room != "" {
+		return runRoom(ctx, o, cfg, stdin, out, log)
+	}
 	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log,
 		// A device that fails mid-call is replaced (test pattern, silence): say so.
 		OnMediaNotice: func(n string) { out.errorf("", "", "media: "+n) },

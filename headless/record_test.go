@@ -30,7 +30,7 @@ func TestRecordRefusesExistingFile(t *testing.T) {
 
 // TestRecordWriteErrorExits: the disk fills during a call (a file size limit on the
 // process: writes fail with EFBIG, as on a full disk). The error is an event at once, and
-// with --exit-on-close the recording bot hangs up and exits 5 while the caller would
+// with --exit-on-close the recording bot hangs up and exits 6 while the caller would
 // still talk.
 func TestRecordWriteErrorExits(t *testing.T) {
 	e := newEnv(t, "alice", "bob")
@@ -46,8 +46,8 @@ func TestRecordWriteErrorExits(t *testing.T) {
 	if !strings.Contains(errEv.str("message"), "record") {
 		t.Errorf("error event %v, want one about the recording", errEv)
 	}
-	if code := bob.exit(long); code != 5 {
-		t.Errorf("bob exit code %d, want 5", code)
+	if code := bob.exit(long); code != 6 {
+		t.Errorf("bob exit code %d, want 6", code)
 	}
 	// bob hung up: alice's call ends with bob's stop, not a timeout.
 	alice.wait(0, long, "event", "stop", "session", callEv.str("session"))

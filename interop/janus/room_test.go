@@ -1,0 +1,89 @@
+package janus
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ttycall/ttycall/internal/janusserver"
+	"github.com/ttycall/ttycall/internal/janusserver/janusservertest"
+)
+
+func startJanus(t testing.TB, rooms ...janusserver.Room) *janusserver.Server {
+	janusservertest.NeedMedia(t)
+	return janusservertest.Start(t, janusserver.Options{Rooms: rooms, ICEAddress: janusserver.ICEAddress()})
+}
+
+// TestHeadlessRoom: three `ttycall headless --room` processes each receive the other
+// two's audio and video; one quits and the others report it gone; Janus restarts and
+// the two left rejoin and receive each other again.
+func TestHeadlessRoom(t *testing.T) {
+	s := startJanus(t, janusserver.Room{ID: "acc"})
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	names := []string{"ann", "bob", "cat"}
+	var ttys []*Tty
+	for _, n := range names {
+		tt := startTty(t, s, "acc", n, TtyOpts{Video: true, Stats: 300 * time.Millisecond})
+		tt.WaitFor(ctx, "room_joined", Has("event", "room_joined", "session", "acc"))
+		ttys = append(ttys, tt)
+	}
+	for i, tt := range ttys {
+		for j, n := range names {
+			if i != j {
+				tt.WaitFor(ctx, "participant_joined "+n, Has("event", "participant_joined", "display", n))
+				tt.WaitFor(ctx, "media from "+n, receivesFrom(n, true))
+			}
+		}
+		tt.WaitFor(ctx, "remote_stream video", Has("event", "remote_stream", "kind", "video"))
+	}
+	ttys[2].Send("quit")
+	if code := ttys[2].Exit(ctx); code != 0 {
+		t.Fatalf("cat exit code %d", code)
+	}
+	for _, tt := range ttys[:2] {
+		tt.WaitFor(ctx, "cat leaving", Has("event", "participant_left", "display", "cat"))
+	}
+
+	if err := s.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range ttys[:2] {
+		tt.WaitFor(ctx, "reconnecting", Has("event", "reconnect", "state", "RECONNECTING"))
+	}
+	if err := s.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range ttys[:2] {
+		tt.WaitFor(ctx, "rejoined", Has("event", "room_joined", "state", "rejoined"))
+	}
+	n := len(ttys[0].Events())
+	ttys[0].WaitFor(ctx, "media from bob after the restart", func(evs []Event) bool { return receivesFrom("bob", true)(evs[n:]) })
+}
+
+// TestHeadlessWrongPin: a wrong pin ends `ttycall headless --room` with exit code 5 and
+// a room_left that says so; the right pin joins. An audio-only participant is received
+// as audio only.
+func TestHeadlessWrongPinAudioOnly(t *testing.T) {
+	s := startJanus(t, janusserver.Room{ID: "locked", Pin: "4321"})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bad := startTty(t, s, "locked", "eve", TtyOpts{Pin: "0000"})
+	if code := bad.Exit(ctx); code != 5 {
+		t.Fatalf("wrong pin: exit %d, want 5", code)
+	}
+	e := find(bad.Events(), "event", "room_left")
+	if e == nil || e.str("reason") != "join failed" || !strings.Contains(e.str("message"), "pin") {
+		t.Fatalf("wrong pin: room_left %v", e)
+	}
+	a := startTty(t, s, "locked", "ann", TtyOpts{Pin: "4321", Video: true, Stats: 300 * time.Millisecond})
+	b := startTty(t, s, "locked", "bob", TtyOpts{Pin: "4321", Stats: 300 * time.Millisecond}) // audio only
+	a.WaitFor(ctx, "audio from bob", receivesFrom("bob", false))
+	b.WaitFor(ctx, "audio and video from ann", receivesFrom("ann", true))
+	for _, ev := range a.Events() {
+		if ev.str("event") == "remote_stream" && ev.str("display") == "bob" && ev.str("kind") == "video" {
+			t.Fatal("video from an audio-only participant")
+		}
+	}
+}
