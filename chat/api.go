@@ -98,6 +98,7 @@ type Account struct {
 	presenceSeq uint64              // guarded by mu; orders contacts' presence updates
 	cancelRun   context.CancelFunc  // guarded by mu; set while Run runs
 	runDone     chan struct{}       // guarded by mu; closed when Run returns
+	held        []heldSignal        // guarded by mu; hang-ups waiting to be online
 
 	cfg     Config
 	local   jid.JID // the JID we log in with, with the resource we ask for

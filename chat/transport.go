@@ -7,8 +7,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
 	"mellium.im/xmpp/delay"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
@@ -33,15 +35,85 @@ func (a *Account) SendSignal(ctx context.Context, to signal.UserID, s *signal.Si
 	}
 	sess := a.session()
 	if sess == nil {
+		if a.hold(to, toJID, s) {
+			return nil
+		}
 		return fmt.Errorf("chat: send %s to %s: %w", s.Type, to, ErrOffline)
 	}
-	ctx, cancel := a.sendContext(ctx)
-	defer cancel()
-	msg := stanza.Message{ID: randomID(), To: toJID.Bare(), Type: stanza.HeadlineMessage}
-	if err := sess.Send(ctx, msg.Wrap(signal.Encode(s, a.cfg.Scheme))); err != nil {
+	if err := a.send(ctx, sess, toJID, s); err != nil {
+		if a.hold(to, toJID, s) {
+			return nil
+		}
 		return fmt.Errorf("chat: send %s to %s: %w", s.Type, to, err)
 	}
 	return nil
+}
+
+// send writes one signal on sess, bounded like SendSignal.
+func (a *Account) send(ctx context.Context, sess *xmpp.Session, toJID jid.JID, s *signal.Signal) error {
+	ctx, cancel := a.sendContext(ctx)
+	defer cancel()
+	msg := stanza.Message{ID: randomID(), To: toJID.Bare(), Type: stanza.HeadlineMessage}
+	return sess.Send(ctx, msg.Wrap(signal.Encode(s, a.cfg.Scheme)))
+}
+
+// HoldTime is how long a hang-up or reject that could not leave (the link was down)
+// is kept, to be sent once the account is back online: as long as the peer may still
+// wait for it (a caller dials for the SDK's 60 s answer time; a connected peer waits
+// its 30 s disconnect time). After that the peer has given up by itself.
+const HoldTime = 60 * time.Second
+
+// maxHeld bounds the signals held while offline (the oldest go first).
+const maxHeld = 64
+
+// heldSignal is a hang-up or reject waiting for the account to be online.
+type heldSignal struct {
+	to    signal.UserID
+	toJID jid.JID
+	sig   signal.Signal
+	until time.Time
+}
+
+// hold keeps s, when it ends a call (hangUp, reject), to be sent once the account is
+// back online: a peer that never hears it sits in a ghost call until its own timeout.
+// Other signals are not held: offers and candidates are stale by then.
+func (a *Account) hold(to signal.UserID, toJID jid.JID, s *signal.Signal) bool {
+	if s.Type != signal.TypeHangUp && s.Type != signal.TypeReject {
+		return false
+	}
+	a.mu.Lock()
+	if len(a.held) >= maxHeld {
+		a.held = a.held[1:]
+	}
+	a.held = append(a.held, heldSignal{to: to, toJID: toJID, sig: *s, until: time.Now().Add(HoldTime)})
+	a.mu.Unlock()
+	a.log.Info("chat: offline: holding the signal until online", "type", s.Type, "to", guard.Clip(string(to)), "session", guard.Clip(s.SessionID))
+	return true
+}
+
+// sendHeld sends the held signals that are still wanted, once the account is online
+// again (before Online is reported, so they leave before anything new).
+func (a *Account) sendHeld(ctx context.Context, sess *xmpp.Session) {
+	a.mu.Lock()
+	held := a.held
+	a.held = nil
+	a.mu.Unlock()
+	now := time.Now()
+	for i, h := range held {
+		if now.After(h.until) {
+			a.log.Info("chat: held signal expired", "type", h.sig.Type, "to", guard.Clip(string(h.to)), "session", guard.Clip(h.sig.SessionID))
+			continue
+		}
+		if err := a.send(ctx, sess, h.toJID, &h.sig); err != nil {
+			// The link broke again: keep the rest for the next time.
+			a.mu.Lock()
+			a.held = append(held[i:len(held):len(held)], a.held...)
+			a.mu.Unlock()
+			a.log.Info("chat: held signal not sent", "type", h.sig.Type, "to", guard.Clip(string(h.to)), "err", err)
+			return
+		}
+		a.log.Info("chat: held signal sent", "type", h.sig.Type, "to", guard.Clip(string(h.to)), "session", guard.Clip(h.sig.SessionID))
+	}
 }
 
 // sendContext bounds a send by SendTimeout when ctx has no deadline of its own.
