@@ -470,11 +470,14 @@ func TestOversizedSignal(t *testing.T) {
 	if err := alice.SendSignal(ctxT(t), bob.LocalID(), good); err != nil {
 		t.Fatal(err)
 	}
-	ev := bob.waitEvent("error event", func(e Event) bool { _, ok := e.(ErrorEvent); return ok }).(ErrorEvent)
-	if !errors.Is(ev.Err, signal.ErrTooLarge) {
-		t.Errorf("ErrorEvent %v, want ErrTooLarge", ev.Err)
-	}
 	if got := bob.nextSignal(); got.SessionID != good.SessionID {
 		t.Fatalf("got session %s, want %s", got.SessionID, good.SessionID)
+	}
+	// Reported to OnSignalError (the engine reports it; no ErrorEvent of its own).
+	if len(bob.badSigs) != 1 {
+		t.Fatalf("%d bad signals reported, want 1", len(bob.badSigs))
+	}
+	if err := <-bob.badSigs; !errors.Is(err, signal.ErrTooLarge) {
+		t.Errorf("OnSignalError(%v), want ErrTooLarge", err)
 	}
 }
