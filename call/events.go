@@ -2,8 +2,6 @@ package call
 
 import (
 	"time"
-
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // Event is one thing that happened in the engine. Events reach consumers in order
@@ -21,7 +19,7 @@ type EventMeta struct {
 	SessionID string
 	// User is the opponent the event is about (the sender of a signal, the peer of a
 	// connection); empty for events about the whole session.
-	User signal.UserID
+	User UserID
 	Time time.Time
 }
 
@@ -35,31 +33,31 @@ func (m EventMeta) Meta() EventMeta { return m }
 // or reject it through Client.Session(ID).
 type CallEvent struct {
 	EventMeta
-	CallType    signal.CallType
-	InitiatorID signal.UserID
-	OpponentIDs []signal.UserID
-	Ext         signal.Extension
+	CallType    CallType
+	InitiatorID UserID
+	OpponentIDs []UserID
+	Ext         Extension
 }
 
 // AcceptEvent: an opponent accepted the call (onAcceptCallListener).
 type AcceptEvent struct {
 	EventMeta
-	CallType signal.CallType
-	Ext      signal.Extension
+	CallType CallType
+	Ext      Extension
 }
 
 // RejectEvent: an opponent rejected the call (onRejectCallListener).
 type RejectEvent struct {
 	EventMeta
-	CallType signal.CallType
-	Ext      signal.Extension
+	CallType CallType
+	Ext      Extension
 }
 
 // StopEvent: an opponent hung up (onStopCallListener).
 type StopEvent struct {
 	EventMeta
-	CallType signal.CallType
-	Ext      signal.Extension
+	CallType CallType
+	Ext      Extension
 }
 
 // UserNotAnswerEvent: an opponent did not answer within the answer time interval
@@ -101,7 +99,7 @@ type ReconnectEvent struct {
 // UpdateEvent: an opponent sent update() with an extension (onUpdateCallListener).
 type UpdateEvent struct {
 	EventMeta
-	Ext signal.Extension
+	Ext Extension
 }
 
 // InvalidEvent: a signal or an operation that could not be applied

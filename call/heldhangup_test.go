@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // TestHangUpHeldWhileOffline: alice hangs up while her XMPP link is down (a proxy in
@@ -21,7 +21,7 @@ func TestHangUpHeldWhileOffline(t *testing.T) {
 		c.ReconnectMin, c.ReconnectMax = 50*time.Millisecond, 200*time.Millisecond
 	}, nil)
 	bob := newXMPPParty(t, x, "bob", func(c *Config) { c.DisconnectTimeInterval = 10 * time.Minute })
-	s, _ := startCall(t, alice, bob, signal.CallTypeAudio, nil, nil)
+	s, _ := startCall(t, alice, bob, wire.CallTypeAudio, nil, nil)
 
 	proxy.Cut()
 	waitAccount(t, acc, chat.Offline)

@@ -8,7 +8,6 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -20,7 +19,7 @@ type echoTracks map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP
 // tracks (encoded once, shared by every peer connection), or in Echo mode (echo not nil)
 // tracks fed from pc's own remote tracks. With neither, an offer still asks to receive.
 func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTracks, offering bool) error {
-	video := s.callType == signal.CallTypeVideo
+	video := s.callType == CallTypeVideo
 	if echo != nil {
 		kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio}
 		if video {

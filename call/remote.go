@@ -10,14 +10,13 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
 // RemoteStream is the media one opponent sends in a session: one per remote track.
 type RemoteStream struct {
 	SessionID string
-	User      signal.UserID
+	User      UserID
 	Kind      devices.Kind
 	// Video holds decoded frames when Config.DecodeVideo is set (video tracks only).
 	Video *devices.FrameSlot

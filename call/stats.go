@@ -7,7 +7,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -99,7 +98,7 @@ func (s *Session) peerStats(p *peer) Stats {
 	s.mu.Lock()
 	ls := s.local
 	s.mu.Unlock()
-	if ls != nil && ls.Video != nil && p.echo == nil && s.callType == signal.CallTypeVideo {
+	if ls != nil && ls.Video != nil && p.echo == nil && s.callType == CallTypeVideo {
 		framesSent = ls.Video.Frames()
 		st.Local.Video.Width, st.Local.Video.Height = ls.Video.FrameSize()
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/pion/webrtc/v4"
 	"mellium.im/xmpp/jid"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // A stranger is a second account on the real Prosody with no engine behind it: it
@@ -22,7 +22,7 @@ import (
 type stranger struct {
 	*chat.Account
 	t       testing.TB
-	signals chan *signal.Signal
+	signals chan *wire.Signal
 }
 
 func newStranger(t testing.TB, x xmppTarget, user string) *stranger {
@@ -31,10 +31,10 @@ func newStranger(t testing.TB, x xmppTarget, user string) *stranger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stranger{t: t, signals: make(chan *signal.Signal, 4096)}
+	st := &stranger{t: t, signals: make(chan *wire.Signal, 4096)}
 	acc, err := chat.New(chat.Config{
 		JID: j, Password: "pw", Server: x.addr, TLS: chat.TLSStartTLS, CAFile: x.caFile,
-		OnSignal: func(s *signal.Signal) {
+		OnSignal: func(s *wire.Signal) {
 			select {
 			case st.signals <- s:
 			default:
@@ -59,7 +59,7 @@ func newStranger(t testing.TB, x xmppTarget, user string) *stranger {
 }
 
 // send sends s to the user to, as the stranger.
-func (st *stranger) send(to signal.UserID, s *signal.Signal) {
+func (st *stranger) send(to wire.UserID, s *wire.Signal) {
 	st.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -69,7 +69,7 @@ func (st *stranger) send(to signal.UserID, s *signal.Signal) {
 }
 
 // waitSignal waits for a signal to the stranger that match accepts.
-func (st *stranger) waitSignal(what string, match func(*signal.Signal) bool) *signal.Signal {
+func (st *stranger) waitSignal(what string, match func(*wire.Signal) bool) *wire.Signal {
 	st.t.Helper()
 	deadline := time.After(waitTimeout)
 	for {
@@ -86,10 +86,10 @@ func (st *stranger) waitSignal(what string, match func(*signal.Signal) bool) *si
 }
 
 // call makes a call signal from the stranger to callee with a real offer.
-func (st *stranger) call(callee signal.UserID, sdp string) *signal.Signal {
-	return &signal.Signal{
-		Type: signal.TypeCall, SessionID: uuid.NewString(), CallType: signal.CallTypeAudio,
-		CallerID: st.LocalID(), OpponentIDs: []signal.UserID{callee}, Platform: "web", SDP: sdp,
+func (st *stranger) call(callee wire.UserID, sdp string) *wire.Signal {
+	return &wire.Signal{
+		Type: wire.TypeCall, SessionID: uuid.NewString(), CallType: wire.CallTypeAudio,
+		CallerID: st.LocalID(), OpponentIDs: []wire.UserID{callee}, Platform: "web", SDP: sdp,
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // TestStrangerLoopbackCandidates: a stranger's call, accepted, names loopback,
@@ -40,16 +40,16 @@ func TestStrangerLoopbackCandidates(t *testing.T) {
 	if err := s.Accept(nil); err != nil {
 		t.Fatal(err)
 	}
-	mallory.waitSignal("accept", func(s *signal.Signal) bool { return s.Type == signal.TypeAccept })
-	cands := &signal.Signal{
-		Type: signal.TypeICECandidates, SessionID: callSig.SessionID, CallType: callSig.CallType,
+	mallory.waitSignal("accept", func(s *wire.Signal) bool { return s.Type == wire.TypeAccept })
+	cands := &wire.Signal{
+		Type: wire.TypeICECandidates, SessionID: callSig.SessionID, CallType: callSig.CallType,
 		CallerID: callSig.CallerID, OpponentIDs: callSig.OpponentIDs, Platform: "web",
 	}
 	for _, c := range bad {
-		cands.Candidates = append(cands.Candidates, signal.ICECandidate{Candidate: c, SDPMid: "0"})
+		cands.Candidates = append(cands.Candidates, wire.ICECandidate{Candidate: c, SDPMid: "0"})
 	}
 	mallory.send(alice.LocalID(), cands)
-	ev := invalidFor(t, alice, callSig.SessionID, string(signal.TypeICECandidates))
+	ev := invalidFor(t, alice, callSig.SessionID, "candidates")
 	if !strings.Contains(ev.Err.Error(), fmt.Sprintf("%d of %d candidates refused", len(bad), len(bad))) {
 		t.Errorf("invalid event %v", ev.Err)
 	}

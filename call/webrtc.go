@@ -89,13 +89,6 @@ func rtcConfiguration(cfg *Config) webrtc.Configuration {
 	return rc
 }
 
-// normalizeSDP accepts SDP with LF line ends (as it arrives after XML parsing) and
-// returns it with CRLF.
-func normalizeSDP(sdp string) string {
-	sdp = strings.ReplaceAll(sdp, "\r\n", "\n")
-	return strings.ReplaceAll(sdp, "\n", "\r\n")
-}
-
 // withBandwidth writes b=AS:kbps into the video m-section (after its c= line, where
 // RFC 4566 puts b= lines), replacing any b=AS there.
 func withBandwidth(sdp string, kbps int) string {

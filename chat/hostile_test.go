@@ -10,9 +10,9 @@ import (
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/internal/guard"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // TestBadSignalFlood: mallory, a second account on a real Prosody, sends 100
@@ -32,10 +32,10 @@ func TestBadSignalFlood(t *testing.T) {
 	for range n {
 		msg := stanza.Message{ID: id, To: srv.JID("bob"), Type: stanza.HeadlineMessage}
 		mallory.sendRaw(msg.Wrap(xmlstream.Wrap(xmlstream.MultiReader(
-			textElement("moduleIdentifier", signal.ModuleIdentifier),
+			textElement("moduleIdentifier", wire.ModuleIdentifier),
 			textElement("signalType", "dance"),
 			textElement("sessionID", strings.Repeat("s", 100<<10)),
-		), xml.StartElement{Name: xml.Name{Space: signal.NS, Local: "extraParams"}})))
+		), xml.StartElement{Name: xml.Name{Space: wire.NS, Local: "extraParams"}})))
 	}
 	good := testSignal(mallory.LocalID(), bob.LocalID(), 1)
 	if err := mallory.SendSignal(ctxT(t), bob.LocalID(), good); err != nil {

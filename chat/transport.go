@@ -15,17 +15,17 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/internal/guard"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
-// SendSignal sends a call signal to a user (implements call.Signaler): one headline
+// SendSignal sends a call signal to a user (implements quickblox.Transport): one headline
 // message to the user's bare JID with a fresh id, carrying the extraParams payload.
 // It returns at once with an error wrapping ErrOffline when the account is not
 // online. A send is bounded by ctx, or by SendTimeout when ctx has no deadline; a write
 // already blocked on a stalled connection (mellium cannot always interrupt it) ends at
 // the latest when the keepalive finds the link dead. s is not modified.
-func (a *Account) SendSignal(ctx context.Context, to signal.UserID, s *signal.Signal) error {
+func (a *Account) SendSignal(ctx context.Context, to wire.UserID, s *wire.Signal) error {
 	if s == nil {
 		return fmt.Errorf("chat: send signal to %s: nil signal", to)
 	}
@@ -50,11 +50,11 @@ func (a *Account) SendSignal(ctx context.Context, to signal.UserID, s *signal.Si
 }
 
 // send writes one signal on sess, bounded like SendSignal.
-func (a *Account) send(ctx context.Context, sess *xmpp.Session, toJID jid.JID, s *signal.Signal) error {
+func (a *Account) send(ctx context.Context, sess *xmpp.Session, toJID jid.JID, s *wire.Signal) error {
 	ctx, cancel := a.sendContext(ctx)
 	defer cancel()
 	msg := stanza.Message{ID: randomID(), To: toJID.Bare(), Type: stanza.HeadlineMessage}
-	return sess.Send(ctx, msg.Wrap(signal.Encode(s, a.cfg.Scheme)))
+	return sess.Send(ctx, msg.Wrap(wire.Encode(s, a.cfg.Scheme)))
 }
 
 // HoldTime is how long a hang-up or reject that could not leave (the link was down)
@@ -68,17 +68,17 @@ const maxHeld = 64
 
 // heldSignal is a hang-up or reject waiting for the account to be online.
 type heldSignal struct {
-	to    signal.UserID
+	to    wire.UserID
 	toJID jid.JID
-	sig   signal.Signal
+	sig   wire.Signal
 	until time.Time
 }
 
 // hold keeps s, when it ends a call (hangUp, reject), to be sent once the account is
 // back online: a peer that never hears it sits in a ghost call until its own timeout.
 // Other signals are not held: offers and candidates are stale by then.
-func (a *Account) hold(to signal.UserID, toJID jid.JID, s *signal.Signal) bool {
-	if s.Type != signal.TypeHangUp && s.Type != signal.TypeReject {
+func (a *Account) hold(to wire.UserID, toJID jid.JID, s *wire.Signal) bool {
+	if s.Type != wire.TypeHangUp && s.Type != wire.TypeReject {
 		return false
 	}
 	a.mu.Lock()
@@ -135,10 +135,10 @@ func (a *Account) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		return nil
 	}
 	if msg.Type != stanza.HeadlineMessage {
-		return nil
+		return a.handleJMI(t, msg) // Jingle Message Initiation (jingle.go)
 	}
 	var (
-		sig            *signal.Signal
+		sig            *wire.Signal
 		decErr         error
 		found, delayed bool
 	)
@@ -170,12 +170,12 @@ func (a *Account) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		a.log.Debug("chat: dropped delayed signal", "from", guard.Clip(from.String()), "id", guard.Clip(msg.ID))
 		return nil
 	}
-	if errors.Is(decErr, signal.ErrNotSignal) {
+	if errors.Is(decErr, wire.ErrNotSignal) {
 		return nil
 	}
 	fromID, idErr := a.cfg.Scheme.UserID(from)
 	if idErr != nil {
-		fromID = signal.UserID(from.Bare().String())
+		fromID = wire.UserID(from.Bare().String())
 		if decErr == nil {
 			decErr = fmt.Errorf("sender %s: %w", from, idErr)
 		}
@@ -192,13 +192,13 @@ func (a *Account) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 }
 
 // decode runs the codec; a panic in it is a bad signal, never a crash.
-func (a *Account) decode(r xml.TokenReader) (sig *signal.Signal, err error) {
+func (a *Account) decode(r xml.TokenReader) (sig *wire.Signal, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			sig, err = nil, fmt.Errorf("decoder panic: %v", p)
 		}
 	}()
-	sig, err = signal.Decode(r, a.cfg.Scheme)
+	sig, err = wire.Decode(r, a.cfg.Scheme)
 	if err == nil && sig == nil {
 		err = errors.New("decoder returned no signal")
 	}
@@ -209,7 +209,7 @@ func (a *Account) decode(r xml.TokenReader) (sig *signal.Signal, err error) {
 // engine reports it (log line and event, once); otherwise it is logged here and becomes
 // an ErrorEvent. The sender chose the id and much of what the error quotes: both are
 // clipped, and the log lines of one sender are rate-limited.
-func (a *Account) badSignal(from signal.UserID, id string, err error) {
+func (a *Account) badSignal(from wire.UserID, id string, err error) {
 	err = guard.ClipErr(fmt.Errorf("chat: %w from %s (message %q): %w", ErrBadSignal, guard.Clip(string(from)), guard.Clip(id), err))
 	if f := a.cfg.OnSignalError; f != nil {
 		f(from, err)

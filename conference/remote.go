@@ -28,6 +28,10 @@ type RemoteStream struct {
 	frames atomic.Uint64 // video: packets with the marker bit
 	first  atomic.Int64  // unix nanos of the first packet
 	ended  atomic.Bool
+	// avgSize is an average of the audio payload sizes (x256, fixed point): Opus sends
+	// a few bytes a packet for silence and tens to hundreds for sound, so it tells a
+	// talking participant from a silent one without decoding.
+	avgSize atomic.Uint64
 
 	mu    sync.Mutex
 	sinks []devices.RTPSink // guarded by mu
@@ -87,6 +91,11 @@ func (r *RemoteStream) pump(t *webrtc.TrackRemote, first func()) {
 			first()
 		}
 		r.bytes.Add(uint64(len(pkt.Payload)))
+		if r.Kind == devices.KindAudio {
+			// An exponential average over ~16 packets (a third of a second).
+			avg := r.avgSize.Load()
+			r.avgSize.Store(avg - avg/16 + uint64(len(pkt.Payload))*256/16)
+		}
 		if pkt.Marker && r.Kind == devices.KindVideo {
 			r.frames.Add(1)
 		}
@@ -98,3 +107,6 @@ func (r *RemoteStream) pump(t *webrtc.TrackRemote, first func()) {
 		}
 	}
 }
+
+// audioLevel is the average audio payload size in bytes (0 for video).
+func (r *RemoteStream) audioLevel() float64 { return float64(r.avgSize.Load()) / 256 }

@@ -236,3 +236,30 @@ func testAddrs() []string {
 	}
 	return nil
 }
+
+// TestTalkingEstimate: ttycall publishes no audio level extension, so Janus sends no
+// talking events about it; the room estimates talking from the audio it receives: a
+// tone talks, a muted microphone (silence) does not.
+func TestTalkingEstimate(t *testing.T) {
+	janusservertest.NeedMedia(t)
+	s := janusservertest.Start(t, janusserver.Options{Rooms: []janusserver.Room{{ID: "talk"}}, ICEAddress: janusserver.ICEAddress()})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ann, err := join(t, ctx, s, "talk", "", "ann", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobMedia := media(t, false)
+	bob := &party{name: "bob", wake: make(chan struct{}, 1)}
+	r, err := conference.Join(ctx, conference.Config{Server: s.URL, Room: "talk", Display: "bob", Local: bobMedia,
+		LoopbackOnly: true, TestAddresses: testAddrs(), OnEvent: bob.onEvent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.room = r
+	t.Cleanup(func() { r.Close() })
+	bobID := r.ID()
+	ann.waitFor(t, ctx, "bob talking", has(func(e conference.TalkingEvent) bool { return e.ID == bobID && e.Talking }))
+	bobMedia.Audio.SetEnabled(false)
+	ann.waitFor(t, ctx, "bob silent", has(func(e conference.TalkingEvent) bool { return e.ID == bobID && !e.Talking }))
+}

@@ -1,30 +1,18 @@
 package conference
 
-// FeedState is the connection state of one remote feed, as call.ConnectionState is
-// for one opponent of a mesh session.
-type FeedState int
+import "github.com/ttycall/ttycall/call"
 
-// Feed states. A feed is CONNECTING once subscribed, CONNECTED when its first media
-// arrives, FAILED when the subscriber connection fails, CLOSED when it leaves.
+// FeedState is the connection state of one remote feed: the engine's own
+// call.ConnectionState, so that a UI or a script reads a room's feeds as it reads a
+// mesh session's opponents.
+type FeedState = call.ConnectionState
+
+// The states a feed goes through: CONNECTING once subscribed, CONNECTED when its first
+// media arrives, FAILED when the subscriber connection fails, CLOSED when it leaves.
 const (
-	FeedStateUnknown FeedState = iota
-	FeedConnecting
-	FeedConnected
-	FeedFailed
-	FeedClosed
+	FeedStateUnknown = call.ConnectionStateUnknown
+	FeedConnecting   = call.ConnectionConnecting
+	FeedConnected    = call.ConnectionConnected
+	FeedFailed       = call.ConnectionFailed
+	FeedClosed       = call.ConnectionClosed
 )
-
-func (s FeedState) String() string {
-	switch s {
-	case FeedConnecting:
-		return "CONNECTING"
-	case FeedConnected:
-		return "CONNECTED"
-	case FeedFailed:
-		return "FAILED"
-	case FeedClosed:
-		return "CLOSED"
-	default:
-		return "UNKNOWN"
-	}
-}

@@ -149,19 +149,24 @@ func (r *Room) answer(c *conn, offer *janus.JSEP) error {
 		pc.OnTrack(func(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) { r.readTrack(c, pc, t, recv) })
 	}
 	pc := c.subPC
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
+	sdp, err := remoteSDP(offer)
+	if err != nil {
+		return err
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return fmt.Errorf("%w: set offer: %w", ErrWebRTC, err)
 	}
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
 		return fmt.Errorf("%w: answer: %w", ErrWebRTC, err)
 	}
+	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(ans); err != nil {
 		return fmt.Errorf("%w: set answer: %w", ErrWebRTC, err)
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, 15e9)
 	defer cancel()
-	return janus.Start(ctx, c.sub, janus.JSEP{Type: "answer", SDP: ans.SDP})
+	return janus.Start(ctx, c.sub, janus.JSEP{Type: "answer", SDP: r.withCandidates(pc, gathered, ans.SDP)})
 }
 
 // readTrack is the reader of one remote stream, on the goroutine pion starts for

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // Event names on stdout (a fixed interface: scripts match on them).
@@ -188,11 +187,11 @@ func (e *emitter) errorf(session, user, msg string) {
 	e.emit(Line{Event: EvError, Session: session, User: user, Message: msg})
 }
 
-func callTypeName(t signal.CallType) string {
+func callTypeName(t call.CallType) string {
 	switch t {
-	case signal.CallTypeAudio:
+	case call.CallTypeAudio:
 		return "audio"
-	case signal.CallTypeVideo:
+	case call.CallTypeVideo:
 		return "video"
 	default:
 		return ""
@@ -200,7 +199,7 @@ func callTypeName(t signal.CallType) string {
 }
 
 // extOrEmpty makes a received extension always appear as an object.
-func extOrEmpty(x signal.Extension) any {
+func extOrEmpty(x call.Extension) any {
 	if x == nil {
 		return map[string]any{}
 	}

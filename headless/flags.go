@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 )
 
 // Answer is what to do with incoming calls.
@@ -33,7 +33,7 @@ type Options struct {
 	Echo        bool
 	HangupAfter time.Duration
 	ExitOnClose bool
-	Ext         signal.Extension
+	Ext         call.Extension
 	LogFile     string
 	LogLevel    string
 	// Room mode: join this Janus VideoRoom room instead of logging in to XMPP.
@@ -63,7 +63,7 @@ Flags:
 `
 
 // extFlag collects repeatable --ext k=v.
-type extFlag struct{ ext signal.Extension }
+type extFlag struct{ ext call.Extension }
 
 func (e *extFlag) String() string { return "" }
 
@@ -79,7 +79,7 @@ func (e *extFlag) Set(s string) error {
 // ParseFlags reads the command line of `ttycall headless`. Errors are usage errors
 // (exit 2), except flag.ErrHelp.
 func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
-	o := &Options{Ext: signal.Extension{}}
+	o := &Options{Ext: call.Extension{}}
 	fs := flag.NewFlagSet("ttycall headless", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

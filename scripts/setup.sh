@@ -59,12 +59,15 @@ fi
 # npm packages of the interop tests (QuickBlox web SDK, playwright-core), from the lock
 # file: again when an earlier install did not finish (npm writes its own record,
 # node_modules/.package-lock.json, last) or the lock file is newer than that record.
-web=interop/web
-if [ -f $web/package-lock.json ] &&
-  { [ ! -f $web/node_modules/.package-lock.json ] || [ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]; }; then
-  echo "setup: installing $web npm packages" >&2
-  (cd $web && npm ci --no-audit --no-fund --loglevel=error >&2)
-fi
+# interop/janus: janus.js (npm janus-gateway), webrtc-adapter and playwright-core for the
+# conference tests' web participants.
+for web in interop/web interop/janus; do
+  if [ -f $web/package-lock.json ] &&
+    { [ ! -f $web/node_modules/.package-lock.json ] || [ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]; }; then
+    echo "setup: installing $web npm packages" >&2
+    (cd $web && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+done
 
 # npm packages of the Jingle interop tests (StanzaJS, events, esbuild, playwright-core), the
 # same way; then StanzaJS bundled for the page (node_modules/.ttycall/stanza.js, rebuilt

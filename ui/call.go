@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/ui/video"
 )
@@ -37,12 +36,12 @@ type (
 )
 
 // dialCmd opens local media, then calls or accepts.
-func dialCmd(e *env, s Session, t signal.CallType, outgoing bool) tea.Cmd {
+func dialCmd(e *env, s Session, t call.CallType, outgoing bool) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
 		id := s.ID()
-		local, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t != signal.CallTypeAudio, Mirror: true})
+		local, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t != call.CallTypeAudio, Mirror: true})
 		if err != nil {
 			err = fmt.Errorf("camera/microphone: %w", err)
 			if outgoing {
@@ -71,7 +70,7 @@ func dialCmd(e *env, s Session, t signal.CallType, outgoing bool) tea.Cmd {
 
 // peer is one opponent on the call screen.
 type peer struct {
-	id           signal.UserID
+	id           call.UserID
 	conn         call.ConnectionState
 	phase        string // before/after the connection: CALLING, RINGING, REJECTED, NO ANSWER, HUNG UP
 	reconnecting bool
@@ -129,9 +128,9 @@ type callModel struct {
 	env       *env
 	sessionID string
 	outgoing  bool
-	callType  signal.CallType
+	callType  call.CallType
 	peers     []*peer
-	names     map[signal.UserID]string
+	names     map[call.UserID]string
 
 	local       *devices.LocalStream
 	started     time.Time // dialled or accepted
@@ -143,14 +142,14 @@ type callModel struct {
 	showStats   bool
 	showLog     bool
 	hangingUp   bool
-	lastHungUp  signal.UserID // the opponent who hung up last; "" before
-	events      []string      // the event log, oldest first
+	lastHungUp  call.UserID // the opponent who hung up last; "" before
+	events      []string    // the event log, oldest first
 	lastUpdate  string
 }
 
 const maxEventLog = 200
 
-func newCall(e *env, id string, outgoing bool, t signal.CallType, opponents []signal.UserID, names map[signal.UserID]string) *callModel {
+func newCall(e *env, id string, outgoing bool, t call.CallType, opponents []call.UserID, names map[call.UserID]string) *callModel {
 	c := &callModel{env: e, sessionID: id, outgoing: outgoing, callType: t, names: names, started: e.now()}
 	phase := "CONNECTING"
 	if outgoing {
@@ -167,7 +166,7 @@ func newCall(e *env, id string, outgoing bool, t signal.CallType, opponents []si
 	return c
 }
 
-func (c *callModel) peer(id signal.UserID) *peer {
+func (c *callModel) peer(id call.UserID) *peer {
 	if id == "" {
 		return nil
 	}
@@ -234,7 +233,7 @@ func (c *callModel) dialed(msg dialedMsg) tea.Cmd {
 
 // setPhase records what an opponent did (accept, reject, hang up, no answer) and
 // logs it.
-func (c *callModel) setPhase(id signal.UserID, phase, did string) {
+func (c *callModel) setPhase(id call.UserID, phase, did string) {
 	if p := c.peer(id); p != nil {
 		p.phase = phase
 	}
@@ -242,18 +241,18 @@ func (c *callModel) setPhase(id signal.UserID, phase, did string) {
 }
 
 // handle applies an engine message of this session.
-func (c *callModel) handle(msg sessionMsg) tea.Cmd {
+func (c *callModel) handle(msg call.Event) tea.Cmd {
 	switch msg := msg.(type) {
-	case acceptMsg:
+	case call.AcceptEvent:
 		c.setPhase(msg.User, "CONNECTING", "accepted")
-	case rejectMsg:
+	case call.RejectEvent:
 		c.setPhase(msg.User, "REJECTED", "rejected")
-	case stopMsg:
+	case call.StopEvent:
 		c.setPhase(msg.User, "HUNG UP", "hung up")
 		c.lastHungUp = msg.User
-	case notAnsweredMsg:
+	case call.UserNotAnswerEvent:
 		c.setPhase(msg.User, "NO ANSWER", "did not answer")
-	case connStateMsg:
+	case call.ConnectionStateEvent:
 		if p := c.peer(msg.User); p != nil {
 			p.conn = msg.State
 			if msg.State == call.ConnectionConnected || msg.State == call.ConnectionCompleted {
@@ -264,7 +263,7 @@ func (c *callModel) handle(msg sessionMsg) tea.Cmd {
 			}
 			c.logf("%s %s", nameOf(msg.User, c.names), p.stateText())
 		}
-	case reconnectMsg:
+	case call.ReconnectEvent:
 		if p := c.peer(msg.User); p != nil {
 			switch msg.State {
 			case call.Reconnecting:
@@ -278,32 +277,39 @@ func (c *callModel) handle(msg sessionMsg) tea.Cmd {
 			}
 			c.logf("%s %s", nameOf(msg.User, c.names), msg.State)
 		}
-	case updateMsg:
+	case call.UpdateEvent:
 		text := fmtExt(msg.Ext)
 		if p := c.peer(msg.User); p != nil {
 			p.update = text
 		}
 		c.lastUpdate = nameOf(msg.User, c.names) + ": " + text
 		c.logf("update from %s: %s", nameOf(msg.User, c.names), text)
-	case invalidMsg:
+	case call.InvalidEvent:
 		c.logf("invalid %s: %s", msg.Op, errText(msg.Err))
-	case remoteStreamMsg:
-		if p := c.peer(msg.User); p != nil {
-			if msg.Kind == devices.KindVideo {
-				p.video = msg.Video
+	case call.RemoteStreamEvent:
+		if msg.Stream == nil {
+			break
+		}
+		user := msg.User
+		if user == "" {
+			user = msg.Stream.User
+		}
+		if p := c.peer(user); p != nil {
+			if msg.Stream.Kind == devices.KindVideo {
+				p.video = msg.Stream.Video
 			} else {
 				p.audio = true
 			}
 		}
-		c.logf("%s %s stream started", nameOf(msg.User, c.names), msg.Kind)
-	case statsMsg:
+		c.logf("%s %s stream started", nameOf(user, c.names), msg.Stream.Kind)
+	case call.StatsEvent:
 		if p := c.peer(msg.User); p != nil {
 			p.stats = msg.Stats
 			p.hasStats = true
 		}
-	case sessionStateMsg:
+	case call.SessionStateEvent:
 		c.logf("session %s", msg.New)
-	case sessionClosedMsg:
+	case call.SessionCloseEvent:
 		c.logf("session closed: %s", msg.Reason)
 	}
 	return nil
@@ -317,7 +323,7 @@ func errText(err error) string {
 }
 
 // fmtExt shows an extension as k=v pairs, sorted.
-func fmtExt(ext signal.Extension) string {
+func fmtExt(ext call.Extension) string {
 	if len(ext) == 0 {
 		return "{}"
 	}
@@ -329,10 +335,10 @@ func fmtExt(ext signal.Extension) string {
 	var parts []string
 	for _, k := range keys {
 		switch v := ext[k].(type) {
-		case signal.Extension:
+		case call.Extension:
 			parts = append(parts, k+"={"+fmtExt(v)+"}")
 		case map[string]any:
-			parts = append(parts, k+"={"+fmtExt(signal.Extension(v))+"}")
+			parts = append(parts, k+"={"+fmtExt(call.Extension(v))+"}")
 		default:
 			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 		}
@@ -369,7 +375,7 @@ func (c *callModel) update(k tea.KeyPressMsg) tea.Cmd {
 		c.micMuted = !c.micMuted
 		return c.syncMute(devices.KindAudio)
 	case key.Matches(k, keys.Camera):
-		if c.callType == signal.CallTypeAudio {
+		if c.callType == call.CallTypeAudio {
 			return nil
 		}
 		c.camOff = !c.camOff
@@ -471,7 +477,7 @@ func (c *callModel) record(now time.Time, reason string) historyRecord {
 	if !c.connectedAt.IsZero() {
 		d = now.Sub(c.connectedAt)
 	}
-	var ids []signal.UserID
+	var ids []call.UserID
 	for _, p := range c.peers {
 		ids = append(ids, p.id)
 	}
@@ -479,14 +485,22 @@ func (c *callModel) record(now time.Time, reason string) historyRecord {
 }
 
 // ShortHelp implements help.KeyMap.
+// The most important first: a narrow hint line drops from the end. An audio call has
+// no camera to switch.
 func (c *callModel) ShortHelp() []key.Binding {
 	k := c.env.keys
-	return []key.Binding{k.Mute, k.Camera, k.Stats, k.Log, k.Hangup}
+	if c.callType == call.CallTypeAudio {
+		return []key.Binding{k.Hangup, k.Mute, k.Stats, k.Log}
+	}
+	return []key.Binding{k.Hangup, k.Mute, k.Camera, k.Stats, k.Log}
 }
 
 // FullHelp implements help.KeyMap.
 func (c *callModel) FullHelp() [][]key.Binding {
 	k := c.env.keys
+	if c.callType == call.CallTypeAudio {
+		return [][]key.Binding{{k.Mute}, {k.Stats, k.Log}, {k.Hangup}}
+	}
 	return [][]key.Binding{{k.Mute, k.Camera}, {k.Stats, k.Log}, {k.Hangup}}
 }
 
@@ -510,7 +524,7 @@ func (c *callModel) geometry(w, h, top int) callGeom {
 		return g
 	}
 	g.area = video.Rect{X: 0, Y: top, W: w, H: areaH}
-	local := c.callType != signal.CallTypeAudio
+	local := c.callType != call.CallTypeAudio
 	g.layout = video.Layout(g.area, len(c.peers), local, 640, 480)
 	if c.showStats {
 		g.stats = c.statsView(w)
@@ -529,7 +543,7 @@ func (c *callModel) footer(w, h int) string {
 	} else {
 		mine = append(mine, "mic on")
 	}
-	if c.callType != signal.CallTypeAudio {
+	if c.callType != call.CallTypeAudio {
 		if c.camOff {
 			mine = append(mine, st.StateWarn.Render("camera off"))
 		} else {
@@ -567,7 +581,7 @@ func (c *callModel) view(g callGeom) string {
 		out[i] = blank
 	}
 	put := func(r video.Rect, s string) { overlay(out, strings.Split(s, "\n"), r.X-g.area.X, r.Y-g.area.Y) }
-	videoCall := c.callType != signal.CallTypeAudio
+	videoCall := c.callType != call.CallTypeAudio
 	for i, p := range c.peers {
 		if i >= len(g.layout.Remotes) {
 			break
@@ -636,7 +650,7 @@ func stateStyle(st Styles, state string) lipgloss.Style {
 // Kitty images cannot be partly hidden: in that mode a picture under the stats
 // overlay is left out while the overlay shows.
 func (c *callModel) tiles(g callGeom, mode video.Mode) []video.Tile {
-	if c.callType == signal.CallTypeAudio || g.area.Empty() {
+	if c.callType == call.CallTypeAudio || g.area.Empty() {
 		return nil
 	}
 	var over []video.Rect
@@ -697,7 +711,15 @@ func (c *callModel) statsView(w int) string {
 			"  out: "+directionText(s.Local),
 		)
 	}
-	return c.env.styles.Overlay.MaxWidth(max(w-2, 10)).Render("stats\n" + strings.Join(lines, "\n"))
+	// Lines too long for the screen wrap inside the box (MaxWidth would cut its right
+	// border off instead).
+	box := c.env.styles.Overlay
+	inner := max(w-2-box.GetHorizontalFrameSize(), 8)
+	text := "stats\n" + strings.Join(lines, "\n")
+	if lipgloss.Width(text) > inner {
+		text = ansi.Wrap(text, inner, " ")
+	}
+	return box.Render(text)
 }
 
 // directionText is one direction's figures; video is left out while no video flows

@@ -8,7 +8,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/ui/video"
 )
@@ -170,7 +169,7 @@ func TestCallStatsOverlay(t *testing.T) {
 func TestCallEventLogAndUpdates(t *testing.T) {
 	h := newHarness(t)
 	id := inCall(t, h)
-	h.event(call.UpdateEvent{EventMeta: meta(id, "bob@example.org"), Ext: signal.Extension{"mood": "happy", "n": signal.Extension{"k": "v"}}})
+	h.event(call.UpdateEvent{EventMeta: meta(id, "bob@example.org"), Ext: call.Extension{"mood": "happy", "n": call.Extension{"k": "v"}}})
 	h.mustSee("update Bob (bob@example.org): mood=happy n={k=v}")
 	h.event(call.InvalidEvent{EventMeta: meta(id, "bob@example.org"), Op: "hangUp", Err: errBoom})
 	h.mustNotSee("10:00:00 calling")
@@ -295,7 +294,7 @@ func TestCallHelpListsCallKeys(t *testing.T) {
 func TestQuitHangsUpFirst(t *testing.T) {
 	h := newHarness(t)
 	id := inCall(t, h)
-	h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+	h.ring("s2", "carol@example.org", call.CallTypeVideo)
 	msgs := h.key("q")
 	if _, ok := findMsg[tea.QuitMsg](msgs); !ok {
 		t.Fatalf("q did not quit: %v", msgs)

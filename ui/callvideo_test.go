@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi/kitty"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/ui/video"
 )
@@ -154,7 +153,7 @@ func TestCallVideoOverlays(t *testing.T) {
 		checkVideoAgrees(t, h)
 	}
 
-	h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+	h.ring("s2", "carol@example.org", call.CallTypeVideo)
 	checkVideoAgrees(t, h)
 	h.mustSee("Incoming video call")
 	h.key("n")

@@ -11,14 +11,14 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"mellium.im/xmpp/jid"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/chat"
 )
 
 // startCallMsg asks the root to call the opponents.
 type startCallMsg struct {
-	Opponents []signal.UserID
-	CallType  signal.CallType
+	Opponents []call.UserID
+	CallType  call.CallType
 }
 
 // contactsModel is the roster screen: presence, filter, marks for a group call, adding
@@ -28,7 +28,7 @@ type contactsModel struct {
 	contacts []chat.Contact // sorted by display name
 	requests []jid.JID      // pending subscription requests, oldest first
 	cursor   int
-	marked   map[signal.UserID]bool
+	marked   map[call.UserID]bool
 
 	filter textinput.Model // focused while the user types a filter; kept after
 	add    textinput.Model // focused while the user types a JID to add
@@ -53,7 +53,7 @@ func newContacts(e *env) contactsModel {
 		st.Cursor.Blink = false
 		in.SetStyles(st)
 	}
-	return contactsModel{env: e, marked: map[signal.UserID]bool{}, filter: f, add: a}
+	return contactsModel{env: e, marked: map[call.UserID]bool{}, filter: f, add: a}
 }
 
 func (c *contactsModel) setWidth(w int) {
@@ -115,11 +115,11 @@ func (c *contactsModel) removeRequest(j jid.JID) {
 	c.clamp()
 }
 
-func (c *contactsModel) clearMarks() { c.marked = map[signal.UserID]bool{} }
+func (c *contactsModel) clearMarks() { c.marked = map[call.UserID]bool{} }
 
 // names maps user IDs to display names, for other screens.
-func (c *contactsModel) names() map[signal.UserID]string {
-	n := make(map[signal.UserID]string, len(c.contacts))
+func (c *contactsModel) names() map[call.UserID]string {
+	n := make(map[call.UserID]string, len(c.contacts))
 	for _, ct := range c.contacts {
 		n[ct.UserID] = displayName(ct)
 	}
@@ -259,16 +259,16 @@ func (c *contactsModel) update(k tea.KeyPressMsg) tea.Cmd {
 		if it, ok := c.selected(); ok && it.request != nil && key.Matches(k, keys.Submit) {
 			return c.answerRequest(*it.request, true)
 		}
-		return c.call(signal.CallTypeVideo)
+		return c.call(call.CallTypeVideo)
 	case key.Matches(k, keys.AudioCall):
-		return c.call(signal.CallTypeAudio)
+		return c.call(call.CallTypeAudio)
 	}
 	return nil
 }
 
 // call asks the root to call the marked contacts, or the selected one.
-func (c *contactsModel) call(t signal.CallType) tea.Cmd {
-	var ids []signal.UserID
+func (c *contactsModel) call(t call.CallType) tea.Cmd {
+	var ids []call.UserID
 	for _, ct := range c.contacts {
 		if c.marked[ct.UserID] {
 			ids = append(ids, ct.UserID)
@@ -279,7 +279,7 @@ func (c *contactsModel) call(t signal.CallType) tea.Cmd {
 		if !ok || it.contact == nil {
 			return nil
 		}
-		ids = []signal.UserID{it.contact.UserID}
+		ids = []call.UserID{it.contact.UserID}
 	}
 	msg := startCallMsg{Opponents: ids, CallType: t}
 	return func() tea.Msg { return msg }

@@ -6,7 +6,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/chat"
 )
 
@@ -36,7 +36,7 @@ func TestContactsMoveAndVideoCall(t *testing.T) {
 	if !ok {
 		t.Fatalf("enter: %T, want startCallMsg", cmd())
 	}
-	equal(t, got, startCallMsg{Opponents: []signal.UserID{"carol@example.org"}, CallType: signal.CallTypeVideo})
+	equal(t, got, startCallMsg{Opponents: []call.UserID{"carol@example.org"}, CallType: call.CallTypeVideo})
 
 	// Through the root: the call screen opens and the engine dials.
 	h.key("v")
@@ -45,7 +45,7 @@ func TestContactsMoveAndVideoCall(t *testing.T) {
 	}
 	s := h.eng.session(h.m.call.sessionID)
 	equal(t, s.opsList(), []string{"media", "call"})
-	equal(t, s.callType, signal.CallTypeVideo)
+	equal(t, s.callType, call.CallTypeVideo)
 	if !s.media.Video || !s.media.Audio {
 		t.Fatalf("media params %+v", s.media)
 	}
@@ -56,11 +56,11 @@ func TestContactsAudioCall(t *testing.T) {
 	h := newHarness(t)
 	h.key("a")
 	s := h.eng.session(h.m.call.sessionID)
-	equal(t, s.callType, signal.CallTypeAudio)
+	equal(t, s.callType, call.CallTypeAudio)
 	if s.media.Video {
 		t.Fatal("audio call opened the camera")
 	}
-	equal(t, s.opponents, []signal.UserID{"bob@example.org"})
+	equal(t, s.opponents, []call.UserID{"bob@example.org"})
 }
 
 func TestContactsMarkForGroupCall(t *testing.T) {
@@ -70,11 +70,11 @@ func TestContactsMarkForGroupCall(t *testing.T) {
 	h.key("space") // marks Dave
 	h.mustSee("2 marked")
 	cmd := h.m.contacts.update(keyPress("enter"))
-	equal(t, cmd().(startCallMsg).Opponents, []signal.UserID{"bob@example.org", "dave@example.org"})
+	equal(t, cmd().(startCallMsg).Opponents, []call.UserID{"bob@example.org", "dave@example.org"})
 	h.key("space") // on Dave again? cursor stayed on the last: unmarks Dave
 	equal(t, len(h.m.contacts.marked), 1)
 	h.key("a")
-	equal(t, h.eng.session(h.m.call.sessionID).opponents, []signal.UserID{"bob@example.org"})
+	equal(t, h.eng.session(h.m.call.sessionID).opponents, []call.UserID{"bob@example.org"})
 	equal(t, len(h.m.contacts.marked), 0)
 }
 
@@ -107,7 +107,7 @@ func TestContactsFilter(t *testing.T) {
 	}
 	equal(t, len(h.m.contacts.items()), 1) // carol
 	h.key("a")
-	equal(t, h.eng.session(h.m.call.sessionID).opponents, []signal.UserID{"carol@example.org"})
+	equal(t, h.eng.session(h.m.call.sessionID).opponents, []call.UserID{"carol@example.org"})
 }
 
 func TestCtrlCQuitsWhileTyping(t *testing.T) {

@@ -8,15 +8,15 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 )
 
 // historyRecord is one call in the history.
 type historyRecord struct {
 	When     time.Time
 	Kind     string // placed, received, missed, rejected
-	Peers    []signal.UserID
-	CallType signal.CallType
+	Peers    []call.UserID
+	CallType call.CallType
 	Duration time.Duration // connected time; 0 when never connected
 	Reason   string        // why it ended
 }
@@ -84,9 +84,9 @@ func (h *historyModel) update(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.VideoCall), key.Matches(k, keys.AudioCall):
 		// Call back the peers of the selected record.
 		if h.cursor < len(h.records) {
-			t := signal.CallTypeVideo
+			t := call.CallTypeVideo
 			if key.Matches(k, keys.AudioCall) {
-				t = signal.CallTypeAudio
+				t = call.CallTypeAudio
 			}
 			msg := startCallMsg{Opponents: h.records[h.cursor].Peers, CallType: t}
 			return func() tea.Msg { return msg }
@@ -107,7 +107,7 @@ func (h *historyModel) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Up, k.Down}, {k.VideoCall, k.AudioCall}, {k.Back}}
 }
 
-func (h *historyModel) view(w, ht int, names map[signal.UserID]string) string {
+func (h *historyModel) view(w, ht int, names map[call.UserID]string) string {
 	st := h.env.styles
 	if len(h.records) == 0 {
 		return st.Muted.Render("  no calls yet")

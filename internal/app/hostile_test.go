@@ -12,13 +12,13 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/internal/app"
 	"github.com/ttycall/ttycall/internal/guard"
 	"github.com/ttycall/ttycall/internal/xmppserver"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // Tests of what a stranger — a second account on the real Prosody — can make a running
@@ -121,16 +121,16 @@ func (ra *runningApp) events() []call.Event {
 
 // newStranger logs user in as a bare account (no engine) that records the signals it
 // receives.
-func newStranger(t *testing.T, srv *xmppserver.Server, user string) (*chat.Account, chan *signal.Signal) {
+func newStranger(t *testing.T, srv *xmppserver.Server, user string) (*chat.Account, chan *wire.Signal) {
 	t.Helper()
 	j, err := jid.Parse(user + "@" + srv.Domain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan *signal.Signal, 4096)
+	got := make(chan *wire.Signal, 4096)
 	acc, err := chat.New(chat.Config{
 		JID: j, Password: "pw", Server: srv.Addr, CAFile: srv.CAFile,
-		OnSignal: func(s *signal.Signal) {
+		OnSignal: func(s *wire.Signal) {
 			select {
 			case got <- s:
 			default:
@@ -161,7 +161,7 @@ func newStranger(t *testing.T, srv *xmppserver.Server, user string) (*chat.Accou
 	return acc, got
 }
 
-func send(t *testing.T, acc *chat.Account, to signal.UserID, s *signal.Signal) {
+func send(t *testing.T, acc *chat.Account, to wire.UserID, s *wire.Signal) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), hostileWait)
 	defer cancel()
@@ -181,13 +181,13 @@ func TestStrangerLogFlood(t *testing.T) {
 	huge := strings.Repeat("s", 200<<10)
 	const n = 100
 	for i := range n {
-		typ := signal.TypeCall
+		typ := wire.TypeCall
 		if i%2 == 1 {
-			typ = signal.TypeHangUp
+			typ = wire.TypeHangUp
 		}
-		send(t, mallory, alice.LocalID(), &signal.Signal{
-			Type: typ, SessionID: huge, CallType: signal.CallTypeAudio, CallerID: mallory.LocalID(),
-			OpponentIDs: []signal.UserID{alice.LocalID()}, Platform: "web", SDP: "v=0\r\n",
+		send(t, mallory, alice.LocalID(), &wire.Signal{
+			Type: typ, SessionID: huge, CallType: wire.CallTypeAudio, CallerID: mallory.LocalID(),
+			OpponentIDs: []wire.UserID{alice.LocalID()}, Platform: "web", SDP: "v=0\r\n",
 		})
 	}
 	alice.wait(t, "invalid events", n, isInvalid)

@@ -215,6 +215,16 @@ func (s *Server) Restart(ctx context.Context) error {
 	return s.start(ctx)
 }
 
+// Pid is the process ID of the running Janus (0 when stopped), for CPU figures.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Running tells whether the process is up.
 func (s *Server) Running() bool {
 	s.mu.Lock()

@@ -87,3 +87,29 @@ func TestHeadlessWrongPinAudioOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestWebParticipants: ttycall and two janus.js pages in one room each receive the
+// other two's audio and video; a page leaves and ttycall's tile for it goes.
+func TestWebParticipants(t *testing.T) {
+	s := startJanus(t, janusserver.Room{ID: "645f1e9a2c", Pin: "77"})
+	b := startBrowser(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	tty := startTty(t, s, "645f1e9a2c", "tty", TtyOpts{Video: true, Pin: "77", Stats: 300 * time.Millisecond})
+	tty.WaitFor(ctx, "room_joined", Has("event", "room_joined"))
+	pages := []*Page{b.Open(ctx, "web1"), b.Open(ctx, "web2")}
+	for _, p := range pages {
+		if err := p.Invoke(ctx, nil, "join", map[string]any{"server": s.URL, "room": "645f1e9a2c", "pin": "77", "display": p.name}); err != nil {
+			t.Fatalf("%s join: %v", p.name, err)
+		}
+	}
+	tty.WaitFor(ctx, "media from web1", receivesFrom("web1", true))
+	tty.WaitFor(ctx, "media from web2", receivesFrom("web2", true))
+	pages[0].waitReceives(t, ctx, map[string]bool{"tty": true, "web2": true})
+	pages[1].waitReceives(t, ctx, map[string]bool{"tty": true, "web1": true})
+
+	if err := pages[1].Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tty.WaitFor(ctx, "web2 leaving", Has("event", "participant_left", "display", "web2"))
+}

@@ -27,11 +27,12 @@ func (e Event) str(k string) string { s, _ := e[k].(string); return s }
 
 // Tty is one running `ttycall headless --room`.
 type Tty struct {
-	tb    testing.TB
-	Name  string
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	start time.Time
+	tb      testing.TB
+	Name    string
+	logPath string
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	start   time.Time
 
 	mu   sync.Mutex
 	evs  []Event
@@ -47,6 +48,8 @@ type TtyOpts struct {
 	Stats time.Duration
 	// Width, Height, FPS of the test pattern; 0: 160x120 at 15.
 	Width, Height, FPS int
+	// Quiet logs warnings only (benchmarks).
+	Quiet bool
 }
 
 // startTty runs `ttycall headless --room room` as name against s.
@@ -55,14 +58,24 @@ func startTty(tb testing.TB, s *janusserver.Server, room, name string, o TtyOpts
 	if o.Width == 0 {
 		o.Width, o.Height, o.FPS = 160, 120, 15
 	}
-	dir := tb.TempDir()
 	cfg := fmt.Sprintf("[conference]\nserver = %q\ndisplay = %q\nbitrate = 128\n\n[media]\ncamera = \"test\"\nmicrophone = \"test\"\nwidth = %d\nheight = %d\nfps = %d\n",
 		s.URL, name, o.Width, o.Height, o.FPS)
+	return runTty(tb, name, cfg, o, "--room", room)
+}
+
+// runTty runs `ttycall headless` with the config text cfg and the flags of o plus args.
+func runTty(tb testing.TB, name, cfg string, o TtyOpts, args ...string) *Tty {
+	tb.Helper()
+	dir := tb.TempDir()
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	args := []string{"headless", "--config", path, "--room", room, "--log", filepath.Join(dir, "ttycall.log"), "--log-level", "debug"}
+	level := "debug"
+	if o.Quiet {
+		level = "warn"
+	}
+	args = append([]string{"headless", "--config", path, "--log", filepath.Join(dir, "ttycall.log"), "--log-level", level}, args...)
 	if o.Video {
 		args = append(args, "--video")
 	}
@@ -83,7 +96,8 @@ func startTty(tb testing.TB, s *janusserver.Server, room, name string, o TtyOpts
 	if err != nil {
 		tb.Fatal(err)
 	}
-	t := &Tty{tb: tb, Name: name, cmd: cmd, stdin: stdin, wake: make(chan struct{}, 1), done: make(chan struct{}), start: time.Now()}
+	t := &Tty{tb: tb, Name: name, logPath: filepath.Join(dir, "ttycall.log"), cmd: cmd, stdin: stdin, wake: make(chan struct{}, 1), done: make(chan struct{}), start: time.Now()}
+	t.start = time.Now()
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -246,3 +260,29 @@ func receivesFrom(display string, video bool) func([]Event) bool {
 		return false
 	}
 }
+
+// cpuSeconds is the CPU time (user + system) the process has used so far.
+func (t *Tty) cpuSeconds() float64 { return procCPU(t.cmd.Process.Pid) }
+
+// procCPU reads utime + stime of a process from /proc (clock ticks of 1/100 s).
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	var u, st float64
+	fmt.Sscan(f[11], &u)
+	fmt.Sscan(f[12], &st)
+	return (u + st) / 100
+}
+
+func (t *Tty) logText() string { b, _ := os.ReadFile(t.logPath); return string(b) }

@@ -74,6 +74,7 @@
         var kinds = el.media || [];
         switch (auto.mode) {
           case 'proceed':
+          case 'busy':
             incoming[el.id] = { from: msg.from, media: kinds };
             sendJMI(msg.from, 'ringing', el.id);
             sendJMI(msg.from, 'proceed', el.id);

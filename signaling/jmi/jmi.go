@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
 )
 
 // NS is the XEP-0353 namespace (also a disco feature).
@@ -64,6 +65,19 @@ type Message struct {
 	// Reason is the condition of a reject, retract or finish (a XEP-0166 reason:
 	// busy, decline, cancel, success...), "" when absent.
 	Reason string
+}
+
+// Envelope is a received JMI element and where it came from (filled by the transport).
+type Envelope struct {
+	Message
+	From, To jid.JID // full JIDs as the server gave them
+	// Carbon: a copy (XEP-0280) of a message one of our other devices sent ("sent")
+	// or received ("received"); "" for a message to us. From/To are the copied
+	// message's.
+	Carbon string
+	// Delayed: the server stored it (offline delivery or an archive): a stale
+	// proposal must not ring.
+	Delayed bool
 }
 
 // Parse reads the JMI element whose start token is start from r.

@@ -1,11 +1,13 @@
 // The Signal type and its parts; the codec is in codec.go, the format in doc.go.
 
-package signal
+package wire
 
 import (
 	"encoding/xml"
 
 	"mellium.im/xmpp/jid"
+
+	"github.com/ttycall/ttycall/signaling"
 )
 
 // ModuleIdentifier marks an extraParams payload as a call signal.
@@ -30,26 +32,23 @@ const (
 	TypeUpdate        Type = "update"
 )
 
-// CallType is the callType of a session: 1 video, 2 audio.
-type CallType int
+// CallType is the callType of a session: 1 video, 2 audio (the engine's neutral
+// values are these numbers).
+type CallType = signaling.CallType
 
 // Call types as numbered on the wire.
 const (
-	CallTypeUnknown CallType = 0
-	CallTypeVideo   CallType = 1
-	CallTypeAudio   CallType = 2
+	CallTypeUnknown = signaling.CallTypeUnknown
+	CallTypeVideo   = signaling.CallTypeVideo
+	CallTypeAudio   = signaling.CallTypeAudio
 )
 
 // UserID identifies a user. In the quickblox scheme it is a decimal number ("12345");
 // in the jid scheme it is a bare JID ("alice@example.org").
-type UserID string
+type UserID = signaling.UserID
 
 // ICECandidate is one trickled candidate.
-type ICECandidate struct {
-	Candidate     string
-	SDPMid        string
-	SDPMLineIndex uint16
-}
+type ICECandidate = signaling.ICECandidate
 
 // SessionDescription is carried by update signals used for an ICE restart
 // (Reason == ReasonReconnect).
@@ -64,7 +63,7 @@ const ReasonReconnect = "reconnect"
 
 // Extension is the caller-supplied key-value map sent as userInfo. Values are strings
 // or nested Extension maps (the SDK nests maps as nested elements).
-type Extension map[string]any
+type Extension = signaling.Extension
 
 // Signal is one call signal. From and To are the envelope (the stanza's from and to,
 // mapped to user IDs); the rest is the payload.

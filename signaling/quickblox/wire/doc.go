@@ -1,4 +1,4 @@
-// Package signal is the wire codec for call signaling: the <extraParams> payload that
+// Package wire is the QuickBlox wire codec for call signaling: the <extraParams> payload that
 // the QuickBlox SDKs (JavaScript, Android, iOS) carry inside XMPP headline messages.
 //
 // The format is described in ../shared/design/signaling.md. This package only turns
@@ -67,9 +67,9 @@
 // Decode checks moduleIdentifier first (ErrNotSignal: the transport ignores such
 // headlines), then signalType, sessionID, callType, callerID and the type's payload,
 // with the limits MaxPayload, MaxDepth, MaxCandidates, MaxOpponents and MaxElements.
-// SDP is returned with CRLF line ends (NormalizeSDP), ready for pion. Unknown
+// SDP is returned with CRLF line ends (signaling.NormalizeSDP), ready for pion. Unknown
 // top-level elements are ignored, except in update, where they are the SDK's raw
 // update(ext) form and land in UserInfo together with <userInfo>'s entries (which win
 // on a clash). Whatever Decode accepts, Encode writes back
 // unchanged (FuzzDecode checks this).
-package signal
+package wire

@@ -1,25 +1,25 @@
-package signal_test
+package wire_test
 
 import (
 	"fmt"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 	"mellium.im/xmpp/jid"
 )
 
 func ExampleMarshal() {
 	// The account 1002-77@localhost uses the quickblox scheme: user 1001 is
 	// 1001-77@localhost.
-	sch, err := signal.NewScheme("auto", jid.MustParse("1002-77@localhost"))
+	sch, err := wire.NewScheme("auto", jid.MustParse("1002-77@localhost"))
 	if err != nil {
 		panic(err)
 	}
-	out, err := signal.Marshal(&signal.Signal{
-		Type:        signal.TypeHangUp,
+	out, err := wire.Marshal(&wire.Signal{
+		Type:        wire.TypeHangUp,
 		SessionID:   "7f0c5b0e-3d7a-4b6e-9a51-2c8e4f1d9a10",
-		CallType:    signal.CallTypeVideo,
+		CallType:    wire.CallTypeVideo,
 		CallerID:    "1001",
-		OpponentIDs: []signal.UserID{"1002"},
+		OpponentIDs: []wire.UserID{"1002"},
 	}, sch)
 	if err != nil {
 		panic(err)

@@ -1,4 +1,4 @@
-package signal
+package wire
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"mellium.im/xmlstream"
+
+	"github.com/ttycall/ttycall/signaling"
 )
 
 // Limits on what Decode accepts (and Encode produces). They bound the work and memory a
@@ -22,9 +24,8 @@ const (
 	// MaxCandidates is the most <iceCandidate>s in one signal. The JS SDK batches the
 	// candidates it gathered before the answer: a few dozen at most.
 	MaxCandidates = 128
-	// MaxOpponents is the most <opponentID>s: a mesh call of more than a handful of
-	// peers is not usable anyway.
-	MaxOpponents = 64
+	// MaxOpponents is the most <opponentID>s: the engine's limit on callees.
+	MaxOpponents = signaling.MaxOpponents
 	// MaxElements is the most elements of any kind in one payload.
 	MaxElements = 4096
 )
@@ -646,7 +647,7 @@ func interpret(root *node, sch Scheme) (*Signal, error) {
 		s.UserInfo = topLevel
 	}
 	if n := root.child(elSDP); n != nil {
-		s.SDP = NormalizeSDP(string(n.text))
+		s.SDP = signaling.NormalizeSDP(string(n.text))
 	}
 	if (s.Type == TypeCall || s.Type == TypeAccept) && strings.TrimSpace(s.SDP) == "" {
 		return s, ErrMissingSDP
@@ -664,7 +665,7 @@ func interpret(root *node, sch Scheme) (*Signal, error) {
 				sd.OfferID = c.value()
 			}
 			if c := n.child(elSDP); c != nil {
-				sd.SDP = NormalizeSDP(string(c.text))
+				sd.SDP = signaling.NormalizeSDP(string(c.text))
 			}
 			if c := n.child(elType); c != nil {
 				sd.Type = c.value()
@@ -738,24 +739,4 @@ func decodeValue(n *node) (any, error) {
 		return string(n.text), nil
 	}
 	return decodeExtension(n)
-}
-
-// NormalizeSDP returns sdp with every line ending as CRLF, which pion's SDP parser
-// and RFC 8866 expect. SDP written with CRLF by the sender arrives with bare LF after
-// XML parsing (XML normalises line ends unless the CR is written as &#xD;, which
-// Strophe does not do), so both forms are accepted; a missing final line end is added.
-func NormalizeSDP(sdp string) string {
-	if sdp == "" {
-		return ""
-	}
-	if !strings.ContainsRune(sdp, '\r') && !strings.Contains(sdp, "\n") {
-		return sdp + "\r\n"
-	}
-	s := strings.ReplaceAll(sdp, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.ReplaceAll(s, "\n", "\r\n")
-	if !strings.HasSuffix(s, "\r\n") {
-		s += "\r\n"
-	}
-	return s
 }
