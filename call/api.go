@@ -7,6 +7,7 @@ package call
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -52,6 +53,10 @@ type Config struct {
 	// Zero durations and limits take config.Default's.
 	AnswerTimeInterval     time.Duration
 	DisconnectTimeInterval time.Duration
+	// ConnectTimeInterval bounds the time a peer has, once offer and answer are
+	// exchanged, to reach CONNECTED; then it goes FAILED and closes (incoming or
+	// outgoing). Zero: DisconnectTimeInterval.
+	ConnectTimeInterval time.Duration
 	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s (engine-only)
 	StatsReportInterval    time.Duration // 0: no stats reports
 	// AutoReject is the busy rule, applied here only: an incoming call while
@@ -85,6 +90,9 @@ type Config struct {
 	// strictCandidates applies the production rule for remote candidates (no
 	// loopback) although LoopbackOnly is set, so a test can see loopback refused.
 	strictCandidates bool
+	// offerLimiter replaces guard.NewOfferLimiter (tests that make hundreds of calls
+	// from one sender).
+	offerLimiter *guard.Limiter
 }
 
 // setDefaults fills zero settings from config.Default, the one place ttycall's
@@ -97,6 +105,9 @@ func (cfg *Config) setDefaults() {
 	if cfg.DisconnectTimeInterval <= 0 {
 		cfg.DisconnectTimeInterval = d.DisconnectTimeInterval.Duration()
 	}
+	if cfg.ConnectTimeInterval <= 0 {
+		cfg.ConnectTimeInterval = cfg.DisconnectTimeInterval
+	}
 	if cfg.ReconnectWait <= 0 {
 		cfg.ReconnectWait = 5 * time.Second
 	}
@@ -105,6 +116,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.offerLimiter == nil {
+		cfg.offerLimiter = guard.NewOfferLimiter()
 	}
 	if cfg.getUserMedia == nil {
 		cfg.getUserMedia = devices.GetUserMedia
@@ -135,6 +149,7 @@ type Client struct {
 	stopSend     chan struct{}
 
 	badLog *guard.Limiter // log lines about one sender's bad messages
+	offers *guard.Limiter // new incoming calls per sender
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
 
@@ -172,6 +187,7 @@ func NewClient(cfg Config) (*Client, error) {
 		sendq:        newQueue[outMessage](maxQueuedReplies),
 		stopSend:     make(chan struct{}),
 		badLog:       guard.NewLogLimiter(),
+		offers:       cfg.offerLimiter,
 	}
 	var onStats func(string, stats.Getter)
 	if cfg.StatsReportInterval > 0 {
@@ -235,7 +251,7 @@ func (c *Client) Receive(m Message) {
 		}
 		if err != nil {
 			c.mu.Unlock()
-			c.invalidMessage(nil, m, err)
+			c.refusedMessage(m, err)
 			return
 		}
 	}
@@ -269,8 +285,20 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	if !slices.Contains(si.Opponents, c.cfg.LocalID) || si.Initiator == c.cfg.LocalID {
 		return nil, fmt.Errorf("%w: %s is not among the callees", ErrNotParticipant, c.cfg.LocalID)
 	}
-	if o.From != si.Initiator && !slices.Contains(si.Opponents, o.From) {
-		return nil, fmt.Errorf("%w: sender %s", ErrNotParticipant, o.From)
+	if o.From != si.Initiator {
+		// The caller shown, logged and stored is the sender of the offer: a new session
+		// is started only by its initiator. (mallory naming bob as the caller and
+		// himself as an opponent must not ring as "bob".) Rejected, so that a
+		// well-meaning mesh peer stops dialing.
+		c.rejectLocked(o)
+		return nil, fmt.Errorf("%w: offer from %s names %s as the caller", ErrBadSignal, o.From, si.Initiator)
+	}
+	if ok, _ := c.offers.Allow(string(o.From)); !ok {
+		// A flood of offers from one sender: dropped without a reply (a reply each
+		// would double the flood), remembered so that their re-sends are dropped too,
+		// and never counted against IncomingLimit.
+		c.rememberLocked(si.ID)
+		return nil, fmt.Errorf("%w: offer from %s", ErrRateLimited, o.From)
 	}
 	if sdpErr != nil {
 		// A call we can never answer: say so at once, so the caller stops dialing,
@@ -289,6 +317,35 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
 	return c.newSessionLocked(si, false), nil
+}
+
+// refusedMessage reports a message that made no session: a blocked call as a
+// CallBlockedEvent, a rate-limited offer only as often as the sender's log lines (a
+// flood of offers is not a flood of events), anything else as an InvalidEvent.
+func (c *Client) refusedMessage(m Message, err error) {
+	h := m.Head()
+	switch {
+	case errors.Is(err, ErrBlocked):
+		if ok, more := c.badLog.Allow(string(h.From)); ok {
+			c.log.Info("call blocked", "from", guard.Clip(string(h.From)), "session", guard.Clip(h.Session.ID), "err", err, "suppressed", more)
+		}
+		c.emitDroppable(nil, CallBlockedEvent{
+			EventMeta: EventMeta{SessionID: guard.Clip(h.Session.ID), User: h.From, Time: time.Now()},
+			CallType:  h.Session.CallType,
+			Reason:    guard.ClipErr(err).Error(),
+		})
+	case errors.Is(err, ErrRateLimited):
+		if ok, more := c.badLog.Allow(string(h.From)); ok {
+			c.log.Info("call offer dropped", "from", guard.Clip(string(h.From)), "err", err, "suppressed", more)
+			c.emitDroppable(nil, InvalidEvent{
+				EventMeta: EventMeta{SessionID: guard.Clip(h.Session.ID), User: h.From, Time: time.Now()},
+				Op:        m.Kind(),
+				Err:       err,
+			})
+		}
+	default:
+		c.invalidMessage(nil, m, err)
+	}
 }
 
 // rejectLocked answers an offer that makes no session with a Reject to its sender, and

@@ -39,6 +39,16 @@ type CallEvent struct {
 	Ext         Extension
 }
 
+// CallBlockedEvent: a call from a user who may not ring (Config.Admit refused it with
+// ErrBlocked) was declined without ringing. There is no session: its ID is the
+// caller's, for the record. User is the sender of the offer, the only caller ttycall
+// trusts.
+type CallBlockedEvent struct {
+	EventMeta
+	CallType CallType
+	Reason   string
+}
+
 // AcceptEvent: an opponent accepted the call (onAcceptCallListener).
 type AcceptEvent struct {
 	EventMeta

@@ -34,7 +34,7 @@ func TestBadSignalFlood(t *testing.T) {
 		mallory.sendRaw(msg.Wrap(xmlstream.Wrap(xmlstream.MultiReader(
 			textElement("moduleIdentifier", wire.ModuleIdentifier),
 			textElement("signalType", "dance"),
-			textElement("sessionID", strings.Repeat("s", 100<<10)),
+			textElement("sessionID", strings.Repeat("s", 10<<10)),
 		), xml.StartElement{Name: xml.Name{Space: wire.NS, Local: "extraParams"}})))
 	}
 	good := testSignal(mallory.LocalID(), bob.LocalID(), 1)

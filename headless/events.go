@@ -28,6 +28,7 @@ const (
 	EvStats           = "stats"
 	EvUpdate          = "update"
 	EvInvalidEvent    = "invalid_event"
+	EvCallBlocked     = "call_blocked" // a call from someone calls.accept_from keeps out
 	EvError           = "error"
 )
 
@@ -262,6 +263,10 @@ func callLine(ev call.Event) (Line, bool) {
 	case call.UpdateEvent:
 		l := meta(ev, EvUpdate)
 		l.Ext = extOrEmpty(e.Ext)
+		return l, true
+	case call.CallBlockedEvent:
+		l := meta(ev, EvCallBlocked)
+		l.CallType, l.Message = callTypeName(e.CallType), e.Reason
 		return l, true
 	case call.InvalidEvent:
 		l := meta(ev, EvInvalidEvent)

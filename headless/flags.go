@@ -46,7 +46,8 @@ const usage = `Usage: ttycall headless [flags]
 
 Events: one JSON object per line on stdout (time, event, session, user, ...): online,
 offline, call, accept, reject, stop, user_not_answer, session_close, connection_state,
-reconnect, remote_stream, stats, update, invalid_event, error.
+reconnect, remote_stream, stats, update, invalid_event, call_blocked (a call declined
+without ringing: calls.accept_from), error.
 Commands, one per line on stdin: accept, reject, hangup, update k=v ..., mute audio|video,
 unmute audio|video, call ID[,ID...] [audio|video], quit.
 Room mode (--room ID, the [conference] server of the config; no XMPP account needed):

@@ -382,6 +382,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 
 	// The engine.
+	case call.CallBlockedEvent:
+		// Declined by calls.accept_from without ringing: only the history shows it.
+		m.history.addBlocked(msg)
 	case call.CallEvent:
 		cmds = append(cmds, m.onIncoming(msg))
 	case *call.CallEvent:

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call"
@@ -204,5 +207,120 @@ func TestStrangerLogFlood(t *testing.T) {
 	}
 	if st.Size() > 32<<10 {
 		t.Errorf("%d bytes of log for %d bad signals", st.Size(), n)
+	}
+}
+
+// offerSDP is a valid audio offer (no candidates), made by pion without gathering.
+func offerSDP(t *testing.T) string {
+	t.Helper()
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	o, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.SDP
+}
+
+func callFrom(from *chat.Account, to wire.UserID, sdp string) *wire.Signal {
+	return &wire.Signal{
+		Type: wire.TypeCall, SessionID: uuid.NewString(), CallType: wire.CallTypeAudio,
+		CallerID: from.LocalID(), OpponentIDs: []wire.UserID{to}, Platform: "web", SDP: sdp,
+	}
+}
+
+// waitSignal waits for a signal of type typ (and session sid, unless empty).
+func waitSignal(t *testing.T, got chan *wire.Signal, typ wire.Type, sid string) *wire.Signal {
+	t.Helper()
+	deadline := time.After(hostileWait)
+	for {
+		select {
+		case s := <-got:
+			if s.Type == typ && (sid == "" || s.SessionID == sid) {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("no %s for %s", typ, sid)
+			return nil
+		}
+	}
+}
+
+// TestAcceptFromContacts: with accept_from = "contacts" (the default), a stranger's call
+// is declined (reject) without ringing and reported as a blocked call from the
+// stanza's sender; a contact's call rings, even with incoming_limit = 1 and a flood of
+// the stranger's calls just before (blocked and rate-limited calls hold no line).
+func TestAcceptFromContacts(t *testing.T) {
+	srv := xmppservertest.Start(t, xmppserver.Options{Users: map[string]string{"alice": "pw", "bob": "pw", "mallory": "pw"}})
+	if err := srv.Befriend("alice", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	alice := startApp(t, srv, "alice", func(c *config.Config) { c.Calls.IncomingLimit = 1 })
+	mallory, toMallory := newStranger(t, srv, "mallory")
+	bob, _ := newStranger(t, srv, "bob")
+	sdp := offerSDP(t)
+
+	first := callFrom(mallory, alice.LocalID(), sdp)
+	send(t, mallory, alice.LocalID(), first)
+	waitSignal(t, toMallory, wire.TypeReject, first.SessionID)
+	ev := alice.wait(t, "blocked call", 1, func(ev call.Event) bool { _, ok := ev.(call.CallBlockedEvent); return ok }).(call.CallBlockedEvent)
+	if ev.User != mallory.LocalID() || ev.SessionID != first.SessionID || ev.CallType != call.CallTypeAudio {
+		t.Errorf("blocked event %+v", ev)
+	}
+	const flood = 50
+	for range flood {
+		send(t, mallory, alice.LocalID(), callFrom(mallory, alice.LocalID(), sdp))
+	}
+	good := callFrom(bob, alice.LocalID(), sdp)
+	send(t, bob, alice.LocalID(), good)
+	ring := alice.wait(t, "bob's call", 1, func(ev call.Event) bool { _, ok := ev.(call.CallEvent); return ok }).(call.CallEvent)
+	if ring.User != bob.LocalID() || ring.SessionID != good.SessionID {
+		t.Errorf("call event %+v, want bob's", ring)
+	}
+	blocked := 0
+	for _, ev := range alice.events() {
+		switch e := ev.(type) {
+		case call.CallEvent:
+			if e.User != bob.LocalID() {
+				t.Errorf("a call from %s rang", e.User)
+			}
+		case call.CallBlockedEvent:
+			blocked++
+		}
+	}
+	// The flood is rate-limited before the roster is asked: a handful of blocked
+	// calls for the history, not 51.
+	if blocked > 10 {
+		t.Errorf("%d blocked-call events for %d calls of one stranger", blocked, flood+1)
+	}
+}
+
+// TestForgedCaller: mallory's offer names bob as its caller and mallory as an
+// opponent. It is an invalid event answered with reject, and nothing rings as bob.
+func TestForgedCaller(t *testing.T) {
+	srv := xmppservertest.Start(t, xmppserver.Options{Users: map[string]string{"alice": "pw", "bob": "pw", "mallory": "pw"}})
+	alice := startApp(t, srv, "alice", func(c *config.Config) { c.Calls.AcceptFrom = config.AcceptAnyone })
+	mallory, toMallory := newStranger(t, srv, "mallory")
+	forged := callFrom(mallory, alice.LocalID(), offerSDP(t))
+	forged.CallerID = wire.UserID("bob@" + srv.Domain)
+	forged.OpponentIDs = []wire.UserID{alice.LocalID(), mallory.LocalID()}
+	send(t, mallory, alice.LocalID(), forged)
+	waitSignal(t, toMallory, wire.TypeReject, forged.SessionID)
+	inv := alice.wait(t, "invalid event", 1, isInvalid).(call.InvalidEvent)
+	if inv.User != mallory.LocalID() || inv.SessionID != forged.SessionID || !errors.Is(inv.Err, call.ErrBadSignal) {
+		t.Errorf("invalid event %+v", inv)
+	}
+	// A good call from mallory afterwards rings as mallory: the forged one left nothing.
+	good := callFrom(mallory, alice.LocalID(), offerSDP(t))
+	send(t, mallory, alice.LocalID(), good)
+	ring := alice.wait(t, "mallory's own call", 1, func(ev call.Event) bool { _, ok := ev.(call.CallEvent); return ok }).(call.CallEvent)
+	if ring.User != mallory.LocalID() || ring.InitiatorID != mallory.LocalID() || ring.SessionID != good.SessionID {
+		t.Errorf("call event %+v", ring)
 	}
 }

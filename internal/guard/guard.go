@@ -145,6 +145,7 @@ const DefaultMaxKeys = 1024
 // then one every 10 s, so a flood of 1000 bad stanzas writes a handful of lines.
 func NewLogLimiter() *Limiter { return &Limiter{Burst: 5, Every: 10 * time.Second} }
 
-// NewOfferLimiter limits the call offers one sender may make ring: 3 at once, then one
-// every 20 s (three a minute). Re-sends of the same call are not offers.
-func NewOfferLimiter() *Limiter { return &Limiter{Burst: 3, Every: 20 * time.Second} }
+// NewOfferLimiter limits the new calls one sender may make: 5 at once, then one every
+// 12 s (five a minute; a person redialling after a few rejects stays within it).
+// Re-sends of the same call are not new calls.
+func NewOfferLimiter() *Limiter { return &Limiter{Burst: 5, Every: 12 * time.Second} }
