@@ -45,9 +45,12 @@ type Account struct {
 
 // Calls is the [calls] section. Intervals are in seconds in the file.
 type Calls struct {
-	AnswerTimeInterval      Seconds `toml:"answer_time_interval"`       // 60
-	DialingTimeInterval     Seconds `toml:"dialing_time_interval"`      // 5
-	DisconnectTimeInterval  Seconds `toml:"disconnect_time_interval"`   // 30
+	AnswerTimeInterval     Seconds `toml:"answer_time_interval"`     // 60
+	DialingTimeInterval    Seconds `toml:"dialing_time_interval"`    // 5
+	DisconnectTimeInterval Seconds `toml:"disconnect_time_interval"` // 30
+	// ConnectTimeInterval bounds how long a call may take, once answered, to connect
+	// before it fails and closes; 0 = disconnect_time_interval.
+	ConnectTimeInterval     Seconds `toml:"connect_time_interval"`
 	StatsReportTimeInterval Seconds `toml:"stats_report_time_interval"` // 0 = off
 	AutoReject              bool    `toml:"auto_reject"`                // true
 	IncomingLimit           int     `toml:"incoming_limit"`             // 1

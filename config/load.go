@@ -280,6 +280,7 @@ func (c *Config) validate(path string, kl *keyLines) error {
 	positive("calls.answer_time_interval", cl.AnswerTimeInterval, false)
 	positive("calls.dialing_time_interval", cl.DialingTimeInterval, false)
 	positive("calls.disconnect_time_interval", cl.DisconnectTimeInterval, false)
+	positive("calls.connect_time_interval", cl.ConnectTimeInterval, true)
 	positive("calls.stats_report_time_interval", cl.StatsReportTimeInterval, true)
 	if cl.IncomingLimit < 1 {
 		bad("calls.incoming_limit", -1, "%d: want >= 1", cl.IncomingLimit)

@@ -245,6 +245,7 @@ func EngineConfig(cfg *config.Config, local call.UserID, sig call.Signaling, o O
 		Signaling:              sig,
 		AnswerTimeInterval:     cfg.Calls.AnswerTimeInterval.Duration(),
 		DisconnectTimeInterval: cfg.Calls.DisconnectTimeInterval.Duration(),
+		ConnectTimeInterval:    cfg.Calls.ConnectTimeInterval.Duration(),
 		StatsReportInterval:    cfg.Calls.StatsReportTimeInterval.Duration(),
 		AutoReject:             cfg.Calls.AutoReject,
 		IncomingLimit:          cfg.Calls.IncomingLimit,
