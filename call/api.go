@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
@@ -57,8 +58,8 @@ type Config struct {
 	// exchanged, to reach CONNECTED; then it goes FAILED and closes (incoming or
 	// outgoing). Zero: DisconnectTimeInterval.
 	ConnectTimeInterval time.Duration
-	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s (engine-only)
-	StatsReportInterval    time.Duration // 0: no stats reports
+	ReconnectWait       time.Duration // wait for ICE to recover before restarting it; default 5 s (engine-only)
+	StatsReportInterval time.Duration // 0: no stats reports
 	// AutoReject is the busy rule, applied here only: an incoming call while
 	// IncomingLimit sessions are live is rejected and never rings.
 	AutoReject    bool
@@ -152,6 +153,7 @@ type Client struct {
 	offers *guard.Limiter // new incoming calls per sender
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
+	estimators   sync.Map // peer connection stats ID -> cc.BandwidthEstimator (GCC)
 
 	droppedMessages atomic.Uint64 // incoming messages dropped: their session's queue was full
 	droppedStream   atomic.Uint64 // events dropped from Events(): its reader fell behind
@@ -193,7 +195,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.StatsReportInterval > 0 {
 		onStats = func(id string, g stats.Getter) { c.statsGetters.Store(id, g) }
 	}
-	api, err := newAPI(&c.cfg, onStats)
+	api, err := newAPI(&c.cfg, onStats, func(id string, e cc.BandwidthEstimator) { c.estimators.Store(id, e) })
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +292,7 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 		// is started only by its initiator. (mallory naming bob as the caller and
 		// himself as an opponent must not ring as "bob".) Rejected, so that a
 		// well-meaning mesh peer stops dialing.
-		c.rejectLocked(o)
+		c.rejectLocked(o, nil)
 		return nil, fmt.Errorf("%w: offer from %s names %s as the caller", ErrBadSignal, o.From, si.Initiator)
 	}
 	if ok, _ := c.offers.Allow(string(o.From)); !ok {
@@ -303,25 +305,30 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	if sdpErr != nil {
 		// A call we can never answer: say so at once, so the caller stops dialing,
 		// and never ring.
-		c.rejectLocked(o)
+		c.rejectLocked(o, nil)
 		return nil, sdpErr
 	}
 	if c.cfg.Admit != nil {
 		if err := c.cfg.Admit(o); err != nil {
-			c.rejectLocked(o)
+			reason := "refused"
+			if errors.Is(err, ErrBlocked) {
+				reason = "blocked"
+			}
+			c.missedLocked(o, reason)
 			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 	}
 	if c.cfg.AutoReject && len(c.sessions) >= c.cfg.IncomingLimit {
-		c.rejectLocked(o)
+		c.missedLocked(o, "busy")
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
 	return c.newSessionLocked(si, false), nil
 }
 
-// refusedMessage reports a message that made no session: a blocked call as a
-// CallBlockedEvent, a rate-limited offer only as often as the sender's log lines (a
-// flood of offers is not a flood of events), anything else as an InvalidEvent.
+// refusedMessage reports a message that made no session: a blocked call only in the
+// log (rate-limited; its MissedCallEvent is out already), a rate-limited offer only as
+// often as the sender's log lines (a flood of offers is not a flood of events),
+// anything else as an InvalidEvent.
 func (c *Client) refusedMessage(m Message, err error) {
 	h := m.Head()
 	switch {
@@ -329,11 +336,6 @@ func (c *Client) refusedMessage(m Message, err error) {
 		if ok, more := c.badLog.Allow(string(h.From)); ok {
 			c.log.Info("call blocked", "from", guard.Clip(string(h.From)), "session", guard.Clip(h.Session.ID), "err", err, "suppressed", more)
 		}
-		c.emitDroppable(nil, CallBlockedEvent{
-			EventMeta: EventMeta{SessionID: guard.Clip(h.Session.ID), User: h.From, Time: time.Now()},
-			CallType:  h.Session.CallType,
-			Reason:    guard.ClipErr(err).Error(),
-		})
 	case errors.Is(err, ErrRateLimited):
 		if ok, more := c.badLog.Allow(string(h.From)); ok {
 			c.log.Info("call offer dropped", "from", guard.Clip(string(h.From)), "err", err, "suppressed", more)
@@ -349,11 +351,28 @@ func (c *Client) refusedMessage(m Message, err error) {
 }
 
 // rejectLocked answers an offer that makes no session with a Reject to its sender, and
-// remembers its session ID so that its re-sends are dropped.
-func (c *Client) rejectLocked(o *Offer) {
-	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From}}
+// remembers its session ID so that its re-sends are dropped. ext is the reject's
+// extension (nil: none).
+func (c *Client) rejectLocked(o *Offer, ext Extension) {
+	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From, Ext: ext}}
 	c.sendReply(rej)
 	c.rememberLocked(o.Session.ID)
+}
+
+// missedLocked rejects a call the local user never saw ring and reports it.
+func (c *Client) missedLocked(o *Offer, reason string) {
+	var ext Extension
+	if reason == "busy" {
+		// The reason the config docs promise the caller, as the SDKs' reject
+		// extension carries it.
+		ext = Extension{"reason": "busy"}
+	}
+	c.rejectLocked(o, ext)
+	c.emitDroppable(nil, MissedCallEvent{
+		EventMeta: EventMeta{SessionID: guard.Clip(o.Session.ID), User: o.From, Time: time.Now()},
+		CallType:  o.Session.CallType, InitiatorID: o.Session.Initiator,
+		OpponentIDs: slices.Clone(o.Session.Opponents), Reason: reason,
+	})
 }
 
 func cloneSession(si SessionInfo) SessionInfo {

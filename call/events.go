@@ -39,14 +39,18 @@ type CallEvent struct {
 	Ext         Extension
 }
 
-// CallBlockedEvent: a call from a user who may not ring (Config.Admit refused it with
-// ErrBlocked) was declined without ringing. There is no session: its ID is the
-// caller's, for the record. User is the sender of the offer, the only caller ttycall
-// trusts.
-type CallBlockedEvent struct {
+// MissedCallEvent: an incoming call that never rang because the engine refused it:
+// busy (AutoReject beyond IncomingLimit), refused by Config.Admit, or blocked (Admit's
+// error wraps ErrBlocked: the caller may not ring, calls.accept_from). The caller was
+// rejected; no session exists for it (an InvalidEvent reports a busy or refused call
+// too; a blocked one is policy, not an error). User and InitiatorID are the sender of
+// the offer, the only caller ttycall trusts.
+type MissedCallEvent struct {
 	EventMeta
-	CallType CallType
-	Reason   string
+	CallType    CallType
+	InitiatorID UserID
+	OpponentIDs []UserID
+	Reason      string // "busy", "refused" or "blocked"
 }
 
 // AcceptEvent: an opponent accepted the call (onAcceptCallListener).
@@ -139,6 +143,9 @@ type Stats struct {
 	Local, Remote MediaStats // Local: what we send; Remote: what we receive
 	RTT           time.Duration
 	Candidate     CandidatePair
+	// AvailableOutgoingBitrate (bit/s) is the congestion controller's (GCC) estimate of
+	// what the path to this opponent carries, as getStats' candidate-pair names it.
+	AvailableOutgoingBitrate float64
 }
 
 // MediaStats are the figures for one direction.
@@ -154,9 +161,25 @@ type TrackStats struct {
 	Packets     uint64
 	PacketsLost int64
 	Jitter      float64 // seconds
-	FPS         float64 // video only
+	FPS         float64 // video only (framesPerSecond)
 	Width       int     // video only
 	Height      int     // video only
+	// The rest as getStats names them. NACKCount and PLICount: sent for a received
+	// stream, received for a sent one.
+	NACKCount uint64
+	PLICount  uint64
+	// Received video: freezes by Chromium's definition (a frame later than
+	// max(3 x the mean frame interval, the mean + 150 ms)), and the mean time a frame
+	// waited between its first packet and its decode (jitterBufferDelay divided by
+	// jitterBufferEmittedCount).
+	FreezeCount          uint64
+	TotalFreezesDuration time.Duration
+	JitterBufferDelay    time.Duration
+	// Received audio: samples played out and those made up by loss concealment.
+	TotalSamplesReceived uint64
+	ConcealedSamples     uint64
+	// Sent video: "none" or "bandwidth" (the encoder lowered its frame rate or size).
+	QualityLimitationReason string
 }
 
 // CandidatePair is the selected ICE candidate pair.

@@ -28,7 +28,7 @@ import (
 var fuzzSDP = sync.OnceValues(func() (offer, answer string) {
 	cfg := Config{LoopbackOnly: true}
 	cfg.setDefaults()
-	api, err := newAPI(&cfg, nil)
+	api, err := newAPI(&cfg, nil, nil)
 	if err != nil {
 		panic(err)
 	}

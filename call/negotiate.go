@@ -107,26 +107,22 @@ func (s *Session) buildPC(p *peer) (*webrtc.PeerConnection, echoTracks, error) {
 	return pc, echo, nil
 }
 
-// trackStats points p's stats at p.pc.
+// trackStats points p's stats and bandwidth estimate at p.pc.
 func (s *Session) trackStats(p *peer) {
-	if s.c.cfg.StatsReportInterval > 0 {
-		p.statsID = pcStatsID(p.pc)
-	}
+	p.statsID = pcStatsID(p.pc)
 	p.stats = statsPrev{}
 }
 
 // closePC closes a peer connection of p that is not (or no longer) p.pc, and forgets
 // its stats. Its media goroutines end with it (closePeer waits for them).
 func (s *Session) closePC(p *peer, pc *webrtc.PeerConnection) {
-	id := ""
-	if s.c.cfg.StatsReportInterval > 0 {
-		id = pcStatsID(pc)
-	}
+	id := pcStatsID(pc)
 	if err := pc.Close(); err != nil {
 		s.log.Debug("peer connection close", "user", string(p.user), "err", err)
 	}
 	if id != "" {
 		s.c.statsGetters.Delete(id)
+		s.c.estimators.Delete(id)
 	}
 }
 
@@ -139,6 +135,7 @@ func (s *Session) swapPC(p *peer) {
 	p.next, p.nextEcho = nil, nil
 	p.restartOfferID = ""
 	p.remotes.setVideo(nil)
+	p.remotes.setAudio(nil)
 	s.trackStats(p)
 	s.closePC(p, old)
 	s.log.Info("peer connection replaced", "user", string(p.user))

@@ -40,6 +40,7 @@ type Session struct {
 	ringing     bool   // incoming: CallEvent emitted
 	answerTimer *timer // incoming: answer timeout while NEW
 	statsTimer  *timer
+	adaptTimer  *timer // the encoder follows the bandwidth estimate (adapt.go)
 }
 
 func (c *Client) newSessionLocked(si SessionInfo, outgoing bool) *Session {
@@ -414,6 +415,7 @@ func (s *Session) close(reason string) {
 	s.closed = true
 	stopTimer(&s.answerTimer)
 	stopTimer(&s.statsTimer)
+	stopTimer(&s.adaptTimer)
 	for _, p := range s.sortedPeers() {
 		s.closePeer(p)
 	}

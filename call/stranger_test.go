@@ -99,7 +99,7 @@ func (st *stranger) call(callee wire.UserID, sdp string) *wire.Signal {
 func strangerOffer(t testing.TB, extra ...string) string {
 	t.Helper()
 	cfg := Config{LoopbackOnly: true}
-	api, err := newAPI(&cfg, nil)
+	api, err := newAPI(&cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

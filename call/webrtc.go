@@ -4,26 +4,45 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
 // Payload types as the web SDK's browsers number them.
 const (
-	ptVP8  = 96
-	ptOpus = 111
+	ptVP8    = 96
+	ptVP8RTX = 97 // video/rtx apt=96, as Chromium offers it
+	ptOpus   = 111
 )
 
-// newAPI builds the pion API shared by every peer connection of a client: VP8 and Opus
-// only (VP8 first), the default interceptors (NACK, RTCP reports, TWCC, stats), and a
-// SettingEngine that never stalls a loopback call.
+// Congestion control bounds (bit/s) for the whole connection, audio included. GCC starts
+// at bweStart and probes upward, as Chromium does (it starts at 300 kbit/s); bweMin keeps
+// audio and a postage-stamp picture alive on the worst link; bweMax is above anything a
+// terminal can show.
+const (
+	bweStart = 300_000
+	bweMin   = 60_000
+	bweMax   = 4_000_000
+)
+
+// newAPI builds the pion API shared by every peer connection of a client: VP8 (with its
+// RTX stream, as Chromium negotiates it) and Opus only (VP8 first); the interceptors:
+// send-side congestion control (GCC on transport-wide feedback), NACK generator and
+// responder (retransmitting on the RTX stream when negotiated), RTCP reports, TWCC
+// feedback, stats; and a SettingEngine that never stalls a loopback call.
 //
 // onStats, when not nil, receives the stats getter of every new peer connection (by its
 // stats ID): pion's GetStats has no outbound streams, the interceptor's getter has.
-func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, error) {
+// onBWE, when not nil, receives the bandwidth estimator of every new peer connection,
+// keyed by the same ID.
+func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id string, e cc.BandwidthEstimator)) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"},
@@ -35,6 +54,15 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 	}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("%w: register VP8: %w", ErrWebRTC, err)
 	}
+	// With video/rtx negotiated, pion gives each video sender a second SSRC and the NACK
+	// responder resends on it (RFC 4588), and the receiver unwraps RTX into the track:
+	// a retransmission is then told from a late original, as Chromium expects.
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", ptVP8)},
+		PayloadType:        ptVP8RTX,
+	}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("%w: register RTX: %w", ErrWebRTC, err)
+	}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1",
@@ -45,9 +73,8 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 		return nil, fmt.Errorf("%w: register Opus: %w", ErrWebRTC, err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		return nil, fmt.Errorf("%w: interceptors: %w", ErrWebRTC, err)
-	}
+	// The stats interceptor comes first (innermost), so that it sees the RTCP the others
+	// write (the NACKs and PLIs we send) and the retransmissions.
 	if onStats != nil {
 		sf, err := stats.NewInterceptor()
 		if err != nil {
@@ -55,6 +82,39 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 		}
 		sf.OnNewPeerConnection(onStats)
 		ir.Add(sf)
+	}
+
+	// Order matters: the first interceptor added is the innermost writer. GCC must see
+	// every packet (retransmissions too) after the TWCC header extension numbered it.
+	bwe, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		hi := bweMax
+		if cfg.BandwidthKbps > 0 {
+			hi = min(hi, cfg.BandwidthKbps*1000+audioReserve)
+		}
+		// No pacing: the leaky-bucket pacer runs a 5 ms ticker per connection (a mesh
+		// pays it per peer) with an unbounded queue; the encoder follows the estimate
+		// instead, so the queue it would smooth never builds. Not gcc's NoOpPacer: like
+		// the leaky bucket it drops every packet of an SSRC it was not given, and RTX
+		// retransmissions carry the RTX SSRC.
+		return gcc.NewSendSideBWE(
+			gcc.SendSideBWEInitialBitrate(min(bweStart, hi)),
+			gcc.SendSideBWEMinBitrate(min(bweMin, hi)),
+			gcc.SendSideBWEMaxBitrate(hi),
+			gcc.SendSideBWEPacer(&passPacer{writers: map[uint32]interceptor.RTPWriter{}}),
+		)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: congestion control: %w", ErrWebRTC, err)
+	}
+	if onBWE != nil {
+		bwe.OnNewPeerConnection(onBWE)
+	}
+	ir.Add(bwe)
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
+		return nil, fmt.Errorf("%w: TWCC header extension: %w", ErrWebRTC, err)
+	}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, fmt.Errorf("%w: interceptors: %w", ErrWebRTC, err)
 	}
 
 	se := webrtc.SettingEngine{}
@@ -113,3 +173,36 @@ func withBandwidth(sdp string, kbps int) string {
 	}
 	return strings.Join(out, "\r\n") + "\r\n"
 }
+
+// passPacer is a gcc.Pacer that sends every packet at once through the writer of its
+// stream. A packet of an SSRC it does not know (an RTX retransmission: pion binds the
+// stream under its media SSRC only) goes through any stream's writer: below the
+// interceptors each writer is the connection's SRTP session, which routes by the
+// packet's own SSRC, and the estimator has already recorded the packet.
+type passPacer struct {
+	mu      sync.Mutex
+	writers map[uint32]interceptor.RTPWriter
+	last    interceptor.RTPWriter
+}
+
+func (p *passPacer) AddStream(ssrc uint32, w interceptor.RTPWriter) {
+	p.mu.Lock()
+	p.writers[ssrc], p.last = w, w
+	p.mu.Unlock()
+}
+
+func (p *passPacer) Write(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+	p.mu.Lock()
+	w, ok := p.writers[h.SSRC]
+	if !ok {
+		w = p.last
+	}
+	p.mu.Unlock()
+	if w == nil {
+		return 0, fmt.Errorf("%w: no stream for SSRC %d", ErrWebRTC, h.SSRC)
+	}
+	return w.Write(h, payload, a)
+}
+
+func (p *passPacer) SetTargetBitrate(int) {}
+func (p *passPacer) Close() error         { return nil }

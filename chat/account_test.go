@@ -122,6 +122,21 @@ func TestDenySubscription(t *testing.T) {
 	})
 }
 
+// Remove drops a contact from the roster (a real Prosody pushes the removal).
+func TestRemoveContact(t *testing.T) {
+	srv := startServer(t)
+	alice := newPeer(t, srv, "alice", nil).online()
+	ctx := ctxT(t)
+	if err := alice.Subscribe(ctx, srv.JID("dave")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUntil("dave listed", func() bool { return findContact(alice.Roster(), srv.JID("dave").String()) != nil })
+	if err := alice.Remove(ctx, srv.JID("dave")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUntil("dave removed", func() bool { return findContact(alice.Roster(), srv.JID("dave").String()) == nil })
+}
+
 // 200 signals each way, sent concurrently, arrive complete and in order.
 func TestSignalsInOrder(t *testing.T) {
 	srv := startServer(t)

@@ -36,7 +36,7 @@ type Room struct {
 
 	mu       sync.Mutex
 	feeds    map[string]*feed // guarded by mu; by publisher ID
-	visible  map[string]bool  // guarded by mu; nil: every feed's video
+	visible  map[string]Layer // guarded by mu; nil: every feed's video, at LayerHigh
 	c        *conn            // guarded by mu; nil while rejoining
 	myID     string           // guarded by mu
 	leftErr  error            // guarded by mu
@@ -64,6 +64,7 @@ type conn struct {
 	privateID  uint64
 	subJoined  bool
 	subscribed map[string]janus.SubscribedStream // guarded by Room.mu; by our mid
+	layers     map[string]Layer                  // the substream asked per our mid (simulcast)
 }
 
 // Messages to run.
@@ -82,7 +83,7 @@ type (
 		gen int
 		rs  *RemoteStream
 	}
-	visibleMsg struct{ ids []string }
+	visibleMsg struct{ layers map[string]Layer }
 	tickMsg    struct{}
 )
 
@@ -191,10 +192,41 @@ func (r *Room) Participants() []Participant {
 	return out
 }
 
+// Layer is the simulcast layer to receive of a participant's video, for a publisher
+// that sends simulcast (others send one layer, whatever is asked).
+type Layer int
+
+// Layers, as Janus' substreams: a quarter, half and full resolution of the publisher's.
+const (
+	LayerLow    Layer = 0
+	LayerMedium Layer = 1
+	LayerHigh   Layer = 2
+)
+
 // SetVisible subscribes to the video of the listed participants only (the tiles on
-// screen); nil subscribes to every participant's video. Audio is always received.
+// screen), at LayerHigh; nil subscribes to every participant's video. Audio is always
+// received.
 func (r *Room) SetVisible(ids []string) {
-	r.inbox.push(visibleMsg{ids: ids})
+	if ids == nil {
+		r.inbox.push(visibleMsg{})
+		return
+	}
+	l := make(map[string]Layer, len(ids))
+	for _, id := range ids {
+		l[id] = LayerHigh
+	}
+	r.inbox.push(visibleMsg{layers: l})
+}
+
+// SetLayers subscribes to the video of the participants listed, each at the simulcast
+// layer its tile is worth (a small tile needs no full resolution); the others' video
+// is dropped.
+func (r *Room) SetLayers(layers map[string]Layer) {
+	l := make(map[string]Layer, len(layers))
+	for id, v := range layers {
+		l[id] = v
+	}
+	r.inbox.push(visibleMsg{layers: l})
 }
 
 // Close leaves the room, closes the peer connections and waits for every goroutine.
@@ -309,13 +341,20 @@ func (r *Room) connect(ctx context.Context, gen int) (*conn, *janus.RoomEvent, e
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &conn{gen: gen, client: client, subscribed: map[string]janus.SubscribedStream{}}
+	c := &conn{gen: gen, client: client, subscribed: map[string]janus.SubscribedStream{}, layers: map[string]Layer{}}
 	c.pub, err = client.Attach(ctx, janus.VideoRoom, func(e janus.Event) { r.inbox.push(janusMsg{gen: gen, pub: true, e: e}) })
 	if err != nil {
 		client.Close()
 		return nil, nil, err
 	}
 	joined, err := janus.JoinPublisher(ctx, c.pub, r.cfg.Room, r.cfg.Display, r.cfg.Pin)
+	if errors.Is(err, janus.ErrNoSuchRoom) && r.cfg.Create {
+		spec := janus.RoomSpec{ID: r.cfg.Room, Description: r.cfg.Room, Pin: r.cfg.Pin, Secret: r.cfg.Secret, Bitrate: r.cfg.VideoBitrate}
+		if err = janus.CreateRoom(ctx, c.pub, spec); err == nil {
+			r.log.Info("created the room", "room", r.cfg.Room)
+			joined, err = janus.JoinPublisher(ctx, c.pub, r.cfg.Room, r.cfg.Display, r.cfg.Pin)
+		}
+	}
 	if err != nil {
 		client.Close()
 		return nil, nil, err
@@ -442,14 +481,7 @@ func (r *Room) handle(c *conn, m any) (reason string, err error, over bool) {
 	switch m := m.(type) {
 	case visibleMsg:
 		r.mu.Lock()
-		if m.ids == nil {
-			r.visible = nil
-		} else {
-			r.visible = map[string]bool{}
-			for _, id := range m.ids {
-				r.visible[id] = true
-			}
-		}
+		r.visible = m.layers
 		r.mu.Unlock()
 		r.reconcile(c)
 	case trackMsg:

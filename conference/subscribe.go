@@ -16,16 +16,29 @@ import (
 func (r *Room) reconcile(c *conn) {
 	want := map[string]janus.StreamRef{} // by feed/mid
 	have := map[string]string{}          // feed/mid -> our mid
+	layerOf := map[string]Layer{}        // feed/mid -> the layer wanted (simulcast video)
 	r.mu.Lock()
 	for _, f := range r.feeds {
 		for _, s := range f.streams {
 			if s.Disabled || (s.Type != "audio" && s.Type != "video") {
 				continue
 			}
-			if s.Type == "video" && r.visible != nil && !r.visible[f.id] {
-				continue
+			ref := janus.StreamRef{Feed: f.id, Mid: s.Mid}
+			if s.Type == "video" {
+				layer, shown := r.visible[f.id]
+				if r.visible == nil {
+					layer, shown = LayerHigh, true
+				}
+				if !shown {
+					continue
+				}
+				if s.Simulcast {
+					l := int(layer)
+					ref.Substream = &l
+					layerOf[f.id+"/"+s.Mid] = layer
+				}
 			}
-			want[f.id+"/"+s.Mid] = janus.StreamRef{Feed: f.id, Mid: s.Mid}
+			want[f.id+"/"+s.Mid] = ref
 		}
 	}
 	for mid, s := range c.subscribed {
@@ -35,10 +48,28 @@ func (r *Room) reconcile(c *conn) {
 	}
 	r.mu.Unlock()
 	var sub, unsub []janus.StreamRef
+	var layers []janus.StreamConfig
 	for k, ref := range want {
-		if _, ok := have[k]; !ok {
+		mid, ok := have[k]
+		if !ok {
 			sub = append(sub, ref)
+			continue
 		}
+		if l, sim := layerOf[k]; sim && c.layers[mid] != l {
+			n := int(l)
+			layers = append(layers, janus.StreamConfig{Mid: mid, Substream: &n})
+			c.layers[mid] = l
+		}
+	}
+	if len(layers) > 0 && c.sub != nil {
+		ctx, cancel := context.WithTimeout(r.ctx, 15e9)
+		if err := janus.ConfigureSubscription(ctx, c.sub, layers); err != nil {
+			r.log.Warn("simulcast layer", "err", err)
+		}
+		cancel()
+		// Janus switches at a key frame of the new layer. It asks the publisher for one
+		// (a PLI), but with Chromium publishers the switch came only with the periodic
+		// key frame of the room's fir_freq (measured: 10 s at fir_freq = 10).
 	}
 	for k, mid := range have {
 		if _, ok := want[k]; !ok {
@@ -119,6 +150,24 @@ func (r *Room) setSubscribed(c *conn, streams []janus.SubscribedStream) {
 	for _, s := range streams {
 		if s.Active == nil || *s.Active {
 			c.subscribed[s.Mid] = s
+		}
+	}
+	// The layer asked with a new subscription is the one it starts with.
+	for mid := range c.layers {
+		if _, ok := c.subscribed[mid]; !ok {
+			delete(c.layers, mid)
+		}
+	}
+	for mid, s := range c.subscribed {
+		if _, ok := c.layers[mid]; ok || s.Type != "video" {
+			continue
+		}
+		if f := r.feeds[s.FeedID]; f != nil {
+			if l, shown := r.visible[s.FeedID]; shown {
+				c.layers[mid] = l
+			} else {
+				c.layers[mid] = LayerHigh
+			}
 		}
 	}
 	// A stream no longer in the subscription (unsubscribed, its publisher gone) has

@@ -58,6 +58,8 @@ type Line struct {
 	Remote    *mediaJSON     `json:"remote,omitempty"`
 	RTTMillis *float64       `json:"rtt_ms,omitempty"`
 	Candidate *candidateJSON `json:"candidate,omitempty"`
+	// AvailableOutgoingBitrate: the congestion controller's estimate (bit/s).
+	AvailableOutgoingBitrate float64 `json:"availableOutgoingBitrate,omitempty"`
 }
 
 type mediaJSON struct {
@@ -74,6 +76,15 @@ type trackJSON struct {
 	FPS         float64 `json:"fps,omitempty"`
 	Width       int     `json:"width,omitempty"`
 	Height      int     `json:"height,omitempty"`
+	// As getStats names them.
+	NACKCount               uint64  `json:"nackCount,omitempty"`
+	PLICount                uint64  `json:"pliCount,omitempty"`
+	FreezeCount             uint64  `json:"freezeCount,omitempty"`
+	TotalFreezesDuration    float64 `json:"totalFreezesDuration,omitempty"` // seconds
+	JitterBufferDelayMs     float64 `json:"jitterBufferDelay_ms,omitempty"` // mean per frame
+	TotalSamplesReceived    uint64  `json:"totalSamplesReceived,omitempty"`
+	ConcealedSamples        uint64  `json:"concealedSamples,omitempty"`
+	QualityLimitationReason string  `json:"qualityLimitationReason,omitempty"`
 }
 
 type candidateJSON struct {
@@ -264,9 +275,12 @@ func callLine(ev call.Event) (Line, bool) {
 		l := meta(ev, EvUpdate)
 		l.Ext = extOrEmpty(e.Ext)
 		return l, true
-	case call.CallBlockedEvent:
+	case call.MissedCallEvent:
+		if e.Reason != "blocked" {
+			return Line{}, false // busy and refused calls: their invalid_event says it
+		}
 		l := meta(ev, EvCallBlocked)
-		l.CallType, l.Message = callTypeName(e.CallType), e.Reason
+		l.CallType, l.Message = callTypeName(e.CallType), "not allowed to ring (calls.accept_from)"
 		return l, true
 	case call.InvalidEvent:
 		l := meta(ev, EvInvalidEvent)
@@ -283,6 +297,7 @@ func callLine(ev call.Event) (Line, bool) {
 		l.RTTMillis = &rtt
 		c := s.Candidate
 		l.Candidate = &candidateJSON{c.Protocol, c.LocalType, c.LocalAddress, c.LocalPort, c.RemoteType, c.RemoteAddress, c.RemotePort}
+		l.AvailableOutgoingBitrate = s.AvailableOutgoingBitrate
 		return l, true
 	default:
 		return Line{}, false
@@ -294,5 +309,10 @@ func mediaOf(m call.MediaStats) *mediaJSON {
 }
 
 func trackOf(t call.TrackStats) trackJSON {
-	return trackJSON{t.BitrateKbps, t.Bytes, t.Packets, t.PacketsLost, t.Jitter, t.FPS, t.Width, t.Height}
+	return trackJSON{
+		t.BitrateKbps, t.Bytes, t.Packets, t.PacketsLost, t.Jitter, t.FPS, t.Width, t.Height,
+		t.NACKCount, t.PLICount, t.FreezeCount, t.TotalFreezesDuration.Seconds(),
+		float64(t.JitterBufferDelay.Microseconds()) / 1000, t.TotalSamplesReceived, t.ConcealedSamples,
+		t.QualityLimitationReason,
+	}
 }

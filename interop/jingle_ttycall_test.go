@@ -156,7 +156,7 @@ func TestJinglePageCallsTtycall(t *testing.T) {
 // answers ttycall's propose, which ttycall retracts at its answer timeout.
 func TestJingleRejectRetractBusyTimeout(t *testing.T) {
 	ctx := ctxFor(t, 3*time.Minute)
-	env := startJingleEnv(t, ctx, "alice", "bob")
+	env := startJingleEnv(t, ctx, "alice", "bob", "carol", "dave", "erin")
 	tty := env.Ttycall(ctx, "bob", JingleTtyOpts{Args: []string{"--answer", "reject"}, AnswerTime: 3})
 	alice, _ := env.StanzaUser(ctx, "alice", "page")
 
@@ -166,4 +166,71 @@ func TestJingleRejectRetractBusyTimeout(t *testing.T) {
 	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": rej, "media": []string{"audio"}})
 	tty.Wait(ctx, tm, "event", "call", "session", rej)
 	alice.Wait(ctx, pm, "event", "terminated", "sid", rej, "reason", "decline")
+	tty.Wait(ctx, tm, "event", "session_close", "session", rej)
+
+	// Busy: the page ends ttycall's call with busy. (ttycall headless exits when its
+	// placed call fails: one process per placed call.)
+	alice.Must(ctx, nil, "setAuto", map[string]any{"mode": "busy"})
+	tty = env.Ttycall(ctx, "dave", JingleTtyOpts{AnswerTime: 3})
+	pm, tm = alice.Mark(), tty.Mark()
+	tty.Send("call alice@localhost audio")
+	prop := alice.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	busy := prop.Str("id")
+	alice.Wait(ctx, pm, "event", "terminated", "sid", busy, "reason", "busy")
+	tty.Wait(ctx, tm, "event", "reject", "session", busy, "user", "alice@localhost")
+	tty.Wait(ctx, tm, "event", "session_close", "session", busy)
+
+	// Not answered: the page rings and never proceeds; at the answer timeout ttycall
+	// reports it and retracts the proposal.
+	alice.Must(ctx, nil, "setAuto", map[string]any{"mode": "ring"})
+	tty = env.Ttycall(ctx, "erin", JingleTtyOpts{AnswerTime: 3})
+	pm, tm = alice.Mark(), tty.Mark()
+	tty.Send("call alice@localhost audio")
+	prop = alice.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	noAns := prop.Str("id")
+	tty.Wait(ctx, tm, "event", "user_not_answer", "session", noAns, "user", "alice@localhost")
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "retract", "id", noAns)
+	tty.Wait(ctx, tm, "event", "session_close", "session", noAns)
+
+	// The caller gives up while ttycall rings: the page ends its session (cancel).
+	tty2 := env.Ttycall(ctx, "carol", JingleTtyOpts{Args: []string{"--answer", "ignore"}})
+	pm, tm = alice.Mark(), tty2.Mark()
+	gone := fmt.Sprintf("gone-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "carol@localhost", "id": gone, "media": []string{"audio"}})
+	tty2.Wait(ctx, tm, "event", "call", "session", gone)
+	alice.Wait(ctx, pm, "event", "ringing", "sid", gone)
+	alice.Must(ctx, nil, "end", map[string]any{"sid": gone, "reason": "cancel"})
+	tty2.Wait(ctx, tm, "event", "session_close", "session", gone)
+	checkNoGarbage(t, tty)
+	checkNoGarbage(t, tty2)
+}
+
+// TestJingleAudioOnly: an audio call from ttycall: the page gets one audio content and
+// audio flows both ways, no video.
+func TestJingleAudioOnly(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	bob.Must(ctx, nil, "setAuto", map[string]any{"mode": "proceed"})
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{Stats: 0.5})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost audio")
+	prop := bob.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	sid := prop.Str("id")
+	if prop.Str("media") != `["audio"]` {
+		t.Errorf("propose media %s", prop.Str("media"))
+	}
+	tty.Wait(ctx, tm, "event", "accept", "session", sid)
+	st := waitJingleMedia(t, ctx, bob, sid, "audio")
+	if st.InVideoBytes != 0 || st.OutVideoBytes != 0 {
+		t.Errorf("video in an audio call: %+v", st)
+	}
+	waitTtyReceivesFrom(t, ctx, tty, tm, sid, "bob@localhost", false)
+	for _, e := range bob.Events(pm) {
+		if e.Str("event") == "xml_in" && stanzaKind(e.Str("xml")) == "session-initiate" && strings.Contains(e.Str("xml"), `media="video"`) {
+			t.Errorf("session-initiate of an audio call has video: %s", e.Str("xml"))
+		}
+	}
+	tty.Send("hangup")
+	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
 }

@@ -121,19 +121,23 @@ type Model struct {
 	logPath       string
 	showHelp      bool
 	helpNote      string // Options.HelpNote
-	help          help.Model
-	errText       string
-	errSeq        int
-	notice        string
-	quitting      bool
-	callEvents    <-chan call.Event
-	chatEvents    <-chan chat.Event
-	mediaNotices  <-chan string
-	lastSession   string // the last call session shown; for tests and logs
-	fatal         error  // why the program quit on its own (the account gave up)
-	kittyQuery    bool
-	crashed       bool         // a command panicked: quitting; Run reports crashError
-	tiles         []video.Tile // what the video screen was last given
+	// Calls missed since the history was last shown, for the status line.
+	missedN      int
+	missedFrom   string
+	missedBusy   bool // the last one was rejected as busy
+	help         help.Model
+	errText      string
+	errSeq       int
+	notice       string
+	quitting     bool
+	callEvents   <-chan call.Event
+	chatEvents   <-chan chat.Event
+	mediaNotices <-chan string
+	lastSession  string // the last call session shown; for tests and logs
+	fatal        error  // why the program quit on its own (the account gave up)
+	kittyQuery   bool
+	crashed      bool         // a command panicked: quitting; Run reports crashError
+	tiles        []video.Tile // what the video screen was last given
 }
 
 // New builds the root model.
@@ -268,6 +272,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.contacts.setRoster(msg.Contacts)
 	case presenceMsg:
 		m.contacts.setPresence(msg.JID, msg.Presence)
+		if m.call != nil {
+			for _, p := range m.call.peers {
+				p.offline = p.offline && m.contacts.offline(p.id)
+			}
+		}
 	case subRequestMsg:
 		m.contacts.addRequest(msg.JID)
 		m.notice = "subscription request from " + msg.JID.String()
@@ -293,6 +302,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case showScreenMsg:
 		if m.call == nil || msg.screen != screenCall {
 			m.screen = msg.screen
+		}
+		if m.screen == screenHistory {
+			m.missedN = 0 // seen
 		}
 	case opResultMsg:
 		if msg.Err != nil {
@@ -328,10 +340,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ringTickMsg:
 		cmds = append(cmds, m.incoming.tick(msg))
 		for _, r := range m.incoming.takeExpired() {
-			m.history.add(r.record("missed"))
+			m.missedCall(r.record("missed"))
 		}
 	case callTickMsg:
 		if m.showing(msg.SessionID) {
+			m.call.refresh()
 			cmds = append(cmds, m.call.tick())
 		}
 	case hungUpMsg:
@@ -382,13 +395,19 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 
 	// The engine.
-	case call.CallBlockedEvent:
-		// Declined by calls.accept_from without ringing: only the history shows it.
-		m.history.addBlocked(msg)
 	case call.CallEvent:
 		cmds = append(cmds, m.onIncoming(msg))
 	case *call.CallEvent:
 		cmds = append(cmds, m.onIncoming(*msg))
+	case call.MissedCallEvent:
+		if msg.Reason == "blocked" {
+			// Declined by calls.accept_from without ringing: only the history shows
+			// it (no notification: a stranger could make many).
+			m.history.addBlocked(msg)
+			break
+		}
+		// Refused before it rang (busy while we talked): the user hears of it too.
+		m.missedCall(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType, Reason: msg.Reason})
 	case call.Event:
 		cmds = append(cmds, m.routeSession(msg))
 	}
@@ -406,8 +425,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	// Any key is the next action: the notice of the last one has been read.
 	m.notice = ""
-	// A focused text input takes every other key.
-	if m.screen == screenContacts && m.contacts.inputActive() {
+	// A focused text input takes every other key; so does a removal waiting for y.
+	if m.screen == screenContacts && (m.contacts.inputActive() || m.contacts.confirming()) {
 		return m.contacts.update(k)
 	}
 	if m.room.prompting {
@@ -504,10 +523,11 @@ func (m *Model) routeSession(msg call.Event) tea.Cmd {
 	id := msg.Session()
 	if m.incoming.has(id) {
 		if r, gone := m.incoming.handle(msg); gone {
-			m.history.add(r.record("missed"))
+			m.missedCall(r.record("missed"))
 		}
 		return nil
 	}
+
 	if m.showing(id) {
 		cmd := m.call.handle(msg)
 		if c, ok := msg.(call.SessionCloseEvent); ok {
@@ -532,6 +552,9 @@ func (m *Model) startCall(msg startCallMsg) tea.Cmd {
 		return m.setError(fmt.Errorf("new call: %w", err))
 	}
 	m.call = newCall(m.env, s.ID(), true, msg.CallType, msg.Opponents, m.contacts.names())
+	for _, p := range m.call.peers {
+		p.offline = m.contacts.offline(p.id)
+	}
 	m.screen = screenCall
 	m.contacts.clearMarks()
 	m.env.log.Info("calling", "session", s.ID(), "to", msg.Opponents, "type", msg.CallType)
@@ -586,7 +609,15 @@ func (m *Model) endCall(reason string) {
 		return
 	}
 	c := m.call
-	m.history.add(c.record(m.env.now(), reason))
+	who := reason
+	switch {
+	case reason != "hung up":
+	case c.hangingUp:
+		who = "you hung up"
+	case c.lastHungUp != "":
+		who = nameOf(c.lastHungUp, c.names) + " hung up"
+	}
+	m.history.add(c.record(m.env.now(), who))
 	m.env.log.Info("call ended", "session", c.sessionID, "reason", reason)
 	m.call = nil
 	if m.screen == screenCall {
@@ -601,6 +632,34 @@ func (m *Model) endCall(reason string) {
 	default:
 		m.notice = "call ended"
 	}
+}
+
+// missedCall records a call the user did not take (it rang out, the caller gave up,
+// or the engine rejected it as busy) and says so on the status line until the
+// history is opened.
+func (m *Model) missedCall(r historyRecord) {
+	m.history.add(r)
+	m.missedN++
+	if len(r.Peers) > 0 {
+		m.missedFrom = nameOf(r.Peers[0], m.contacts.names())
+	}
+	m.missedBusy = r.Reason == "busy"
+}
+
+// missedText is the status line's note of calls missed since the history was last
+// shown; "" when none.
+func (m *Model) missedText() string {
+	if m.missedN == 0 {
+		return ""
+	}
+	what := "missed call from " + m.missedFrom
+	if m.missedBusy {
+		what = "busy: rejected a call from " + m.missedFrom
+	}
+	if m.missedN > 1 {
+		what = fmt.Sprintf("%d missed calls (last: %s)", m.missedN, m.missedFrom)
+	}
+	return what + " · tab for history"
 }
 
 // setError shows a short error for a few seconds.
@@ -789,6 +848,10 @@ func (m *Model) activeKeys() helpKeys {
 		b := []key.Binding{k.Submit, k.Cancel, k.Interrupt}
 		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
 	}
+	if m.screen == screenContacts && m.contacts.confirming() {
+		b := []key.Binding{relabel(k.Approve, "remove"), relabel(k.Cancel, "keep")}
+		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
+	}
 	g := []key.Binding{k.Help, k.Quit}
 	if m.incoming.active() {
 		// The prompt takes every key: the screen's keys do nothing meanwhile.
@@ -836,6 +899,9 @@ func (m *Model) statusBar() string {
 	}
 	cam, mic := m.devicesInUse()
 	s := fmt.Sprintf(" %s · %s · cam: %s · mic: %s ", orDash(m.self), server, cam, mic)
+	if missed := m.missedText(); missed != "" {
+		s = fmt.Sprintf(" %s · %s · %s · cam: %s · mic: %s ", orDash(m.self), server, missed, cam, mic)
+	}
 	// Cut, not wrapped: a second line would push the screen past the terminal's height.
 	w := max(m.width, 1)
 	return m.env.styles.StatusBar.Width(w).Render(ansi.Truncate(s, w, "…"))

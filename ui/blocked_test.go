@@ -13,8 +13,8 @@ import (
 func TestBlockedCallInHistory(t *testing.T) {
 	h := newHarness(t)
 	for i := range 3 {
-		h.event(call.CallBlockedEvent{EventMeta: call.EventMeta{SessionID: "s" + string(rune('0'+i)), User: "mallory@example.org", Time: h.now},
-			CallType: call.CallTypeAudio, Reason: "not a contact"})
+		h.event(call.MissedCallEvent{EventMeta: call.EventMeta{SessionID: "s" + string(rune('0'+i)), User: "mallory@example.org", Time: h.now},
+			CallType: call.CallTypeAudio, InitiatorID: "mallory@example.org", Reason: "blocked"})
 	}
 	h.mustNotSee("Incoming")
 	equal(t, len(h.m.history.records), 1)

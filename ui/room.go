@@ -32,7 +32,9 @@ type RoomJoiner interface {
 // Room is the part of *conference.Room the screen uses, plus our own media.
 type Room interface {
 	Participants() []conference.Participant
-	SetVisible(ids []string)
+	// SetLayers subscribes to the video of the participants listed, each at a
+	// simulcast layer (when they send simulcast); the others' video is dropped.
+	SetLayers(layers map[string]conference.Layer)
 	Local() *devices.LocalStream
 	Close() error
 }
@@ -80,7 +82,7 @@ type roomModel struct {
 	speaker     string // the active speaker's ID
 	micMuted    bool
 	camOff      bool
-	visible     string // the IDs last given to SetVisible, joined
+	visible     string // the layers last given to SetLayers, as text
 	visibleSent bool
 }
 
@@ -316,6 +318,7 @@ type roomGeom struct {
 	area  video.Rect
 	panes []video.Pane // in ordered() order
 	parts []conference.Participant
+	local video.Pane // our preview, above the bottom-right corner; zero without video
 }
 
 func (r *roomModel) geometry(w, h, top int) roomGeom {
@@ -327,6 +330,9 @@ func (r *roomModel) geometry(w, h, top int) roomGeom {
 	g.area = video.Rect{X: 0, Y: top, W: w, H: areaH}
 	g.parts = r.ordered()
 	g.panes = roomLayout(g.area, len(g.parts))
+	if ls := r.local(); ls != nil && ls.Preview != nil {
+		g.local = video.Layout(g.area, max(len(g.parts), 1), true, 4, 3).Local
+	}
 	return g
 }
 
@@ -409,6 +415,13 @@ func (r *roomModel) view(g roomGeom) string {
 		}
 		put(pane.Label, stateStyle(st, p.State.String()).Render(video.Label(name, state, pane.Label.W)))
 	}
+	if lp := g.local; !lp.Label.Empty() {
+		label := video.Label("you", "", lp.Label.W)
+		if r.camOff {
+			label = st.StateWarn.Render(video.Label("you (camera off)", "", lp.Label.W))
+		}
+		put(lp.Label, label)
+	}
 	return strings.Join(out, "\n") + "\n" + g.foot
 }
 
@@ -423,28 +436,52 @@ func (r *roomModel) tiles(g roomGeom) []video.Tile {
 		if rc.Empty() || p.VideoStream == nil || p.VideoStream.Video == nil {
 			continue
 		}
-		out = append(out, video.Tile{ID: "room:" + p.ID, Source: p.VideoStream.Video, Rect: rc})
+		var occ []video.Rect
+		if !g.local.Video.Empty() {
+			occ = []video.Rect{g.local.Bounds()}
+		}
+		out = append(out, video.Tile{ID: "room:" + p.ID, Source: p.VideoStream.Video, Rect: rc, Occlude: occ})
+	}
+	if rc := g.local.Video; !rc.Empty() && !r.camOff {
+		out = append(out, video.Tile{ID: "local", Source: r.local().Preview, Rect: rc})
 	}
 	return out
 }
 
 // syncVisible subscribes to the video of the participants with a pane big enough to
-// show it, and drops the others' (receive only what is drawn).
+// show it, at the simulcast layer the pane is worth, and drops the others' (receive
+// only what is drawn).
 func (r *roomModel) syncVisible(g roomGeom) {
 	if r.room == nil {
 		return
 	}
-	ids := []string{}
+	layers := map[string]conference.Layer{}
+	var keys []string
 	for i, p := range g.parts {
 		if i < len(g.panes) && g.panes[i].Video.W >= minTileW && g.panes[i].Video.H >= minTileH {
-			ids = append(ids, p.ID)
+			layers[p.ID] = layerFor(g.panes[i].Video)
+			keys = append(keys, fmt.Sprintf("%s=%d", p.ID, layers[p.ID]))
 		}
 	}
-	sort.Strings(ids)
-	joined := strings.Join(ids, ",")
+	sort.Strings(keys)
+	joined := strings.Join(keys, ",")
 	if r.visibleSent && joined == r.visible {
 		return
 	}
 	r.visible, r.visibleSent = joined, true
-	r.room.SetVisible(ids)
+	r.room.SetLayers(layers)
+}
+
+// layerFor is the simulcast layer worth a picture of rc cells: in half blocks a cell
+// is a pixel wide, so a tile under 120 columns shows no more than the quarter-size
+// layer holds (160 pixels of a 640 picture), under 240 the half-size one.
+func layerFor(rc video.Rect) conference.Layer {
+	switch {
+	case rc.W < 120:
+		return conference.LayerLow
+	case rc.W < 240:
+		return conference.LayerMedium
+	default:
+		return conference.LayerHigh
+	}
 }

@@ -3,9 +3,12 @@ package ui
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/ttycall/ttycall/conference"
 	"github.com/ttycall/ttycall/devices"
@@ -15,8 +18,10 @@ type fakeRoom struct {
 	mu      sync.Mutex
 	parts   []conference.Participant
 	visible [][]string
+	layers  map[string]conference.Layer
 	closed  bool
 	onEvent func(conference.Event)
+	local   *devices.LocalStream
 }
 
 func (r *fakeRoom) Participants() []conference.Participant {
@@ -24,12 +29,18 @@ func (r *fakeRoom) Participants() []conference.Participant {
 	defer r.mu.Unlock()
 	return append([]conference.Participant(nil), r.parts...)
 }
-func (r *fakeRoom) SetVisible(ids []string) {
+func (r *fakeRoom) SetLayers(layers map[string]conference.Layer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var ids []string
+	for id := range layers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	r.visible = append(r.visible, ids)
+	r.layers = layers
 }
-func (r *fakeRoom) Local() *devices.LocalStream { return nil }
+func (r *fakeRoom) Local() *devices.LocalStream { return r.local }
 func (r *fakeRoom) Close() error                { r.closed = true; return nil }
 func (r *fakeRoom) lastVisible() []string {
 	r.mu.Lock()
@@ -75,7 +86,7 @@ func TestRoomJoinGridSpeakerLeave(t *testing.T) {
 		{ID: "a", Display: "Ann", State: conference.FeedConnected, Audio: true, Video: true},
 		{ID: "b", Display: "Bob", State: conference.FeedConnected, Audio: true, Video: true},
 		{ID: "c", Display: "Cat", State: conference.FeedConnecting, Audio: true},
-	}}
+	}, local: &devices.LocalStream{Preview: &devices.FrameSlot{}}}
 	j := &fakeJoiner{room: fr}
 	h := roomHarness(t, j)
 	h.key("r")
@@ -85,13 +96,26 @@ func TestRoomJoinGridSpeakerLeave(t *testing.T) {
 	if len(j.joined) != 1 || j.joined[0] != "acc" {
 		t.Fatalf("joined %v", j.joined)
 	}
-	h.mustSee("room acc", "Ann", "Bob", "Cat", "audio only")
+	h.mustSee("room acc", "Ann", "Bob", "Cat", "audio only", "you")
+	var local bool
+	if n := len(h.vid.calls); n > 0 {
+		for _, tl := range h.vid.calls[n-1] {
+			local = local || tl.ID == "local"
+		}
+	}
+	if !local {
+		t.Fatalf("no local preview tile in %v", h.vid.calls)
+	}
 	if got := strings.Join(fr.lastVisible(), ","); got != "a,b,c" {
 		t.Fatalf("visible %q", got)
 	}
 	// Bob talks: he is drawn first, in the big tile, with the speaker mark.
 	fr.onEvent(conference.TalkingEvent{ID: "b", Talking: true})
+	h.send(tea.WindowSizeMsg{Width: 400, Height: 120}) // big enough for a better layer
 	h.send(roomTickMsg{seq: h.m.room.seq})
+	if fr.layers["b"] <= fr.layers["a"] {
+		t.Fatalf("layers %v: the speaker's big tile should get a higher layer", fr.layers)
+	}
 	if h.m.room.speaker != "b" || h.m.room.ordered()[0].ID != "b" {
 		t.Fatalf("speaker %q order %v", h.m.room.speaker, h.m.room.ordered())
 	}

@@ -82,6 +82,8 @@ type App struct {
 	running chan struct{}      // closed when Run returns; nil before Run; guarded by mu
 	closed  bool               // guarded by mu
 
+	closingCh chan struct{} // closed when Close starts
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -96,7 +98,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, closingCh: make(chan struct{})}
 	accountJID, password := cfg.Account.JID, ""
 	var passwordFunc func(context.Context, bool) (string, error)
 	if cfg.QuickBlox.Enabled {
@@ -164,6 +166,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		// Standard calls beside QuickBlox's (protocol.go).
 		jg, err := jingleadapter.New(jingleadapter.Config{
 			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
+			AnswerTimeout: cfg.Calls.AnswerTimeInterval.Duration(),
 		})
 		if err != nil {
 			acc.Close()
@@ -197,7 +200,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 
 // admitter is the engine's Admit for calls.accept_from: with "contacts", a call from
 // anyone but a contact with a subscription is refused as blocked (declined without
-// ringing; the engine reports a CallBlockedEvent). The default is "contacts", and
+// ringing; the engine reports a MissedCallEvent, reason "blocked"). The default is "contacts", and
 // "anyone" in QuickBlox mode (also when the quickblox ID scheme was picked
 // automatically): QuickBlox apps rarely keep rosters.
 func admitter(cfg *config.Config, scheme wire.Scheme, acc *chat.Account) func(*call.Offer) error {
@@ -347,6 +350,7 @@ func (a *App) Run(ctx context.Context) error {
 // ends the session (its token stops working). Idempotent.
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
+		close(a.closingCh)
 		a.mu.Lock()
 		a.closed = true
 		cancel, running := a.cancel, a.running
@@ -355,6 +359,13 @@ func (a *App) Close() error {
 		var errs []error
 		if err := a.engine.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close engine: %w", err))
+		}
+		if a.jingle != nil {
+			// Proposals still ringing on the contacts' devices are retracted while
+			// the account is online.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			a.jingle.EndAll(ctx)
+			cancel()
 		}
 		if cancel != nil {
 			cancel()
@@ -391,3 +402,6 @@ func (a *App) signOut() error {
 	}
 	return nil
 }
+
+// closing is closed when Close starts.
+func (a *App) closing() <-chan struct{} { return a.closingCh }

@@ -173,6 +173,11 @@ func send(t *testing.T, acc *chat.Account, to wire.UserID, s *wire.Signal) {
 	}
 }
 
+func isBlocked(ev call.Event) bool {
+	e, ok := ev.(call.MissedCallEvent)
+	return ok && e.Reason == "blocked"
+}
+
 func isInvalid(ev call.Event) bool { _, ok := ev.(call.InvalidEvent); return ok }
 
 // TestStrangerLogFlood: 200 signals with 200 KB session IDs (calls and hang-ups of no
@@ -269,8 +274,8 @@ func TestAcceptFromContacts(t *testing.T) {
 	first := callFrom(mallory, alice.LocalID(), sdp)
 	send(t, mallory, alice.LocalID(), first)
 	waitSignal(t, toMallory, wire.TypeReject, first.SessionID)
-	ev := alice.wait(t, "blocked call", 1, func(ev call.Event) bool { _, ok := ev.(call.CallBlockedEvent); return ok }).(call.CallBlockedEvent)
-	if ev.User != mallory.LocalID() || ev.SessionID != first.SessionID || ev.CallType != call.CallTypeAudio {
+	ev := alice.wait(t, "blocked call", 1, isBlocked).(call.MissedCallEvent)
+	if ev.User != mallory.LocalID() || ev.InitiatorID != mallory.LocalID() || ev.SessionID != first.SessionID || ev.CallType != call.CallTypeAudio {
 		t.Errorf("blocked event %+v", ev)
 	}
 	const flood = 50
@@ -290,8 +295,10 @@ func TestAcceptFromContacts(t *testing.T) {
 			if e.User != bob.LocalID() {
 				t.Errorf("a call from %s rang", e.User)
 			}
-		case call.CallBlockedEvent:
-			blocked++
+		case call.MissedCallEvent:
+			if e.Reason == "blocked" {
+				blocked++
+			}
 		}
 	}
 	// The flood is rate-limited before the roster is asked: a handful of blocked

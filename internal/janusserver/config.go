@@ -123,8 +123,8 @@ func roomConfig(rooms []Room) string {
 		if r.Secret != "" {
 			fmt.Fprintf(&b, "\tsecret = %s\n", q(r.Secret))
 		}
-		fmt.Fprintf(&b, "\tpublishers = %d\n\tbitrate = %d\n", r.Publishers, r.Bitrate)
-		b.WriteString("\tvideocodec = \"vp8\"\n\taudiocodec = \"opus\"\n\tfir_freq = 10\n")
+		fmt.Fprintf(&b, "\tpublishers = %d\n\tbitrate = %d\n\tfir_freq = %d\n", r.Publishers, r.Bitrate, r.FIRFreq)
+		b.WriteString("\tvideocodec = \"vp8\"\n\taudiocodec = \"opus\"\n")
 		// Talking events: a participant whose audio level stays above the threshold for
 		// audio_active_packets packets is "talking"; the grid's active speaker.
 		b.WriteString("\taudiolevel_event = true\n\taudio_active_packets = 50\n\taudio_level_average = 40\n")

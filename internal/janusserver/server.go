@@ -31,6 +31,8 @@ type Room struct {
 	Publishers int
 	// Bitrate caps each publisher's video (bit/s); default 256000.
 	Bitrate int
+	// FIRFreq is how often (s) Janus asks publishers for a key frame; default 10.
+	FIRFreq int
 }
 
 // Options configure a server.
@@ -89,6 +91,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 		if o.Rooms[i].Bitrate == 0 {
 			o.Rooms[i].Bitrate = 256000
+		}
+		if o.Rooms[i].FIRFreq == 0 {
+			o.Rooms[i].FIRFreq = 10
 		}
 	}
 	if o.SessionTimeout == 0 {

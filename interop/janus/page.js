@@ -74,7 +74,7 @@ function attachSubscriber() {
 }
 
 window.tt = {
-  async join({ server, room, pin, display, audioOnly }) {
+  async join({ server, room, pin, display, audioOnly, simulcast, width, height }) {
     state.room = room; state.pin = pin || '';
     await initJanus();
     await new Promise((resolve, reject) => {
@@ -97,8 +97,8 @@ window.tt = {
             state.myId = msg.id;
             ev('joined', { id: msg.id });
             state.pub.createOffer({
-              tracks: [{ type: 'audio', capture: true, recv: false }].concat(audioOnly ? [] : [{ type: 'video', capture: { width: 320, height: 240 }, recv: false }]),
-              success: (offer) => state.pub.send({ message: { request: 'configure', audio: true, video: !audioOnly, bitrate: 200000 }, jsep: offer }),
+              tracks: [{ type: 'audio', capture: true, recv: false }].concat(audioOnly ? [] : [{ type: 'video', capture: { width: width || 320, height: height || 240 }, simulcast: !!simulcast, recv: false }]),
+              success: (offer) => state.pub.send({ message: { request: 'configure', audio: true, video: !audioOnly, bitrate: simulcast ? 2000000 : 200000 }, jsep: offer }),
               error: (e) => reject(new Error('offer: ' + e)),
             });
             subscribeTo(msg.publishers || []);

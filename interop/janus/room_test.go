@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ttycall/ttycall/conference"
 	"github.com/ttycall/ttycall/internal/janusserver"
 	"github.com/ttycall/ttycall/internal/janusserver/janusservertest"
 )
@@ -112,4 +113,64 @@ func TestWebParticipants(t *testing.T) {
 		t.Fatal(err)
 	}
 	tty.WaitFor(ctx, "web2 leaving", Has("event", "participant_left", "display", "web2"))
+}
+
+// TestSimulcastLayers: a janus.js page publishes simulcast of 640x480 (Chromium sends
+// two layers at that size: 320 and 640 wide); ttycall asks for the low layer (a small
+// tile) and decodes reduced frames, then for the high layer and decodes larger ones.
+func TestSimulcastLayers(t *testing.T) {
+	// A layer switch waits for a key frame of the new layer, which came only with the
+	// periodic ones (fir_freq): 1 s here keeps the test short.
+	s := startJanus(t, janusserver.Room{ID: "sim", Bitrate: 2_000_000, FIRFreq: 1})
+	b := startBrowser(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	p := b.Open(ctx, "web")
+	if err := p.Invoke(ctx, nil, "join", map[string]any{"server": s.URL, "room": "sim", "display": "web", "simulcast": true, "width": 640, "height": 480}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := conference.Join(ctx, conference.Config{Server: s.URL, Room: "sim", Display: "tty", DecodeVideo: true,
+		LoopbackOnly: true, TestAddresses: []string{janusserver.ICEAddress()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	webID := ""
+	width := func() int {
+		for _, pt := range r.Participants() {
+			if pt.Display == "web" {
+				webID = pt.ID
+				if pt.VideoStream != nil && pt.VideoStream.Video != nil {
+					if img, _ := pt.VideoStream.Video.Load(); img != nil {
+						return img.Bounds().Dx()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	waitWidth := func(what string, ok func(int) bool) int {
+		t.Helper()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if w := width(); ok(w) {
+				return w
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				t.Fatalf("%s: frame width %d", what, width())
+			}
+		}
+	}
+	waitWidth("any frame", func(w int) bool { return w > 0 })
+	r.SetLayers(map[string]conference.Layer{webID: conference.LayerLow})
+	low := waitWidth("low layer", func(w int) bool { return w > 0 && w <= 320 })
+	r.SetLayers(map[string]conference.Layer{webID: conference.LayerHigh})
+	high := waitWidth("high layer", func(w int) bool { return w > low })
+	// And down again: the layer follows what is asked, not the bandwidth estimate.
+	r.SetLayers(map[string]conference.Layer{webID: conference.LayerLow})
+	waitWidth("low layer again", func(w int) bool { return w > 0 && w < high })
+	t.Logf("low layer %d px wide, high %d", low, high)
 }
