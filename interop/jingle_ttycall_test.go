@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/ttycall/ttycall/chat"
 )
 
 // JingleTtyOpts configure a `ttycall headless` of the Jingle tests.
@@ -231,6 +235,49 @@ func TestJingleAudioOnly(t *testing.T) {
 			t.Errorf("session-initiate of an audio call has video: %s", e.Str("xml"))
 		}
 	}
+	tty.Send("hangup")
+	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
+}
+
+// TestJingleAutoProtocol: with calls.protocol = "auto" (the default), ttycall asks the
+// contact's device what it supports (XEP-0030) and calls StanzaJS, which advertises
+// Jingle RTP and JMI, with Jingle. The roster is made both ways first (discovery needs
+// the contact's presence).
+func TestJingleAutoProtocol(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	bob.Must(ctx, nil, "setAuto", map[string]any{"mode": "proceed"})
+
+	// alice's roster, through a second login of hers (the roster is the account's).
+	helper := env.attacker(ctx, "alice")
+	bobJID, _ := jid.Parse("bob@localhost")
+	pm := bob.Mark()
+	if err := helper.Subscribe(ctx, bobJID); err != nil {
+		t.Fatal(err)
+	}
+	bob.Wait(ctx, pm, "event", "subscribe")
+	for approved := false; !approved; {
+		select {
+		case ev := <-helper.Events():
+			if r, ok := ev.(chat.SubscriptionRequestEvent); ok && r.JID.Equal(bobJID) {
+				if err := helper.Approve(ctx, bobJID); err != nil {
+					t.Fatal(err)
+				}
+				approved = true
+			}
+		case <-ctx.Done():
+			t.Fatal("no subscription request from the page")
+		}
+	}
+
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{Protocol: "auto", Args: []string{"--video"}})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost video")
+	prop := bob.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	sid := prop.Str("id")
+	tty.Wait(ctx, tm, "event", "accept", "session", sid)
+	waitJingleMedia(t, ctx, bob, sid, "audio", "video")
 	tty.Send("hangup")
 	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
 }

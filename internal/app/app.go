@@ -35,6 +35,12 @@ const EnvLoopbackICE = "TTYCALL_ICE_LOOPBACK"
 // ErrConfig is wrapped by New's errors about the configuration.
 var ErrConfig = errors.New("bad configuration")
 
+// configError is an error that says all it has to say itself (config.NoAccountError)
+// and is an ErrConfig too.
+type configError struct{ error }
+
+func (e configError) Unwrap() []error { return []error{e.error, ErrConfig} }
+
 // Options are what the consumer adds to the config.
 type Options struct {
 	// Echo sends back to each opponent what it sends (bots, tests).
@@ -118,6 +124,10 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		}
 		a.qb, a.qbc = qb, qbc
 		accountJID, passwordFunc = qb.ChatJID(), chatPassword(qb)
+	}
+	if accountJID == "" {
+		a.signOut()
+		return nil, configError{&config.NoAccountError{Path: cfg.Path}}
 	}
 	account, err := jid.Parse(accountJID)
 	if err != nil {

@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
+
+	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/chat"
 )
@@ -120,4 +123,51 @@ func (n *NamedAccount) lookup(ctx context.Context, ids []int) {
 			return
 		}
 	}
+}
+
+// Subscribe asks j to share presence. In QuickBlox mode, what the user typed may be an
+// email (or a login that parses as a domain, like "bob") instead of a chat address: an
+// address not on the chat host is looked up in the users API and becomes
+// {user_id}-{app_id}@{chat host}; an unknown one is an error.
+func (n *NamedAccount) Subscribe(ctx context.Context, j jid.JID) error {
+	qb := n.app.qb
+	if qb == nil || j.Domainpart() == qb.ChatHost() {
+		return n.Account.Subscribe(ctx, j)
+	}
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	u, err := qb.Resolve(lctx, j.String())
+	if err != nil {
+		return err
+	}
+	to, err := jid.Parse(fmt.Sprintf("%d-%d@%s", u.ID, n.app.cfg.QuickBlox.AppID, qb.ChatHost()))
+	if err != nil {
+		return fmt.Errorf("app: user %d: %w", u.ID, err)
+	}
+	return n.Account.Subscribe(ctx, to)
+}
+
+// ResolvesNames reports whether SubscribeName looks names up (QuickBlox mode).
+func (n *NamedAccount) ResolvesNames() bool { return n.app.qb != nil }
+
+// SubscribeName is Subscribe for what a person typed: a JID, or in QuickBlox mode a
+// login, email or full name (looked up in the users API). The interface's "add contact"
+// uses it.
+func (n *NamedAccount) SubscribeName(ctx context.Context, text string) error {
+	if n.app.qb != nil {
+		if j, err := jid.Parse(text); err != nil || j.Domainpart() != n.app.qb.ChatHost() {
+			lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+			defer cancel()
+			u, err := n.app.qb.Resolve(lctx, text)
+			if err != nil {
+				return err
+			}
+			text = fmt.Sprintf("%d-%d@%s", u.ID, n.app.cfg.QuickBlox.AppID, n.app.qb.ChatHost())
+		}
+	}
+	j, err := jid.Parse(text)
+	if err != nil {
+		return fmt.Errorf("%q is not an address", text)
+	}
+	return n.Account.Subscribe(ctx, j.Bare())
 }
