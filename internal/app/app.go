@@ -90,6 +90,8 @@ type App struct {
 
 	closingCh chan struct{} // closed when Close starts
 
+	named *NamedAccount // guarded by mu; the interface's view of the account, nil until asked for
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -389,6 +391,10 @@ func (a *App) Close() error {
 		if running != nil {
 			<-running
 		}
+		a.mu.Lock()
+		named := a.named
+		a.mu.Unlock()
+		named.wait() // its events end with the account's
 		if err := a.signOut(); err != nil {
 			errs = append(errs, err)
 		}

@@ -271,6 +271,12 @@ func mediaOf(t signaling.CallType) []string {
 // session-initiate follows the first proceed.
 func (a *Adapter) Offer(ctx context.Context, m *signaling.Offer) error {
 	if len(m.Session.Opponents) != 1 {
+		// The engine reports the error (InvalidEvent "send offer"); the Reject ends
+		// the call for this opponent at once instead of at the answer timeout.
+		h := m.Header
+		h.From, h.To = m.To, a.local()
+		h.Session.Protocol = Protocol
+		a.later(func(context.Context) { a.receive(&signaling.Reject{Header: h}) })
 		return ErrGroupCall
 	}
 	peer, err := userJID(m.To)
