@@ -32,7 +32,8 @@ func (e *JingleEnv) Ttycall(ctx context.Context, user string, o JingleTtyOpts) *
 	var b strings.Builder
 	fmt.Fprintf(&b, "[account]\njid = %q\npassword = %q\nserver = %q\nca_file = %q\nid_scheme = \"jid\"\nresource = \"tty\"\n\n",
 		user+"@"+e.Server.Domain, password, e.Server.Addr, e.Server.CAFile)
-	fmt.Fprintf(&b, "[calls]\nprotocol = %q\n", o.Protocol)
+	// The browser's users are not in ttycall's roster: let them ring (calls.accept_from).
+	fmt.Fprintf(&b, "[calls]\nprotocol = %q\naccept_from = \"anyone\"\n", o.Protocol)
 	if o.AnswerTime > 0 {
 		fmt.Fprintf(&b, "answer_time_interval = %g\n", o.AnswerTime)
 	}
