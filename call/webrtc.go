@@ -62,6 +62,13 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 	// A remote DTLS close does not close our peer connection: the hangUp signal closes
 	// it, so a hang-up is always reported as a hang-up.
 	se.DisableCloseByDTLS(true)
+	// Host candidates go out as mDNS names (.local), as browsers send theirs: a peer on
+	// the same link resolves them, nobody else learns our private addresses, and a
+	// remote relay is never asked to send to them. A TURN server with no route to a
+	// private address (as in tests/nat, and on many hosted relays) drops the whole
+	// allocation on the first such send, taking every relayed pair with it: two
+	// ttycall peers behind symmetric NATs then never connected, while two browsers did.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })

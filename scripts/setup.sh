@@ -10,7 +10,8 @@ pkgs=(
   pkg-config libvpx-dev libopus-dev libopusfile-dev  # VP8 and Opus through cgo
   gcc libc6-dev              # cgo
   iproute2 util-linux        # network namespaces (ip, unshare) in reconnection and interop tests
-  nftables                   # interop's ICE-restart test drops UDP inside its own network namespace
+  nftables                   # interop's ICE-restart test drops UDP inside its own network namespace; NAT routers
+  coturn                     # the TURN/STUN server of the NAT traversal tests (internal/nattest)
   procps                     # pgrep in the server's tests
   tmux                       # end-to-end TUI tests
   chromium                   # QuickBlox web SDK interop tests
@@ -48,6 +49,10 @@ if ((${#missing[@]})); then
   fi
   if [ -x /etc/init.d/prosody ]; then
     $sudo /etc/init.d/prosody stop >/dev/null 2>&1 || true
+  fi
+  # Likewise coturn: the tests run their own inside network namespaces.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet coturn 2>/dev/null; then
+    $sudo systemctl stop coturn >/dev/null 2>&1 || true
   fi
 fi
 
