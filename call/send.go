@@ -17,6 +17,12 @@ type outSignal struct {
 // send queues sig for sig.To; it never blocks. Signals leave in the order they were
 // queued (a call before its candidates).
 func (c *Client) send(s *Session, sig *signal.Signal) {
+	if c.cfg.RelayOnly {
+		relayOnly(sig)
+		if sig.Type == signal.TypeICECandidates && len(sig.Candidates) == 0 {
+			return
+		}
+	}
 	if !c.sendq.push(outSignal{sess: s, sig: sig}) {
 		c.log.Debug("signal after close dropped", "type", sig.Type, "to", string(sig.To))
 	}

@@ -1,14 +1,18 @@
 package call
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/ttycall/ttycall/call/signal"
 )
 
 // Payload types as the web SDK's browsers number them.
@@ -85,15 +89,94 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-func rtcConfiguration(cfg *Config) webrtc.Configuration {
-	var rc webrtc.Configuration
-	for _, s := range cfg.ICEServers {
-		rc.ICEServers = append(rc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+// iceServersTimeout bounds ICEServersFunc for one peer connection (an XMPP round trip
+// when the credentials are not cached).
+const iceServersTimeout = 5 * time.Second
+
+// iceInfo is what a peer connection was given and gathered, for the reason of a failure.
+type iceInfo struct {
+	relays        []string // the TURN URLs it was given
+	relayGathered bool     // a relay candidate was gathered (an allocation worked)
+}
+
+// failReason says why ICE found no path, for a user whose call did not connect.
+func (i iceInfo) failReason() string {
+	switch {
+	case len(i.relays) == 0:
+		return "no TURN server configured or reachable; see README: NAT traversal"
+	case !i.relayGathered:
+		return fmt.Sprintf("TURN server %s unreachable or refused our credentials; see README: NAT traversal", strings.Join(i.relays, ", "))
 	}
-	if cfg.RelayOnly {
+	return fmt.Sprintf("no path to the peer, even through %s; see README: NAT traversal", strings.Join(i.relays, ", "))
+}
+
+// rtcConfiguration builds the configuration of a new peer connection with the servers
+// of this call (ICEServersFunc, else ICEServers).
+func (c *Client) rtcConfiguration() (webrtc.Configuration, iceInfo) {
+	servers := c.cfg.ICEServers
+	if f := c.cfg.ICEServersFunc; f != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), iceServersTimeout)
+		got, err := f(ctx)
+		cancel()
+		if err != nil {
+			c.log.Warn("ICE servers: using the configured ones", "err", err)
+		} else {
+			servers = got
+		}
+	}
+	var rc webrtc.Configuration
+	var info iceInfo
+	for _, s := range servers {
+		rc.ICEServers = append(rc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+		for _, u := range s.URLs {
+			if strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:") {
+				info.relays = append(info.relays, u)
+			}
+		}
+	}
+	if c.cfg.RelayOnly {
 		rc.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
-	return rc
+	return rc, info
+}
+
+// relayOnly removes from an outgoing signal every candidate that is not a relay one,
+// in its SDP and in its trickled candidates. pion gathers only relay candidates under
+// ICETransportPolicyRelay; this is the last check before anything leaves the machine,
+// so that no path ever puts our address in a signal in relay-only mode.
+func relayOnly(sig *signal.Signal) {
+	if sig.SDP != "" && strings.Contains(sig.SDP, "candidate:") {
+		lines := strings.SplitAfter(sig.SDP, "\n")
+		out := lines[:0]
+		for _, l := range lines {
+			if c, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), "a="); ok && strings.HasPrefix(c, "candidate:") && !isRelay(c) {
+				continue
+			}
+			out = append(out, l)
+		}
+		sig.SDP = strings.Join(out, "")
+	}
+	if len(sig.Candidates) > 0 {
+		kept := make([]signal.ICECandidate, 0, len(sig.Candidates))
+		for _, c := range sig.Candidates {
+			if c.Candidate == "" || isRelay(c.Candidate) {
+				kept = append(kept, c)
+			}
+		}
+		sig.Candidates = kept
+	}
+}
+
+// isRelay reports whether a candidate attribute ("candidate:... typ relay ...") is a
+// relay candidate.
+func isRelay(cand string) bool {
+	f := strings.Fields(cand)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "typ" {
+			return f[i+1] == "relay"
+		}
+	}
+	return false
 }
 
 // normalizeSDP accepts SDP with LF line ends (as it arrives after XML parsing) and

@@ -68,7 +68,8 @@ type (
 	// connStateMsg: the peer connection with User changed state.
 	connStateMsg struct {
 		callMeta
-		State call.ConnectionState
+		State  call.ConnectionState
+		Reason string // why FAILED, when the engine knows
 	}
 	// reconnectMsg: reconnection progress with User.
 	reconnectMsg struct {
@@ -122,7 +123,7 @@ func callEventMsg(e call.Event) tea.Msg {
 	case call.SessionStateEvent:
 		return sessionStateMsg{callMeta: m, Old: e.Old, New: e.New}
 	case call.ConnectionStateEvent:
-		return connStateMsg{callMeta: m, State: e.State}
+		return connStateMsg{callMeta: m, State: e.State, Reason: e.Reason}
 	case call.ReconnectEvent:
 		return reconnectMsg{callMeta: m, State: e.State}
 	case call.UpdateEvent:

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -46,6 +47,9 @@ type Options struct {
 	// that failed mid-call and was replaced by the test pattern). It runs on a device
 	// goroutine and must not block.
 	OnMediaNotice func(notice string)
+	// DefaultICEServers are the platform's STUN/TURN servers, added after the config's
+	// and the XMPP server's (QuickBlox mode: the SDK's defaults).
+	DefaultICEServers []call.ICEServer
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -119,7 +123,19 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	}
 	a.account = acc
 
-	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), acc, o))
+	ecfg := EngineConfig(cfg, acc.LocalID(), acc, o)
+	src := &iceSource{configured: ecfg.ICEServers, defaults: o.DefaultICEServers, now: time.Now}
+	if cfg.ICE.ExternalServices {
+		src.discover = func(ctx context.Context) ([]chat.ExternalService, error) {
+			list, err := acc.ExternalServices(ctx)
+			if err != nil {
+				log.Info("app: no external services (XEP-0215)", "err", err)
+			}
+			return list, err
+		}
+	}
+	ecfg.ICEServersFunc = src.servers
+	engine, err := call.NewClient(ecfg)
 	if err != nil {
 		acc.Close()
 		return nil, fmt.Errorf("app: call engine: %w", err)

@@ -186,6 +186,9 @@ func (n *Net) build(natA, natB NAT) error {
 		if x.nat == None {
 			continue
 		}
+		// A router drops what comes unasked to its own address, before conntrack keeps
+		// it: an entry for an early hole-punching packet would otherwise clash with
+		// the mapping of the host's own packets, which then get another port.
 		rule := "masquerade"
 		if x.nat == Symmetric {
 			rule = "masquerade fully-random"
@@ -199,6 +202,10 @@ func (n *Net) build(natA, natB NAT) error {
 table inet filter {
 	chain forward {
 		type filter hook forward priority 0; policy accept;
+	}
+	chain input {
+		type filter hook input priority 0; policy accept;
+		iifname "wan" ct state new drop
 	}
 }
 `, rule)
