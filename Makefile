@@ -26,7 +26,7 @@ bench: setup
 # duration-bounded fuzzing can end in a spurious "context deadline exceeded").
 FUZZN ?= 20000x
 fuzz: setup
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZN) ./call/signal/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZN) ./signaling/quickblox/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzReceivers$$' -fuzztime $(FUZZN) ./devices/
 	$(GO) test -run '^$$' -fuzz '^FuzzSignalSequences$$' -fuzztime 200x -parallel 1 ./call/
 

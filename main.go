@@ -5,6 +5,7 @@
 //	ttycall headless [flags]            audio-only (or --video) mode for scripts and bots
 //	ttycall devices                     list cameras and microphones
 //	ttycall demo                        a local server, an echo bot, and the interface
+//	ttycall quickblox whoami            check a [quickblox] config: sign in, print the user
 //
 // main parses the subcommand and hands over; it has no logic of its own.
 package main
@@ -22,6 +23,7 @@ import (
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/headless"
+	"github.com/ttycall/ttycall/internal/app"
 	"github.com/ttycall/ttycall/internal/demo"
 	"github.com/ttycall/ttycall/ui"
 )
@@ -45,6 +47,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return demo.Main(ctx, args[1:], stdout, stderr)
 		case "devices":
 			return listDevices(stdout)
+		case "quickblox":
+			return app.QuickBloxMain(ctx, args[1:], stdout, stderr)
 		case "version", "--version":
 			fmt.Fprintln(stdout, "ttycall", version)
 			return 0
@@ -59,6 +63,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
   ttycall headless [flags]               audio-only (or --video) mode for scripts and bots; -h for its flags
   ttycall devices                        list cameras and microphones
   ttycall demo                           a local server, an echo bot, and the interface
+  ttycall quickblox whoami [--config F]  sign in to your QuickBlox application and print who you are
   ttycall version
 
 Flags of the interface:
@@ -74,7 +79,7 @@ Flags of the interface:
 		return 2
 	}
 	if fs.NArg() > 0 { // a mistyped subcommand must not start the interface
-		fmt.Fprintf(stderr, "ttycall: unknown command %q (headless, demo, devices, version)\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "ttycall: unknown command %q (headless, demo, devices, quickblox, version)\n", fs.Arg(0))
 		return 2
 	}
 	cfg, err := config.Load(*cfgPath)

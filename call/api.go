@@ -1,7 +1,8 @@
 package call
 
 // This file is the engine's public surface, agreed between the engine, the UI and the
-// headless mode: Config, Client and its listeners, and the Signaler it sends through.
+// headless mode: Config, Client and its listeners. The Signaling it sends through and
+// the messages are in package signaling (types.go re-exports them).
 // Session is in session.go, RemoteStream in remote.go.
 
 import (
@@ -10,22 +11,18 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 )
-
-// Signaler sends signals to opponents; the XMPP account implements it. Incoming signals
-// are handed to Client.HandleSignal by whoever owns the account.
-type Signaler interface {
-	SendSignal(ctx context.Context, to signal.UserID, s *signal.Signal) error
-}
 
 // ICEServer is a STUN or TURN server.
 type ICEServer struct {
@@ -34,20 +31,34 @@ type ICEServer struct {
 	Credential string
 }
 
-// Config configures a Client. Zero durations take the SDK's defaults.
+// Config configures a Client.
 type Config struct {
-	LocalID  signal.UserID
-	Signaler Signaler
-	Platform string // sent in every signal; default "ttycall"
+	LocalID UserID
+	// Signaling carries the engine's messages to the other participants: one protocol
+	// adapter (signaling/quickblox), or a Router over several. What arrives goes to
+	// Client.Receive.
+	Signaling Signaling
+	// Admit, when set, is asked about every new incoming call after the engine's own
+	// checks (participants, SDP) and before the busy rule; a non-nil error refuses it:
+	// the call never rings, the caller gets a Reject, and the error is reported as an
+	// InvalidEvent. It runs with the client's lock held and must not call the Client.
+	Admit func(o *Offer) error
+	// Screen, when set, sees every incoming message first, in Receive on the adapter's
+	// goroutine, before the engine looks at it (per-sender rate limits, sender checks):
+	// a non-nil error drops the message, reported as an InvalidEvent wrapping
+	// ErrRefused. It must not block or call the Client.
+	Screen func(m Message) error
 
-	AnswerTimeInterval     time.Duration // default 60 s
-	DialingTimeInterval    time.Duration // default 5 s
-	DisconnectTimeInterval time.Duration // default 30 s
-	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s
+	// Zero durations and limits take config.Default's.
+	AnswerTimeInterval     time.Duration
+	DisconnectTimeInterval time.Duration
+	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s (engine-only)
 	StatsReportInterval    time.Duration // 0: no stats reports
-	AutoReject             bool          // busy: reject calls beyond IncomingLimit
-	IncomingLimit          int           // default 1
-	BandwidthKbps          int           // 0: no cap; else b=AS in the video section
+	// AutoReject is the busy rule, applied here only: an incoming call while
+	// IncomingLimit sessions are live is rejected and never rings.
+	AutoReject    bool
+	IncomingLimit int
+	BandwidthKbps int // 0: no cap; else b=AS in the video section
 
 	// ICEServers are the STUN/TURN servers of every call. ICEServersFunc, when set,
 	// is asked for each new peer connection instead (credentials that expire are
@@ -79,24 +90,21 @@ type Config struct {
 	senderTimeout time.Duration
 }
 
+// setDefaults fills zero settings from config.Default, the one place ttycall's
+// defaults are written (they are the SDK's).
 func (cfg *Config) setDefaults() {
-	if cfg.Platform == "" {
-		cfg.Platform = "ttycall"
-	}
+	d := config.Default().Calls
 	if cfg.AnswerTimeInterval <= 0 {
-		cfg.AnswerTimeInterval = 60 * time.Second
-	}
-	if cfg.DialingTimeInterval <= 0 {
-		cfg.DialingTimeInterval = 5 * time.Second
+		cfg.AnswerTimeInterval = d.AnswerTimeInterval.Duration()
 	}
 	if cfg.DisconnectTimeInterval <= 0 {
-		cfg.DisconnectTimeInterval = 30 * time.Second
+		cfg.DisconnectTimeInterval = d.DisconnectTimeInterval.Duration()
 	}
 	if cfg.ReconnectWait <= 0 {
 		cfg.ReconnectWait = 5 * time.Second
 	}
 	if cfg.IncomingLimit <= 0 {
-		cfg.IncomingLimit = 1
+		cfg.IncomingLimit = d.IncomingLimit
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -115,7 +123,7 @@ type Client struct {
 	sessions  map[string]*Session // guarded by mu; live sessions by ID
 	recent    map[string]struct{} // guarded by mu; IDs of closed sessions
 	recentIDs []string            // guarded by mu; recent in closing order (bounded)
-	listeners listeners           // guarded by mu
+	listeners listeners           // guarded by mu; handler per event type
 	closing   bool                // guarded by mu; no new sessions once set
 
 	cfg Config
@@ -125,10 +133,14 @@ type Client struct {
 	evq          *queue[queuedEvent]
 	events       chan Event
 	stopDispatch chan struct{}
-	sendq        *queue[outSignal]
+	sendq        *queue[outMessage]
 	stopSend     chan struct{}
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
+	estimators   sync.Map // peer connection stats ID -> cc.BandwidthEstimator (GCC)
+
+	droppedMessages atomic.Uint64 // incoming messages dropped: their session's queue was full
+	droppedStream   atomic.Uint64 // events dropped from Events(): its reader fell behind
 
 	sessWG    sync.WaitGroup // session goroutines
 	bgWG      sync.WaitGroup // dispatcher and sender goroutines
@@ -144,27 +156,27 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.LocalID == "" {
 		return nil, fmt.Errorf("%w: LocalID is empty", ErrConfig)
 	}
-	if cfg.Signaler == nil {
-		return nil, fmt.Errorf("%w: Signaler is nil", ErrConfig)
+	if cfg.Signaling == nil {
+		return nil, fmt.Errorf("%w: Signaling is nil", ErrConfig)
 	}
 	cfg.setDefaults()
 	c := &Client{
 		sessions:     make(map[string]*Session),
 		recent:       make(map[string]struct{}),
-		listeners:    noopListeners(),
+		listeners:    make(listeners),
 		cfg:          cfg,
 		log:          cfg.Logger.With("local", string(cfg.LocalID)),
-		evq:          newQueue[queuedEvent](),
+		evq:          newQueue[queuedEvent](maxQueuedEvents),
 		events:       make(chan Event, 256),
 		stopDispatch: make(chan struct{}),
-		sendq:        newQueue[outSignal](),
+		sendq:        newQueue[outMessage](maxQueuedReplies),
 		stopSend:     make(chan struct{}),
 	}
 	var onStats func(string, stats.Getter)
 	if cfg.StatsReportInterval > 0 {
 		onStats = func(id string, g stats.Getter) { c.statsGetters.Store(id, g) }
 	}
-	api, err := newAPI(&c.cfg, onStats)
+	api, err := newAPI(&c.cfg, onStats, func(id string, e cc.BandwidthEstimator) { c.estimators.Store(id, e) })
 	if err != nil {
 		return nil, err
 	}
@@ -176,91 +188,131 @@ func NewClient(cfg Config) (*Client, error) {
 }
 
 // LocalID is the local user's ID.
-func (c *Client) LocalID() signal.UserID { return c.cfg.LocalID }
+func (c *Client) LocalID() UserID { return c.cfg.LocalID }
 
-// HandleSignal takes an incoming signal (From set by the transport). It never blocks.
-func (c *Client) HandleSignal(sig *signal.Signal) {
-	if sig == nil {
+// Receive takes an incoming message (From set by the adapter from the transport's
+// envelope). It never blocks. It implements Incoming.
+func (c *Client) Receive(m Message) {
+	if m == nil {
 		return
 	}
-	if sig.From == c.cfg.LocalID {
-		c.log.Debug("own signal ignored", "type", sig.Type, "session", sig.SessionID)
+	h := m.Head()
+	if h.From == c.cfg.LocalID {
+		c.log.Debug("own message ignored", "kind", m.Kind(), "session", h.Session.ID)
 		return
+	}
+	if f := c.cfg.Screen; f != nil {
+		if err := f(m); err != nil {
+			c.invalidMessage(nil, m, fmt.Errorf("%w: %w", ErrRefused, err))
+			return
+		}
 	}
 	// A call's offer is checked before the lock (it may be 256 KiB); the session
-	// checks it again when it applies the signal.
+	// checks it again when it applies the message.
 	var sdpErr error
-	if sig.Type == signal.TypeCall && c.Session(sig.SessionID) == nil {
-		_, sdpErr = c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeOffer, nil)
+	offer, isOffer := m.(*Offer)
+	if isOffer && c.Session(h.Session.ID) == nil {
+		_, sdpErr = c.checkRemoteSDP(offer.SDP, webrtc.SDPTypeOffer, nil)
 	}
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
 		return
 	}
-	s := c.sessions[sig.SessionID]
-	if _, closed := c.recent[sig.SessionID]; s == nil && closed {
+	s := c.sessions[h.Session.ID]
+	if _, closed := c.recent[h.Session.ID]; s == nil && closed {
 		c.mu.Unlock()
-		c.lateSignal(sig)
+		c.lateMessage(m)
 		return
 	}
 	if s == nil {
 		var err error
-		s, err = c.newIncomingLocked(sig, sdpErr)
+		if !isOffer {
+			err = ErrUnknownSession
+		} else {
+			s, err = c.newIncomingLocked(offer, sdpErr)
+		}
 		if err != nil {
 			c.mu.Unlock()
-			c.invalidSignal(nil, sig, err)
+			c.invalidMessage(nil, m, err)
 			return
 		}
 	}
 	c.mu.Unlock()
-	if !s.post(func() { s.handleSignal(sig) }) {
-		c.invalidSignal(s, sig, ErrSessionClosed)
+	switch ok, full := s.ops.pushDroppable(func() { s.handle(m) }); {
+	case full:
+		// A peer that floods a session: its messages wait for nobody.
+		c.droppedMessages.Add(1)
+		c.log.Debug("message dropped: session queue full", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID)
+	case !ok:
+		c.invalidMessage(s, m, ErrSessionClosed)
 	}
 }
 
-// newIncomingLocked makes the session of a call signal for an unknown session, or says
+// newIncomingLocked makes the session of an offer for an unknown session, or says
 // why not. A busy client rejects the call here.
-// sdpErr is what checkRemoteSDP said of the call's offer.
-func (c *Client) newIncomingLocked(sig *signal.Signal, sdpErr error) (*Session, error) {
-	if sig.Type != signal.TypeCall {
-		return nil, ErrUnknownSession
-	}
-	if sig.SessionID == "" || (sig.CallType != signal.CallTypeVideo && sig.CallType != signal.CallTypeAudio) {
+// sdpErr is what checkRemoteSDP said of the offer.
+func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
+	si := o.Session
+	if si.ID == "" || (si.CallType != CallTypeVideo && si.CallType != CallTypeAudio) {
 		return nil, fmt.Errorf("%w: call without session ID or call type", ErrBadSignal)
 	}
-	if len(sig.OpponentIDs) > maxOpponents {
-		return nil, fmt.Errorf("%w: call with %d opponents (at most %d)", ErrBadSignal, len(sig.OpponentIDs), maxOpponents)
+	if len(si.Opponents) > MaxOpponents {
+		return nil, fmt.Errorf("%w: call with %d opponents (at most %d)", ErrBadSignal, len(si.Opponents), MaxOpponents)
 	}
-	if !slices.Contains(sig.OpponentIDs, c.cfg.LocalID) || sig.CallerID == c.cfg.LocalID {
+	if !slices.Contains(si.Opponents, c.cfg.LocalID) || si.Initiator == c.cfg.LocalID {
 		return nil, fmt.Errorf("%w: %s is not among the callees", ErrNotParticipant, c.cfg.LocalID)
 	}
-	if sig.From != sig.CallerID && !slices.Contains(sig.OpponentIDs, sig.From) {
-		return nil, fmt.Errorf("%w: sender %s", ErrNotParticipant, sig.From)
+	if o.From != si.Initiator && !slices.Contains(si.Opponents, o.From) {
+		return nil, fmt.Errorf("%w: sender %s", ErrNotParticipant, o.From)
 	}
 	if sdpErr != nil {
 		// A call we can never answer: say so at once, so the caller stops dialing,
 		// and never ring.
-		c.rejectLocked(sig)
+		c.rejectLocked(o, nil)
 		return nil, sdpErr
 	}
+	if c.cfg.Admit != nil {
+		if err := c.cfg.Admit(o); err != nil {
+			c.missedLocked(o, "refused")
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
+	}
 	if c.cfg.AutoReject && len(c.sessions) >= c.cfg.IncomingLimit {
-		c.rejectLocked(sig)
+		c.missedLocked(o, "busy")
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
-	return c.newSessionLocked(sig.SessionID, sig.CallerID, sig.OpponentIDs, sig.CallType, false), nil
+	return c.newSessionLocked(si, false), nil
 }
 
-// rejectLocked answers a call that makes no session with reject, and remembers its
-// session ID so that its re-sends are dropped.
-func (c *Client) rejectLocked(sig *signal.Signal) {
-	rej := &signal.Signal{
-		To: sig.From, From: c.cfg.LocalID, Type: signal.TypeReject, SessionID: sig.SessionID,
-		CallType: sig.CallType, CallerID: sig.CallerID, OpponentIDs: slices.Clone(sig.OpponentIDs),
-		Platform: c.cfg.Platform,
+// rejectLocked answers an offer that makes no session with a Reject to its sender, and
+// remembers its session ID so that its re-sends are dropped. ext is the reject's
+// extension (nil: none).
+func (c *Client) rejectLocked(o *Offer, ext Extension) {
+	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From, Ext: ext}}
+	c.sendReply(rej)
+	c.rememberLocked(o.Session.ID)
+}
+
+// missedLocked rejects a call the local user never saw ring and reports it.
+func (c *Client) missedLocked(o *Offer, reason string) {
+	var ext Extension
+	if reason == "busy" {
+		// The reason the config docs promise the caller, as the SDKs' reject
+		// extension carries it.
+		ext = Extension{"reason": "busy"}
 	}
-	c.send(nil, rej)
-	c.rememberLocked(sig.SessionID)
+	c.rejectLocked(o, ext)
+	c.emitDroppable(nil, MissedCallEvent{
+		EventMeta: EventMeta{SessionID: o.Session.ID, User: o.From, Time: time.Now()},
+		CallType:  o.Session.CallType, InitiatorID: o.Session.Initiator,
+		OpponentIDs: slices.Clone(o.Session.Opponents), Reason: reason,
+	})
+}
+
+func cloneSession(si SessionInfo) SessionInfo {
+	si.Opponents = slices.Clone(si.Opponents)
+	return si
 }
 
 func (c *Client) rememberLocked(id string) {
@@ -285,32 +337,35 @@ func (c *Client) removeSession(s *Session) {
 	c.rememberLocked(s.id)
 }
 
-// invalidSignal reports a signal that was not applied.
-func (c *Client) invalidSignal(s *Session, sig *signal.Signal, err error) {
-	c.log.Info("invalid signal", "type", sig.Type, "from", string(sig.From), "session", sig.SessionID, "err", err)
-	c.emit(s, InvalidEvent{
-		EventMeta: EventMeta{SessionID: sig.SessionID, User: sig.From, Time: time.Now()},
-		Op:        string(sig.Type),
+// invalidMessage reports a message that was not applied.
+func (c *Client) invalidMessage(s *Session, m Message, err error) {
+	h := m.Head()
+	c.log.Info("invalid message", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID, "err", err)
+	c.emitDroppable(s, InvalidEvent{
+		EventMeta: EventMeta{SessionID: h.Session.ID, User: h.From, Time: time.Now()},
+		Op:        m.Kind(),
 		Err:       err,
 	})
 }
 
-// lateSignal handles a signal for a session that closed here. Stragglers of a normal
-// end (trickled candidates, a hang-up or reject that crossed ours, a re-sent call) are
+// lateMessage handles a message for a session that closed here. Stragglers of a normal
+// end (trickled candidates, a hang-up or reject that crossed ours, a re-sent offer) are
 // expected and only logged; anything else is an InvalidEvent.
-func (c *Client) lateSignal(sig *signal.Signal) {
-	switch sig.Type {
-	case signal.TypeICECandidates, signal.TypeHangUp, signal.TypeReject, signal.TypeCall:
-		c.log.Debug("late signal for a closed session dropped", "type", sig.Type, "from", string(sig.From), "session", sig.SessionID)
+func (c *Client) lateMessage(m Message) {
+	switch m.(type) {
+	case *Candidates, *Terminate, *Reject, *Offer:
+		h := m.Head()
+		c.log.Debug("late message for a closed session dropped", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID)
 	default:
-		c.invalidSignal(nil, sig, ErrSessionClosed)
+		c.invalidMessage(nil, m, ErrSessionClosed)
 	}
 }
 
-// HandleSignalError reports a signal that could not be decoded, as an InvalidEvent.
-func (c *Client) HandleSignalError(from signal.UserID, err error) {
+// ReceiveError reports a message that could not be decoded, as an InvalidEvent. It
+// implements Incoming.
+func (c *Client) ReceiveError(from UserID, err error) {
 	c.log.Info("undecodable signal", "from", string(from), "err", err)
-	c.emit(nil, InvalidEvent{
+	c.emitDroppable(nil, InvalidEvent{
 		EventMeta: EventMeta{User: from, Time: time.Now()},
 		Op:        "signal",
 		Err:       fmt.Errorf("%w: %w", ErrBadSignal, err),
@@ -318,15 +373,48 @@ func (c *Client) HandleSignalError(from signal.UserID, err error) {
 }
 
 // Events is the ordered stream of every event. It is never closed before Close, and a
-// slow reader never blocks the engine (the queue grows instead).
+// slow reader never blocks the engine: up to maxPendingEvents wait for it, and beyond
+// that the oldest are dropped from the stream (Drops().Stream counts them; the
+// listeners still saw them).
 func (c *Client) Events() <-chan Event { return c.events }
 
-// CreateNewSession makes a NEW outgoing session for the opponents.
-func (c *Client) CreateNewSession(opponents []signal.UserID, t signal.CallType) (*Session, error) {
-	if t != signal.CallTypeVideo && t != signal.CallTypeAudio {
+// Drops counts what the engine dropped because a bound was reached (see queue.go).
+type Drops struct {
+	Messages uint64 // incoming messages: their session's queue was full
+	Replies  uint64 // replies to remote parties (reject of a call that made no session)
+	Events   uint64 // events caused by remote parties (InvalidEvents)
+	Stream   uint64 // events dropped from Events() (the listeners saw them)
+}
+
+// Drops reports what was dropped so far.
+func (c *Client) Drops() Drops {
+	return Drops{
+		Messages: c.droppedMessages.Load(), Replies: c.sendq.dropped.Load(),
+		Events: c.evq.dropped.Load(), Stream: c.droppedStream.Load(),
+	}
+}
+
+// CreateNewSession makes a NEW outgoing session for the opponents, carried by the
+// default protocol.
+func (c *Client) CreateNewSession(opponents []UserID, t CallType) (*Session, error) {
+	return c.CreateSession(SessionOptions{Opponents: opponents, CallType: t})
+}
+
+// SessionOptions describe a new outgoing session.
+type SessionOptions struct {
+	Opponents []UserID
+	CallType  CallType
+	// Protocol picks the adapter when Config.Signaling is a Router ("": its default).
+	Protocol string
+}
+
+// CreateSession makes a NEW outgoing session.
+func (c *Client) CreateSession(o SessionOptions) (*Session, error) {
+	opponents, t := o.Opponents, o.CallType
+	if t != CallTypeVideo && t != CallTypeAudio {
 		return nil, fmt.Errorf("%w: call type %d", ErrConfig, t)
 	}
-	var ops []signal.UserID
+	var ops []UserID
 	for _, o := range opponents {
 		if o != "" && o != c.cfg.LocalID && !slices.Contains(ops, o) {
 			ops = append(ops, o)
@@ -345,10 +433,11 @@ func (c *Client) CreateNewSession(opponents []signal.UserID, t signal.CallType) 
 			return nil, fmt.Errorf("%w: session %s", ErrSessionExists, s.id)
 		}
 	}
-	return c.newSessionLocked(uuid.NewString(), c.cfg.LocalID, ops, t, true), nil
+	si := SessionInfo{ID: uuid.NewString(), Protocol: o.Protocol, CallType: t, Initiator: c.cfg.LocalID, Opponents: ops}
+	return c.newSessionLocked(si, true), nil
 }
 
-func sameUsers(a, b []signal.UserID) bool {
+func sameUsers(a, b []UserID) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -404,48 +493,19 @@ func (c *Client) close() {
 	c.bgWG.Wait()
 }
 
-// Listener setters (the seed's listeners). Each handler runs on the engine's event
-// goroutine, in order, after the event is queued for Events(); a handler must not block.
-// The *Session is nil for an InvalidEvent about a session this client does not know.
-// A nil handler removes the listener.
-func (c *Client) OnCall(f func(*Session, CallEvent)) { setListener(c, &c.listeners.onCall, f) }
-func (c *Client) OnAcceptCall(f func(*Session, AcceptEvent)) {
-	setListener(c, &c.listeners.onAccept, f)
-}
-func (c *Client) OnRejectCall(f func(*Session, RejectEvent)) {
-	setListener(c, &c.listeners.onReject, f)
-}
-func (c *Client) OnStopCall(f func(*Session, StopEvent)) { setListener(c, &c.listeners.onStop, f) }
-func (c *Client) OnUserNotAnswer(f func(*Session, UserNotAnswerEvent)) {
-	setListener(c, &c.listeners.onUserNotAnswer, f)
-}
-func (c *Client) OnSessionClose(f func(*Session, SessionCloseEvent)) {
-	setListener(c, &c.listeners.onSessionClose, f)
-}
-func (c *Client) OnCallStatsReport(f func(*Session, StatsEvent)) {
-	setListener(c, &c.listeners.onStats, f)
-}
+// Listener setters (the seed's listeners): each is Listen for its event type, which
+// says when and where handlers run. A nil handler removes the listener.
+func (c *Client) OnCall(f func(*Session, CallEvent))                   { Listen(c, f) }
+func (c *Client) OnAcceptCall(f func(*Session, AcceptEvent))           { Listen(c, f) }
+func (c *Client) OnRejectCall(f func(*Session, RejectEvent))           { Listen(c, f) }
+func (c *Client) OnStopCall(f func(*Session, StopEvent))               { Listen(c, f) }
+func (c *Client) OnUserNotAnswer(f func(*Session, UserNotAnswerEvent)) { Listen(c, f) }
+func (c *Client) OnSessionClose(f func(*Session, SessionCloseEvent))   { Listen(c, f) }
+func (c *Client) OnCallStatsReport(f func(*Session, StatsEvent))       { Listen(c, f) }
 func (c *Client) OnSessionConnectionStateChanged(f func(*Session, ConnectionStateEvent)) {
-	setListener(c, &c.listeners.onConnState, f)
+	Listen(c, f)
 }
-func (c *Client) OnUpdateCall(f func(*Session, UpdateEvent)) {
-	setListener(c, &c.listeners.onUpdate, f)
-}
-func (c *Client) OnInvalidEvents(f func(*Session, InvalidEvent)) {
-	setListener(c, &c.listeners.onInvalid, f)
-}
-func (c *Client) OnRemoteStream(f func(*Session, RemoteStreamEvent)) {
-	setListener(c, &c.listeners.onRemoteStream, f)
-}
-func (c *Client) OnReconnect(f func(*Session, ReconnectEvent)) {
-	setListener(c, &c.listeners.onReconnect, f)
-}
-
-func setListener[E any](c *Client, field *func(*Session, E), f func(*Session, E)) {
-	if f == nil {
-		f = func(*Session, E) {}
-	}
-	c.mu.Lock()
-	*field = f
-	c.mu.Unlock()
-}
+func (c *Client) OnUpdateCall(f func(*Session, UpdateEvent))         { Listen(c, f) }
+func (c *Client) OnInvalidEvents(f func(*Session, InvalidEvent))     { Listen(c, f) }
+func (c *Client) OnRemoteStream(f func(*Session, RemoteStreamEvent)) { Listen(c, f) }
+func (c *Client) OnReconnect(f func(*Session, ReconnectEvent))       { Listen(c, f) }

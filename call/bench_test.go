@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -32,7 +31,7 @@ func BenchmarkCallSetupProsody(b *testing.B) {
 	ctx := context.Background()
 	var setup, firstPkt, firstFrame []time.Duration
 	one := func(record bool) {
-		s, err := alice.CreateNewSession([]signal.UserID{bob.LocalID()}, signal.CallTypeVideo)
+		s, err := alice.CreateNewSession([]UserID{bob.LocalID()}, CallTypeVideo)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -43,7 +42,7 @@ func BenchmarkCallSetupProsody(b *testing.B) {
 		if err := s.Call(nil); err != nil {
 			b.Fatal(err)
 		}
-		connAt := func(p *party, user signal.UserID) time.Time {
+		connAt := func(p *party, user UserID) time.Time {
 			return p.rec.wait(b, "CONNECTED", func(ev Event) bool {
 				e, ok := ev.(ConnectionStateEvent)
 				return ok && e.SessionID == s.ID() && e.User == user && e.State == ConnectionConnected

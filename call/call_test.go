@@ -6,7 +6,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -19,11 +18,11 @@ func TestOneToOneVideoCall(t *testing.T) {
 	alice := newMemParty(t, bus, "alice", nil)
 	bob := newMemParty(t, bus, "bob", nil)
 
-	s, bs := startCall(t, alice, bob, signal.CallTypeVideo,
-		signal.Extension{"name": "Alice"}, signal.Extension{"name": "Bob"})
+	s, bs := startCall(t, alice, bob, CallTypeVideo,
+		Extension{"name": "Alice"}, Extension{"name": "Bob"})
 
 	call := bob.rec.wait(t, "call", isType[CallEvent]("alice")).(CallEvent)
-	if call.Ext["name"] != "Alice" || call.InitiatorID != "alice" || call.CallType != signal.CallTypeVideo {
+	if call.Ext["name"] != "Alice" || call.InitiatorID != "alice" || call.CallType != CallTypeVideo {
 		t.Errorf("call event = %+v", call)
 	}
 	acc := alice.rec.wait(t, "accept", isType[AcceptEvent]("bob")).(AcceptEvent)
@@ -42,7 +41,7 @@ func TestOneToOneVideoCall(t *testing.T) {
 		waitPackets(t, remoteStream(t, bob, s.ID(), "alice", k), 10)
 	}
 
-	if err := bs.Stop(signal.Extension{"bye": "now"}); err != nil {
+	if err := bs.Stop(Extension{"bye": "now"}); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	stop := alice.rec.wait(t, "stop", isType[StopEvent]("bob")).(StopEvent)

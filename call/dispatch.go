@@ -1,5 +1,7 @@
 package call
 
+import "reflect"
+
 // The dispatcher: one goroutine turns queued events into listener calls and into the
 // Events() stream, in order. Listeners and the stream are fed from the same values, so
 // they cannot diverge.
@@ -9,37 +11,24 @@ type queuedEvent struct {
 	ev   Event
 }
 
-// listeners holds the OnX handlers. Every field is a non-nil function (no-ops by default).
-type listeners struct {
-	onCall          func(*Session, CallEvent)
-	onAccept        func(*Session, AcceptEvent)
-	onReject        func(*Session, RejectEvent)
-	onStop          func(*Session, StopEvent)
-	onUserNotAnswer func(*Session, UserNotAnswerEvent)
-	onSessionClose  func(*Session, SessionCloseEvent)
-	onStats         func(*Session, StatsEvent)
-	onConnState     func(*Session, ConnectionStateEvent)
-	onUpdate        func(*Session, UpdateEvent)
-	onInvalid       func(*Session, InvalidEvent)
-	onRemoteStream  func(*Session, RemoteStreamEvent)
-	onReconnect     func(*Session, ReconnectEvent)
-}
+// listeners holds the handler of each event type, keyed by the event's dynamic type.
+// A new event type needs no entry here: Listen works for any Event.
+type listeners map[reflect.Type]func(*Session, Event)
 
-func noopListeners() listeners {
-	return listeners{
-		onCall:          func(*Session, CallEvent) {},
-		onAccept:        func(*Session, AcceptEvent) {},
-		onReject:        func(*Session, RejectEvent) {},
-		onStop:          func(*Session, StopEvent) {},
-		onUserNotAnswer: func(*Session, UserNotAnswerEvent) {},
-		onSessionClose:  func(*Session, SessionCloseEvent) {},
-		onStats:         func(*Session, StatsEvent) {},
-		onConnState:     func(*Session, ConnectionStateEvent) {},
-		onUpdate:        func(*Session, UpdateEvent) {},
-		onInvalid:       func(*Session, InvalidEvent) {},
-		onRemoteStream:  func(*Session, RemoteStreamEvent) {},
-		onReconnect:     func(*Session, ReconnectEvent) {},
+// Listen sets the handler of the events of type E (the seed's listeners are Listen for
+// their event type: OnCall is Listen[CallEvent]). It runs on the engine's event
+// goroutine, in order, after the event is queued for Events(); it must not block. The
+// *Session is nil for an InvalidEvent about a session this client does not know. A nil
+// handler removes the listener.
+func Listen[E Event](c *Client, f func(*Session, E)) {
+	t := reflect.TypeFor[E]()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f == nil {
+		delete(c.listeners, t)
+		return
 	}
+	c.listeners[t] = func(s *Session, ev Event) { f(s, ev.(E)) }
 }
 
 // emit queues an event; it never blocks.
@@ -49,37 +38,22 @@ func (c *Client) emit(s *Session, ev Event) {
 	}
 }
 
+// emitDroppable queues an event a remote party caused (an InvalidEvent about what it
+// sent); beyond maxQueuedEvents waiting events it is dropped and counted.
+func (c *Client) emitDroppable(s *Session, ev Event) {
+	if _, full := c.evq.pushDroppable(queuedEvent{sess: s, ev: ev}); full {
+		c.log.Debug("event dropped: event queue full", "event", ev)
+	}
+}
+
 // dispatch runs the listener of one event. It reads the handler under the lock and runs
 // it outside.
 func (c *Client) dispatch(q queuedEvent) {
 	c.mu.Lock()
-	l := c.listeners
+	f := c.listeners[reflect.TypeOf(q.ev)]
 	c.mu.Unlock()
-	switch ev := q.ev.(type) {
-	case CallEvent:
-		l.onCall(q.sess, ev)
-	case AcceptEvent:
-		l.onAccept(q.sess, ev)
-	case RejectEvent:
-		l.onReject(q.sess, ev)
-	case StopEvent:
-		l.onStop(q.sess, ev)
-	case UserNotAnswerEvent:
-		l.onUserNotAnswer(q.sess, ev)
-	case SessionCloseEvent:
-		l.onSessionClose(q.sess, ev)
-	case StatsEvent:
-		l.onStats(q.sess, ev)
-	case ConnectionStateEvent:
-		l.onConnState(q.sess, ev)
-	case UpdateEvent:
-		l.onUpdate(q.sess, ev)
-	case InvalidEvent:
-		l.onInvalid(q.sess, ev)
-	case RemoteStreamEvent:
-		l.onRemoteStream(q.sess, ev)
-	case ReconnectEvent:
-		l.onReconnect(q.sess, ev)
+	if f != nil {
+		f(q.sess, q.ev)
 	}
 }
 
@@ -101,6 +75,13 @@ func (c *Client) runDispatcher() {
 			for _, q := range c.evq.drain() {
 				c.dispatch(q)
 				pending = append(pending, q.ev)
+			}
+			if n := len(pending) - maxPendingEvents; n > 0 {
+				// The reader fell behind: the oldest leave the stream.
+				clear(pending[:n])
+				pending = pending[n:]
+				c.droppedStream.Add(uint64(n))
+				c.log.Warn("events dropped: Events() is not read fast enough", "dropped", n)
 			}
 		case out <- head:
 			pending[0] = nil

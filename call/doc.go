@@ -2,9 +2,13 @@
 // call/accept/reject/stop/update, every listener, session/connection/reconnection states)
 // on pion/webrtc v4, one peer connection per opponent (full mesh).
 //
-// It knows nothing of the terminal or of XMPP: signals leave through the small Signaler
-// interface and arrive through Client.HandleSignal; events leave as typed values through
-// Client.Events and the OnX listeners.
+// It knows nothing of the terminal, of XMPP or of any signaling protocol: it speaks the
+// neutral messages of package signaling (re-exported here: Offer, Answer, Candidates,
+// Reject, Terminate, Restart, Update). They leave through Config.Signaling, a protocol
+// adapter such as signaling/quickblox (or a Router over several), and arrive through
+// Client.Receive; what a protocol decides for itself (re-sending an unanswered offer,
+// who offers in a mesh) comes from the adapter's Rules. Events leave as typed values
+// through Client.Events and the OnX listeners.
 //
 // # Concurrency
 //
@@ -13,7 +17,7 @@
 // signals, pion callbacks (candidates, state changes) and timers (dialing re-send, not
 // answered, answer timeout, reconnect wait, disconnect limit). So signals and API calls
 // never race, and SDP operations never overlap. Nothing that feeds a queue ever blocks:
-// HandleSignal returns at once and pion's callbacks only post operations.
+// Receive returns at once and pion's callbacks only post operations.
 //
 // Events go into one client-wide queue; one dispatcher goroutine runs the OnX listener of
 // each event and then hands the same value to the Events channel, so the listeners and
@@ -27,14 +31,15 @@
 // peer connection of the session; an RTCP reader per sender turns PLI/FIR into key-frame
 // requests. Client.Close hangs up every session and waits for all of these goroutines.
 //
-// # Wire behaviour
+// # Call behaviour
 //
-// The rules of ../shared/design/signaling.md: dialing re-sends, not-answered and
-// answer timeouts, busy auto-reject, repeated calls of one session ring once, candidates
-// before or after their SDP, reject/hangUp to every participant, the higher ID offers in
-// a mesh (numerically when both IDs are numbers), auto-accept of offers from the other
-// participants of an ACTIVE session, ICE restart through update/reconnect with an
-// offerId, b=AS in the video section, VP8 and Opus only. A reconnect replaces the peer
+// The rules of ../shared/design/signaling.md that are not the wire's: re-sending an
+// unanswered offer when Rules.ResendOffer says so, not-answered and answer timeouts,
+// busy auto-reject, repeated offers of one session ring once, candidates before or
+// after their SDP, session-wide reject/terminate, the offerer in a mesh chosen by
+// Rules.Offers, auto-accept of offers from the other participants of an ACTIVE session,
+// ICE restart through Restart messages paired by ID, b=AS in the video section, VP8 and
+// Opus only. A reconnect replaces the peer
 // connection, as the web SDK does (it answers and offers a reconnect from a new
 // RTCPeerConnection: new DTLS certificate, ICE credentials and SSRCs): we offer from a
 // new connection and swap it in when the answer comes, and answer an offer from a new

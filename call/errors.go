@@ -19,6 +19,8 @@ var (
 	ErrNotParticipant = errors.New("call: user is not a participant of the session")
 	// ErrBusy: an incoming call was rejected because IncomingLimit sessions are live.
 	ErrBusy = errors.New("call: busy")
+	// ErrRefused: Config.Admit refused an incoming call, or Config.Screen a message.
+	ErrRefused = errors.New("call: call refused")
 	// ErrBadSignal: a signal is malformed or could not be decoded.
 	ErrBadSignal = errors.New("call: bad signal")
 	// ErrNoOpponents: a session needs at least one opponent other than the local user.

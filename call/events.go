@@ -2,8 +2,6 @@ package call
 
 import (
 	"time"
-
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // Event is one thing that happened in the engine. Events reach consumers in order
@@ -21,7 +19,7 @@ type EventMeta struct {
 	SessionID string
 	// User is the opponent the event is about (the sender of a signal, the peer of a
 	// connection); empty for events about the whole session.
-	User signal.UserID
+	User UserID
 	Time time.Time
 }
 
@@ -35,31 +33,42 @@ func (m EventMeta) Meta() EventMeta { return m }
 // or reject it through Client.Session(ID).
 type CallEvent struct {
 	EventMeta
-	CallType    signal.CallType
-	InitiatorID signal.UserID
-	OpponentIDs []signal.UserID
-	Ext         signal.Extension
+	CallType    CallType
+	InitiatorID UserID
+	OpponentIDs []UserID
+	Ext         Extension
+}
+
+// MissedCallEvent: an incoming call that never rang because the engine refused it:
+// busy (AutoReject beyond IncomingLimit) or refused by Config.Admit. The caller was
+// rejected; no session exists for it (an InvalidEvent reports the refusal too).
+type MissedCallEvent struct {
+	EventMeta
+	CallType    CallType
+	InitiatorID UserID
+	OpponentIDs []UserID
+	Reason      string // "busy" or "refused"
 }
 
 // AcceptEvent: an opponent accepted the call (onAcceptCallListener).
 type AcceptEvent struct {
 	EventMeta
-	CallType signal.CallType
-	Ext      signal.Extension
+	CallType CallType
+	Ext      Extension
 }
 
 // RejectEvent: an opponent rejected the call (onRejectCallListener).
 type RejectEvent struct {
 	EventMeta
-	CallType signal.CallType
-	Ext      signal.Extension
+	CallType CallType
+	Ext      Extension
 }
 
 // StopEvent: an opponent hung up (onStopCallListener).
 type StopEvent struct {
 	EventMeta
-	CallType signal.CallType
-	Ext      signal.Extension
+	CallType CallType
+	Ext      Extension
 }
 
 // UserNotAnswerEvent: an opponent did not answer within the answer time interval
@@ -104,7 +113,7 @@ type ReconnectEvent struct {
 // UpdateEvent: an opponent sent update() with an extension (onUpdateCallListener).
 type UpdateEvent struct {
 	EventMeta
-	Ext signal.Extension
+	Ext Extension
 }
 
 // InvalidEvent: a signal or an operation that could not be applied
@@ -134,6 +143,9 @@ type Stats struct {
 	Local, Remote MediaStats // Local: what we send; Remote: what we receive
 	RTT           time.Duration
 	Candidate     CandidatePair
+	// AvailableOutgoingBitrate (bit/s) is the congestion controller's (GCC) estimate of
+	// what the path to this opponent carries, as getStats' candidate-pair names it.
+	AvailableOutgoingBitrate float64
 }
 
 // MediaStats are the figures for one direction.
@@ -149,9 +161,25 @@ type TrackStats struct {
 	Packets     uint64
 	PacketsLost int64
 	Jitter      float64 // seconds
-	FPS         float64 // video only
+	FPS         float64 // video only (framesPerSecond)
 	Width       int     // video only
 	Height      int     // video only
+	// The rest as getStats names them. NACKCount and PLICount: sent for a received
+	// stream, received for a sent one.
+	NACKCount uint64
+	PLICount  uint64
+	// Received video: freezes by Chromium's definition (a frame later than
+	// max(3 x the mean frame interval, the mean + 150 ms)), and the mean time a frame
+	// waited between its first packet and its decode (jitterBufferDelay divided by
+	// jitterBufferEmittedCount).
+	FreezeCount          uint64
+	TotalFreezesDuration time.Duration
+	JitterBufferDelay    time.Duration
+	// Received audio: samples played out and those made up by loss concealment.
+	TotalSamplesReceived uint64
+	ConcealedSamples     uint64
+	// Sent video: "none" or "bandwidth" (the encoder lowered its frame rate or size).
+	QualityLimitationReason string
 }
 
 // CandidatePair is the selected ICE candidate pair.

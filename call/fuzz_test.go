@@ -14,7 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // The property test: random sequences of signals (random types, session IDs from a
@@ -28,7 +28,7 @@ import (
 var fuzzSDP = sync.OnceValues(func() (offer, answer string) {
 	cfg := Config{LoopbackOnly: true}
 	cfg.setDefaults()
-	api, err := newAPI(&cfg, nil)
+	api, err := newAPI(&cfg, nil, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -76,7 +76,7 @@ func pick[T any](in *fuzzInput, xs []T) T { return xs[in.n(len(xs))] }
 
 const fuzzMaxSteps = 48
 
-var fuzzUsers = []signal.UserID{"alice", "bob", "carol", "mallory"}
+var fuzzUsers = []UserID{"alice", "bob", "carol", "mallory"}
 
 // runSignalSequence drives one sequence and checks the invariants.
 func runSignalSequence(t *testing.T, data []byte) {
@@ -85,7 +85,7 @@ func runSignalSequence(t *testing.T, data []byte) {
 	offer, answer := fuzzSDP()
 	sdps := []string{"", "garbage", offer, answer, offer[:len(offer)/2], strings.ReplaceAll(offer, "\r\n", "\n"),
 		strings.ReplaceAll(offer, "VP8/90000", "H264/90000"), "v=0\r\n"}
-	cands := [][]signal.ICECandidate{
+	cands := [][]ICECandidate{
 		nil,
 		{{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host", SDPMid: "0"}},
 		{{Candidate: "candidate:garbage"}},
@@ -94,15 +94,15 @@ func runSignalSequence(t *testing.T, data []byte) {
 
 	bus := membus.New()
 	short := func(c *Config) {
-		c.DialingTimeInterval = 30 * time.Millisecond
+		setDialing(c, 30*time.Millisecond)
 		c.AnswerTimeInterval = 300 * time.Millisecond
 		c.Echo = true
 		c.AutoReject = in.n(2) == 1
 	}
 	alice := newMemParty(t, bus, "alice", short)
 	bob := newMemParty(t, bus, "bob", short)
-	for _, u := range []signal.UserID{"carol", "mallory"} {
-		bus.Register(u, func(*signal.Signal) {})
+	for _, u := range []UserID{"carol", "mallory"} {
+		bus.Register(u, func(*wire.Signal) {})
 	}
 	parties := []*party{alice, bob}
 	var mine []*Session // every session the clients made, to check at the end
@@ -123,26 +123,26 @@ func runSignalSequence(t *testing.T, data []byte) {
 		}
 		return ss
 	}
-	ext := signal.Extension{"k": "v"}
+	ext := Extension{"k": "v"}
 
 	for step := 0; step < fuzzMaxSteps && in.more(); step++ {
 		switch in.n(7) {
 		case 0, 1: // a made-up signal to alice or bob
-			to := pick(in, []signal.UserID{"alice", "bob"})
+			to := pick(in, []UserID{"alice", "bob"})
 			from := pick(in, fuzzUsers)
-			sig := &signal.Signal{
+			sig := &wire.Signal{
 				From: from, To: to, SessionID: pick(in, sids),
-				Type:        pick(in, []signal.Type{signal.TypeCall, signal.TypeAccept, signal.TypeReject, signal.TypeHangUp, signal.TypeICECandidates, signal.TypeUpdate, "bogus"}),
-				CallType:    signal.CallType(in.n(4)),
+				Type:        pick(in, []wire.Type{wire.TypeCall, wire.TypeAccept, wire.TypeReject, wire.TypeHangUp, wire.TypeICECandidates, wire.TypeUpdate, "bogus"}),
+				CallType:    CallType(in.n(4)),
 				CallerID:    pick(in, fuzzUsers),
-				OpponentIDs: pick(in, [][]signal.UserID{{to}, {"alice", "bob"}, {"alice", "bob", "carol"}, {"mallory"}, nil}),
+				OpponentIDs: pick(in, [][]UserID{{to}, {"alice", "bob"}, {"alice", "bob", "carol"}, {"mallory"}, nil}),
 				SDP:         pick(in, sdps),
 				Candidates:  pick(in, cands),
 				UserInfo:    ext,
 			}
-			if sig.Type == signal.TypeUpdate && in.n(2) == 1 {
-				sig.Reason = signal.ReasonReconnect
-				sig.SessionDescription = &signal.SessionDescription{
+			if sig.Type == wire.TypeUpdate && in.n(2) == 1 {
+				sig.Reason = wire.ReasonReconnect
+				sig.SessionDescription = &wire.SessionDescription{
 					OfferID: pick(in, []string{"", "x"}), SDP: pick(in, sdps), Type: pick(in, []string{"offer", "answer", "junk"}),
 				}
 			}
@@ -180,8 +180,8 @@ func runSignalSequence(t *testing.T, data []byte) {
 			}
 		case 4: // a new outgoing session
 			p := pick(in, parties)
-			ops := pick(in, [][]signal.UserID{{"bob"}, {"alice"}, {"carol"}, {"alice", "bob", "carol"}, {"mallory", "carol"}})
-			s, err := p.CreateNewSession(ops, pick(in, []signal.CallType{signal.CallTypeAudio, signal.CallTypeVideo}))
+			ops := pick(in, [][]UserID{{"bob"}, {"alice"}, {"carol"}, {"alice", "bob", "carol"}, {"mallory", "carol"}})
+			s, err := p.CreateNewSession(ops, pick(in, []CallType{CallTypeAudio, CallTypeVideo}))
 			if err == nil {
 				seen(s)
 				_ = s.Call(ext)
@@ -268,7 +268,7 @@ func waitQuiet(_ *party, d time.Duration) {
 // checkEventInvariants: per session, the session state only moves forward; every
 // session that existed emits exactly one SessionCloseEvent, and after it only
 // InvalidEvents of that session.
-func checkEventInvariants(t *testing.T, who signal.UserID, evs []Event) {
+func checkEventInvariants(t *testing.T, who UserID, evs []Event) {
 	t.Helper()
 	type sess struct {
 		state   SessionState

@@ -5,57 +5,54 @@ import (
 	"fmt"
 
 	"github.com/pion/webrtc/v4"
-
-	"github.com/ttycall/ttycall/call/signal"
 )
 
-// handleSignal applies one incoming signal. Session goroutine only. A signal that makes
+// handle applies one incoming message. Session goroutine only. A message that makes
 // no sense goes to OnInvalidEvents and changes nothing.
-func (s *Session) handleSignal(sig *signal.Signal) {
+func (s *Session) handle(m Message) {
+	h := m.Head()
 	if s.closed {
-		s.c.invalidSignal(s, sig, ErrSessionClosed)
+		s.c.invalidMessage(s, m, ErrSessionClosed)
 		return
 	}
-	if !s.isParticipant(sig.From) {
-		s.c.invalidSignal(s, sig, fmt.Errorf("%w: %s", ErrNotParticipant, sig.From))
+	if !s.isParticipant(h.From) {
+		s.c.invalidMessage(s, m, fmt.Errorf("%w: %s", ErrNotParticipant, h.From))
 		return
 	}
-	if s.outgoing && s.State() == SessionNew && sig.Type != signal.TypeICECandidates {
-		// Nobody was called yet: no signal of this session can be an answer to us.
-		s.c.invalidSignal(s, sig, fmt.Errorf("%w: %s before Call", ErrInvalidState, sig.Type))
+	if _, cands := m.(*Candidates); s.outgoing && s.State() == SessionNew && !cands {
+		// Nobody was called yet: no message of this session can be an answer to us.
+		s.c.invalidMessage(s, m, fmt.Errorf("%w: %s before Call", ErrInvalidState, m.Kind()))
 		return
 	}
 	var err error
-	switch sig.Type {
-	case signal.TypeCall:
-		err = s.onCall(sig)
-	case signal.TypeAccept:
-		err = s.onAccept(sig)
-	case signal.TypeReject:
-		s.c.emit(s, RejectEvent{EventMeta: s.meta(sig.From), CallType: s.callType, Ext: sig.UserInfo})
-		s.dropPeer(sig.From, "rejected")
-	case signal.TypeHangUp:
-		s.c.emit(s, StopEvent{EventMeta: s.meta(sig.From), CallType: s.callType, Ext: sig.UserInfo})
-		s.dropPeer(sig.From, "hung up")
-	case signal.TypeICECandidates:
-		err = s.onCandidates(sig)
-	case signal.TypeUpdate:
-		if sig.Reason == signal.ReasonReconnect && sig.SessionDescription != nil {
-			err = s.onRestart(s.peers[sig.From], sig)
-		} else {
-			s.c.emit(s, UpdateEvent{EventMeta: s.meta(sig.From), Ext: sig.UserInfo})
-		}
+	switch m := m.(type) {
+	case *Offer:
+		err = s.onOffer(m)
+	case *Answer:
+		err = s.onAnswer(m)
+	case *Reject:
+		s.c.emit(s, RejectEvent{EventMeta: s.meta(h.From), CallType: s.callType, Ext: h.Ext})
+		s.dropPeer(h.From, "rejected")
+	case *Terminate:
+		s.c.emit(s, StopEvent{EventMeta: s.meta(h.From), CallType: s.callType, Ext: h.Ext})
+		s.dropPeer(h.From, "hung up")
+	case *Candidates:
+		err = s.onCandidates(m)
+	case *Restart:
+		err = s.onRestart(s.peers[h.From], m)
+	case *Update:
+		s.c.emit(s, UpdateEvent{EventMeta: s.meta(h.From), Ext: h.Ext})
 	default:
-		err = fmt.Errorf("%w: signal type %q", ErrBadSignal, sig.Type)
+		err = fmt.Errorf("%w: message %T", ErrBadSignal, m)
 	}
 	if err != nil {
-		s.c.invalidSignal(s, sig, err)
+		s.c.invalidMessage(s, m, err)
 	}
 }
 
 // dropPeer closes the connection with u (after its reject or hangUp) and the session
 // when it was the last.
-func (s *Session) dropPeer(u signal.UserID, reason string) {
+func (s *Session) dropPeer(u UserID, reason string) {
 	if p := s.peers[u]; p != nil {
 		s.closePeer(p)
 	}
@@ -68,16 +65,16 @@ func (s *Session) dropPeer(u signal.UserID, reason string) {
 	s.closeIfEmpty(reason)
 }
 
-// onCall handles a call signal for this session: the first one rings, repeats of it are
-// the same call, and in an ACTIVE session a call from another participant (the mesh
+// onOffer handles an offer for this session: the first one rings, repeats of it are
+// the same call, and in an ACTIVE session an offer from another participant (the mesh
 // rule) is answered without asking.
-func (s *Session) onCall(sig *signal.Signal) error {
+func (s *Session) onOffer(sig *Offer) error {
 	offer, err := s.c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeOffer, nil)
 	p := s.peers[sig.From]
 	if err != nil && !p.live() {
 		// A first call we can never answer: reject it so the caller stops dialing. A
 		// bad copy of a call we already hold changes nothing.
-		s.c.send(s, s.newSignal(signal.TypeReject, sig.From, nil))
+		s.c.send(s, &Reject{Header: s.header(sig.From, nil)})
 		if p != nil {
 			s.closePeer(p)
 		}
@@ -88,7 +85,7 @@ func (s *Session) onCall(sig *signal.Signal) error {
 		return err
 	}
 	if p.live() {
-		if p.callSig != nil && !p.answered {
+		if p.callMsg != nil && !p.answered {
 			return fmt.Errorf("%w: call from %s while we call it", ErrInvalidState, sig.From)
 		}
 		s.log.Debug("repeated call ignored", "user", string(sig.From))
@@ -106,7 +103,7 @@ func (s *Session) onCall(sig *signal.Signal) error {
 			s.answerTimer = s.after(s.c.cfg.AnswerTimeInterval, func() { s.close("answer timeout") })
 			s.c.emit(s, CallEvent{
 				EventMeta: s.meta(sig.From), CallType: s.callType, InitiatorID: s.initiator,
-				OpponentIDs: s.OpponentIDs(), Ext: sig.UserInfo,
+				OpponentIDs: s.OpponentIDs(), Ext: sig.Ext,
 			})
 		}
 		return nil
@@ -123,38 +120,34 @@ func (s *Session) onCall(sig *signal.Signal) error {
 	}
 }
 
-// onAccept applies the answer of a user we called.
-func (s *Session) onAccept(sig *signal.Signal) error {
+// onAnswer applies the answer of a user we called.
+func (s *Session) onAnswer(sig *Answer) error {
 	p := s.peers[sig.From]
-	if p == nil || p.callSig == nil || p.answered || p.pc == nil {
+	if p == nil || p.callMsg == nil || p.answered || p.pc == nil {
 		return fmt.Errorf("%w: accept from %s, who was not called", ErrInvalidState, sig.From)
 	}
 	// An answer we cannot apply ends the call with that user: they think it is
 	// answered and will not answer again, so dialing on would only ring into the void.
 	fail := func(err error) error {
 		s.log.Warn("bad answer", "user", string(sig.From), "err", err)
-		s.c.send(s, s.newSignal(signal.TypeHangUp, sig.From, nil))
+		s.c.send(s, &Terminate{Header: s.header(sig.From, nil)})
 		s.closePeer(p)
 		s.closeIfEmpty("bad answer")
 		return err
 	}
-	ans, err := s.c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeAnswer, p.pc.LocalDescription())
-	if err != nil {
-		return fail(err)
-	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
-		return fail(fmt.Errorf("%w: set remote answer of %s: %w", ErrWebRTC, sig.From, err))
+	if err := s.remoteAnswer(p.pc, sig.SDP); err != nil {
+		return fail(fmt.Errorf("answer of %s: %w", sig.From, err))
 	}
 	p.answered = true
 	stopTimer(&p.dialTimer)
 	stopTimer(&p.noAnswerTimer)
 	s.applyRemoteCandidates(p)
-	s.c.emit(s, AcceptEvent{EventMeta: s.meta(sig.From), CallType: s.callType, Ext: sig.UserInfo})
+	s.c.emit(s, AcceptEvent{EventMeta: s.meta(sig.From), CallType: s.callType, Ext: sig.Ext})
 	return nil
 }
 
 // onCandidates adds remote candidates, or queues them until their SDP is applied.
-func (s *Session) onCandidates(sig *signal.Signal) error {
+func (s *Session) onCandidates(sig *Candidates) error {
 	if len(sig.Candidates) == 0 {
 		return nil
 	}

@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/signaling/quickblox"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // waitTimeout bounds every wait for an event in the tests.
@@ -28,15 +29,41 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
 }
 
-// testConfig is a loopback-only config with short intervals.
-func testConfig(t testing.TB, id signal.UserID, sig Signaler) Config {
+// testConfig is a loopback-only config with short intervals, signaling through the
+// QuickBlox adapter over tr.
+func testConfig(t testing.TB, id UserID, tr quickblox.Transport) Config {
+	qb, err := quickblox.New(quickblox.Config{Local: id, Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return Config{
 		LocalID:      id,
-		Signaler:     sig,
+		Signaling:    qb,
 		LoopbackOnly: true,
 		Media:        testMedia,
 		Logger:       testLogger(t),
 	}
+}
+
+// dialing overrides the adapter's re-send interval (its DialingTimeInterval).
+type dialing struct {
+	Signaling
+	every time.Duration
+}
+
+func (d dialing) Rules(s SessionInfo) Rules {
+	r := d.Signaling.Rules(s)
+	r.ResendOffer = d.every
+	return r
+}
+
+// setDialing makes cfg's signaling re-send an unanswered call every d.
+func setDialing(cfg *Config, d time.Duration) { cfg.Signaling = dialing{cfg.Signaling, d} }
+
+// receiver is what a transport hands c's signals to.
+func receiver(c *Client) func(*wire.Signal) {
+	on, _ := quickblox.Receiver(c)
+	return on
 }
 
 // party is one client under test with its recorded events.
@@ -46,7 +73,7 @@ type party struct {
 }
 
 // newMemParty starts a client on the bus; mutate adjusts its config.
-func newMemParty(t testing.TB, bus *membus.Bus, id signal.UserID, mutate func(*Config)) *party {
+func newMemParty(t testing.TB, bus *membus.Bus, id UserID, mutate func(*Config)) *party {
 	t.Helper()
 	cfg := testConfig(t, id, bus.Endpoint(id))
 	if mutate != nil {
@@ -56,7 +83,7 @@ func newMemParty(t testing.TB, bus *membus.Bus, id signal.UserID, mutate func(*C
 	if err != nil {
 		t.Fatalf("NewClient(%s): %v", id, err)
 	}
-	bus.Register(id, c.HandleSignal)
+	bus.Register(id, receiver(c))
 	p := &party{Client: c, rec: record(c)}
 	t.Cleanup(func() { p.close(t) })
 	return p
@@ -144,21 +171,21 @@ func (r *recorder) dump() string {
 
 // Event predicates.
 
-func isConn(user signal.UserID, st ConnectionState) func(Event) bool {
+func isConn(user UserID, st ConnectionState) func(Event) bool {
 	return func(ev Event) bool {
 		e, ok := ev.(ConnectionStateEvent)
 		return ok && e.User == user && e.State == st
 	}
 }
 
-func isType[E Event](user signal.UserID) func(Event) bool {
+func isType[E Event](user UserID) func(Event) bool {
 	return func(ev Event) bool {
 		e, ok := ev.(E)
 		return ok && (user == "" || e.Meta().User == user)
 	}
 }
 
-func isReconnect(user signal.UserID, st ReconnectionState) func(Event) bool {
+func isReconnect(user UserID, st ReconnectionState) func(Event) bool {
 	return func(ev Event) bool {
 		e, ok := ev.(ReconnectEvent)
 		return ok && e.User == user && e.State == st
@@ -190,14 +217,14 @@ func waitPackets(t testing.TB, rs *RemoteStream, n uint64) {
 
 // startCall has caller call callee (opened with local media on both sides) and waits
 // until both are CONNECTED; it returns the two sessions.
-func startCall(t testing.TB, caller, callee *party, ct signal.CallType, callExt, acceptExt signal.Extension) (*Session, *Session) {
+func startCall(t testing.TB, caller, callee *party, ct CallType, callExt, acceptExt Extension) (*Session, *Session) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := caller.CreateNewSession([]signal.UserID{callee.LocalID()}, ct)
+	s, err := caller.CreateNewSession([]UserID{callee.LocalID()}, ct)
 	if err != nil {
 		t.Fatalf("CreateNewSession: %v", err)
 	}
-	mp := devices.MediaParams{Audio: true, Video: ct == signal.CallTypeVideo}
+	mp := devices.MediaParams{Audio: true, Video: ct == CallTypeVideo}
 	if !caller.cfg.Echo {
 		if _, err := s.GetUserMedia(ctx, mp); err != nil {
 			t.Fatalf("GetUserMedia: %v", err)
@@ -227,7 +254,7 @@ func startCall(t testing.TB, caller, callee *party, ct signal.CallType, callExt,
 	return s, cs
 }
 
-func waitConnected(t testing.TB, p *party, sid string, user signal.UserID) {
+func waitConnected(t testing.TB, p *party, sid string, user UserID) {
 	t.Helper()
 	p.rec.wait(t, fmt.Sprintf("%s CONNECTED to %s", p.LocalID(), user), func(ev Event) bool {
 		e, ok := ev.(ConnectionStateEvent)
@@ -236,7 +263,7 @@ func waitConnected(t testing.TB, p *party, sid string, user signal.UserID) {
 }
 
 // remoteStream waits for the remote stream of kind k from user in session sid.
-func remoteStream(t testing.TB, p *party, sid string, user signal.UserID, k devices.Kind) *RemoteStream {
+func remoteStream(t testing.TB, p *party, sid string, user UserID, k devices.Kind) *RemoteStream {
 	t.Helper()
 	ev := p.rec.wait(t, fmt.Sprintf("%s: %s stream of %s", p.LocalID(), k, user), func(ev Event) bool {
 		e, ok := ev.(RemoteStreamEvent)

@@ -12,8 +12,8 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // hostileFixture: alice in a live call with carol (media flowing from carol), and
@@ -28,25 +28,25 @@ type hostileFixture struct {
 	probes       int    // updates sent by untouched
 
 	mu       sync.Mutex
-	toMallor []signal.Signal // guarded by mu
+	toMallor []wire.Signal // guarded by mu
 }
 
 func newHostileFixture(t *testing.T) *hostileFixture {
 	f := &hostileFixture{bus: membus.New()}
 	f.alice = newMemParty(t, f.bus, "alice", nil)
 	f.carol = newMemParty(t, f.bus, "carol", func(c *Config) { c.Echo = true })
-	f.bus.Register("mallory", func(s *signal.Signal) {
+	f.bus.Register("mallory", func(s *wire.Signal) {
 		f.mu.Lock()
 		f.toMallor = append(f.toMallor, *s)
 		f.mu.Unlock()
 	})
-	f.s, _ = startCall(t, f.alice, f.carol, signal.CallTypeVideo, nil, nil)
+	f.s, _ = startCall(t, f.alice, f.carol, CallTypeVideo, nil, nil)
 	f.rs = remoteStream(t, f.alice, f.s.ID(), "carol", devices.KindVideo)
 	for _, sig := range f.bus.Delivered() {
 		switch sig.Type {
-		case signal.TypeCall:
+		case wire.TypeCall:
 			f.offer = sig.SDP
-		case signal.TypeAccept:
+		case wire.TypeAccept:
 			f.ans = sig.SDP
 		}
 	}
@@ -57,7 +57,7 @@ func newHostileFixture(t *testing.T) *hostileFixture {
 }
 
 // sentToMallory reports whether alice sent mallory a signal of type typ in session sid.
-func (f *hostileFixture) sentToMallory(typ signal.Type, sid string) bool {
+func (f *hostileFixture) sentToMallory(typ wire.Type, sid string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, s := range f.toMallor {
@@ -70,7 +70,7 @@ func (f *hostileFixture) sentToMallory(typ signal.Type, sid string) bool {
 
 // waitSentToMallory waits for alice's signal to mallory; the sender goroutine delivers
 // it soon after the event that follows it, so this waits on the bus with a deadline.
-func (f *hostileFixture) waitSentToMallory(t *testing.T, typ signal.Type, sid string) {
+func (f *hostileFixture) waitSentToMallory(t *testing.T, typ wire.Type, sid string) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	tick := time.NewTicker(2 * time.Millisecond)
@@ -102,7 +102,7 @@ func (f *hostileFixture) untouched(t *testing.T) {
 	}
 	// An API call through the session goroutine still works end to end.
 	f.probes++
-	if err := f.s.Update(signal.Extension{"probe": fmt.Sprint(f.probes)}); err != nil {
+	if err := f.s.Update(Extension{"probe": fmt.Sprint(f.probes)}); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 	f.carol.rec.waitN(t, "probe update", f.probes, isType[UpdateEvent]("alice"))
@@ -197,27 +197,27 @@ func TestHostileCall(t *testing.T) {
 		{"LF line ends", strings.ReplaceAll(off, "\r\n", "\n"), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if len(c.sdp) > signal.MaxPayload {
+			if len(c.sdp) > wire.MaxPayload {
 				t.Fatalf("test SDP of %d bytes is beyond the codec's limit", len(c.sdp))
 			}
 			sid := uuid.NewString()
 			start := time.Now()
-			_ = f.bus.Inject(&signal.Signal{
-				From: "mallory", To: "alice", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeVideo,
-				CallerID: "mallory", OpponentIDs: []signal.UserID{"alice"}, SDP: c.sdp,
+			_ = f.bus.Inject(&wire.Signal{
+				From: "mallory", To: "alice", Type: wire.TypeCall, SessionID: sid, CallType: CallTypeVideo,
+				CallerID: "mallory", OpponentIDs: []UserID{"alice"}, SDP: c.sdp,
 			})
 			if c.ok {
 				f.alice.rec.wait(t, "ring", func(ev Event) bool { _, ok := ev.(CallEvent); return ok && ev.Session() == sid })
 				if err := f.alice.Session(sid).Reject(nil); err != nil {
 					t.Fatal(err)
 				}
-				f.waitSentToMallory(t, signal.TypeReject, sid)
+				f.waitSentToMallory(t, wire.TypeReject, sid)
 			} else {
-				inv := invalidFor(t, f.alice, sid, "call")
+				inv := invalidFor(t, f.alice, sid, "offer")
 				if !errors.Is(inv.Err, ErrBadSignal) {
 					t.Errorf("err = %v, want ErrBadSignal", inv.Err)
 				}
-				f.waitSentToMallory(t, signal.TypeReject, sid)
+				f.waitSentToMallory(t, wire.TypeReject, sid)
 				if f.alice.Session(sid) != nil {
 					t.Error("a bad call made a session")
 				}
@@ -227,9 +227,9 @@ func TestHostileCall(t *testing.T) {
 					}
 				}
 				// A re-send of the refused call is a straggler: no session, no ring.
-				_ = f.bus.Inject(&signal.Signal{
-					From: "mallory", To: "alice", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeVideo,
-					CallerID: "mallory", OpponentIDs: []signal.UserID{"alice"}, SDP: off,
+				_ = f.bus.Inject(&wire.Signal{
+					From: "mallory", To: "alice", Type: wire.TypeCall, SessionID: sid, CallType: CallTypeVideo,
+					CallerID: "mallory", OpponentIDs: []UserID{"alice"}, SDP: off,
 				})
 				if f.alice.Session(sid) != nil {
 					t.Error("the re-sent call made a session")
@@ -243,9 +243,9 @@ func TestHostileCall(t *testing.T) {
 	t.Run("truncated", func(t *testing.T) {
 		for pct := 5; pct < 100; pct += 5 {
 			sid := uuid.NewString()
-			_ = f.bus.Inject(&signal.Signal{
-				From: "mallory", To: "alice", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeVideo,
-				CallerID: "mallory", OpponentIDs: []signal.UserID{"alice"}, SDP: off[:len(off)*pct/100],
+			_ = f.bus.Inject(&wire.Signal{
+				From: "mallory", To: "alice", Type: wire.TypeCall, SessionID: sid, CallType: CallTypeVideo,
+				CallerID: "mallory", OpponentIDs: []UserID{"alice"}, SDP: off[:len(off)*pct/100],
 			})
 			// Either refused (InvalidEvent + reject) or a well-formed shorter offer that
 			// rings; never neither, never a session left behind.
@@ -263,22 +263,22 @@ func TestHostileCall(t *testing.T) {
 			} else if f.alice.Session(sid) != nil {
 				t.Errorf("%d%%: refused call left a session", pct)
 			}
-			f.waitSentToMallory(t, signal.TypeReject, sid)
+			f.waitSentToMallory(t, wire.TypeReject, sid)
 		}
 		f.untouched(t)
 	})
 
 	t.Run("too many opponents", func(t *testing.T) {
 		sid := uuid.NewString()
-		ops := []signal.UserID{"alice"}
+		ops := []UserID{"alice"}
 		for i := range 5000 {
-			ops = append(ops, signal.UserID(fmt.Sprintf("u%d", i)))
+			ops = append(ops, UserID(fmt.Sprintf("u%d", i)))
 		}
-		_ = f.bus.Inject(&signal.Signal{
-			From: "mallory", To: "alice", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeVideo,
+		_ = f.bus.Inject(&wire.Signal{
+			From: "mallory", To: "alice", Type: wire.TypeCall, SessionID: sid, CallType: CallTypeVideo,
 			CallerID: "mallory", OpponentIDs: ops, SDP: off,
 		})
-		if inv := invalidFor(t, f.alice, sid, "call"); !errors.Is(inv.Err, ErrBadSignal) {
+		if inv := invalidFor(t, f.alice, sid, "offer"); !errors.Is(inv.Err, ErrBadSignal) {
 			t.Errorf("err = %v", inv.Err)
 		}
 		if f.alice.Session(sid) != nil {
@@ -292,22 +292,22 @@ func TestHostileCall(t *testing.T) {
 	t.Run("bad mesh offer", func(t *testing.T) {
 		sid := f.s.ID()
 		// mallory is not in alice's call with carol: not a participant, nothing sent.
-		_ = f.bus.Inject(&signal.Signal{
-			From: "mallory", To: "alice", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeVideo,
-			CallerID: "alice", OpponentIDs: []signal.UserID{"carol", "mallory"}, SDP: "garbage",
+		_ = f.bus.Inject(&wire.Signal{
+			From: "mallory", To: "alice", Type: wire.TypeCall, SessionID: sid, CallType: CallTypeVideo,
+			CallerID: "alice", OpponentIDs: []UserID{"carol", "mallory"}, SDP: "garbage",
 		})
-		if inv := invalidFor(t, f.alice, sid, "call"); !errors.Is(inv.Err, ErrNotParticipant) {
+		if inv := invalidFor(t, f.alice, sid, "offer"); !errors.Is(inv.Err, ErrNotParticipant) {
 			t.Errorf("err = %v", inv.Err)
 		}
 		// carol (a participant) re-sends a garbage call: she already has a connection,
 		// so nothing changes and nothing is sent.
-		_ = f.bus.Inject(&signal.Signal{
-			From: "carol", To: "alice", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeVideo,
-			CallerID: "alice", OpponentIDs: []signal.UserID{"carol"}, SDP: "garbage",
+		_ = f.bus.Inject(&wire.Signal{
+			From: "carol", To: "alice", Type: wire.TypeCall, SessionID: sid, CallType: CallTypeVideo,
+			CallerID: "alice", OpponentIDs: []UserID{"carol"}, SDP: "garbage",
 		})
 		f.alice.rec.waitN(t, "second invalid call", 2, func(ev Event) bool {
 			e, ok := ev.(InvalidEvent)
-			return ok && e.SessionID == sid && e.Op == "call"
+			return ok && e.SessionID == sid && e.Op == "offer"
 		})
 		f.untouched(t)
 	})
@@ -339,27 +339,27 @@ func TestHostileAccept(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ms, err := f.alice.CreateNewSession([]signal.UserID{"mallory"}, signal.CallTypeVideo)
+			ms, err := f.alice.CreateNewSession([]UserID{"mallory"}, CallTypeVideo)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := ms.Call(nil); err != nil {
 				t.Fatal(err)
 			}
-			f.waitSentToMallory(t, signal.TypeCall, ms.ID())
+			f.waitSentToMallory(t, wire.TypeCall, ms.ID())
 			var offer string
 			f.mu.Lock()
 			for _, s := range f.toMallor {
-				if s.Type == signal.TypeCall && s.SessionID == ms.ID() {
+				if s.Type == wire.TypeCall && s.SessionID == ms.ID() {
 					offer = s.SDP
 				}
 			}
 			f.mu.Unlock()
-			_ = f.bus.Inject(&signal.Signal{
-				From: "mallory", To: "alice", Type: signal.TypeAccept, SessionID: ms.ID(), CallType: signal.CallTypeVideo,
-				CallerID: "alice", OpponentIDs: []signal.UserID{"mallory"}, SDP: c.ans(offer),
+			_ = f.bus.Inject(&wire.Signal{
+				From: "mallory", To: "alice", Type: wire.TypeAccept, SessionID: ms.ID(), CallType: CallTypeVideo,
+				CallerID: "alice", OpponentIDs: []UserID{"mallory"}, SDP: c.ans(offer),
 			})
-			inv := invalidFor(t, f.alice, ms.ID(), "accept")
+			inv := invalidFor(t, f.alice, ms.ID(), "answer")
 			if !errors.Is(inv.Err, ErrBadSignal) && !errors.Is(inv.Err, ErrWebRTC) {
 				t.Errorf("err = %v", inv.Err)
 			}
@@ -368,7 +368,7 @@ func TestHostileAccept(t *testing.T) {
 			if ev.Reason != "bad answer" {
 				t.Errorf("reason %q", ev.Reason)
 			}
-			f.waitSentToMallory(t, signal.TypeHangUp, ms.ID())
+			f.waitSentToMallory(t, wire.TypeHangUp, ms.ID())
 			if ms.State() != SessionClosed {
 				t.Errorf("state %s", ms.State())
 			}
@@ -385,43 +385,43 @@ func TestHostileAccept(t *testing.T) {
 func TestHostileCandidates(t *testing.T) {
 	f := newHostileFixture(t)
 	sid := f.s.ID()
-	send := func(cs ...signal.ICECandidate) {
-		_ = f.bus.Inject(&signal.Signal{
-			From: "carol", To: "alice", Type: signal.TypeICECandidates, SessionID: sid, CallType: signal.CallTypeVideo,
-			CallerID: "alice", OpponentIDs: []signal.UserID{"carol"}, Candidates: cs,
+	send := func(cs ...ICECandidate) {
+		_ = f.bus.Inject(&wire.Signal{
+			From: "carol", To: "alice", Type: wire.TypeICECandidates, SessionID: sid, CallType: CallTypeVideo,
+			CallerID: "alice", OpponentIDs: []UserID{"carol"}, Candidates: cs,
 		})
 	}
-	host := func(addr string) signal.ICECandidate {
-		return signal.ICECandidate{Candidate: "candidate:1 1 udp 2130706431 " + addr + " 40000 typ host", SDPMid: "0"}
+	host := func(addr string) ICECandidate {
+		return ICECandidate{Candidate: "candidate:1 1 udp 2130706431 " + addr + " 40000 typ host", SDPMid: "0"}
 	}
-	many := make([]signal.ICECandidate, 5000)
+	many := make([]ICECandidate, 5000)
 	for i := range many {
-		many[i] = signal.ICECandidate{Candidate: fmt.Sprintf("candidate:%d 1 udp 2130706431 127.0.0.1 %d typ host", i, 1024+i), SDPMid: "0"}
+		many[i] = ICECandidate{Candidate: fmt.Sprintf("candidate:%d 1 udp 2130706431 127.0.0.1 %d typ host", i, 1024+i), SDPMid: "0"}
 	}
 	n := 0
 	for _, c := range []struct {
 		name string
-		cs   []signal.ICECandidate
+		cs   []ICECandidate
 	}{
-		{"garbage", []signal.ICECandidate{{Candidate: "candidate:not a candidate"}}},
-		{"no prefix garbage", []signal.ICECandidate{{Candidate: "\x00\x01\x02"}}},
-		{"multicast", []signal.ICECandidate{host("224.0.0.1")}},
-		{"multicast v6", []signal.ICECandidate{host("ff02::1")}},
-		{"unspecified", []signal.ICECandidate{host("0.0.0.0")}},
-		{"broadcast", []signal.ICECandidate{host("255.255.255.255")}},
-		{"not loopback", []signal.ICECandidate{host("8.8.8.8")}},
-		{"DNS name", []signal.ICECandidate{host("evil.example.com")}},
-		{"mDNS without mDNS", []signal.ICECandidate{host("abc.local")}},
-		{"port 0", []signal.ICECandidate{{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 0 typ host", SDPMid: "0"}}},
+		{"garbage", []ICECandidate{{Candidate: "candidate:not a candidate"}}},
+		{"no prefix garbage", []ICECandidate{{Candidate: "\x00\x01\x02"}}},
+		{"multicast", []ICECandidate{host("224.0.0.1")}},
+		{"multicast v6", []ICECandidate{host("ff02::1")}},
+		{"unspecified", []ICECandidate{host("0.0.0.0")}},
+		{"broadcast", []ICECandidate{host("255.255.255.255")}},
+		{"not loopback", []ICECandidate{host("8.8.8.8")}},
+		{"DNS name", []ICECandidate{host("evil.example.com")}},
+		{"mDNS without mDNS", []ICECandidate{host("abc.local")}},
+		{"port 0", []ICECandidate{{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 0 typ host", SDPMid: "0"}}},
 		{"5000 at once", many},
-		{"good and bad mixed", []signal.ICECandidate{host("127.0.0.1"), host("224.0.0.1"), {Candidate: ""}}},
+		{"good and bad mixed", []ICECandidate{host("127.0.0.1"), host("224.0.0.1"), {Candidate: ""}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			n++
 			send(c.cs...)
 			ev := f.alice.rec.waitN(t, "invalid candidates", n, func(ev Event) bool {
 				e, ok := ev.(InvalidEvent)
-				return ok && e.SessionID == sid && e.Op == "iceCandidates"
+				return ok && e.SessionID == sid && e.Op == "candidates"
 			}).(InvalidEvent)
 			if !errors.Is(ev.Err, ErrBadSignal) {
 				t.Errorf("err = %v", ev.Err)
@@ -431,11 +431,11 @@ func TestHostileCandidates(t *testing.T) {
 	}
 	// Good candidates (and the end-of-candidates mark) are no InvalidEvent; pion
 	// ignores the mid of a candidate (one bundled transport).
-	send(host("127.0.0.1"), signal.ICECandidate{},
-		signal.ICECandidate{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 40001 typ host", SDPMid: "nope", SDPMLineIndex: 999})
+	send(host("127.0.0.1"), ICECandidate{},
+		ICECandidate{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 40001 typ host", SDPMid: "nope", SDPMLineIndex: 999})
 	f.untouched(t)
 	for i, ev := range f.alice.rec.events() {
-		if e, ok := ev.(InvalidEvent); ok && e.Op == "iceCandidates" {
+		if e, ok := ev.(InvalidEvent); ok && e.Op == "candidates" {
 			n--
 			if n < 0 {
 				t.Errorf("event %d: good candidates reported invalid: %v", i, e.Err)
@@ -447,10 +447,10 @@ func TestHostileCandidates(t *testing.T) {
 func TestHostileRestart(t *testing.T) {
 	f := newHostileFixture(t)
 	sid := f.s.ID()
-	send := func(sd *signal.SessionDescription) {
-		_ = f.bus.Inject(&signal.Signal{
-			From: "carol", To: "alice", Type: signal.TypeUpdate, SessionID: sid, CallType: signal.CallTypeVideo,
-			CallerID: "alice", OpponentIDs: []signal.UserID{"carol"}, Reason: signal.ReasonReconnect, SessionDescription: sd,
+	send := func(sd *wire.SessionDescription) {
+		_ = f.bus.Inject(&wire.Signal{
+			From: "carol", To: "alice", Type: wire.TypeUpdate, SessionID: sid, CallType: CallTypeVideo,
+			CallerID: "alice", OpponentIDs: []UserID{"carol"}, Reason: wire.ReasonReconnect, SessionDescription: sd,
 		})
 	}
 	off := f.offer // an offer with the sections of the call (alice's own: setup actpass)
@@ -458,23 +458,23 @@ func TestHostileRestart(t *testing.T) {
 	n := 0
 	for _, c := range []struct {
 		name string
-		sd   signal.SessionDescription
+		sd   wire.SessionDescription
 		want error
 	}{
-		{"garbage offer", signal.SessionDescription{OfferID: "x", SDP: "garbage", Type: "offer"}, ErrBadSignal},
-		{"empty offer", signal.SessionDescription{OfferID: "x", Type: "offer"}, ErrBadSignal},
-		{"offer without credentials", signal.SessionDescription{OfferID: "x", SDP: strings.ReplaceAll(off, "a=ice-ufrag:", "a=x:"), Type: "offer"}, ErrBadSignal},
-		{"offer with other sections", signal.SessionDescription{OfferID: "x", SDP: off[:ae] + off[as:ae], Type: "offer"}, ErrBadSignal},
-		{"answer to unknown offer", signal.SessionDescription{OfferID: "nope", SDP: f.ans, Type: "answer"}, ErrInvalidState},
-		{"answer without offerId", signal.SessionDescription{SDP: f.ans, Type: "answer"}, ErrInvalidState},
-		{"unknown type", signal.SessionDescription{OfferID: "x", SDP: off, Type: "pranswer"}, ErrBadSignal},
+		{"garbage offer", wire.SessionDescription{OfferID: "x", SDP: "garbage", Type: "offer"}, ErrBadSignal},
+		{"empty offer", wire.SessionDescription{OfferID: "x", Type: "offer"}, ErrBadSignal},
+		{"offer without credentials", wire.SessionDescription{OfferID: "x", SDP: strings.ReplaceAll(off, "a=ice-ufrag:", "a=x:"), Type: "offer"}, ErrBadSignal},
+		{"offer with other sections", wire.SessionDescription{OfferID: "x", SDP: off[:ae] + off[as:ae], Type: "offer"}, ErrBadSignal},
+		{"answer to unknown offer", wire.SessionDescription{OfferID: "nope", SDP: f.ans, Type: "answer"}, ErrInvalidState},
+		{"answer without offerId", wire.SessionDescription{SDP: f.ans, Type: "answer"}, ErrInvalidState},
+		{"unknown type", wire.SessionDescription{OfferID: "x", SDP: off, Type: "pranswer"}, ErrBadSignal},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			n++
 			send(&c.sd)
 			ev := f.alice.rec.waitN(t, "invalid update", n, func(ev Event) bool {
 				e, ok := ev.(InvalidEvent)
-				return ok && e.SessionID == sid && e.Op == "update"
+				return ok && e.SessionID == sid && e.Op == "restart"
 			}).(InvalidEvent)
 			if !errors.Is(ev.Err, c.want) {
 				t.Errorf("err = %v, want %v", ev.Err, c.want)
@@ -489,19 +489,19 @@ func TestHostileRestart(t *testing.T) {
 func TestHostileCallPartialCodecs(t *testing.T) {
 	f := newHostileFixture(t)
 	sid := uuid.NewString()
-	_ = f.bus.Inject(&signal.Signal{
-		From: "mallory", To: "alice", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeVideo,
-		CallerID: "mallory", OpponentIDs: []signal.UserID{"alice"}, SDP: strings.ReplaceAll(f.offer, "VP8/90000", "H264/90000"),
+	_ = f.bus.Inject(&wire.Signal{
+		From: "mallory", To: "alice", Type: wire.TypeCall, SessionID: sid, CallType: CallTypeVideo,
+		CallerID: "mallory", OpponentIDs: []UserID{"alice"}, SDP: strings.ReplaceAll(f.offer, "VP8/90000", "H264/90000"),
 	})
 	f.alice.rec.wait(t, "ring", func(ev Event) bool { _, ok := ev.(CallEvent); return ok && ev.Session() == sid })
 	s := f.alice.Session(sid)
 	if err := s.Accept(nil); err != nil {
 		t.Fatalf("Accept: %v", err)
 	}
-	f.waitSentToMallory(t, signal.TypeAccept, sid)
+	f.waitSentToMallory(t, wire.TypeAccept, sid)
 	f.mu.Lock()
 	for _, sig := range f.toMallor {
-		if sig.Type == signal.TypeAccept && sig.SessionID == sid {
+		if sig.Type == wire.TypeAccept && sig.SessionID == sid {
 			vs, ve := mline(sig.SDP, "video")
 			if line := strings.SplitN(sig.SDP[vs:ve], "\r\n", 2)[0]; !strings.HasPrefix(line, "m=video 0 ") {
 				t.Errorf("video section of the answer not refused: %q", line)

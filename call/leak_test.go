@@ -8,7 +8,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -33,7 +32,7 @@ func TestNoGrowthAfter50Calls(t *testing.T) {
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.Echo = true })
 
 	one := func() {
-		s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+		s, _ := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 		waitPackets(t, remoteStream(t, alice, s.ID(), "bob", devices.KindVideo), 3)
 		if err := s.Stop(nil); err != nil {
 			t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -20,7 +19,7 @@ type echoTracks map[webrtc.RTPCodecType]*webrtc.TrackLocalStaticRTP
 // tracks (encoded once, shared by every peer connection), or in Echo mode (echo not nil)
 // tracks fed from pc's own remote tracks. With neither, an offer still asks to receive.
 func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTracks, offering bool) error {
-	video := s.callType == signal.CallTypeVideo
+	video := s.callType == CallTypeVideo
 	if echo != nil {
 		kinds := []webrtc.RTPCodecType{webrtc.RTPCodecTypeAudio}
 		if video {
@@ -40,7 +39,7 @@ func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTrack
 				return fmt.Errorf("%w: add echo track: %w", ErrMedia, err)
 			}
 			echo[k] = t
-			s.readRTCP(p, sender, p.remotes.requestKeyFrame)
+			s.readRTCP(p, sender, p.remotes.requestKeyFrame, nil)
 		}
 		return nil
 	}
@@ -61,7 +60,11 @@ func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTrack
 		if err != nil {
 			return fmt.Errorf("%w: add %s track: %w", ErrMedia, t.Kind(), err)
 		}
-		s.readRTCP(p, sender, t.RequestKeyFrame)
+		var onLoss func(int)
+		if l, ok := t.(interface{ SetPacketLoss(int) }); ok && t.Kind() == devices.KindAudio {
+			onLoss = l.SetPacketLoss
+		}
+		s.readRTCP(p, sender, t.RequestKeyFrame, onLoss)
 	}
 	if !offering {
 		return nil
@@ -86,9 +89,11 @@ func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTrack
 }
 
 // readRTCP reads the RTCP of one sender (the interceptors need it read) into one reused
-// buffer and asks for a key frame on PLI or FIR. A compound packet that does not parse
-// is skipped: the reader must go on feeding the interceptors (NACK, TWCC, reports).
-func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func()) {
+// buffer and asks for a key frame on PLI or FIR; onLoss, when not nil, gets the loss the
+// receiver reports for the sender's stream (percent: the Opus encoder sizes its FEC by
+// it). A compound packet that does not parse is skipped: the reader must go on feeding
+// the interceptors (NACK, TWCC, reports).
+func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func(), onLoss func(int)) {
 	p.goMedia(func() {
 		buf := make([]byte, rtpBufSize)
 		for {
@@ -101,9 +106,13 @@ func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func()) {
 				continue
 			}
 			for _, pkt := range pkts {
-				switch pkt.(type) {
+				switch x := pkt.(type) {
 				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 					keyFrame()
+				case *rtcp.ReceiverReport:
+					reportLoss(x.Reports, sender, onLoss)
+				case *rtcp.SenderReport:
+					reportLoss(x.Reports, sender, onLoss)
 				}
 			}
 		}
@@ -143,6 +152,7 @@ func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks
 		log.Warn("no receiver for remote track", "err", err)
 	}
 	if recv != nil {
+		rs.recv.Store(recv)
 		rs.AddSink(recv)
 		defer recv.Close()
 	}
@@ -153,6 +163,8 @@ func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks
 	if kind == devices.KindVideo {
 		p.remotes.setVideo(rs)
 		rs.RequestKeyFrame() // a decoder starts at a key frame
+	} else {
+		p.remotes.setAudio(rs)
 	}
 	s.post(func() {
 		if !s.closed && !p.closed && (pc == p.pc || pc == p.next) {
@@ -162,5 +174,19 @@ func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks
 	log.Info("remote track", "mime", rs.mime, "ssrc", rs.ssrc)
 	if err := rs.pump(t.Read, echo); !errors.Is(err, io.EOF) {
 		log.Debug("remote track ended", "err", err)
+	}
+}
+
+// reportLoss passes the loss a receiver reports for sender's stream to onLoss.
+func reportLoss(reports []rtcp.ReceptionReport, sender *webrtc.RTPSender, onLoss func(int)) {
+	if onLoss == nil {
+		return
+	}
+	for _, r := range reports {
+		for _, enc := range sender.GetParameters().Encodings {
+			if uint32(enc.SSRC) == r.SSRC {
+				onLoss(int(r.FractionLost) * 100 / 256)
+			}
+		}
 	}
 }

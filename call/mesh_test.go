@@ -6,8 +6,9 @@ import (
 	"testing"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/signaling/quickblox"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // TestMesh3: a group call of three where every pair connects and media flows on all six
@@ -15,31 +16,31 @@ import (
 // ("9" > "11" as strings): 11 must offer to 9.
 func TestMesh3(t *testing.T) {
 	bus := membus.New()
-	meshTest(t, []signal.UserID{"10", "9", "11"}, func(id signal.UserID) *party { return newMemParty(t, bus, id, nil) }, bus)
+	meshTest(t, []UserID{"10", "9", "11"}, func(id UserID) *party { return newMemParty(t, bus, id, nil) }, bus)
 }
 
 // TestProsodyMesh3 is the same through Prosody: the IDs are JIDs, ordered as strings.
 func TestProsodyMesh3(t *testing.T) {
 	x := startProsody(t, "bob", "alice", "carol")
-	meshTest(t, []signal.UserID{"bob@" + signal.UserID(x.domain), "alice@" + signal.UserID(x.domain), "carol@" + signal.UserID(x.domain)},
-		func(id signal.UserID) *party { return newXMPPParty(t, x, strings.SplitN(string(id), "@", 2)[0], nil) }, nil)
+	meshTest(t, []UserID{"bob@" + UserID(x.domain), "alice@" + UserID(x.domain), "carol@" + UserID(x.domain)},
+		func(id UserID) *party { return newXMPPParty(t, x, strings.SplitN(string(id), "@", 2)[0], nil) }, nil)
 }
 
 // meshTest: ids[0] calls ids[1] and ids[2]; ids[2] (the highest of the callees) accepts
 // first and offers to ids[1] while it still rings. bus, when not nil, is checked for
 // the direction of the mesh offer.
-func meshTest(t *testing.T, ids []signal.UserID, mk func(signal.UserID) *party, bus *membus.Bus) {
-	parties := map[signal.UserID]*party{}
+func meshTest(t *testing.T, ids []UserID, mk func(UserID) *party, bus *membus.Bus) {
+	parties := map[UserID]*party{}
 	for _, id := range ids {
 		parties[id] = mk(id)
 	}
 	initID, low, high := ids[0], ids[1], ids[2]
-	if !higherID(high, low) {
+	if !quickblox.HigherID(high, low) {
 		t.Fatalf("bad test: %s must be higher than %s", high, low)
 	}
 	ctx := context.Background()
 	mp := devices.MediaParams{Audio: true, Video: true}
-	s, err := parties[initID].CreateNewSession([]signal.UserID{low, high}, signal.CallTypeVideo)
+	s, err := parties[initID].CreateNewSession([]UserID{low, high}, CallTypeVideo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func meshTest(t *testing.T, ids []signal.UserID, mk func(signal.UserID) *party, 
 	if err := s.Call(nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []signal.UserID{high, low} {
+	for _, id := range []UserID{high, low} {
 		p := parties[id]
 		p.rec.wait(t, string(id)+" rings", func(ev Event) bool { _, ok := ev.(CallEvent); return ok && ev.Session() == s.ID() })
 		cs := p.Session(s.ID())
@@ -74,7 +75,7 @@ func meshTest(t *testing.T, ids []signal.UserID, mk func(signal.UserID) *party, 
 	// The mesh offer between the callees went from the higher ID to the lower.
 	if bus != nil {
 		for _, sig := range bus.Delivered() {
-			if sig.Type == signal.TypeCall && sig.SessionID == s.ID() && sig.From != initID {
+			if sig.Type == wire.TypeCall && sig.SessionID == s.ID() && sig.From != initID {
 				if sig.From != high || sig.To != low {
 					t.Errorf("mesh call %s -> %s", sig.From, sig.To)
 				}
@@ -96,7 +97,7 @@ func meshTest(t *testing.T, ids []signal.UserID, mk func(signal.UserID) *party, 
 		t.Fatal(err)
 	}
 	parties[high].rec.wait(t, "closed", isSessionClose(s.ID()))
-	for _, id := range []signal.UserID{initID, low} {
+	for _, id := range []UserID{initID, low} {
 		parties[id].rec.wait(t, "stop", isType[StopEvent](high))
 	}
 	if st := parties[low].Session(s.ID()).ConnectionStateForUser(initID); st != ConnectionConnected {

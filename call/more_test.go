@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/signaling/quickblox"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 func TestStateStrings(t *testing.T) {
@@ -30,13 +31,13 @@ func TestStateStrings(t *testing.T) {
 
 func TestHigherID(t *testing.T) {
 	for _, c := range []struct {
-		a, b signal.UserID
+		a, b UserID
 		want bool
 	}{
 		{"10", "9", true}, {"9", "10", false}, {"bob@x", "alice@x", true}, {"alice@x", "bob@x", false}, {"10", "abc", false},
 	} {
-		if got := higherID(c.a, c.b); got != c.want {
-			t.Errorf("higherID(%s, %s) = %v", c.a, c.b, got)
+		if got := quickblox.HigherID(c.a, c.b); got != c.want {
+			t.Errorf("quickblox.HigherID(%s, %s) = %v", c.a, c.b, got)
 		}
 	}
 }
@@ -57,16 +58,16 @@ func TestWithBandwidth(t *testing.T) {
 // became LF (as after XML parsing) is accepted.
 func TestBandwidthAndLFSDP(t *testing.T) {
 	bus := membus.New()
-	bus.SetFilter(func(s *signal.Signal) bool {
+	bus.SetFilter(func(s *wire.Signal) bool {
 		s.SDP = strings.ReplaceAll(s.SDP, "\r\n", "\n")
 		return true
 	})
 	alice := newMemParty(t, bus, "alice", func(c *Config) { c.BandwidthKbps = 256 })
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.Echo = true })
-	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	s, _ := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	waitPackets(t, remoteStream(t, alice, s.ID(), "bob", devices.KindVideo), 5)
 	for _, sig := range bus.Delivered() {
-		if sig.Type == signal.TypeCall {
+		if sig.Type == wire.TypeCall {
 			video := sig.SDP[strings.Index(sig.SDP, "m=video"):]
 			if !strings.Contains(video, "\nb=AS:256\n") {
 				t.Errorf("no b=AS:256 in the video section:\n%s", video)
@@ -82,14 +83,14 @@ func TestBandwidthAndLFSDP(t *testing.T) {
 // accept; they are kept and applied with the answer.
 func TestCandidatesBeforeAnswer(t *testing.T) {
 	bus := membus.New()
-	var held atomic.Pointer[signal.Signal]
+	var held atomic.Pointer[wire.Signal]
 	candsPassed := make(chan struct{}, 1)
-	bus.SetFilter(func(s *signal.Signal) bool {
+	bus.SetFilter(func(s *wire.Signal) bool {
 		switch {
-		case s.Type == signal.TypeAccept && held.Load() == nil:
+		case s.Type == wire.TypeAccept && held.Load() == nil:
 			held.Store(s)
 			return false
-		case s.Type == signal.TypeICECandidates && s.From == "bob" && held.Load() != nil:
+		case s.Type == wire.TypeICECandidates && s.From == "bob" && held.Load() != nil:
 			select {
 			case candsPassed <- struct{}{}:
 			default:
@@ -99,7 +100,7 @@ func TestCandidatesBeforeAnswer(t *testing.T) {
 	})
 	alice := newMemParty(t, bus, "alice", nil)
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.Echo = true })
-	s, err := alice.CreateNewSession([]signal.UserID{"bob"}, signal.CallTypeVideo)
+	s, err := alice.CreateNewSession([]UserID{"bob"}, CallTypeVideo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestStatsReport(t *testing.T) {
 	bus := membus.New()
 	alice := newMemParty(t, bus, "alice", func(c *Config) { c.StatsReportInterval = 150 * time.Millisecond })
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.Echo = true })
-	startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	ev := alice.rec.wait(t, "stats with bitrates", func(ev Event) bool {
 		e, ok := ev.(StatsEvent)
 		return ok && e.User == "bob" && e.Stats.Local.Video.BitrateKbps > 0 && e.Stats.Remote.Video.BitrateKbps > 0 &&
@@ -166,7 +167,7 @@ func TestListenersWithoutEventsReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = bob.Close() })
-	bus.Register("bob", bob.HandleSignal)
+	bus.Register("bob", receiver(bob))
 	connected := make(chan struct{})
 	var order []string
 	bob.OnCall(func(s *Session, _ CallEvent) {
@@ -179,7 +180,7 @@ func TestListenersWithoutEventsReader(t *testing.T) {
 			close(connected)
 		}
 	})
-	s, _ := alice.CreateNewSession([]signal.UserID{"bob"}, signal.CallTypeAudio)
+	s, _ := alice.CreateNewSession([]UserID{"bob"}, CallTypeAudio)
 	if err := s.Call(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestListenersWithoutEventsReader(t *testing.T) {
 func TestMute(t *testing.T) {
 	bus := membus.New()
 	alice := newMemParty(t, bus, "alice", nil)
-	s, _ := alice.CreateNewSession([]signal.UserID{"bob"}, signal.CallTypeVideo)
+	s, _ := alice.CreateNewSession([]UserID{"bob"}, CallTypeVideo)
 	if err := s.Mute(devices.KindAudio); err == nil {
 		t.Error("Mute without media succeeded")
 	}
@@ -225,7 +226,7 @@ func TestConcurrentCloseWaits(t *testing.T) {
 		close(entered)
 		<-release
 	})
-	if _, err := c.CreateNewSession([]signal.UserID{"bob"}, signal.CallTypeAudio); err != nil {
+	if _, err := c.CreateNewSession([]UserID{"bob"}, CallTypeAudio); err != nil {
 		t.Fatal(err)
 	}
 	first := make(chan struct{})

@@ -10,8 +10,8 @@ import (
 	"github.com/pion/transport/v5/stdnet"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // breakableNet is pion's standard network whose UDP sockets drop every datagram, both
@@ -116,14 +116,14 @@ func TestNetworkBreakRecovered(t *testing.T) {
 	bus := membus.New()
 	alice := newMemParty(t, bus, "alice", breakConfig(t, &broken, 10*time.Second))
 	bob := newMemParty(t, bus, "bob", func(c *Config) { breakConfig(t, &broken, 10*time.Second)(c); c.Echo = true })
-	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	s, _ := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	rs := remoteStream(t, alice, s.ID(), "bob", devices.KindVideo)
 	waitPackets(t, rs, 10)
 
 	restartOffered := make(chan struct{})
 	var once atomic.Bool
-	bus.SetFilter(func(sig *signal.Signal) bool {
-		if sig.Type == signal.TypeUpdate && sig.SessionDescription != nil && sig.SessionDescription.Type == "offer" && once.CompareAndSwap(false, true) {
+	bus.SetFilter(func(sig *wire.Signal) bool {
+		if sig.Type == wire.TypeUpdate && sig.SessionDescription != nil && sig.SessionDescription.Type == "offer" && once.CompareAndSwap(false, true) {
 			close(restartOffered)
 		}
 		return true
@@ -146,7 +146,7 @@ func TestNetworkBreakRecovered(t *testing.T) {
 	offers := map[string]bool{}
 	answered := false
 	for _, sig := range bus.Delivered() {
-		if sig.Type != signal.TypeUpdate || sig.Reason != signal.ReasonReconnect || sig.SessionDescription == nil {
+		if sig.Type != wire.TypeUpdate || sig.Reason != wire.ReasonReconnect || sig.SessionDescription == nil {
 			continue
 		}
 		sd := sig.SessionDescription
@@ -173,11 +173,11 @@ func TestNetworkBreakFailed(t *testing.T) {
 	bus := membus.New()
 	alice := newMemParty(t, bus, "alice", breakConfig(t, &broken, 1500*time.Millisecond))
 	bob := newMemParty(t, bus, "bob", func(c *Config) { breakConfig(t, &broken, 1500*time.Millisecond)(c); c.Echo = true })
-	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	s, _ := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	broken.Store(true)
 	for _, pp := range []struct {
 		p    *party
-		peer signal.UserID
+		peer UserID
 	}{{alice, "bob"}, {bob, "alice"}} {
 		pp.p.rec.wait(t, "RECONNECTING", isReconnect(pp.peer, Reconnecting))
 		pp.p.rec.wait(t, "FAILED", isReconnect(pp.peer, ReconnectionFailed))
@@ -203,14 +203,14 @@ func TestNetworkBreakICEFailedRecovered(t *testing.T) {
 	}
 	alice := newMemParty(t, bus, "alice", slow)
 	bob := newMemParty(t, bus, "bob", func(c *Config) { slow(c); c.Echo = true })
-	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	s, _ := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	rs := remoteStream(t, alice, s.ID(), "bob", devices.KindVideo)
 	waitPackets(t, rs, 10)
 
 	var offers atomic.Int32
 	var firstOffer atomic.Int64 // unix nanoseconds
-	bus.SetFilter(func(sig *signal.Signal) bool {
-		if sig.Type == signal.TypeUpdate && sig.SessionDescription != nil && sig.SessionDescription.Type == "offer" {
+	bus.SetFilter(func(sig *wire.Signal) bool {
+		if sig.Type == wire.TypeUpdate && sig.SessionDescription != nil && sig.SessionDescription.Type == "offer" {
 			if offers.Add(1) == 1 {
 				firstOffer.Store(time.Now().UnixNano())
 			}

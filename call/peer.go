@@ -1,13 +1,12 @@
 package call
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
-
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // peer is the peer connection with one opponent of a session. Owned by the session
@@ -16,18 +15,18 @@ type peer struct {
 	mediaMu     sync.Mutex
 	mediaClosed bool // guarded by mediaMu; no media goroutine starts once set
 
-	user  signal.UserID
+	user  UserID
 	pc    *webrtc.PeerConnection // nil until we offer or answer
 	state ConnectionState
 
-	offer    string         // a remote offer waiting for Accept
-	callSig  *signal.Signal // our call signal, re-sent while dialing
-	answered bool           // offer/answer done: dialing is over
-	sdpSent  bool           // our offer or answer left: candidates may follow
+	offer    string // a remote offer waiting for Accept
+	callMsg  *Offer // our offer, re-sent while dialing when the protocol wants it
+	answered bool   // offer/answer done: dialing is over
+	sdpSent  bool   // our offer or answer left: candidates may follow
 
-	ice         iceInfo                   // the servers of p.pc and what it gathered
+	ice         iceInfo                   // the servers of p.pc and whether it gathered a relay candidate
 	localCands  []webrtc.ICECandidateInit // gathered before sdpSent
-	remoteCands []signal.ICECandidate     // received before the remote description
+	remoteCands []ICECandidate            // received before the remote description
 
 	dialTimer, noAnswerTimer *timer // stopped by the answer
 
@@ -82,7 +81,7 @@ func (p *peer) enterMedia() bool {
 func (p *peer) live() bool { return p != nil && (p.pc != nil || p.offer != "") }
 
 // peerFor returns the peer of u, making an empty one (no pc yet) if needed.
-func (s *Session) peerFor(u signal.UserID) *peer {
+func (s *Session) peerFor(u UserID) *peer {
 	p := s.peers[u]
 	if p == nil {
 		p = &peer{user: u}
@@ -91,109 +90,9 @@ func (s *Session) peerFor(u signal.UserID) *peer {
 	return p
 }
 
-// newPC creates the peer connection of p and wires its callbacks to session operations.
-func (s *Session) newPC(p *peer) error {
-	pc, echo, err := s.buildPC(p)
-	if err != nil {
-		return err
-	}
-	p.pc, p.echo = pc, echo
-	s.trackStats(p)
-	s.setConnState(p, ConnectionConnecting)
-	return nil
-}
-
-// buildPC creates a peer connection for p (its first, or the replacement of a
-// reconnect) with its callbacks wired to session operations, and in Echo mode the map
-// attachMedia fills with its echo tracks. Callbacks of a connection that is no longer
-// p.pc or p.next change nothing.
-func (s *Session) buildPC(p *peer) (*webrtc.PeerConnection, echoTracks, error) {
-	rc, info := s.c.rtcConfiguration()
-	pc, err := s.c.api.NewPeerConnection(rc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: new peer connection: %w", ErrWebRTC, err)
-	}
-	var echo echoTracks
-	if s.c.cfg.Echo {
-		echo = make(echoTracks)
-	}
-	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c == nil {
-			return
-		}
-		init := c.ToJSON()
-		typ := c.Typ
-		s.post(func() {
-			if pc == p.pc && typ == webrtc.ICECandidateTypeRelay {
-				p.ice.relayGathered = true
-			}
-			if pc == p.pc || pc == p.next {
-				s.onLocalCandidate(p, init)
-			}
-		})
-	})
-	// pion calls the connection-state handler on a new goroutine per change, so the
-	// handlers only ask the session to re-read the current state of p.pc (order-safe).
-	pc.OnICEConnectionStateChange(func(webrtc.ICEConnectionState) { s.post(func() { s.onPCState(p) }) })
-	pc.OnConnectionStateChange(func(webrtc.PeerConnectionState) { s.post(func() { s.onPCState(p) }) })
-	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.readTrack(p, pc, echo, t) })
-	p.ice = info
-	return pc, echo, nil
-}
-
-// trackStats points p's stats at p.pc.
-func (s *Session) trackStats(p *peer) {
-	if s.c.cfg.StatsReportInterval > 0 {
-		p.statsID = pcStatsID(p.pc)
-	}
-	p.stats = statsPrev{}
-}
-
-// closePC closes a peer connection of p that is not (or no longer) p.pc, and forgets
-// its stats. Its media goroutines end with it (closePeer waits for them).
-func (s *Session) closePC(p *peer, pc *webrtc.PeerConnection) {
-	id := ""
-	if s.c.cfg.StatsReportInterval > 0 {
-		id = pcStatsID(pc)
-	}
-	if err := pc.Close(); err != nil {
-		s.log.Debug("peer connection close", "user", string(p.user), "err", err)
-	}
-	if id != "" {
-		s.c.statsGetters.Delete(id)
-	}
-}
-
-// swapPC makes p.next, which has both descriptions, p's connection and closes the old
-// one (its remote tracks end: their readers close their receivers and sinks; the new
-// connection's tracks come as new RemoteStreams). onPCState re-reads the state.
-func (s *Session) swapPC(p *peer) {
-	old := p.pc
-	p.pc, p.echo = p.next, p.nextEcho
-	p.next, p.nextEcho = nil, nil
-	p.restartOfferID = ""
-	p.remotes.setVideo(nil)
-	s.trackStats(p)
-	s.closePC(p, old)
-	s.log.Info("peer connection replaced", "user", string(p.user))
-	s.applyRemoteCandidates(p)
-	s.onPCState(p)
-}
-
-// dropNext discards a replacement connection whose offer was never answered.
-func (s *Session) dropNext(p *peer) {
-	if p.next == nil {
-		return
-	}
-	next := p.next
-	p.next, p.nextEcho = nil, nil
-	p.restartOfferID = ""
-	s.closePC(p, next)
-}
-
-// dial offers to u and sends call, re-sent every DialingTimeInterval until answered;
-// after AnswerTimeInterval u counts as not answered.
-func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
+// dial offers to u, re-sent every Rules.ResendOffer until answered; after
+// AnswerTimeInterval u counts as not answered.
+func (s *Session) dial(u UserID, ext Extension) error {
 	p := s.peerFor(u)
 	fail := func(err error) error {
 		s.log.Warn("dial failed", "user", string(u), "err", err)
@@ -203,28 +102,23 @@ func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
 	if err := s.newPC(p); err != nil {
 		return fail(err)
 	}
-	if err := s.attachMedia(p, p.pc, p.echo, true); err != nil {
+	sdp, err := s.localOffer(p, p.pc, p.echo)
+	if err != nil {
 		return fail(err)
 	}
-	offer, err := p.pc.CreateOffer(nil)
-	if err != nil {
-		return fail(fmt.Errorf("%w: create offer: %w", ErrWebRTC, err))
-	}
-	if err := p.pc.SetLocalDescription(offer); err != nil {
-		return fail(fmt.Errorf("%w: set local offer: %w", ErrWebRTC, err))
-	}
-	sig := s.newSignal(signal.TypeCall, u, ext)
-	sig.SDP = withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps)
-	p.callSig = sig
-	s.sendSDP(p, sig)
+	msg := &Offer{Header: s.header(u, ext), SDP: sdp}
+	p.callMsg = msg
+	s.sendSDP(p, msg)
 	cfg := &s.c.cfg
-	var redial func()
-	redial = func() {
-		again := *p.callSig
-		s.c.send(s, &again)
-		p.dialTimer = s.after(cfg.DialingTimeInterval, redial)
+	if d := s.rules.ResendOffer; d > 0 {
+		var redial func()
+		redial = func() {
+			again := *p.callMsg
+			s.c.send(s, &again)
+			p.dialTimer = s.after(d, redial)
+		}
+		p.dialTimer = s.after(d, redial)
 	}
-	p.dialTimer = s.after(cfg.DialingTimeInterval, redial)
 	p.noAnswerTimer = s.after(cfg.AnswerTimeInterval, func() {
 		s.log.Info("not answered", "user", string(u))
 		s.c.emit(s, UserNotAnswerEvent{EventMeta: s.meta(u)})
@@ -235,7 +129,7 @@ func (s *Session) dial(u signal.UserID, ext signal.Extension) error {
 }
 
 // answer answers p's stored offer and sends accept.
-func (s *Session) answer(p *peer, ext signal.Extension) error {
+func (s *Session) answer(p *peer, ext Extension) error {
 	if p.pc == nil {
 		if err := s.newPC(p); err != nil {
 			return err
@@ -245,87 +139,18 @@ func (s *Session) answer(p *peer, ext signal.Extension) error {
 	p.offer = ""
 	// An offer we cannot answer: reject it so its sender stops dialing.
 	fail := func(err error) error {
-		s.c.send(s, s.newSignal(signal.TypeReject, p.user, nil))
+		s.c.send(s, &Reject{Header: s.header(p.user, nil)})
 		s.closePeer(p)
 		return err
 	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: normalizeSDP(offer)}); err != nil {
-		return fail(fmt.Errorf("%w: set remote offer of %s: %w", ErrWebRTC, p.user, err))
-	}
-	if err := s.attachMedia(p, p.pc, p.echo, false); err != nil {
-		return fail(err)
-	}
-	ans, err := p.pc.CreateAnswer(nil)
-	if err == nil {
-		err = p.pc.SetLocalDescription(ans)
-	}
+	sdp, err := s.localAnswer(p, p.pc, p.echo, offer)
 	if err != nil {
-		return fail(fmt.Errorf("%w: answer %s: %w", ErrWebRTC, p.user, err))
+		return fail(fmt.Errorf("answer %s: %w", p.user, err))
 	}
 	p.answered = true
-	sig := s.newSignal(signal.TypeAccept, p.user, ext)
-	sig.SDP = withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps)
-	s.sendSDP(p, sig)
+	s.sendSDP(p, &Answer{Header: s.header(p.user, ext), SDP: sdp})
 	s.applyRemoteCandidates(p)
 	return nil
-}
-
-// sendSDP sends the signal carrying our SDP, then the candidates gathered meanwhile.
-func (s *Session) sendSDP(p *peer, sig *signal.Signal) {
-	s.c.send(s, sig)
-	p.sdpSent = true
-	if len(p.localCands) > 0 {
-		s.sendCandidates(p, p.localCands)
-		p.localCands = nil
-	}
-}
-
-func (s *Session) onLocalCandidate(p *peer, c webrtc.ICECandidateInit) {
-	if p.closed {
-		return
-	}
-	if !p.sdpSent {
-		p.localCands = append(p.localCands, c)
-		return
-	}
-	s.sendCandidates(p, []webrtc.ICECandidateInit{c})
-}
-
-func (s *Session) sendCandidates(p *peer, cs []webrtc.ICECandidateInit) {
-	sig := s.newSignal(signal.TypeICECandidates, p.user, nil)
-	for _, c := range cs {
-		ic := signal.ICECandidate{Candidate: c.Candidate}
-		if c.SDPMid != nil {
-			ic.SDPMid = *c.SDPMid
-		}
-		if c.SDPMLineIndex != nil {
-			ic.SDPMLineIndex = *c.SDPMLineIndex
-		}
-		sig.Candidates = append(sig.Candidates, ic)
-	}
-	s.c.send(s, sig)
-}
-
-// applyRemoteCandidates adds the queued remote candidates once the remote description
-// is set. While a replacement connection waits for its answer, the candidates that come
-// are its own (the other side answers from a new connection too): they wait for it. It
-// returns pion's refusals (the callers that apply a description only log
-// them: the candidates were reported when they came).
-func (s *Session) applyRemoteCandidates(p *peer) []error {
-	if p.pc == nil || p.next != nil || p.pc.RemoteDescription() == nil {
-		return nil
-	}
-	var errs []error
-	for _, c := range p.remoteCands {
-		mid, idx := c.SDPMid, c.SDPMLineIndex
-		err := p.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: &mid, SDPMLineIndex: &idx})
-		if err != nil {
-			s.log.Debug("remote candidate not added", "user", string(p.user), "candidate", c.Candidate, "err", err)
-			errs = append(errs, fmt.Errorf("%w: candidate %q: %w", ErrBadSignal, c.Candidate, err))
-		}
-	}
-	p.remoteCands = nil
-	return errs
 }
 
 // onPCState maps pion's current peer-connection state to the SDK's connection state
@@ -391,7 +216,7 @@ func (s *Session) startReconnect(p *peer) {
 		// to finish (its checks succeed as soon as the path is back).
 		st := p.pc.ICEConnectionState()
 		down := st == webrtc.ICEConnectionStateDisconnected || st == webrtc.ICEConnectionStateFailed
-		if down && higherID(cfg.LocalID, p.user) {
+		if down && s.rules.Offers(cfg.LocalID, p.user) {
 			s.restartICE(p)
 		}
 		p.restartTimer = s.after(cfg.ReconnectWait, restart)
@@ -412,7 +237,7 @@ func (s *Session) setReconnect(p *peer, st ReconnectionState) {
 	s.c.emit(s, ReconnectEvent{EventMeta: s.meta(p.user), State: st})
 }
 
-// restartICE offers, in an update with reason reconnect and a fresh offerId, from a new
+// restartICE offers, in a Restart with a fresh ID, from a new
 // peer connection (p.next) that replaces p.pc when the answer comes: the web SDK answers
 // a reconnect from a new connection too, so restarting ICE on the old one is not enough
 // (its DTLS would never meet the new one's). An earlier offer that was never answered
@@ -425,41 +250,30 @@ func (s *Session) restartICE(p *peer) {
 		return
 	}
 	p.next, p.nextEcho = pc, echo
-	err = s.attachMedia(p, pc, echo, true)
-	var offer webrtc.SessionDescription
-	if err == nil {
-		offer, err = pc.CreateOffer(nil)
-	}
-	if err == nil {
-		err = pc.SetLocalDescription(offer)
-	}
+	sdp, err := s.localOffer(p, pc, echo)
 	if err != nil {
 		s.log.Warn("reconnect offer failed", "user", string(p.user), "err", err)
 		s.dropNext(p)
 		return
 	}
 	p.restartOfferID = uuid.NewString()
-	sig := s.newSignal(signal.TypeUpdate, p.user, nil)
-	sig.Reason = signal.ReasonReconnect
-	sig.SessionDescription = &signal.SessionDescription{
-		OfferID: p.restartOfferID, SDP: withBandwidth(offer.SDP, s.c.cfg.BandwidthKbps), Type: "offer",
-	}
 	s.log.Info("ICE restart offered", "user", string(p.user), "offerId", p.restartOfferID)
-	s.c.send(s, sig) // pc's candidates follow (onLocalCandidate)
+	s.c.send(s, &Restart{ // pc's candidates follow (onLocalCandidate)
+		Header: s.header(p.user, nil), ID: p.restartOfferID, Type: SDPOffer, SDP: sdp,
+	})
 }
 
-// onRestart handles an update with reason reconnect: answer a reconnect offer from a
+// onRestart handles a Restart: answer a reconnect offer from a
 // new peer connection, or apply the answer to ours (p.next); either way the new
 // connection replaces the old one, which never sees a reconnect description.
-func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
-	sd := sig.SessionDescription
+func (s *Session) onRestart(p *peer, sd *Restart) error {
 	if p == nil || p.pc == nil || !p.answered {
 		return fmt.Errorf("%w: ICE restart without a connection", ErrInvalidState)
 	}
 	// Checked before pion sees them: a bad restart description leaves the connection as
 	// it was (the restart loop offers again).
 	switch sd.Type {
-	case "offer":
+	case SDPOffer:
 		if p.next != nil {
 			// Glare: the higher ID offers; the other side answers ours.
 			return fmt.Errorf("%w: restart offer while our offer %s waits for its answer", ErrInvalidState, p.restartOfferID)
@@ -477,41 +291,27 @@ func (s *Session) onRestart(p *peer, sig *signal.Signal) error {
 			s.dropNext(p)
 			return err
 		}
-		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-			return fail(fmt.Errorf("%w: restart offer: %w", ErrWebRTC, err))
-		}
-		if err := s.attachMedia(p, pc, echo, false); err != nil {
-			return fail(err)
-		}
-		ans, err := pc.CreateAnswer(nil)
-		if err == nil {
-			err = pc.SetLocalDescription(ans)
-		}
+		sdp, err := s.localAnswer(p, pc, echo, offer)
 		if err != nil {
-			return fail(fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err))
+			return fail(fmt.Errorf("restart: %w", err))
 		}
-		out := s.newSignal(signal.TypeUpdate, p.user, nil)
-		out.Reason = signal.ReasonReconnect
-		out.SessionDescription = &signal.SessionDescription{
-			OfferID: sd.OfferID, SDP: withBandwidth(ans.SDP, s.c.cfg.BandwidthKbps), Type: "answer",
-		}
-		s.c.send(s, out) // pc's candidates follow (onLocalCandidate)
+		s.c.send(s, &Restart{ // pc's candidates follow (onLocalCandidate)
+			Header: s.header(p.user, nil), ID: sd.ID, Type: SDPAnswer, SDP: sdp,
+		})
 		s.swapPC(p)
 		return nil
-	case "answer":
-		if sd.OfferID == "" || sd.OfferID != p.restartOfferID || p.next == nil {
-			return fmt.Errorf("%w: answer to unknown offer %q", ErrInvalidState, sd.OfferID)
+	case SDPAnswer:
+		if sd.ID == "" || sd.ID != p.restartOfferID || p.next == nil {
+			return fmt.Errorf("%w: answer to unknown offer %q", ErrInvalidState, sd.ID)
 		}
 		if st := p.next.SignalingState(); st != webrtc.SignalingStateHaveLocalOffer {
 			return fmt.Errorf("%w: restart answer in signaling state %s", ErrInvalidState, st)
 		}
-		ans, err := s.c.checkRemoteSDP(sd.SDP, webrtc.SDPTypeAnswer, p.next.LocalDescription())
-		if err != nil {
-			return fmt.Errorf("restart answer: %w", err) // the offer still waits for a good answer
-		}
-		if err := p.next.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
-			s.dropNext(p) // the restart loop offers again
-			return fmt.Errorf("%w: restart answer: %w", ErrWebRTC, err)
+		if err := s.remoteAnswer(p.next, sd.SDP); err != nil {
+			if errors.Is(err, ErrWebRTC) {
+				s.dropNext(p) // pion refused it: the restart loop offers again
+			} // else the offer still waits for a good answer
+			return fmt.Errorf("restart answer: %w", err)
 		}
 		s.swapPC(p)
 		return nil
@@ -554,7 +354,7 @@ func (s *Session) keyFrameFor(p *peer) {
 	s.mu.Lock()
 	ls := s.local
 	s.mu.Unlock()
-	if ls != nil && ls.Video != nil && s.callType == signal.CallTypeVideo {
+	if ls != nil && ls.Video != nil && s.callType == CallTypeVideo {
 		ls.Video.RequestKeyFrame()
 	}
 }

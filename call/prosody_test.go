@@ -11,11 +11,11 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/xmppserver"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // Tests through a real Prosody on loopback, with the real XMPP account (package chat).
@@ -45,14 +45,14 @@ func newXMPPParty(t testing.TB, x xmppTarget, user string, mutate func(*Config))
 	var engine atomic.Pointer[Client]
 	acc, err := chat.New(chat.Config{
 		JID: j, Password: "pw", Server: x.addr, TLS: chat.TLSStartTLS, CAFile: x.caFile,
-		OnSignal: func(s *signal.Signal) {
+		OnSignal: func(s *wire.Signal) {
 			if c := engine.Load(); c != nil {
-				c.HandleSignal(s)
+				receiver(c)(s)
 			}
 		},
-		OnSignalError: func(from signal.UserID, err error) {
+		OnSignalError: func(from UserID, err error) {
 			if c := engine.Load(); c != nil {
-				c.HandleSignalError(from, err)
+				c.ReceiveError(from, err)
 			}
 		},
 		Logger: testLogger(t),
@@ -103,7 +103,7 @@ func TestProsodyVideoCall(t *testing.T) {
 	x := startProsody(t, "alice", "bob")
 	alice := newXMPPParty(t, x, "alice", nil)
 	bob := newXMPPParty(t, x, "bob", nil)
-	s, bs := startCall(t, alice, bob, signal.CallTypeVideo, signal.Extension{"a": "1"}, signal.Extension{"b": "2"})
+	s, bs := startCall(t, alice, bob, CallTypeVideo, Extension{"a": "1"}, Extension{"b": "2"})
 	for _, k := range []devices.Kind{devices.KindAudio, devices.KindVideo} {
 		waitPackets(t, remoteStream(t, alice, s.ID(), bob.LocalID(), k), 10)
 		waitPackets(t, remoteStream(t, bob, s.ID(), alice.LocalID(), k), 10)
@@ -114,13 +114,13 @@ func TestProsodyVideoCall(t *testing.T) {
 	if ev := alice.rec.wait(t, "accept", isType[AcceptEvent]("")).(AcceptEvent); ev.Ext["b"] != "2" {
 		t.Errorf("accept ext %v", ev.Ext)
 	}
-	if err := bs.Update(signal.Extension{"c": "3"}); err != nil {
+	if err := bs.Update(Extension{"c": "3"}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := alice.rec.wait(t, "update", isType[UpdateEvent]("")).(UpdateEvent); ev.Ext["c"] != "3" {
 		t.Errorf("update ext %v", ev.Ext)
 	}
-	if err := s.Stop(signal.Extension{"d": "4"}); err != nil {
+	if err := s.Stop(Extension{"d": "4"}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := bob.rec.wait(t, "stop", isType[StopEvent]("")).(StopEvent); ev.Ext["d"] != "4" {
@@ -141,7 +141,7 @@ func TestSeparateProcesses(t *testing.T) {
 	x := startProsody(t, "alice", "bob")
 	// Until the child is online our call is lost (a headline reaches only available
 	// resources); the dialing re-send brings it.
-	alice := newXMPPParty(t, x, "alice", func(c *Config) { c.DialingTimeInterval = 200 * time.Millisecond })
+	alice := newXMPPParty(t, x, "alice", func(c *Config) { setDialing(c, 200*time.Millisecond) })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)
 	defer cancel()
@@ -154,8 +154,8 @@ func TestSeparateProcesses(t *testing.T) {
 	childDone := make(chan error, 1)
 	go func() { childDone <- cmd.Wait() }() // owner: this test; ends when the child exits (ctx kills it at worst)
 
-	bob := signal.UserID("bob@" + x.domain)
-	s, err := alice.CreateNewSession([]signal.UserID{bob}, signal.CallTypeVideo)
+	bob := UserID("bob@" + x.domain)
+	s, err := alice.CreateNewSession([]UserID{bob}, CallTypeVideo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // Regression tests of bugs found by the hostile-input and property tests.
@@ -20,9 +20,9 @@ func TestBadCallLeavesNoBusySession(t *testing.T) {
 	alice := newMemParty(t, bus, "alice", nil)
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.AutoReject = true; c.IncomingLimit = 1 })
 	sid := uuid.NewString()
-	_ = bus.Inject(&signal.Signal{
-		From: "alice", To: "bob", Type: signal.TypeCall, SessionID: sid, CallType: signal.CallTypeAudio,
-		CallerID: "alice", OpponentIDs: []signal.UserID{"bob"}, SDP: "",
+	_ = bus.Inject(&wire.Signal{
+		From: "alice", To: "bob", Type: wire.TypeCall, SessionID: sid, CallType: CallTypeAudio,
+		CallerID: "alice", OpponentIDs: []UserID{"bob"}, SDP: "",
 	})
 	if inv := bob.rec.wait(t, "invalid call", isType[InvalidEvent]("alice")).(InvalidEvent); !errors.Is(inv.Err, ErrBadSignal) {
 		t.Errorf("err = %v", inv.Err)
@@ -40,17 +40,18 @@ func TestSignalsBeforeCall(t *testing.T) {
 	bus := membus.New()
 	alice := newMemParty(t, bus, "alice", nil)
 	bob := newMemParty(t, bus, "bob", nil)
-	s, err := alice.CreateNewSession([]signal.UserID{"bob"}, signal.CallTypeAudio)
+	s, err := alice.CreateNewSession([]UserID{"bob"}, CallTypeAudio)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, typ := range []signal.Type{signal.TypeHangUp, signal.TypeReject, signal.TypeAccept, signal.TypeUpdate} {
-		_ = bus.Inject(&signal.Signal{
-			From: "bob", To: "alice", Type: typ, SessionID: s.ID(), CallType: signal.CallTypeAudio,
-			CallerID: "alice", OpponentIDs: []signal.UserID{"bob"}, SDP: "v=0",
+	for i, typ := range []wire.Type{wire.TypeHangUp, wire.TypeReject, wire.TypeAccept, wire.TypeUpdate} {
+		_ = bus.Inject(&wire.Signal{
+			From: "bob", To: "alice", Type: typ, SessionID: s.ID(), CallType: CallTypeAudio,
+			CallerID: "alice", OpponentIDs: []UserID{"bob"}, SDP: "v=0",
 		})
 		inv := alice.rec.waitN(t, "invalid "+string(typ), i+1, isType[InvalidEvent]("bob")).(InvalidEvent)
-		if inv.Op != string(typ) || !errors.Is(inv.Err, ErrInvalidState) {
+		kind := map[wire.Type]string{wire.TypeHangUp: "terminate", wire.TypeReject: "reject", wire.TypeAccept: "answer", wire.TypeUpdate: "update"}[typ]
+		if inv.Op != kind || !errors.Is(inv.Err, ErrInvalidState) {
 			t.Errorf("%s: %s %v", typ, inv.Op, inv.Err)
 		}
 	}
@@ -69,8 +70,8 @@ func TestCandidatesOnlyPeerKeepsNoSession(t *testing.T) {
 	bus := membus.New()
 	alice := newMemParty(t, bus, "alice", func(c *Config) { c.Echo = true })
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.Echo = true })
-	bus.Register("carol", func(*signal.Signal) {})
-	s, err := alice.CreateNewSession([]signal.UserID{"bob", "carol"}, signal.CallTypeAudio)
+	bus.Register("carol", func(*wire.Signal) {})
+	s, err := alice.CreateNewSession([]UserID{"bob", "carol"}, CallTypeAudio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +80,10 @@ func TestCandidatesOnlyPeerKeepsNoSession(t *testing.T) {
 	}
 	bob.rec.wait(t, "ring", isType[CallEvent]("alice"))
 	// carol (higher than bob: she would offer to him) trickles candidates, never calls.
-	_ = bus.Inject(&signal.Signal{
-		From: "carol", To: "bob", Type: signal.TypeICECandidates, SessionID: s.ID(), CallType: signal.CallTypeAudio,
-		CallerID: "alice", OpponentIDs: []signal.UserID{"bob", "carol"},
-		Candidates: []signal.ICECandidate{{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host", SDPMid: "0"}},
+	_ = bus.Inject(&wire.Signal{
+		From: "carol", To: "bob", Type: wire.TypeICECandidates, SessionID: s.ID(), CallType: CallTypeAudio,
+		CallerID: "alice", OpponentIDs: []UserID{"bob", "carol"},
+		Candidates: []ICECandidate{{Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host", SDPMid: "0"}},
 	})
 	bs := bob.Session(s.ID())
 	if err := bs.Accept(nil); err != nil {

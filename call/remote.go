@@ -10,14 +10,13 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
 // RemoteStream is the media one opponent sends in a session: one per remote track.
 type RemoteStream struct {
 	SessionID string
-	User      signal.UserID
+	User      UserID
 	Kind      devices.Kind
 	// Video holds decoded frames when Config.DecodeVideo is set (video tracks only).
 	Video *devices.FrameSlot
@@ -31,7 +30,11 @@ type RemoteStream struct {
 	mime   string
 	pkts   atomic.Uint64
 	frames atomic.Uint64 // video: packets with the marker bit (last of a frame)
-	first  atomic.Int64  // unix nanos of the first packet
+	// recv is the decoder fed by the stream (nil without one), for its stats; freeze
+	// meters complete frames (marker packets) when nothing decodes the video.
+	recv   atomic.Value // devices.Receiver
+	freeze devices.FreezeMeter
+	first  atomic.Int64 // unix nanos of the first packet
 }
 
 type sinkRef struct {
@@ -89,6 +92,7 @@ func (r *RemoteStream) deliver(pkt *rtp.Packet) {
 	}
 	if pkt.Marker && r.Kind == devices.KindVideo {
 		r.frames.Add(1)
+		r.freeze.Frame(time.Now())
 	}
 	if p := r.sinks.Load(); p != nil {
 		for _, s := range *p {
@@ -150,6 +154,20 @@ func (r *RemoteStream) MimeType() string { return r.mime }
 type remoteSet struct {
 	mu    sync.Mutex
 	video *RemoteStream // guarded by mu
+	audio *RemoteStream // guarded by mu; for its receiver's stats
+}
+
+func (rs *remoteSet) setAudio(r *RemoteStream) {
+	rs.mu.Lock()
+	rs.audio = r
+	rs.mu.Unlock()
+}
+
+// audioStream is the peer's remote audio, or nil.
+func (rs *remoteSet) audioStream() *RemoteStream {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.audio
 }
 
 func (rs *remoteSet) setVideo(r *RemoteStream) {

@@ -16,7 +16,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling"
 )
 
 // Limits on what one remote party may make the engine hold or try.
@@ -30,9 +30,6 @@ const (
 	// maxQueuedCandidates: trickled candidates kept per peer (before the remote
 	// description, or in one iceCandidates signal).
 	maxQueuedCandidates = 256
-	// maxOpponents: callees of one incoming call (the SDK's group calls are far
-	// smaller); each becomes a peer connection in a mesh.
-	maxOpponents = 32
 )
 
 // checkRemoteSDP checks raw (with any line ends) as a remote description of type t and
@@ -44,10 +41,10 @@ func (c *Client) checkRemoteSDP(raw string, t webrtc.SDPType, ref *webrtc.Sessio
 	if raw == "" {
 		return "", fmt.Errorf("%w: no SDP", ErrBadSignal)
 	}
-	if len(raw) > signal.MaxPayload {
+	if len(raw) > MaxSDP {
 		return "", fmt.Errorf("%w: SDP of %d bytes", ErrBadSignal, len(raw))
 	}
-	norm := normalizeSDP(raw)
+	norm := signaling.NormalizeSDP(raw)
 	// Count m= lines before parsing: thousands of sections are refused cheaply.
 	if n := strings.Count(norm, "\r\nm="); n > maxMediaSections {
 		return "", fmt.Errorf("%w: SDP with %d media sections (at most %d)", ErrBadSignal, n, maxMediaSections)

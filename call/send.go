@@ -5,30 +5,36 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling"
 )
 
-// outSignal is one signal waiting for the sender goroutine.
-type outSignal struct {
-	sess *Session // for error reports; nil for a busy reject
-	sig  *signal.Signal
+// outMessage is one message waiting for the sender goroutine.
+type outMessage struct {
+	sess *Session // for error reports; nil for a reject that made no session
+	m    Message
 }
 
-// send queues sig for sig.To; it never blocks. Signals leave in the order they were
-// queued (a call before its candidates).
-func (c *Client) send(s *Session, sig *signal.Signal) {
-	if c.cfg.RelayOnly {
-		relayOnly(sig)
-		if sig.Type == signal.TypeICECandidates && len(sig.Candidates) == 0 {
-			return
-		}
+// send queues m for the Signaling; it never blocks. Messages leave in the order they
+// were queued (an offer before its candidates).
+func (c *Client) send(s *Session, m Message) {
+	if c.cfg.RelayOnly && !relayOnly(m) {
+		return
 	}
-	if !c.sendq.push(outSignal{sess: s, sig: sig}) {
-		c.log.Debug("signal after close dropped", "type", sig.Type, "to", string(sig.To))
+	if !c.sendq.push(outMessage{sess: s, m: m}) {
+		c.log.Debug("message after close dropped", "kind", m.Kind(), "to", string(m.Head().To))
 	}
 }
 
-// runSender is the goroutine that hands signals to the Signaler, one at a time, in
+// sendReply queues a reply to a remote party that has no session here (the reject of a
+// call we refused); beyond maxQueuedReplies waiting messages it is dropped: a peer that
+// floods us with calls must not grow the queue.
+func (c *Client) sendReply(m Message) {
+	if _, full := c.sendq.pushDroppable(outMessage{m: m}); full {
+		c.log.Debug("reply dropped: send queue full", "kind", m.Kind(), "to", string(m.Head().To))
+	}
+}
+
+// runSender is the goroutine that hands messages to the Signaling, one at a time, in
 // order. Owner: Client (bgWG). It ends when Close closes stopSend, after sending what is
 // still queued (bounded by senderTimeout).
 func (c *Client) runSender() {
@@ -50,18 +56,19 @@ func (c *Client) runSender() {
 	}
 }
 
-func (c *Client) sendOne(ctx context.Context, o outSignal) {
+func (c *Client) sendOne(ctx context.Context, o outMessage) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.senderTimeout)
 	defer cancel()
-	err := c.cfg.Signaler.SendSignal(ctx, o.sig.To, o.sig)
+	h := o.m.Head()
+	err := signaling.Send(ctx, c.cfg.Signaling, o.m)
 	if err == nil {
-		c.log.Debug("signal sent", "type", o.sig.Type, "to", string(o.sig.To), "session", o.sig.SessionID)
+		c.log.Debug("message sent", "kind", o.m.Kind(), "to", string(h.To), "session", h.Session.ID)
 		return
 	}
-	c.log.Warn("signal not sent", "type", o.sig.Type, "to", string(o.sig.To), "session", o.sig.SessionID, "err", err)
+	c.log.Warn("message not sent", "kind", o.m.Kind(), "to", string(h.To), "session", h.Session.ID, "err", err)
 	c.emit(o.sess, InvalidEvent{
-		EventMeta: EventMeta{SessionID: o.sig.SessionID, User: o.sig.To, Time: time.Now()},
-		Op:        "send " + string(o.sig.Type),
-		Err:       fmt.Errorf("send %s to %s: %w", o.sig.Type, o.sig.To, err),
+		EventMeta: EventMeta{SessionID: h.Session.ID, User: h.To, Time: time.Now()},
+		Op:        "send " + o.m.Kind(),
+		Err:       fmt.Errorf("send %s to %s: %w", o.m.Kind(), h.To, err),
 	})
 }

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -19,42 +17,52 @@ import (
 // timers all become operations, so none of them race and SDP operations never overlap.
 type Session struct {
 	mu        sync.Mutex
-	state     SessionState                      // guarded by mu; written by the session goroutine
-	connState map[signal.UserID]ConnectionState // guarded by mu; written by the session goroutine
-	local     *devices.LocalStream              // guarded by mu
+	state     SessionState               // guarded by mu; written by the session goroutine
+	connState map[UserID]ConnectionState // guarded by mu; written by the session goroutine
+	local     *devices.LocalStream       // guarded by mu
 
 	c         *Client
 	log       *slog.Logger
 	id        string
-	initiator signal.UserID
-	opponents []signal.UserID // every callee, as on the wire (the initiator not included)
-	callType  signal.CallType
-	outgoing  bool // we are the initiator
+	initiator UserID
+	opponents []UserID // every callee, as on the wire (the initiator not included)
+	callType  CallType
+	protocol  string // SessionInfo.Protocol: the adapter replies go through
+	outgoing  bool   // we are the initiator
+	rules     Rules  // the protocol's policy for this session
 
 	ops *queue[func()]
 
 	// Owned by the session goroutine.
-	peers       map[signal.UserID]*peer
-	gone        map[signal.UserID]bool // users whose peer connection closed
+	peers       map[UserID]*peer
+	gone        map[UserID]bool // users whose peer connection closed
 	closed      bool
 	ringing     bool   // incoming: CallEvent emitted
 	answerTimer *timer // incoming: answer timeout while NEW
 	statsTimer  *timer
+	adaptTimer  *timer // the encoder follows the bandwidth estimate (adapt.go)
 }
 
-func (c *Client) newSessionLocked(id string, initiator signal.UserID, opponents []signal.UserID, t signal.CallType, outgoing bool) *Session {
+func (c *Client) newSessionLocked(si SessionInfo, outgoing bool) *Session {
+	id := si.ID
+	rules := c.cfg.Signaling.Rules(si)
+	if rules.Offers == nil {
+		rules.Offers = func(local, peer UserID) bool { return local > peer }
+	}
 	s := &Session{
-		connState: make(map[signal.UserID]ConnectionState),
+		connState: make(map[UserID]ConnectionState),
 		c:         c,
 		log:       c.log.With("session", id),
 		id:        id,
-		initiator: initiator,
-		opponents: slices.Clone(opponents),
-		callType:  t,
+		initiator: si.Initiator,
+		opponents: slices.Clone(si.Opponents),
+		callType:  si.CallType,
+		protocol:  si.Protocol,
 		outgoing:  outgoing,
-		ops:       newQueue[func()](),
-		peers:     make(map[signal.UserID]*peer),
-		gone:      make(map[signal.UserID]bool),
+		rules:     rules,
+		ops:       newQueue[func()](maxQueuedMessages),
+		peers:     make(map[UserID]*peer),
+		gone:      make(map[UserID]bool),
 	}
 	c.sessions[id] = s
 	c.sessWG.Add(1)
@@ -106,7 +114,7 @@ func (s *Session) do(name string, op func() error) error {
 	return err
 }
 
-func (s *Session) meta(user signal.UserID) EventMeta {
+func (s *Session) meta(user UserID) EventMeta {
 	return EventMeta{SessionID: s.id, User: user, Time: time.Now()}
 }
 
@@ -153,32 +161,32 @@ func (s *Session) State() SessionState {
 }
 
 // InitiatorID is the user who started the session.
-func (s *Session) InitiatorID() signal.UserID { return s.initiator }
+func (s *Session) InitiatorID() UserID { return s.initiator }
 
 // OpponentIDs are the callees, as on the wire (the initiator is not among them; on the
 // callee side the local user is).
-func (s *Session) OpponentIDs() []signal.UserID { return slices.Clone(s.opponents) }
+func (s *Session) OpponentIDs() []UserID { return slices.Clone(s.opponents) }
 
 // Peers are the other participants of the session: everyone but the local user.
-func (s *Session) Peers() []signal.UserID { return s.peerIDs() }
+func (s *Session) Peers() []UserID { return s.peerIDs() }
 
 // Outgoing reports whether the local user started the session.
 func (s *Session) Outgoing() bool { return s.outgoing }
 
 // CallType is VIDEO or AUDIO.
-func (s *Session) CallType() signal.CallType { return s.callType }
+func (s *Session) CallType() CallType { return s.callType }
 
 // ConnectionStateForUser is the state of the peer connection with id (Unknown before
 // one exists).
-func (s *Session) ConnectionStateForUser(id signal.UserID) ConnectionState {
+func (s *Session) ConnectionStateForUser(id UserID) ConnectionState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.connState[id]
 }
 
-func (s *Session) peerIDs() []signal.UserID {
+func (s *Session) peerIDs() []UserID {
 	me := s.c.cfg.LocalID
-	var out []signal.UserID
+	var out []UserID
 	if s.initiator != me {
 		out = append(out, s.initiator)
 	}
@@ -190,40 +198,27 @@ func (s *Session) peerIDs() []signal.UserID {
 	return out
 }
 
-func (s *Session) isParticipant(u signal.UserID) bool {
+func (s *Session) isParticipant(u UserID) bool {
 	return u == s.initiator || slices.Contains(s.opponents, u)
 }
 
-// higherID reports whether a offers to b in a mesh: numerically when both are numbers,
-// else as strings.
-func higherID(a, b signal.UserID) bool {
-	na, ea := strconv.ParseUint(string(a), 10, 64)
-	nb, eb := strconv.ParseUint(string(b), 10, 64)
-	if ea == nil && eb == nil {
-		return na > nb
-	}
-	return a > b
-}
-
-// newSignal is a signal of this session to user to.
-func (s *Session) newSignal(t signal.Type, to signal.UserID, ext signal.Extension) *signal.Signal {
-	return &signal.Signal{
-		From: s.c.cfg.LocalID, To: to, Type: t, SessionID: s.id, CallType: s.callType,
-		CallerID: s.initiator, OpponentIDs: slices.Clone(s.opponents), Platform: s.c.cfg.Platform,
-		UserInfo: ext,
+// info describes the session to the Signaling.
+func (s *Session) info() SessionInfo {
+	return SessionInfo{
+		ID: s.id, Protocol: s.protocol, CallType: s.callType,
+		Initiator: s.initiator, Opponents: slices.Clone(s.opponents),
 	}
 }
 
-// sendAll sends a signal of type t to every other participant.
-func (s *Session) sendAll(t signal.Type, ext signal.Extension) {
-	for _, u := range s.peerIDs() {
-		s.c.send(s, s.newSignal(t, u, ext))
-	}
+// header is the header of a message of this session to user to ("" for the whole
+// session).
+func (s *Session) header(to UserID, ext Extension) Header {
+	return Header{Session: s.info(), From: s.c.cfg.LocalID, To: to, Ext: ext}
 }
 
 // GetUserMedia opens local media for the session (before Call or Accept).
 func (s *Session) GetUserMedia(ctx context.Context, p devices.MediaParams) (*devices.LocalStream, error) {
-	if s.callType == signal.CallTypeAudio {
+	if s.callType == CallTypeAudio {
 		p.Video = false
 	}
 	s.mu.Lock()
@@ -281,7 +276,7 @@ func closeLocalStream(ls *devices.LocalStream) {
 }
 
 // Call dials every opponent with ext as userInfo.
-func (s *Session) Call(ext signal.Extension) error {
+func (s *Session) Call(ext Extension) error {
 	return s.do("Call", func() error {
 		if !s.outgoing || s.State() != SessionNew {
 			return fmt.Errorf("%w: Call in %s", ErrInvalidState, s.State())
@@ -300,7 +295,7 @@ func (s *Session) Call(ext signal.Extension) error {
 }
 
 // Accept answers an incoming call.
-func (s *Session) Accept(ext signal.Extension) error {
+func (s *Session) Accept(ext Extension) error {
 	return s.do("Accept", func() error {
 		if s.outgoing || s.State() != SessionNew {
 			return fmt.Errorf("%w: Accept in %s", ErrInvalidState, s.State())
@@ -320,7 +315,7 @@ func (s *Session) Accept(ext signal.Extension) error {
 		}
 		me := s.c.cfg.LocalID
 		for _, u := range s.peerIDs() {
-			if u == s.initiator || !higherID(me, u) {
+			if u == s.initiator || !s.rules.Offers(me, u) {
 				continue
 			}
 			if s.peers[u].live() {
@@ -336,12 +331,12 @@ func (s *Session) Accept(ext signal.Extension) error {
 }
 
 // Reject declines an incoming call.
-func (s *Session) Reject(ext signal.Extension) error {
+func (s *Session) Reject(ext Extension) error {
 	return s.do("Reject", func() error {
 		if s.outgoing || s.State() != SessionNew {
 			return fmt.Errorf("%w: Reject in %s", ErrInvalidState, s.State())
 		}
-		s.sendAll(signal.TypeReject, ext)
+		s.c.send(s, &Reject{Header: s.header("", ext)})
 		s.setState(SessionRejected)
 		s.close("rejected")
 		return nil
@@ -349,7 +344,7 @@ func (s *Session) Reject(ext signal.Extension) error {
 }
 
 // Stop hangs up.
-func (s *Session) Stop(ext signal.Extension) error {
+func (s *Session) Stop(ext Extension) error {
 	return s.do("Stop", func() error {
 		s.hangUp(ext, "hung up")
 		return nil
@@ -357,9 +352,9 @@ func (s *Session) Stop(ext signal.Extension) error {
 }
 
 // hangUp sends hangUp to everyone (unless we never called) and closes the session.
-func (s *Session) hangUp(ext signal.Extension, reason string) {
+func (s *Session) hangUp(ext Extension, reason string) {
 	if st := s.State(); st == SessionActive || !s.outgoing {
-		s.sendAll(signal.TypeHangUp, ext)
+		s.c.send(s, &Terminate{Header: s.header("", ext)})
 	}
 	s.setState(SessionHungUp)
 	s.close(reason)
@@ -374,7 +369,7 @@ func (s *Session) shutdown(reason string) {
 }
 
 // Update sends ext to every opponent, or only to the given ones.
-func (s *Session) Update(ext signal.Extension, to ...signal.UserID) error {
+func (s *Session) Update(ext Extension, to ...UserID) error {
 	return s.do("Update", func() error {
 		if len(to) == 0 {
 			to = s.peerIDs()
@@ -385,7 +380,7 @@ func (s *Session) Update(ext signal.Extension, to ...signal.UserID) error {
 			}
 		}
 		for _, u := range to {
-			s.c.send(s, s.newSignal(signal.TypeUpdate, u, ext))
+			s.c.send(s, &Update{Header: s.header(u, ext)})
 		}
 		return nil
 	})
@@ -424,6 +419,7 @@ func (s *Session) close(reason string) {
 	s.closed = true
 	stopTimer(&s.answerTimer)
 	stopTimer(&s.statsTimer)
+	stopTimer(&s.adaptTimer)
 	for _, p := range s.sortedPeers() {
 		s.closePeer(p)
 	}

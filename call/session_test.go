@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call/internal/membus"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // ring has caller call callee (no media) and returns both sessions, the callee's NEW.
-func ring(t *testing.T, caller, callee *party, ext signal.Extension) (*Session, *Session) {
+func ring(t *testing.T, caller, callee *party, ext Extension) (*Session, *Session) {
 	t.Helper()
-	s, err := caller.CreateNewSession([]signal.UserID{callee.LocalID()}, signal.CallTypeAudio)
+	s, err := caller.CreateNewSession([]UserID{callee.LocalID()}, CallTypeAudio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestReject(t *testing.T) {
 	alice := newMemParty(t, bus, "alice", nil)
 	bob := newMemParty(t, bus, "bob", nil)
 	s, bs := ring(t, alice, bob, nil)
-	if err := bs.Reject(signal.Extension{"why": "busy"}); err != nil {
+	if err := bs.Reject(Extension{"why": "busy"}); err != nil {
 		t.Fatal(err)
 	}
 	rej := alice.rec.wait(t, "reject", isType[RejectEvent]("bob")).(RejectEvent)
@@ -49,7 +49,7 @@ func TestReject(t *testing.T) {
 	})
 	// A stale re-sent call of the closed session must not ring again.
 	for _, sig := range bus.Delivered() {
-		if sig.Type == signal.TypeCall && sig.SessionID == s.ID() {
+		if sig.Type == wire.TypeCall && sig.SessionID == s.ID() {
 			late := sig
 			_ = bus.Inject(&late)
 			break
@@ -79,7 +79,7 @@ func TestHangUpWhileRinging(t *testing.T) {
 	alice := newMemParty(t, bus, "alice", nil)
 	bob := newMemParty(t, bus, "bob", nil)
 	s, _ := ring(t, alice, bob, nil)
-	if err := s.Stop(signal.Extension{"k": "v"}); err != nil {
+	if err := s.Stop(Extension{"k": "v"}); err != nil {
 		t.Fatal(err)
 	}
 	st := bob.rec.wait(t, "stop", isType[StopEvent]("alice")).(StopEvent)
@@ -95,7 +95,7 @@ func TestHangUpFromEitherSide(t *testing.T) {
 	alice := newMemParty(t, bus, "alice", func(c *Config) { c.Echo = true })
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.Echo = true })
 	for i, stopper := range []string{"caller", "callee"} {
-		s, bs := startCall(t, alice, bob, signal.CallTypeAudio, nil, nil)
+		s, bs := startCall(t, alice, bob, CallTypeAudio, nil, nil)
 		by, other, sess := alice, bob, s
 		if stopper == "callee" {
 			by, other, sess = bob, alice, bs
@@ -116,7 +116,7 @@ func TestHangUpFromEitherSide(t *testing.T) {
 func TestNotAnswered(t *testing.T) {
 	bus := membus.New()
 	short := func(c *Config) {
-		c.DialingTimeInterval = 50 * time.Millisecond
+		setDialing(c, 50*time.Millisecond)
 		c.AnswerTimeInterval = 400 * time.Millisecond
 	}
 	alice := newMemParty(t, bus, "alice", short)
@@ -132,7 +132,7 @@ func TestNotAnswered(t *testing.T) {
 	// The call was re-sent while dialing, and rang once.
 	calls := 0
 	for _, sig := range bus.Delivered() {
-		if sig.Type == signal.TypeCall && sig.SessionID == s.ID() {
+		if sig.Type == wire.TypeCall && sig.SessionID == s.ID() {
 			calls++
 		}
 	}
@@ -156,18 +156,24 @@ func TestBusyAutoReject(t *testing.T) {
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.AutoReject = true; c.IncomingLimit = 1 })
 	carol := newMemParty(t, bus, "carol", nil)
 	s1, _ := ring(t, alice, bob, nil)
-	s2, err := carol.CreateNewSession([]signal.UserID{"bob"}, signal.CallTypeVideo)
+	s2, err := carol.CreateNewSession([]UserID{"bob"}, CallTypeVideo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s2.Call(nil); err != nil {
 		t.Fatal(err)
 	}
-	carol.rec.wait(t, "auto reject", isType[RejectEvent]("bob"))
+	rej := carol.rec.wait(t, "auto reject", isType[RejectEvent]("bob")).(RejectEvent)
+	if rej.Ext["reason"] != "busy" {
+		t.Errorf("busy reject's extension = %v, want reason=busy", rej.Ext)
+	}
 	carol.rec.wait(t, "carol closed", isSessionClose(s2.ID()))
 	inv := bob.rec.wait(t, "busy invalid", isType[InvalidEvent]("carol")).(InvalidEvent)
 	if !errors.Is(inv.Err, ErrBusy) {
 		t.Errorf("invalid err = %v", inv.Err)
+	}
+	if m := bob.rec.wait(t, "missed call", isType[MissedCallEvent]("carol")).(MissedCallEvent); m.Reason != "busy" || m.InitiatorID != "carol" || m.SessionID != s2.ID() {
+		t.Errorf("missed call %+v", m)
 	}
 	if bob.Session(s1.ID()) == nil || bob.Session(s1.ID()).State() != SessionNew {
 		t.Errorf("first call disturbed")
@@ -181,15 +187,15 @@ func TestUpdate(t *testing.T) {
 	bus := membus.New()
 	alice := newMemParty(t, bus, "alice", func(c *Config) { c.Echo = true })
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.Echo = true })
-	s, bs := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
-	if err := s.Update(signal.Extension{"muted": "true", "nested": signal.Extension{"a": "b"}}); err != nil {
+	s, bs := startCall(t, alice, bob, CallTypeVideo, nil, nil)
+	if err := s.Update(Extension{"muted": "true", "nested": Extension{"a": "b"}}); err != nil {
 		t.Fatal(err)
 	}
 	up := bob.rec.wait(t, "update", isType[UpdateEvent]("alice")).(UpdateEvent)
-	if up.Ext["muted"] != "true" || up.Ext["nested"].(signal.Extension)["a"] != "b" {
+	if up.Ext["muted"] != "true" || up.Ext["nested"].(Extension)["a"] != "b" {
 		t.Errorf("update ext %v", up.Ext)
 	}
-	if err := bs.Update(signal.Extension{"x": "y"}, "alice"); err != nil {
+	if err := bs.Update(Extension{"x": "y"}, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	alice.rec.wait(t, "update back", isType[UpdateEvent]("bob"))
@@ -203,29 +209,29 @@ func TestInvalidEventsLeaveCallUntouched(t *testing.T) {
 	alice := newMemParty(t, bus, "alice", nil)
 	bob := newMemParty(t, bus, "bob", func(c *Config) { c.Echo = true })
 	mallory := newMemParty(t, bus, "mallory", nil)
-	s, _ := startCall(t, alice, bob, signal.CallTypeVideo, nil, nil)
+	s, _ := startCall(t, alice, bob, CallTypeVideo, nil, nil)
 	rs := remoteStream(t, alice, s.ID(), "bob", devices.KindVideo)
 
 	// hangUp for an unknown session.
-	_ = bus.Inject(&signal.Signal{From: "mallory", To: "alice", Type: signal.TypeHangUp, SessionID: "no-such-session", CallType: signal.CallTypeVideo, CallerID: "mallory"})
+	_ = bus.Inject(&wire.Signal{From: "mallory", To: "alice", Type: wire.TypeHangUp, SessionID: "no-such-session", CallType: CallTypeVideo, CallerID: "mallory"})
 	inv := alice.rec.wait(t, "unknown session", isType[InvalidEvent]("mallory")).(InvalidEvent)
 	if !errors.Is(inv.Err, ErrUnknownSession) {
 		t.Errorf("unknown session: %v", inv.Err)
 	}
 	// A spoofed hangUp from a non-participant.
-	_ = bus.Inject(&signal.Signal{From: "mallory", To: "alice", Type: signal.TypeHangUp, SessionID: s.ID(), CallType: signal.CallTypeVideo, CallerID: "alice", OpponentIDs: []signal.UserID{"bob"}})
+	_ = bus.Inject(&wire.Signal{From: "mallory", To: "alice", Type: wire.TypeHangUp, SessionID: s.ID(), CallType: CallTypeVideo, CallerID: "alice", OpponentIDs: []UserID{"bob"}})
 	inv = alice.rec.waitN(t, "spoofed hangUp", 2, isType[InvalidEvent]("mallory")).(InvalidEvent)
 	if !errors.Is(inv.Err, ErrNotParticipant) {
 		t.Errorf("spoofed: %v", inv.Err)
 	}
 	// A second accept from bob makes no sense now.
-	_ = bus.Inject(&signal.Signal{From: "bob", To: "alice", Type: signal.TypeAccept, SessionID: s.ID(), CallType: signal.CallTypeVideo, CallerID: "alice", OpponentIDs: []signal.UserID{"bob"}, SDP: "v=0"})
+	_ = bus.Inject(&wire.Signal{From: "bob", To: "alice", Type: wire.TypeAccept, SessionID: s.ID(), CallType: CallTypeVideo, CallerID: "alice", OpponentIDs: []UserID{"bob"}, SDP: "v=0"})
 	inv = alice.rec.wait(t, "late accept", isType[InvalidEvent]("bob")).(InvalidEvent)
 	if !errors.Is(inv.Err, ErrInvalidState) {
 		t.Errorf("late accept: %v", inv.Err)
 	}
 	// Accept on a closed session of mallory's own.
-	ms, _ := mallory.CreateNewSession([]signal.UserID{"alice"}, signal.CallTypeAudio)
+	ms, _ := mallory.CreateNewSession([]UserID{"alice"}, CallTypeAudio)
 	_ = ms.Stop(nil)
 	if err := ms.Accept(nil); !errors.Is(err, ErrSessionClosed) {
 		t.Errorf("accept on closed = %v", err)
@@ -247,13 +253,13 @@ func TestInvalidEventsLeaveCallUntouched(t *testing.T) {
 func TestCreateNewSessionDuplicate(t *testing.T) {
 	bus := membus.New()
 	alice := newMemParty(t, bus, "alice", nil)
-	if _, err := alice.CreateNewSession([]signal.UserID{"bob", "carol"}, signal.CallTypeVideo); err != nil {
+	if _, err := alice.CreateNewSession([]UserID{"bob", "carol"}, CallTypeVideo); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := alice.CreateNewSession([]signal.UserID{"carol", "bob"}, signal.CallTypeAudio); !errors.Is(err, ErrSessionExists) {
+	if _, err := alice.CreateNewSession([]UserID{"carol", "bob"}, CallTypeAudio); !errors.Is(err, ErrSessionExists) {
 		t.Errorf("duplicate = %v", err)
 	}
-	if _, err := alice.CreateNewSession([]signal.UserID{"alice"}, signal.CallTypeAudio); !errors.Is(err, ErrNoOpponents) {
+	if _, err := alice.CreateNewSession([]UserID{"alice"}, CallTypeAudio); !errors.Is(err, ErrNoOpponents) {
 		t.Errorf("self = %v", err)
 	}
 	_ = context.Background
@@ -265,7 +271,7 @@ func TestCreateNewSessionDuplicate(t *testing.T) {
 // queued just before RECONNECTED ran after it, and a new RECONNECTING then had two
 // restart loops.
 func TestStoppedTimerOpDoesNotRun(t *testing.T) {
-	s := &Session{c: &Client{}, ops: newQueue[func()]()}
+	s := &Session{c: &Client{}, ops: newQueue[func()](maxQueuedMessages)}
 	s.c.sessWG.Add(1)
 	go s.run() // ends when the last op below closes the session
 	ran := make(chan string, 2)

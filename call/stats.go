@@ -7,7 +7,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -21,6 +20,7 @@ type statsPrev struct {
 
 // startStats reports stats every StatsReportInterval while the session lives.
 func (s *Session) startStats() {
+	s.startAdapt()
 	d := s.c.cfg.StatsReportInterval
 	if d <= 0 || s.statsTimer != nil {
 		return
@@ -87,24 +87,30 @@ func (s *Session) peerStats(p *peer) Stats {
 		}
 	}
 	s.addSenderStats(p, &st, &sent)
+	st.AvailableOutgoingBitrate = float64(s.estimate(p))
 	// Decoded frame size and received frame rate from the remote video stream.
 	var frames uint64
 	if rv := p.remotes.videoStream(); rv != nil {
 		frames = rv.frames.Load()
+		receiverStats(rv, &st.Remote.Video)
 		if rv.Video != nil {
 			if img, _ := rv.Video.Load(); img != nil {
 				st.Remote.Video.Width, st.Remote.Video.Height = img.Rect.Dx(), img.Rect.Dy()
 			}
 		}
 	}
+	if ra := p.remotes.audioStream(); ra != nil {
+		receiverStats(ra, &st.Remote.Audio)
+	}
 	// Sent frame size and rate from the local video track (pion's stats have neither).
 	var framesSent uint64
 	s.mu.Lock()
 	ls := s.local
 	s.mu.Unlock()
-	if ls != nil && ls.Video != nil && p.echo == nil && s.callType == signal.CallTypeVideo {
+	if ls != nil && ls.Video != nil && p.echo == nil && s.callType == CallTypeVideo {
 		framesSent = ls.Video.Frames()
 		st.Local.Video.Width, st.Local.Video.Height = ls.Video.FrameSize()
+		st.Local.Video.QualityLimitationReason = ls.Video.Quality().Limitation
 	}
 	prev := p.stats
 	if !prev.at.IsZero() {
@@ -134,7 +140,7 @@ func (s *Session) peerStats(p *peer) Stats {
 
 // addSenderStats adds what we send to p, from the stats interceptor (pion's GetStats has
 // no outbound-rtp): bytes and packets to st.Local and sent, loss, jitter and RTT as the
-// receiver reports them.
+// receiver reports them, NACKs and PLIs both ways.
 func (s *Session) addSenderStats(p *peer, st *Stats, sent *[3]uint64) {
 	if p.statsID == "" {
 		return
@@ -144,6 +150,21 @@ func (s *Session) addSenderStats(p *peer, st *Stats, sent *[3]uint64) {
 		return
 	}
 	getter := g.(stats.Getter)
+	// What we sent about what we receive (pion's GetStats leaves these at 0).
+	for _, rcv := range p.pc.GetReceivers() {
+		tr := rcv.Track()
+		if tr == nil {
+			continue
+		}
+		t, _ := trackOf(&st.Remote, tr.Kind().String())
+		if t == nil {
+			continue
+		}
+		if x := getter.Get(uint32(tr.SSRC())); x != nil {
+			t.NACKCount += uint64(x.InboundRTPStreamStats.NACKCount)
+			t.PLICount += uint64(x.InboundRTPStreamStats.PLICount)
+		}
+	}
 	for _, snd := range p.pc.GetSenders() {
 		tr := snd.Track()
 		if tr == nil {
@@ -162,6 +183,8 @@ func (s *Session) addSenderStats(p *peer, st *Stats, sent *[3]uint64) {
 			t.Packets += x.OutboundRTPStreamStats.PacketsSent
 			t.PacketsLost += x.RemoteInboundRTPStreamStats.PacketsLost
 			t.Jitter = x.RemoteInboundRTPStreamStats.Jitter
+			t.NACKCount += uint64(x.OutboundRTPStreamStats.NACKCount)
+			t.PLICount += uint64(x.OutboundRTPStreamStats.PLICount)
 			if rtt := x.RemoteInboundRTPStreamStats.RoundTripTime; rtt > 0 {
 				st.RTT = rtt
 			}
@@ -189,4 +212,24 @@ func pcStatsID(pc *webrtc.PeerConnection) string {
 		}
 	}
 	return ""
+}
+
+// receiverStats adds what the stream's decoder measured (freezes, jitter buffer,
+// concealment) to t; without a decoder, freezes of complete frames as received.
+func receiverStats(rs *RemoteStream, t *TrackStats) {
+	switch r := rs.recv.Load().(type) {
+	case *devices.VideoReceiver:
+		v := r.Stats()
+		t.FreezeCount, t.TotalFreezesDuration = v.FreezeCount, v.TotalFreezesDuration
+		if v.Frames > 0 {
+			t.JitterBufferDelay = v.JitterBufferDelay / time.Duration(v.Frames)
+		}
+	case *devices.AudioReceiver:
+		a := r.Stats()
+		t.TotalSamplesReceived, t.ConcealedSamples = a.TotalSamplesReceived, a.ConcealedSamples
+	default:
+		if rs.Kind == devices.KindVideo {
+			t.FreezeCount, t.TotalFreezesDuration, _ = rs.freeze.Freezes()
+		}
+	}
 }

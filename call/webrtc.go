@@ -5,29 +5,46 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/stats"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
-
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // Payload types as the web SDK's browsers number them.
 const (
-	ptVP8  = 96
-	ptOpus = 111
+	ptVP8    = 96
+	ptVP8RTX = 97 // video/rtx apt=96, as Chromium offers it
+	ptOpus   = 111
 )
 
-// newAPI builds the pion API shared by every peer connection of a client: VP8 and Opus
-// only (VP8 first), the default interceptors (NACK, RTCP reports, TWCC, stats), and a
-// SettingEngine that never stalls a loopback call.
+// Congestion control bounds (bit/s) for the whole connection, audio included. GCC starts
+// at bweStart and probes upward, as Chromium does (it starts at 300 kbit/s); bweMin keeps
+// audio and a postage-stamp picture alive on the worst link; bweMax is above anything a
+// terminal can show.
+const (
+	bweStart = 300_000
+	bweMin   = 60_000
+	bweMax   = 4_000_000
+)
+
+// newAPI builds the pion API shared by every peer connection of a client: VP8 (with its
+// RTX stream, as Chromium negotiates it) and Opus only (VP8 first); the interceptors:
+// send-side congestion control (GCC on transport-wide feedback), NACK generator and
+// responder (retransmitting on the RTX stream when negotiated), RTCP reports, TWCC
+// feedback, stats; and a SettingEngine that never stalls a loopback call.
 //
 // onStats, when not nil, receives the stats getter of every new peer connection (by its
 // stats ID): pion's GetStats has no outbound streams, the interceptor's getter has.
-func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, error) {
+// onBWE, when not nil, receives the bandwidth estimator of every new peer connection,
+// keyed by the same ID.
+func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id string, e cc.BandwidthEstimator)) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"},
@@ -39,6 +56,15 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 	}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("%w: register VP8: %w", ErrWebRTC, err)
 	}
+	// With video/rtx negotiated, pion gives each video sender a second SSRC and the NACK
+	// responder resends on it (RFC 4588), and the receiver unwraps RTX into the track:
+	// a retransmission is then told from a late original, as Chromium expects.
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", ptVP8)},
+		PayloadType:        ptVP8RTX,
+	}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("%w: register RTX: %w", ErrWebRTC, err)
+	}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
 			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1",
@@ -49,9 +75,8 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 		return nil, fmt.Errorf("%w: register Opus: %w", ErrWebRTC, err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		return nil, fmt.Errorf("%w: interceptors: %w", ErrWebRTC, err)
-	}
+	// The stats interceptor comes first (innermost), so that it sees the RTCP the others
+	// write (the NACKs and PLIs we send) and the retransmissions.
 	if onStats != nil {
 		sf, err := stats.NewInterceptor()
 		if err != nil {
@@ -59,6 +84,39 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 		}
 		sf.OnNewPeerConnection(onStats)
 		ir.Add(sf)
+	}
+
+	// Order matters: the first interceptor added is the innermost writer. GCC must see
+	// every packet (retransmissions too) after the TWCC header extension numbered it.
+	bwe, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		hi := bweMax
+		if cfg.BandwidthKbps > 0 {
+			hi = min(hi, cfg.BandwidthKbps*1000+audioReserve)
+		}
+		// No pacing: the leaky-bucket pacer runs a 5 ms ticker per connection (a mesh
+		// pays it per peer) with an unbounded queue; the encoder follows the estimate
+		// instead, so the queue it would smooth never builds. Not gcc's NoOpPacer: like
+		// the leaky bucket it drops every packet of an SSRC it was not given, and RTX
+		// retransmissions carry the RTX SSRC.
+		return gcc.NewSendSideBWE(
+			gcc.SendSideBWEInitialBitrate(min(bweStart, hi)),
+			gcc.SendSideBWEMinBitrate(min(bweMin, hi)),
+			gcc.SendSideBWEMaxBitrate(hi),
+			gcc.SendSideBWEPacer(&passPacer{writers: map[uint32]interceptor.RTPWriter{}}),
+		)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: congestion control: %w", ErrWebRTC, err)
+	}
+	if onBWE != nil {
+		bwe.OnNewPeerConnection(onBWE)
+	}
+	ir.Add(bwe)
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
+		return nil, fmt.Errorf("%w: TWCC header extension: %w", ErrWebRTC, err)
+	}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, fmt.Errorf("%w: interceptors: %w", ErrWebRTC, err)
 	}
 
 	se := webrtc.SettingEngine{}
@@ -69,9 +127,9 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter)) (*webrtc.API, 
 	// Host candidates go out as mDNS names (.local), as browsers send theirs: a peer on
 	// the same link resolves them, nobody else learns our private addresses, and a
 	// remote relay is never asked to send to them. A TURN server with no route to a
-	// private address (as in tests/nat, and on many hosted relays) drops the whole
+	// private address (as in internal/nattest, and many hosted relays) drops the whole
 	// allocation on the first such send, taking every relayed pair with it: two
-	// ttycall peers behind symmetric NATs then never connected, while two browsers did.
+	// ttycall peers behind symmetric NATs never connected, while two browsers did.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
@@ -140,31 +198,46 @@ func (c *Client) rtcConfiguration() (webrtc.Configuration, iceInfo) {
 	return rc, info
 }
 
-// relayOnly removes from an outgoing signal every candidate that is not a relay one,
-// in its SDP and in its trickled candidates. pion gathers only relay candidates under
-// ICETransportPolicyRelay; this is the last check before anything leaves the machine,
-// so that no path ever puts our address in a signal in relay-only mode.
-func relayOnly(sig *signal.Signal) {
-	if sig.SDP != "" && strings.Contains(sig.SDP, "candidate:") {
-		lines := strings.SplitAfter(sig.SDP, "\n")
-		out := lines[:0]
-		for _, l := range lines {
-			if c, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), "a="); ok && strings.HasPrefix(c, "candidate:") && !isRelay(c) {
-				continue
-			}
-			out = append(out, l)
-		}
-		sig.SDP = strings.Join(out, "")
-	}
-	if len(sig.Candidates) > 0 {
-		kept := make([]signal.ICECandidate, 0, len(sig.Candidates))
-		for _, c := range sig.Candidates {
+// relayOnly removes from an outgoing message every candidate that is not a relay one,
+// in its SDP and in its trickled candidates, and reports whether anything is left to
+// send. pion gathers only relay candidates under ICETransportPolicyRelay; this is the
+// last check before anything leaves the machine, so that no path ever puts our address
+// in a message in relay-only mode.
+func relayOnly(m Message) bool {
+	switch x := m.(type) {
+	case *Offer:
+		x.SDP = relaySDP(x.SDP)
+	case *Answer:
+		x.SDP = relaySDP(x.SDP)
+	case *Restart:
+		x.SDP = relaySDP(x.SDP)
+	case *Candidates:
+		kept := make([]ICECandidate, 0, len(x.Candidates))
+		for _, c := range x.Candidates {
 			if c.Candidate == "" || isRelay(c.Candidate) {
 				kept = append(kept, c)
 			}
 		}
-		sig.Candidates = kept
+		x.Candidates = kept
+		return len(kept) > 0
 	}
+	return true
+}
+
+// relaySDP drops the a=candidate lines of sdp that are not relay candidates.
+func relaySDP(sdp string) string {
+	if !strings.Contains(sdp, "candidate:") {
+		return sdp
+	}
+	lines := strings.SplitAfter(sdp, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if c, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), "a="); ok && strings.HasPrefix(c, "candidate:") && !isRelay(c) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "")
 }
 
 // isRelay reports whether a candidate attribute ("candidate:... typ relay ...") is a
@@ -177,13 +250,6 @@ func isRelay(cand string) bool {
 		}
 	}
 	return false
-}
-
-// normalizeSDP accepts SDP with LF line ends (as it arrives after XML parsing) and
-// returns it with CRLF.
-func normalizeSDP(sdp string) string {
-	sdp = strings.ReplaceAll(sdp, "\r\n", "\n")
-	return strings.ReplaceAll(sdp, "\n", "\r\n")
 }
 
 // withBandwidth writes b=AS:kbps into the video m-section (after its c= line, where
@@ -210,3 +276,36 @@ func withBandwidth(sdp string, kbps int) string {
 	}
 	return strings.Join(out, "\r\n") + "\r\n"
 }
+
+// passPacer is a gcc.Pacer that sends every packet at once through the writer of its
+// stream. A packet of an SSRC it does not know (an RTX retransmission: pion binds the
+// stream under its media SSRC only) goes through any stream's writer: below the
+// interceptors each writer is the connection's SRTP session, which routes by the
+// packet's own SSRC, and the estimator has already recorded the packet.
+type passPacer struct {
+	mu      sync.Mutex
+	writers map[uint32]interceptor.RTPWriter
+	last    interceptor.RTPWriter
+}
+
+func (p *passPacer) AddStream(ssrc uint32, w interceptor.RTPWriter) {
+	p.mu.Lock()
+	p.writers[ssrc], p.last = w, w
+	p.mu.Unlock()
+}
+
+func (p *passPacer) Write(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+	p.mu.Lock()
+	w, ok := p.writers[h.SSRC]
+	if !ok {
+		w = p.last
+	}
+	p.mu.Unlock()
+	if w == nil {
+		return 0, fmt.Errorf("%w: no stream for SSRC %d", ErrWebRTC, h.SSRC)
+	}
+	return w.Write(h, payload, a)
+}
+
+func (p *passPacer) SetTargetBitrate(int) {}
+func (p *passPacer) Close() error         { return nil }

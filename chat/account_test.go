@@ -19,7 +19,7 @@ import (
 	"mellium.im/xmpp/delay"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 func ctxT(t *testing.T) context.Context {
@@ -69,7 +69,7 @@ func TestSubscribeAndPresence(t *testing.T) {
 	}
 	bob.waitUntil("alice available, subscription both", func() bool {
 		return hasContact(bob.Roster(), aliceJID.String(), func(c Contact) bool {
-			return c.Subscription == "both" && !c.Pending && c.UserID == signal.UserID(aliceJID.String()) &&
+			return c.Subscription == "both" && !c.Pending && c.UserID == wire.UserID(aliceJID.String()) &&
 				c.Presence.Available
 		})
 	})
@@ -122,6 +122,21 @@ func TestDenySubscription(t *testing.T) {
 	})
 }
 
+// Remove drops a contact from the roster (a real Prosody pushes the removal).
+func TestRemoveContact(t *testing.T) {
+	srv := startServer(t)
+	alice := newPeer(t, srv, "alice", nil).online()
+	ctx := ctxT(t)
+	if err := alice.Subscribe(ctx, srv.JID("dave")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUntil("dave listed", func() bool { return findContact(alice.Roster(), srv.JID("dave").String()) != nil })
+	if err := alice.Remove(ctx, srv.JID("dave")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUntil("dave removed", func() bool { return findContact(alice.Roster(), srv.JID("dave").String()) == nil })
+}
+
 // 200 signals each way, sent concurrently, arrive complete and in order.
 func TestSignalsInOrder(t *testing.T) {
 	srv := startServer(t)
@@ -129,11 +144,11 @@ func TestSignalsInOrder(t *testing.T) {
 	bob := newPeer(t, srv, "bob", nil).online()
 	const n = 200
 
-	send := func(from, to *peer) <-chan []*signal.Signal {
-		sent := make(chan []*signal.Signal, 1)
+	send := func(from, to *peer) <-chan []*wire.Signal {
+		sent := make(chan []*wire.Signal, 1)
 		// One sender per direction; it ends after n sends.
 		go func() {
-			var list []*signal.Signal
+			var list []*wire.Signal
 			defer func() { sent <- list }()
 			for i := range n {
 				s := testSignal(from.LocalID(), to.LocalID(), i)
@@ -151,7 +166,7 @@ func TestSignalsInOrder(t *testing.T) {
 	}
 	ab, ba := send(alice, bob), send(bob, alice)
 
-	check := func(name string, rx *peer, sent []*signal.Signal, from, to signal.UserID) {
+	check := func(name string, rx *peer, sent []*wire.Signal, from, to wire.UserID) {
 		t.Helper()
 		if len(sent) != n {
 			t.Fatalf("%s: sent %d of %d", name, len(sent), n)
@@ -332,10 +347,10 @@ func TestDelayedSignalDropped(t *testing.T) {
 
 	s1 := testSignal(alice.LocalID(), bob.LocalID(), 1)
 	msg.ID = "stale-1"
-	alice.sendRaw(msg.Wrap(xmlstream.MultiReader(stale.TokenReader(), signal.Encode(s1, alice.cfg.Scheme))))
+	alice.sendRaw(msg.Wrap(xmlstream.MultiReader(stale.TokenReader(), wire.Encode(s1, alice.cfg.Scheme))))
 	s2 := testSignal(alice.LocalID(), bob.LocalID(), 2)
 	msg.ID = "stale-2"
-	alice.sendRaw(msg.Wrap(xmlstream.MultiReader(signal.Encode(s2, alice.cfg.Scheme), stale.TokenReader())))
+	alice.sendRaw(msg.Wrap(xmlstream.MultiReader(wire.Encode(s2, alice.cfg.Scheme), stale.TokenReader())))
 	fresh := testSignal(alice.LocalID(), bob.LocalID(), 3)
 	if err := alice.SendSignal(ctxT(t), bob.LocalID(), fresh); err != nil {
 		t.Fatal(err)
@@ -357,13 +372,13 @@ func TestMalformedSignal(t *testing.T) {
 		for _, c := range children {
 			rs = append(rs, textElement(c[0], c[1]))
 		}
-		return xmlstream.Wrap(xmlstream.MultiReader(rs...), xml.StartElement{Name: xml.Name{Space: signal.NS, Local: "extraParams"}})
+		return xmlstream.Wrap(xmlstream.MultiReader(rs...), xml.StartElement{Name: xml.Name{Space: wire.NS, Local: "extraParams"}})
 	}
 	msg.ID = "other-module"
 	alice.sendRaw(msg.Wrap(extra([2]string{"moduleIdentifier", "SomeChatModule"}, [2]string{"foo", "bar"})))
 	msg.ID = "bad-type"
 	alice.sendRaw(msg.Wrap(extra(
-		[2]string{"moduleIdentifier", signal.ModuleIdentifier},
+		[2]string{"moduleIdentifier", wire.ModuleIdentifier},
 		[2]string{"signalType", "dance"},
 		[2]string{"sessionID", "0f8c3a36-5e0a-4a6f-9b1e-0d6d6f6f6f6f"},
 		[2]string{"callType", "1"},
@@ -375,7 +390,7 @@ func TestMalformedSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := bob.waitEvent("error event", func(e Event) bool { _, ok := e.(ErrorEvent); return ok }).(ErrorEvent)
-	if !errors.Is(ev.Err, ErrBadSignal) || !errors.Is(ev.Err, signal.ErrUnknownType) {
+	if !errors.Is(ev.Err, ErrBadSignal) || !errors.Is(ev.Err, wire.ErrUnknownType) {
 		t.Errorf("ErrorEvent %v, want ErrBadSignal wrapping ErrUnknownType", ev.Err)
 	}
 	if got := bob.nextSignal(); got.SessionID != good.SessionID {
@@ -385,7 +400,7 @@ func TestMalformedSignal(t *testing.T) {
 	if n := len(bob.badSigs); n != 1 {
 		t.Fatalf("OnSignalError called %d times, want 1", n)
 	}
-	if err, from := <-bob.badSigs, <-bob.badFrom; from != alice.LocalID() || !errors.Is(err, signal.ErrUnknownType) {
+	if err, from := <-bob.badSigs, <-bob.badFrom; from != alice.LocalID() || !errors.Is(err, wire.ErrUnknownType) {
 		t.Errorf("OnSignalError(%q, %v), want sender %q and ErrUnknownType", from, err, alice.LocalID())
 	}
 }
@@ -433,9 +448,9 @@ func TestSendFromOnSignal(t *testing.T) {
 	alice := newPeer(t, srv, "alice", nil).online()
 	var bob *peer
 	bob = newPeer(t, srv, "bob", func(c *Config) {
-		c.OnSignal = func(s *signal.Signal) {
+		c.OnSignal = func(s *wire.Signal) {
 			reply := *s
-			reply.Type = signal.TypeAccept
+			reply.Type = wire.TypeAccept
 			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 			defer cancel()
 			if err := bob.SendSignal(ctx, s.From, &reply); err != nil {
@@ -448,23 +463,23 @@ func TestSendFromOnSignal(t *testing.T) {
 	if err := alice.SendSignal(ctxT(t), bob.LocalID(), call); err != nil {
 		t.Fatal(err)
 	}
-	if got := alice.nextSignal(); got.Type != signal.TypeAccept || got.SessionID != call.SessionID {
+	if got := alice.nextSignal(); got.Type != wire.TypeAccept || got.SessionID != call.SessionID {
 		t.Fatalf("got %s %s, want accept of %s", got.Type, got.SessionID, call.SessionID)
 	}
 }
 
-// An oversized signal (past signal.MaxPayload, within the server's stanza limit) is
+// An oversized signal (past wire.MaxPayload, within the server's stanza limit) is
 // reported as ErrTooLarge and the rest of the stanza is skipped: the stream carries on.
 func TestOversizedSignal(t *testing.T) {
 	srv := startServer(t)
 	alice := newPeer(t, srv, "alice", nil).online()
 	bob := newPeer(t, srv, "bob", nil).online()
 	// Encode refuses such a signal, so its XML is made by hand.
-	payload, err := signal.Marshal(testSignal(alice.LocalID(), bob.LocalID(), 1), alice.cfg.Scheme)
+	payload, err := wire.Marshal(testSignal(alice.LocalID(), bob.LocalID(), 1), alice.cfg.Scheme)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := strings.Replace(string(payload), "<userInfo>", "<userInfo><pad>"+strings.Repeat("x", signal.MaxPayload)+"</pad>", 1)
+	raw := strings.Replace(string(payload), "<userInfo>", "<userInfo><pad>"+strings.Repeat("x", wire.MaxPayload)+"</pad>", 1)
 	d := xml.NewDecoder(strings.NewReader(raw))
 	msg := stanza.Message{ID: "big", To: srv.JID("bob"), Type: stanza.HeadlineMessage}
 	alice.sendRaw(msg.Wrap(xmlstream.MultiReader(d, textElement("after", "x"))))
@@ -473,7 +488,7 @@ func TestOversizedSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := bob.waitEvent("error event", func(e Event) bool { _, ok := e.(ErrorEvent); return ok }).(ErrorEvent)
-	if !errors.Is(ev.Err, signal.ErrTooLarge) {
+	if !errors.Is(ev.Err, wire.ErrTooLarge) {
 		t.Errorf("ErrorEvent %v, want ErrTooLarge", ev.Err)
 	}
 	if got := bob.nextSignal(); got.SessionID != good.SessionID {

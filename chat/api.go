@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // TLSMode is how the connection is secured.
@@ -40,12 +41,18 @@ const (
 type Config struct {
 	JID      jid.JID // bare or full; a resource here is used when Resource is empty
 	Password string
-	Server   string // "host:port"; empty: the JID's domain, port 5222
-	TLS      TLSMode
-	CAFile   string        // extra CA certificate(s) in PEM, added to the system roots
-	Resource string        // empty: the JID's resource, else "ttycall-" and a random suffix
-	Priority int           // presence priority; must be >= 0 to receive headlines; default 0
-	Scheme   signal.Scheme // nil: signal.NewScheme("auto", JID)
+	// PasswordFunc, when set, gives the password of each login instead of Password: a
+	// QuickBlox session token, which expires and is renewed. refused says the server
+	// refused the previous one; then a fresh one is wanted, and the login is tried once
+	// more at once. An error wrapping ErrAuth from it ends Run as a refused login does;
+	// any other error counts as a failed attempt (reported, retried with backoff).
+	PasswordFunc func(ctx context.Context, refused bool) (string, error)
+	Server       string // "host:port"; empty: the JID's domain, port 5222
+	TLS          TLSMode
+	CAFile       string      // extra CA certificate(s) in PEM, added to the system roots
+	Resource     string      // empty: the JID's resource, else "ttycall-" and a random suffix
+	Priority     int         // presence priority; must be >= 0 to receive headlines; default 0
+	Scheme       wire.Scheme // nil: wire.NewScheme("auto", JID)
 
 	PingInterval time.Duration // XEP-0199 keepalive; default 10 s (a dead link is found within PingInterval+PingTimeout, 20 s)
 	// PingTimeout is how long a keepalive ping may stay unanswered before the
@@ -61,9 +68,9 @@ type Config struct {
 
 	// OnSignal receives every incoming call signal (From set from the stanza). It runs
 	// on the receive goroutine and must not block (a quick SendSignal is fine).
-	OnSignal func(*signal.Signal)
+	OnSignal func(*wire.Signal)
 	// OnSignalError receives signals that could not be decoded; it must not block.
-	OnSignalError func(from signal.UserID, err error)
+	OnSignalError func(from wire.UserID, err error)
 
 	Logger *slog.Logger
 }
@@ -78,7 +85,7 @@ type Presence struct {
 // Contact is a roster item with its presence.
 type Contact struct {
 	JID          jid.JID // bare
-	UserID       signal.UserID
+	UserID       wire.UserID
 	Name         string
 	Subscription string // none, to, from, both
 	Pending      bool   // we asked and wait for approval
@@ -100,12 +107,16 @@ type Account struct {
 
 	cfg     Config
 	local   jid.JID // the JID we log in with, with the resource we ask for
-	localID signal.UserID
+	localID wire.UserID
 	addr    string      // host:port to dial
 	tlsCfg  *tls.Config // nil for TLSNone
 	backoff backoff
+	refused bool // owned by Run's goroutine: the server refused the last PasswordFunc password
 	log     *slog.Logger
 	events  *eventQueue
+
+	jingle atomic.Pointer[jingleBox]  // the Jingle adapter (SetJingleHandler); nil: no Jingle
+	caps   atomic.Pointer[disco.Caps] // our XEP-0115 caps, from the mux (jingle.go)
 
 	closed        atomic.Bool
 	closeOnce     sync.Once
@@ -149,7 +160,7 @@ func New(cfg Config) (*Account, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Scheme == nil {
-		sch, err := signal.NewScheme("auto", cfg.JID.Bare())
+		sch, err := wire.NewScheme("auto", cfg.JID.Bare())
 		if err != nil {
 			return nil, fmt.Errorf("chat: %w: id scheme: %w", ErrConfig, err)
 		}
@@ -265,7 +276,7 @@ func (a *Account) Run(ctx context.Context) error {
 func (a *Account) Events() <-chan Event { return a.events.out }
 
 // LocalID is this account's user ID in its scheme.
-func (a *Account) LocalID() signal.UserID { return a.localID }
+func (a *Account) LocalID() wire.UserID { return a.localID }
 
 // JID is the address the account logs in with (with the resource it asks for; the
 // server may bind another).

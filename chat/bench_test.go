@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // Run with at least 100 iterations, e.g.
@@ -90,7 +90,7 @@ func BenchmarkSignalRoundTrip(b *testing.B) {
 
 	samples := make([]time.Duration, 0, b.N)
 	s := testSignal(alice.LocalID(), bob.LocalID(), 0)
-	s.Type, s.SDP, s.Candidates = signal.TypeICECandidates, "", []signal.ICECandidate{{
+	s.Type, s.SDP, s.Candidates = wire.TypeICECandidates, "", []wire.ICECandidate{{
 		Candidate: "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", SDPMid: "0",
 	}}
 	for b.Loop() {

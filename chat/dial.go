@@ -48,6 +48,10 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 // dial opens a TCP (or direct TLS) connection and negotiates the stream: StartTLS,
 // SASL, resource binding. A refused login is reported wrapping ErrAuth.
 func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
+	password, err := a.password(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", a.addr)
 	if err != nil {
@@ -73,7 +77,7 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 		// downgrade protection), so SASL below always runs inside TLS.
 		features = append(features, xmpp.StartTLS(a.tlsCfg.Clone()))
 	}
-	features = append(features, authFeature(xmpp.SASL("", a.cfg.Password, mechanisms(a.cfg.TLS)...)), bindFeature(a.local))
+	features = append(features, authFeature(xmpp.SASL("", password, mechanisms(a.cfg.TLS)...)), bindFeature(a.local))
 
 	// mellium v0.22 cancels a blocked read by setting a past deadline and clearing it at
 	// once, which the read may miss: a server that stops talking during the login then

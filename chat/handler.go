@@ -5,10 +5,13 @@ import (
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/mux"
 	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/roster"
 	"mellium.im/xmpp/stanza"
+
+	"github.com/ttycall/ttycall/signaling/jingle"
 )
 
 // handler routes what the server sends: messages (call signals) and presence are read
@@ -20,7 +23,11 @@ func (a *Account) handler() xmpp.Handler {
 	m := mux.New(stanza.NSClient,
 		ping.Handle(),
 		mux.IQFunc(stanza.SetIQ, xml.Name{Space: roster.NS, Local: "query"}, a.handleRosterPush),
+		// Jingle IQs and our disco#info (jingle.go).
+		mux.IQFunc(stanza.GetIQ, xml.Name{Space: disco.NSInfo, Local: "query"}, a.handleDiscoInfo),
+		mux.IQ(stanza.SetIQ, xml.Name{Space: jingle.NS, Local: "jingle"}, jingleIQ{a}),
 	)
+	a.computeCaps()
 	return xmpp.HandlerFunc(func(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 		if start.Name.Space == stanza.NSClient {
 			switch start.Name.Local {

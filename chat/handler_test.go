@@ -11,7 +11,7 @@ import (
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 type nopEncoder struct{}
@@ -46,13 +46,13 @@ const callPayload = `<extraParams xmlns="jabber:client"><moduleIdentifier>WebRTC
 
 func TestReceivePath(t *testing.T) {
 	j := mustJID(t, "alice@example.org/tty")
-	var got []*signal.Signal
+	var got []*wire.Signal
 	var bad []error
-	var badFrom []signal.UserID
+	var badFrom []wire.UserID
 	a, err := New(Config{
 		JID: j, Scheme: jidScheme(t, j),
-		OnSignal:      func(s *signal.Signal) { got = append(got, s) },
-		OnSignalError: func(from signal.UserID, err error) { bad = append(bad, err); badFrom = append(badFrom, from) },
+		OnSignal:      func(s *wire.Signal) { got = append(got, s) },
+		OnSignalError: func(from wire.UserID, err error) { bad = append(bad, err); badFrom = append(badFrom, from) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -86,11 +86,11 @@ func TestReceivePath(t *testing.T) {
 	}
 	// Malformed: OnSignalError with the sender, and an ErrorEvent.
 	feed(t, a, msg(head, strings.Replace(callPayload, "<callType>1</callType>", "<callType>7</callType>", 1)))
-	if len(bad) != 1 || badFrom[0] != "bob@example.org" || !errors.Is(bad[0], signal.ErrBadCallType) || !errors.Is(bad[0], ErrBadSignal) {
+	if len(bad) != 1 || badFrom[0] != "bob@example.org" || !errors.Is(bad[0], wire.ErrBadCallType) || !errors.Is(bad[0], ErrBadSignal) {
 		t.Fatalf("bad signal report: %v from %v", bad, badFrom)
 	}
 	ev := <-a.Events()
-	if ee, ok := ev.(ErrorEvent); !ok || !errors.Is(ee.Err, signal.ErrBadCallType) {
+	if ee, ok := ev.(ErrorEvent); !ok || !errors.Is(ee.Err, wire.ErrBadCallType) {
 		t.Fatalf("event %#v, want ErrorEvent", ev)
 	}
 	// Garbage inside the payload never panics.

@@ -14,9 +14,9 @@ import (
 	"github.com/google/uuid"
 	"mellium.im/xmpp/jid"
 
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/internal/xmppserver"
 	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // waitFor bounds every wait of these tests; nothing sleeps.
@@ -40,15 +40,15 @@ func testLogger() *slog.Logger {
 type peer struct {
 	*Account
 	t       testing.TB
-	signals chan *signal.Signal // OnSignal
-	badSigs chan error          // OnSignalError
-	badFrom chan signal.UserID
+	signals chan *wire.Signal // OnSignal
+	badSigs chan error        // OnSignalError
+	badFrom chan wire.UserID
 	runErr  chan error // Run's result
 }
 
-func jidScheme(t testing.TB, j jid.JID) signal.Scheme {
+func jidScheme(t testing.TB, j jid.JID) wire.Scheme {
 	t.Helper()
-	sch, err := signal.NewScheme("jid", j)
+	sch, err := wire.NewScheme("jid", j)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +61,9 @@ func newPeer(t testing.TB, srv *xmppserver.Server, user string, edit func(*Confi
 	t.Helper()
 	p := &peer{
 		t:       t,
-		signals: make(chan *signal.Signal, 1024),
+		signals: make(chan *wire.Signal, 1024),
 		badSigs: make(chan error, 64),
-		badFrom: make(chan signal.UserID, 64),
+		badFrom: make(chan wire.UserID, 64),
 		runErr:  make(chan error, 1),
 	}
 	cfg := Config{
@@ -75,14 +75,14 @@ func newPeer(t testing.TB, srv *xmppserver.Server, user string, edit func(*Confi
 		ReconnectMin:   50 * time.Millisecond,
 		ReconnectMax:   500 * time.Millisecond,
 		ConnectTimeout: 10 * time.Second,
-		OnSignal: func(s *signal.Signal) {
+		OnSignal: func(s *wire.Signal) {
 			select {
 			case p.signals <- s:
 			default:
 				t.Errorf("%s: signal buffer full", user)
 			}
 		},
-		OnSignalError: func(from signal.UserID, err error) {
+		OnSignalError: func(from wire.UserID, err error) {
 			select {
 			case p.badSigs <- err:
 				p.badFrom <- from
@@ -165,8 +165,8 @@ func (p *peer) waitPresence(from jid.JID, match func(Presence) bool) Presence {
 	}).(PresenceEvent).Presence
 }
 
-// nextSignal waits for the next incoming signal.
-func (p *peer) nextSignal() *signal.Signal {
+// nextSignal waits for the next incoming wire.
+func (p *peer) nextSignal() *wire.Signal {
 	p.t.Helper()
 	select {
 	case s := <-p.signals:
@@ -178,16 +178,16 @@ func (p *peer) nextSignal() *signal.Signal {
 }
 
 // testSignal is a call offer from caller to callee with a fresh session.
-func testSignal(caller, callee signal.UserID, n int) *signal.Signal {
-	return &signal.Signal{
-		Type:        signal.TypeCall,
+func testSignal(caller, callee wire.UserID, n int) *wire.Signal {
+	return &wire.Signal{
+		Type:        wire.TypeCall,
 		SessionID:   uuid.NewString(),
-		CallType:    signal.CallTypeVideo,
+		CallType:    wire.CallTypeVideo,
 		CallerID:    caller,
-		OpponentIDs: []signal.UserID{callee},
+		OpponentIDs: []wire.UserID{callee},
 		Platform:    "ttycall",
 		SDP:         fmt.Sprintf("v=0\r\no=- %d 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", n),
-		UserInfo:    signal.Extension{"n": fmt.Sprint(n)},
+		UserInfo:    wire.Extension{"n": fmt.Sprint(n)},
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // blackhole is a TCP proxy to a server whose existing connections can be made to
@@ -180,7 +180,7 @@ func TestKeepaliveFindsStalledLink(t *testing.T) {
 	// then, or at the latest when the connection goes at cleanup.
 	go func() {
 		s := testSignal(alice.LocalID(), "bob@localhost", 0)
-		s.UserInfo = signal.Extension{"pad": strings.Repeat("x", 64<<10)}
+		s.UserInfo = wire.Extension{"pad": strings.Repeat("x", 64<<10)}
 		for {
 			if err := alice.SendSignal(context.Background(), "bob@localhost", s); err != nil {
 				sent <- err
@@ -216,7 +216,7 @@ func TestCloseWithBlockedSend(t *testing.T) {
 	// Sends big signals until one fails; it ends when Close has closed the connection.
 	go func() {
 		s := testSignal(alice.LocalID(), "bob@localhost", 0)
-		s.UserInfo = signal.Extension{"pad": strings.Repeat("x", 64<<10)}
+		s.UserInfo = wire.Extension{"pad": strings.Repeat("x", 64<<10)}
 		for {
 			if err := alice.SendSignal(context.Background(), "bob@localhost", s); err != nil {
 				sent <- err

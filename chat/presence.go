@@ -58,6 +58,9 @@ func (a *Account) sendPresence(ctx context.Context, s *xmpp.Session, show, statu
 		payload = append(payload, textElement("status", status))
 	}
 	payload = append(payload, textElement("priority", strconv.Itoa(a.cfg.Priority)))
+	if c := a.capsElement(); c != nil {
+		payload = append(payload, c) // XEP-0115 (jingle.go)
+	}
 	return s.Send(ctx, stanza.Presence{ID: randomID()}.Wrap(xmlstream.MultiReader(payload...)))
 }
 

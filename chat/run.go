@@ -24,8 +24,17 @@ func (a *Account) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		a.setState(StateEvent{State: Offline, Err: err})
+		var pe *passwordError
+		if isAuth(err) && a.cfg.PasswordFunc != nil && !a.refused && !errors.As(err, &pe) {
+			// A token refused (expired): once more at once, with a fresh one.
+			a.refused = true
+			continue
+		}
 		if isAuth(err) {
 			return err
+		}
+		if !errors.As(err, &pe) {
+			a.refused = false
 		}
 		if online {
 			attempt = 0
@@ -42,6 +51,26 @@ func (a *Account) run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// passwordError is an error of Config.PasswordFunc: not the server's refusal of a
+// password, so a fresh password is not asked for again at once.
+type passwordError struct{ err error }
+
+func (e *passwordError) Error() string { return "chat: password: " + e.err.Error() }
+func (e *passwordError) Unwrap() error { return e.err }
+
+// password is the password of the next login: Config.Password, or PasswordFunc's (a
+// fresh one after a refusal).
+func (a *Account) password(ctx context.Context) (string, error) {
+	if a.cfg.PasswordFunc == nil {
+		return a.cfg.Password, nil
+	}
+	pw, err := a.cfg.PasswordFunc(ctx, a.refused)
+	if err != nil {
+		return "", &passwordError{err}
+	}
+	return pw, nil
 }
 
 // setState is the one place the connection state changes: it logs old and new and
@@ -147,6 +176,7 @@ func (a *Account) setup(ctx context.Context, s *xmpp.Session) error {
 	a.sess = s
 	show, status := a.show, a.status
 	a.mu.Unlock()
+	a.enableCarbons(ctx, s) // before presence: no JMI copy is missed (jingle.go)
 	if err := a.sendPresence(ctx, s, show, status); err != nil {
 		return fmt.Errorf("chat: initial presence: %w", err)
 	}

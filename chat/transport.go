@@ -13,16 +13,16 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
-// SendSignal sends a call signal to a user (implements call.Signaler): one headline
+// SendSignal sends a call signal to a user (implements quickblox.Transport): one headline
 // message to the user's bare JID with a fresh id, carrying the extraParams payload.
 // It returns at once with an error wrapping ErrOffline when the account is not
 // online. A send is bounded by ctx, or by SendTimeout when ctx has no deadline; a write
 // already blocked on a stalled connection (mellium cannot always interrupt it) ends at
 // the latest when the keepalive finds the link dead. s is not modified.
-func (a *Account) SendSignal(ctx context.Context, to signal.UserID, s *signal.Signal) error {
+func (a *Account) SendSignal(ctx context.Context, to wire.UserID, s *wire.Signal) error {
 	if s == nil {
 		return fmt.Errorf("chat: send signal to %s: nil signal", to)
 	}
@@ -37,7 +37,7 @@ func (a *Account) SendSignal(ctx context.Context, to signal.UserID, s *signal.Si
 	ctx, cancel := a.sendContext(ctx)
 	defer cancel()
 	msg := stanza.Message{ID: randomID(), To: toJID.Bare(), Type: stanza.HeadlineMessage}
-	if err := sess.Send(ctx, msg.Wrap(signal.Encode(s, a.cfg.Scheme))); err != nil {
+	if err := sess.Send(ctx, msg.Wrap(wire.Encode(s, a.cfg.Scheme))); err != nil {
 		return fmt.Errorf("chat: send %s to %s: %w", s.Type, to, err)
 	}
 	return nil
@@ -62,10 +62,10 @@ func (a *Account) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		return nil
 	}
 	if msg.Type != stanza.HeadlineMessage {
-		return nil
+		return a.handleJMI(t, msg) // Jingle Message Initiation (jingle.go)
 	}
 	var (
-		sig            *signal.Signal
+		sig            *wire.Signal
 		decErr         error
 		found, delayed bool
 	)
@@ -97,12 +97,12 @@ func (a *Account) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 		a.log.Debug("chat: dropped delayed signal", "from", from, "id", msg.ID)
 		return nil
 	}
-	if errors.Is(decErr, signal.ErrNotSignal) {
+	if errors.Is(decErr, wire.ErrNotSignal) {
 		return nil
 	}
 	fromID, idErr := a.cfg.Scheme.UserID(from)
 	if idErr != nil {
-		fromID = signal.UserID(from.Bare().String())
+		fromID = wire.UserID(from.Bare().String())
 		if decErr == nil {
 			decErr = fmt.Errorf("sender %s: %w", from, idErr)
 		}
@@ -119,20 +119,20 @@ func (a *Account) handleMessage(t xmlstream.TokenReadEncoder, start *xml.StartEl
 }
 
 // decode runs the codec; a panic in it is a bad signal, never a crash.
-func (a *Account) decode(r xml.TokenReader) (sig *signal.Signal, err error) {
+func (a *Account) decode(r xml.TokenReader) (sig *wire.Signal, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			sig, err = nil, fmt.Errorf("decoder panic: %v", p)
 		}
 	}()
-	sig, err = signal.Decode(r, a.cfg.Scheme)
+	sig, err = wire.Decode(r, a.cfg.Scheme)
 	if err == nil && sig == nil {
 		err = errors.New("decoder returned no signal")
 	}
 	return sig, err
 }
 
-func (a *Account) badSignal(from signal.UserID, id string, err error) {
+func (a *Account) badSignal(from wire.UserID, id string, err error) {
 	err = fmt.Errorf("chat: %w from %s (message %q): %w", ErrBadSignal, from, id, err)
 	a.log.Warn("chat: bad signal", "from", from, "err", err)
 	if f := a.cfg.OnSignalError; f != nil {

@@ -13,6 +13,14 @@ type Config struct {
 	ICE     ICE     `toml:"ice"`
 	Media   Media   `toml:"media"`
 	UI      UI      `toml:"ui"`
+	// Conference is the Janus VideoRoom server for multiparty rooms (ttycall headless
+	// --room, the TUI's r).
+	Conference Conference `toml:"conference"`
+	// QuickBlox signs in to a QuickBlox application (a REST session whose token is the
+	// chat password) instead of with [account] jid and password.
+	QuickBlox QuickBlox `toml:"quickblox"`
+	// Contacts holds per-contact settings, keyed by bare JID ([contacts."bob@example.org"]).
+	Contacts map[string]Contact `toml:"contacts"`
 	// Path is the file the config was read from ("" for defaults only).
 	Path string `toml:"-"`
 }
@@ -38,6 +46,18 @@ type Calls struct {
 	AutoReject              bool    `toml:"auto_reject"`                // true
 	IncomingLimit           int     `toml:"incoming_limit"`             // 1
 	Bandwidth               int     `toml:"bandwidth"`                  // kbit/s, 0 = no cap
+	// Protocol of outgoing calls: "auto" (default: Jingle for a contact whose client
+	// advertises Jingle RTP and Jingle Message Initiation, QuickBlox for {id}-{app}@host
+	// JIDs, other ttycalls and everyone else), "jingle" or "quickblox". Incoming calls
+	// of both ring.
+	Protocol string `toml:"protocol"`
+}
+
+// Contact is a [contacts."JID"] section.
+type Contact struct {
+	// Protocol overrides calls.protocol for this contact: "auto", "jingle" or
+	// "quickblox" ("" = calls.protocol).
+	Protocol string `toml:"protocol"`
 }
 
 // ICE is the [ice] section.
@@ -70,6 +90,39 @@ type Media struct {
 type UI struct {
 	Render string `toml:"render"`  // "auto" (default) | "halfblock" | "kitty" | "ascii"
 	MaxFPS int    `toml:"max_fps"` // 30
+}
+
+// Conference is the [conference] section: rooms on a Janus VideoRoom SFU.
+type Conference struct {
+	Server  string `toml:"server"`  // "ws://host:8188" or "wss://..."; "" = no conferences
+	Token   string `toml:"token"`   // Janus token_auth token; "" = none
+	Pin     string `toml:"pin"`     // room pin, when rooms have one
+	Secret  string `toml:"secret"`  // room secret, set on rooms we create
+	Create  bool   `toml:"create"`  // create the room when it does not exist (we host it)
+	Display string `toml:"display"` // our name in rooms; "" = the account's user name
+	Bitrate int    `toml:"bitrate"` // kbit/s cap on our video in rooms; 256
+}
+
+// QuickBlox is the [quickblox] section. When the file has this table, ttycall signs in
+// as the QuickBlox web SDK does: a session for the user (login or email, and password)
+// signed with the application's auth secret; the chat JID is {user_id}-{app_id}@{chat
+// endpoint} and the password the session token. [account] then needs no jid or
+// password; its server, tls and ca_file still say where and how to connect to chat.
+type QuickBlox struct {
+	AppID             int    `toml:"app_id"`
+	AuthKey           string `toml:"auth_key"`
+	AuthSecret        string `toml:"auth_secret"`
+	AuthSecretCommand string `toml:"auth_secret_command"`
+	AccountKey        string `toml:"account_key"`   // optional: learn the endpoints from account_settings
+	APIEndpoint       string `toml:"api_endpoint"`  // URL; "https://api.quickblox.com"
+	ChatEndpoint      string `toml:"chat_endpoint"` // chat host of JIDs; "chat.quickblox.com"
+	Login             string `toml:"login"`
+	Email             string `toml:"email"`
+	Password          string `toml:"password"`
+	PasswordCommand   string `toml:"password_command"`
+	Hash              string `toml:"hash"` // "sha1" (default) | "sha256"
+	// Enabled: the file has a [quickblox] table (set by Parse; set it in code otherwise).
+	Enabled bool `toml:"-"`
 }
 
 // Seconds is a duration written as a number of seconds (fractions allowed).

@@ -20,7 +20,7 @@ func TestDefaultIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Calls{AnswerTimeInterval: 60, DialingTimeInterval: 5, DisconnectTimeInterval: 30,
-		StatsReportTimeInterval: 0, AutoReject: true, IncomingLimit: 1, Bandwidth: 0}
+		StatsReportTimeInterval: 0, AutoReject: true, IncomingLimit: 1, Bandwidth: 0, Protocol: "auto"}
 	if c.Calls != want {
 		t.Errorf("Calls = %+v, want %+v", c.Calls, want)
 	}

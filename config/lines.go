@@ -127,7 +127,9 @@ func (kl *keyLines) line(key string, index int) int {
 // secretKey reports whether key holds a secret (or a command that may embed one).
 func secretKey(key string) bool {
 	switch key {
-	case "account.password", "account.password_command", "ice.servers.credential":
+	case "account.password", "account.password_command", "ice.servers.credential",
+		"quickblox.auth_secret", "quickblox.auth_secret_command", "quickblox.password",
+		"quickblox.password_command", "quickblox.account_key":
 		return true
 	}
 	return false

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,9 +20,11 @@ import (
 var (
 	tlsModes         = []string{"starttls", "direct", "none"}
 	idSchemes        = []string{"auto", "jid", "quickblox"}
+	callProtocols    = []string{"auto", "jingle", "quickblox"}
 	transportPolices = []string{"all", "relay"}
 	videoCodecs      = []string{"vp8"}
 	renderModes      = []string{"auto", "halfblock", "kitty", "ascii"}
+	qbHashes         = []string{"sha1", "sha256"}
 )
 
 // Default returns the configuration with every default filled in. The intervals and
@@ -40,6 +44,7 @@ func Default() *Config {
 			AutoReject:              true,
 			IncomingLimit:           1,
 			Bandwidth:               0,
+			Protocol:                "auto",
 		},
 		ICE: ICE{TransportPolicy: "all", ExternalServices: true},
 		Media: Media{
@@ -48,7 +53,14 @@ func Default() *Config {
 			FPS:        30,
 			VideoCodec: "vp8",
 		},
-		UI: UI{Render: "auto", MaxFPS: 30},
+		UI:         UI{Render: "auto", MaxFPS: 30},
+		Conference: Conference{Bitrate: 256},
+		// The QuickBlox web SDK's defaults (src/qbConfig.js).
+		QuickBlox: QuickBlox{
+			APIEndpoint:  "https://api.quickblox.com",
+			ChatEndpoint: "chat.quickblox.com",
+			Hash:         "sha1",
+		},
 	}
 }
 
@@ -108,6 +120,7 @@ func Parse(data []byte, path string) (*Config, error) {
 		return nil, joinByLine(errs)
 	}
 	c.Path = path
+	c.QuickBlox.Enabled = md.IsDefined("quickblox")
 	c.Account.CAFile = resolvePath(c.Account.CAFile, path)
 	if err := c.validate(path, kl); err != nil {
 		return nil, err
@@ -223,6 +236,8 @@ func (c *Config) validate(path string, kl *keyLines) error {
 	}
 	oneOf("account.id_scheme", a.IDScheme, idSchemes)
 
+	c.validateQuickBlox(bad, oneOf)
+
 	cl := c.Calls
 	positive := func(key string, s Seconds, zeroOK bool) {
 		f := float64(s)
@@ -243,6 +258,15 @@ func (c *Config) validate(path string, kl *keyLines) error {
 	}
 	if cl.Bandwidth < 0 {
 		bad("calls.bandwidth", -1, "%d: want kbit/s >= 0 (0 = no cap)", cl.Bandwidth)
+	}
+	oneOf("calls.protocol", cl.Protocol, callProtocols)
+	for j, ct := range c.Contacts {
+		if err := checkJID(j); err != "" {
+			bad("contacts", -1, "%q %s", j, err)
+		}
+		if ct.Protocol != "" {
+			oneOf("contacts."+j+".protocol", ct.Protocol, callProtocols)
+		}
 	}
 
 	oneOf("ice.transport_policy", c.ICE.TransportPolicy, transportPolices)
@@ -284,6 +308,12 @@ func (c *Config) validate(path string, kl *keyLines) error {
 
 	oneOf("ui.render", c.UI.Render, renderModes)
 	inRange("ui.max_fps", c.UI.MaxFPS, 1, 240)
+
+	cf := c.Conference
+	if cf.Server != "" && !strings.HasPrefix(cf.Server, "ws://") && !strings.HasPrefix(cf.Server, "wss://") {
+		bad("conference.server", -1, "%q: want a ws:// or wss:// URL (Janus' WebSocket API)", cf.Server)
+	}
+	inRange("conference.bitrate", cf.Bitrate, 0, 100000)
 
 	if len(errs) == 0 {
 		return nil
@@ -336,4 +366,74 @@ func splitHostPort(s string) (host, port, err string) {
 		return "", "", "is not host:port (write IPv6 addresses as [addr]:port)"
 	}
 	return s[:i], s[i+1:], ""
+}
+
+// validateQuickBlox checks [quickblox] when the file has it, and what it changes in
+// [account].
+func (c *Config) validateQuickBlox(bad func(key string, index int, format string, args ...any), oneOf func(key, v string, allowed []string)) {
+	q := c.QuickBlox
+	if !q.Enabled {
+		return
+	}
+	a := c.Account
+	if a.JID != "" {
+		bad("account.jid", -1, "leave it out with [quickblox]: the JID is {user_id}-{app_id}@{chat_endpoint}, learned at sign-in")
+	}
+	if a.Password != "" || a.PasswordCommand != "" {
+		bad("account.password", -1, "leave it out with [quickblox]: the chat password is the session token; set quickblox.password")
+	}
+	if a.IDScheme != "auto" && a.IDScheme != "quickblox" {
+		bad("account.id_scheme", -1, "%q: QuickBlox users are numbers (\"quickblox\" or \"auto\")", a.IDScheme)
+	}
+	if q.AppID <= 0 {
+		bad("quickblox.app_id", -1, "%d: want the application's ID (a number > 0, from the QuickBlox dashboard)", q.AppID)
+	}
+	if q.AuthKey == "" {
+		bad("quickblox.auth_key", -1, "missing: the application's auth key (QuickBlox dashboard, Overview)")
+	}
+	switch {
+	case q.AuthSecret != "" && q.AuthSecretCommand != "":
+		bad("quickblox.auth_secret_command", -1, "set auth_secret or auth_secret_command, not both")
+	case q.AuthSecret == "" && q.AuthSecretCommand == "":
+		bad("quickblox.auth_secret", -1, "missing: set auth_secret or auth_secret_command")
+	}
+	switch {
+	case q.Login != "" && q.Email != "":
+		bad("quickblox.email", -1, "set login or email, not both")
+	case q.Login == "" && q.Email == "":
+		bad("quickblox.login", -1, "missing: set the user's login or email")
+	}
+	switch {
+	case q.Password != "" && q.PasswordCommand != "":
+		bad("quickblox.password_command", -1, "set password or password_command, not both")
+	case q.Password == "" && q.PasswordCommand == "":
+		bad("quickblox.password", -1, "missing: set password or password_command")
+	}
+	if err := checkAPIEndpoint(q.APIEndpoint); err != "" {
+		bad("quickblox.api_endpoint", -1, "%q %s", q.APIEndpoint, err)
+	}
+	if h := q.ChatEndpoint; h == "" || strings.ContainsAny(h, "/:@ \t\n") {
+		bad("quickblox.chat_endpoint", -1, "%q: want the chat host name, e.g. chat.quickblox.com (no scheme or port: [account] server sets where to connect)", h)
+	}
+	oneOf("quickblox.hash", q.Hash, qbHashes)
+}
+
+// checkAPIEndpoint accepts an https:// URL, or http:// to a loopback address (a local
+// stand-in in tests): the credentials must not cross a network unencrypted.
+func checkAPIEndpoint(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "is not a URL like https://api.quickblox.com"
+	}
+	switch u.Scheme {
+	case "https":
+		return ""
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return ""
+		}
+		return "is http:// to a non-loopback host: use https://"
+	}
+	return "is not an https:// URL"
 }

@@ -28,14 +28,21 @@ func (a Account) ResolvePassword() (string, error) {
 // ResolvePasswordContext is ResolvePassword with a context bounding the command (a
 // password manager may wait for the user to unlock it).
 func (a Account) ResolvePasswordContext(ctx context.Context) (string, error) {
-	if a.PasswordCommand == "" {
-		if a.Password == "" {
-			return "", fmt.Errorf("%w: set account.password or account.password_command", ErrPassword)
+	return resolveSecret(ctx, a.Password, a.PasswordCommand, "account.password")
+}
+
+// resolveSecret returns value, or the trimmed output of command run by "sh -c". key
+// names the setting in errors ("account.password": its command is key+"_command"); the
+// secret never appears in them.
+func resolveSecret(ctx context.Context, value, command, key string) (string, error) {
+	if command == "" {
+		if value == "" {
+			return "", fmt.Errorf("%w: set %s or %s_command", ErrPassword, key, key)
 		}
-		return a.Password, nil
+		return value, nil
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "sh", "-c", a.PasswordCommand)
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	pw := strings.TrimSpace(stdout.String())
@@ -52,14 +59,54 @@ func (a Account) ResolvePasswordContext(ctx context.Context) (string, error) {
 			msg = ""
 		}
 		if msg != "" {
-			return "", fmt.Errorf("%w: account.password_command failed: %v: %s", ErrPassword, err, msg)
+			return "", fmt.Errorf("%w: %s_command failed: %v: %s", ErrPassword, key, err, msg)
 		}
-		return "", fmt.Errorf("%w: account.password_command failed: %v", ErrPassword, err)
+		return "", fmt.Errorf("%w: %s_command failed: %v", ErrPassword, key, err)
 	}
 	if pw == "" {
-		return "", fmt.Errorf("%w: account.password_command printed nothing", ErrPassword)
+		return "", fmt.Errorf("%w: %s_command printed nothing", ErrPassword, key)
 	}
 	return pw, nil
+}
+
+// ResolveAuthSecret returns auth_secret or the output of auth_secret_command (see
+// Account.ResolvePassword).
+func (q QuickBlox) ResolveAuthSecret(ctx context.Context) (string, error) {
+	return resolveSecret(ctx, q.AuthSecret, q.AuthSecretCommand, "quickblox.auth_secret")
+}
+
+// ResolvePassword returns the user's password or the output of password_command.
+func (q QuickBlox) ResolvePassword(ctx context.Context) (string, error) {
+	return resolveSecret(ctx, q.Password, q.PasswordCommand, "quickblox.password")
+}
+
+// String shows the section with its secrets redacted.
+func (q QuickBlox) String() string {
+	return fmt.Sprintf("{enabled=%v app_id=%d auth_key=%s auth_secret=%s auth_secret_command=%s account_key=%s api_endpoint=%s chat_endpoint=%s login=%s email=%s password=%s password_command=%s hash=%s}",
+		q.Enabled, q.AppID, q.AuthKey, redact(q.AuthSecret), redact(q.AuthSecretCommand), redact(q.AccountKey),
+		q.APIEndpoint, q.ChatEndpoint, q.Login, q.Email, redact(q.Password), redact(q.PasswordCommand), q.Hash)
+}
+
+// GoString keeps %#v from printing the secrets.
+func (q QuickBlox) GoString() string { return "config.QuickBlox" + q.String() }
+
+// LogValue implements slog.LogValuer with the secrets redacted.
+func (q QuickBlox) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Bool("enabled", q.Enabled),
+		slog.Int("app_id", q.AppID),
+		slog.String("auth_key", q.AuthKey),
+		slog.String("auth_secret", redact(q.AuthSecret)),
+		slog.String("auth_secret_command", redact(q.AuthSecretCommand)),
+		slog.String("account_key", redact(q.AccountKey)),
+		slog.String("api_endpoint", q.APIEndpoint),
+		slog.String("chat_endpoint", q.ChatEndpoint),
+		slog.String("login", q.Login),
+		slog.String("email", q.Email),
+		slog.String("password", redact(q.Password)),
+		slog.String("password_command", redact(q.PasswordCommand)),
+		slog.String("hash", q.Hash),
+	)
 }
 
 // String shows the account with the password and password_command redacted (a
@@ -116,5 +163,6 @@ func (c *Config) LogValue() slog.Value {
 		slog.Group("ice", slog.String("transport_policy", c.ICE.TransportPolicy), slog.Any("servers", servers)),
 		slog.Any("media", c.Media),
 		slog.Any("ui", c.UI),
+		slog.Any("quickblox", c.QuickBlox),
 	)
 }

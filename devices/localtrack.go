@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/mediadevices/pkg/codec"
-	"github.com/pion/mediadevices/pkg/codec/opus"
 	"github.com/pion/mediadevices/pkg/codec/vpx"
-	"github.com/pion/mediadevices/pkg/io/audio"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/mediadevices/pkg/wave"
@@ -50,8 +48,10 @@ type localTrack struct {
 	bitrate   atomic.Int64 // pending bitrate change; 0: none
 
 	frames   atomic.Uint64 // samples written, for stats and tests
-	width    int           // video: the encoder's frame size, fixed at creation
+	width    int           // video: the size asked for at creation
 	height   int
+	adapt    *adapter     // video: bitrate -> frame rate and size
+	opus     *opusEncoder // audio: FEC, packet loss, DTX
 	closing  atomic.Bool
 	done     chan struct{} // closed when the encode goroutine ends
 	closeMu  sync.Mutex
@@ -68,9 +68,45 @@ func (t *localTrack) Label() string {
 	}
 	return t.label
 }
-func (t *localTrack) SetBitrate(bps int)    { t.bitrate.Store(int64(bps)) }
-func (t *localTrack) Frames() uint64        { return t.frames.Load() }
-func (t *localTrack) FrameSize() (w, h int) { return t.width, t.height }
+func (t *localTrack) Frames() uint64 { return t.frames.Load() }
+
+// SetPacketLoss passes the loss the remote side reports (percent) to the Opus encoder,
+// whose in-band FEC then carries enough redundancy; a no-op for video.
+func (t *localTrack) SetPacketLoss(percent int) {
+	if t.opus != nil {
+		t.opus.SetPacketLoss(percent)
+	}
+}
+
+// SetBitrate sets the encoder's target; a video track also walks its ladder of frame
+// rates and sizes (adapt.go) when the target stays too low or comes back.
+func (t *localTrack) SetBitrate(bps int) {
+	if bps <= 0 {
+		return
+	}
+	t.bitrate.Store(int64(bps))
+	if t.adapt != nil {
+		t.adapt.setTarget(bps, time.Now())
+	}
+}
+
+// FrameSize is the size the encoder is fed now (smaller than asked when the network
+// made the track step down its ladder).
+func (t *localTrack) FrameSize() (w, h int) {
+	if t.adapt != nil {
+		q := t.adapt.quality()
+		return q.Width, q.Height
+	}
+	return t.width, t.height
+}
+
+// Quality is the track's current adaptation; zero for audio.
+func (t *localTrack) Quality() Quality {
+	if t.adapt == nil {
+		return Quality{}
+	}
+	return t.adapt.quality()
+}
 func (t *localTrack) RequestKeyFrame() {
 	if t.kind == KindVideo {
 		t.kfPending.Store(true)
@@ -194,12 +230,44 @@ type gatedVideo struct {
 	preview *FrameSlot
 	mirror  bool
 	black   *image.YCbCr
+	adapt   *adapter
+	small   [2]*image.YCbCr // downscaled frames, alternated: the encoder reads one while the next is made
+	nsmall  int
 }
 
 func (g *gatedVideo) Read() (image.Image, func(), error) {
-	img, fresh, err := g.src.ReadFrame()
+	img, err := g.readShown()
 	if err != nil {
 		return nil, func() {}, err
+	}
+	if g.adapt == nil {
+		return img, func() {}, nil
+	}
+	// The ladder: every fpsDiv-th frame goes to the encoder, shrunk by scale. The
+	// preview above still shows every frame at full size.
+	for {
+		scale, div := g.adapt.rungNow()
+		g.adapt.frameNum++
+		if div <= 1 || g.adapt.frameNum%uint64(div) == 0 {
+			if scale > 1 {
+				g.nsmall ^= 1
+				g.small[g.nsmall] = downscale(img, scale, g.small[g.nsmall])
+				return g.small[g.nsmall], func() {}, nil
+			}
+			return img, func() {}, nil
+		}
+		if img, err = g.readShown(); err != nil {
+			return nil, func() {}, err
+		}
+	}
+}
+
+// readShown reads the next source frame, black while disabled, and shows it in the
+// preview.
+func (g *gatedVideo) readShown() (*image.YCbCr, error) {
+	img, fresh, err := g.src.ReadFrame()
+	if err != nil {
+		return nil, err
 	}
 	if !g.enabled.Load() {
 		b := g.black
@@ -219,7 +287,7 @@ func (g *gatedVideo) Read() (image.Image, func(), error) {
 			g.preview.Store(copyYCbCr(img))
 		}
 	}
-	return img, func() {}, nil
+	return img, nil
 }
 
 func blackFrame(w, h int) *image.YCbCr {
@@ -280,9 +348,10 @@ func newVideoTrack(src videoSource, w, h, fps, bitrate int, preview *FrameSlot, 
 	if err != nil {
 		return nil, err
 	}
-	t := &localTrack{kind: KindVideo, label: src.Label(), src: src, log: log, width: w, height: h}
+	t := &localTrack{kind: KindVideo, label: src.Label(), src: src, log: log, width: w, height: h,
+		adapt: &adapter{w: w, h: h, fps: fps, target: bitrate}}
 	t.enabled.Store(true)
-	gate := &gatedVideo{src: src, enabled: &t.enabled, preview: preview, mirror: mirror}
+	gate := &gatedVideo{src: src, enabled: &t.enabled, preview: preview, mirror: mirror, adapt: t.adapt}
 	enc, err := params.BuildVideoEncoder(video.ReaderFunc(gate.Read), prop.Media{
 		Video: prop.Video{Width: w, Height: h, FrameRate: float32(fps)},
 	})
@@ -328,22 +397,14 @@ func (g *gatedAudio) Read() (wave.Audio, func(), error) {
 const opusBitrate = 32000
 
 func newAudioTrack(src audioSource, streamID string, log *slog.Logger) (*localTrack, error) {
-	params, err := opus.NewParams()
-	if err != nil {
-		return nil, fmt.Errorf("opus params: %w", err)
-	}
-	params.BitRate = opusBitrate
-	params.Latency = opus.Latency20ms
 	t := &localTrack{kind: KindAudio, label: src.Label(), src: src, log: log}
 	t.enabled.Store(true)
 	gate := &gatedAudio{src: src, enabled: &t.enabled}
-	enc, err := params.BuildAudioEncoder(audio.ReaderFunc(gate.Read), prop.Media{
-		Audio: prop.Audio{SampleRate: sampleRate, ChannelCount: 1},
-	})
+	enc, err := newOpusEncoder(gate, opusBitrate)
 	if err != nil {
 		return nil, fmt.Errorf("opus encoder: %w", err)
 	}
-	t.enc = enc
+	t.enc, t.opus = enc, enc
 	if r, ok := src.(interface{ release() }); ok {
 		t.release = r.release
 	}

@@ -64,3 +64,21 @@ func (d *opusDecoder) Close() {
 		d.dec = nil
 	}
 }
+
+// DecodeFEC recovers the frame before packet from the forward error correction data
+// packet carries (Opus in-band FEC), samples long; the returned slice is valid until the
+// next call. Without FEC data in packet libopus conceals instead.
+func (d *opusDecoder) DecodeFEC(packet []byte, samples int) ([]int16, error) {
+	if d.dec == nil {
+		return nil, ErrClosed
+	}
+	if len(packet) == 0 || samples <= 0 || samples > opusMaxFrame {
+		return d.Decode(nil, samples)
+	}
+	n := C.opus_decode(d.dec, (*C.uchar)(unsafe.Pointer(&packet[0])), C.opus_int32(len(packet)),
+		(*C.opus_int16)(unsafe.Pointer(&d.pcm[0])), C.int(samples), 1)
+	if n < 0 {
+		return nil, fmt.Errorf("opus fec: libopus error %d: %w", int(n), ErrDecode)
+	}
+	return d.pcm[:int(n)*d.channels], nil
+}

@@ -93,6 +93,12 @@ type VideoReceiverStats struct {
 	DecodeErrors      uint64
 	KeyFrameRequests  uint64
 	SkippedWaitingKey uint64 // complete frames skipped while waiting for a key frame
+	// As getStats names them (inbound-rtp): freezes of the decoded picture by
+	// Chromium's definition (FreezeMeter), and the time frames waited between their
+	// first packet and their decode, summed (jitterBufferDelay; divide by Frames).
+	FreezeCount          uint64
+	TotalFreezesDuration time.Duration
+	JitterBufferDelay    time.Duration
 }
 
 // VideoReceiver turns a remote VP8 RTP stream into frames in a FrameSlot.
@@ -112,6 +118,8 @@ type VideoReceiver struct {
 	haveSeq bool
 	needKey bool
 	lastReq time.Time
+	started time.Time // when the frame being assembled had its first packet
+	freeze  FreezeMeter
 	onFrame func() // tests: called after each stored frame
 	statsMu sync.Mutex
 	stats   VideoReceiverStats // guarded by statsMu
@@ -149,6 +157,7 @@ func (r *VideoReceiver) Stats() VideoReceiverStats {
 	defer r.statsMu.Unlock()
 	s := r.stats
 	s.Dropped = r.dropped.Load()
+	s.FreezeCount, s.TotalFreezesDuration, _ = r.freeze.Freezes()
 	return s
 }
 
@@ -225,6 +234,7 @@ func (r *VideoReceiver) handle(p *rtp.Packet) {
 			r.lose()
 		}
 		r.frame, r.inFrame, r.frameTS = append(r.frame[:0], payload...), true, p.Timestamp
+		r.started = time.Now()
 	} else {
 		if !r.inFrame || p.Timestamp != r.frameTS {
 			if r.inFrame {
@@ -268,7 +278,12 @@ func (r *VideoReceiver) decode(frame []byte) {
 		return
 	}
 	r.slot.Store(img)
-	r.count(func(s *VideoReceiverStats) { s.Frames++ })
+	now := time.Now()
+	r.freeze.Frame(now)
+	r.count(func(s *VideoReceiverStats) {
+		s.Frames++
+		s.JitterBufferDelay += now.Sub(r.started)
+	})
 	if r.onFrame != nil {
 		r.onFrame()
 	}
@@ -289,6 +304,25 @@ type AudioReceiver struct {
 
 	frames    atomic.Uint64
 	concealed atomic.Uint64
+	fec       atomic.Uint64 // lost frames recovered from the next packet's FEC
+	// As getStats names them: every sample played out (decoded, recovered or
+	// concealed), and the concealed ones.
+	samples          atomic.Uint64
+	concealedSamples atomic.Uint64
+}
+
+// AudioReceiverStats are an audio receiver's counters.
+type AudioReceiverStats struct {
+	Frames, Concealed, FECRecovered        uint64
+	TotalSamplesReceived, ConcealedSamples uint64
+}
+
+// Stats returns the receiver's counters.
+func (r *AudioReceiver) Stats() AudioReceiverStats {
+	return AudioReceiverStats{
+		Frames: r.frames.Load(), Concealed: r.concealed.Load(), FECRecovered: r.fec.Load(),
+		TotalSamplesReceived: r.samples.Load(), ConcealedSamples: r.concealedSamples.Load(),
+	}
 }
 
 // audioChannels is what remote Opus is decoded to: mono. Call audio is speech; the mixer
@@ -362,11 +396,20 @@ func (r *AudioReceiver) handle(p *rtp.Packet) {
 		}
 		r.late = 0
 		if d > 0 && d <= maxConcealed {
-			for range d {
+			// The frames before the last lost one are concealed (PLC); the last one is
+			// recovered from the in-band FEC of p, when its sender put some there.
+			for range d - 1 {
 				if pcm, err := r.dec.Decode(nil, r.lastFrame); err == nil {
 					r.concealed.Add(1)
+					r.samples.Add(uint64(len(pcm)))
+					r.concealedSamples.Add(uint64(len(pcm)))
 					_ = r.out.WritePCM(pcm)
 				}
+			}
+			if pcm, err := r.dec.DecodeFEC(p.Payload, r.lastFrame); err == nil {
+				r.fec.Add(1)
+				r.samples.Add(uint64(len(pcm)))
+				_ = r.out.WritePCM(pcm)
 			}
 		}
 	}
@@ -383,6 +426,7 @@ func (r *AudioReceiver) handle(p *rtp.Packet) {
 		r.lastFrame = n
 	}
 	r.frames.Add(1)
+	r.samples.Add(uint64(len(pcm)))
 	if err := r.out.WritePCM(pcm); err != nil {
 		r.log.Debug("audio output", "err", err)
 	}

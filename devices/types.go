@@ -85,8 +85,11 @@ type LocalTrack interface {
 	Enabled() bool
 	// RequestKeyFrame asks the video encoder for a key frame (on PLI/FIR); a no-op for audio.
 	RequestKeyFrame()
-	// SetBitrate changes the encoder's target in bit/s.
+	// SetBitrate changes the encoder's target in bit/s. A video track follows a falling
+	// target with its frame rate, then its size (and back up with headroom).
 	SetBitrate(bps int)
+	// Quality is a video track's current adaptation (zero for audio).
+	Quality() Quality
 	// Label names the source for a status bar ("test pattern", "/dev/video0", "tone.wav");
 	// it changes when a failed device is replaced.
 	Label() string

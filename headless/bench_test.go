@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
@@ -87,7 +86,7 @@ func benchCalls(b *testing.B, n int, hold time.Duration) {
 	setupStart := time.Now()
 	streams := make([]*call.RemoteStream, n)
 	for _, c := range callers {
-		s, err := c.a.Engine().CreateNewSession([]signal.UserID{signal.UserID(e.id("bot"))}, signal.CallTypeAudio)
+		s, err := c.a.Engine().CreateNewSession([]call.UserID{call.UserID(e.id("bot"))}, call.CallTypeAudio)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -12,10 +12,12 @@ import (
 type Command struct {
 	Name    string // accept, reject, hangup, update, mute, unmute, call, quit
 	Session string // accept/reject/hangup: an optional session ID
-	Ext     signal.Extension
-	Kind    devices.Kind
-	IDs     []string
-	Type    signal.CallType // call: CallTypeUnknown when not given
+	// Ext: update's pairs, or accept/reject/hangup's extension (nil when none given:
+	// the --ext of the command line then applies to accept).
+	Ext  call.Extension
+	Kind devices.Kind
+	IDs  []string
+	Type call.CallType // call: CallTypeUnknown when not given
 }
 
 // ParseCommand reads one stdin line. An empty line gives a nil command and no error.
@@ -28,11 +30,24 @@ func ParseCommand(line string) (*Command, error) {
 	args := f[1:]
 	switch c.Name {
 	case "accept", "reject", "hangup":
-		if len(args) > 1 {
-			return nil, fmt.Errorf("%s: want at most a session ID", c.Name)
-		}
-		if len(args) == 1 {
-			c.Session = args[0]
+		// [SESSION] [k=v ...], as the API's accept/reject/stop(extension): a token with
+		// '=' is a pair, never a session ID.
+		for i, a := range args {
+			k, v, ok := strings.Cut(a, "=")
+			if !ok {
+				if i > 0 {
+					return nil, fmt.Errorf("%s: want [SESSION] [k=v ...], got %q after the session or a pair", c.Name, a)
+				}
+				c.Session = a
+				continue
+			}
+			if k == "" {
+				return nil, fmt.Errorf("%s: want k=v, got %q", c.Name, a)
+			}
+			if c.Ext == nil {
+				c.Ext = call.Extension{}
+			}
+			c.Ext[k] = v
 		}
 	case "quit":
 		if len(args) > 0 {
@@ -42,7 +57,7 @@ func ParseCommand(line string) (*Command, error) {
 		if len(args) == 0 {
 			return nil, fmt.Errorf("update: want k=v ...")
 		}
-		c.Ext = signal.Extension{}
+		c.Ext = call.Extension{}
 		for _, a := range args {
 			k, v, ok := strings.Cut(a, "=")
 			if !ok || k == "" {
@@ -73,9 +88,9 @@ func ParseCommand(line string) (*Command, error) {
 		if len(args) == 2 {
 			switch args[1] {
 			case "audio":
-				c.Type = signal.CallTypeAudio
+				c.Type = call.CallTypeAudio
 			case "video":
-				c.Type = signal.CallTypeVideo
+				c.Type = call.CallTypeVideo
 			default:
 				return nil, fmt.Errorf("call: want audio or video, got %q", args[1])
 			}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // Event names on stdout (a fixed interface: scripts match on them).
@@ -48,6 +47,8 @@ type Line struct {
 	Reason   string `json:"reason,omitempty"`    // session_close
 	Op       string `json:"op,omitempty"`        // invalid_event
 
+	Display string `json:"display,omitempty"` // room mode: a participant's name
+
 	Initiator string   `json:"initiator,omitempty"` // call
 	Opponents []string `json:"opponents,omitempty"` // call
 
@@ -56,6 +57,8 @@ type Line struct {
 	Remote    *mediaJSON     `json:"remote,omitempty"`
 	RTTMillis *float64       `json:"rtt_ms,omitempty"`
 	Candidate *candidateJSON `json:"candidate,omitempty"`
+	// AvailableOutgoingBitrate: the congestion controller's estimate (bit/s).
+	AvailableOutgoingBitrate float64 `json:"availableOutgoingBitrate,omitempty"`
 }
 
 type mediaJSON struct {
@@ -72,6 +75,15 @@ type trackJSON struct {
 	FPS         float64 `json:"fps,omitempty"`
 	Width       int     `json:"width,omitempty"`
 	Height      int     `json:"height,omitempty"`
+	// As getStats names them.
+	NACKCount               uint64  `json:"nackCount,omitempty"`
+	PLICount                uint64  `json:"pliCount,omitempty"`
+	FreezeCount             uint64  `json:"freezeCount,omitempty"`
+	TotalFreezesDuration    float64 `json:"totalFreezesDuration,omitempty"` // seconds
+	JitterBufferDelayMs     float64 `json:"jitterBufferDelay_ms,omitempty"` // mean per frame
+	TotalSamplesReceived    uint64  `json:"totalSamplesReceived,omitempty"`
+	ConcealedSamples        uint64  `json:"concealedSamples,omitempty"`
+	QualityLimitationReason string  `json:"qualityLimitationReason,omitempty"`
 }
 
 type candidateJSON struct {
@@ -82,7 +94,7 @@ type candidateJSON struct {
 	RemoteType    string `json:"remote_type"`
 	RemoteAddress string `json:"remote_address"`
 	RemotePort    int    `json:"remote_port"`
-	RelayProtocol string `json:"relay_protocol,omitempty"`
+	RelayProtocol string `json:"relay_protocol,omitempty"` // udp, tcp or tls: how our relay is reached
 }
 
 // queueLen is how many lines wait for a slow stdout before lines are dropped.
@@ -187,11 +199,11 @@ func (e *emitter) errorf(session, user, msg string) {
 	e.emit(Line{Event: EvError, Session: session, User: user, Message: msg})
 }
 
-func callTypeName(t signal.CallType) string {
+func callTypeName(t call.CallType) string {
 	switch t {
-	case signal.CallTypeAudio:
+	case call.CallTypeAudio:
 		return "audio"
-	case signal.CallTypeVideo:
+	case call.CallTypeVideo:
 		return "video"
 	default:
 		return ""
@@ -199,7 +211,7 @@ func callTypeName(t signal.CallType) string {
 }
 
 // extOrEmpty makes a received extension always appear as an object.
-func extOrEmpty(x signal.Extension) any {
+func extOrEmpty(x call.Extension) any {
 	if x == nil {
 		return map[string]any{}
 	}
@@ -279,6 +291,7 @@ func callLine(ev call.Event) (Line, bool) {
 		l.RTTMillis = &rtt
 		c := s.Candidate
 		l.Candidate = &candidateJSON{c.Protocol, c.LocalType, c.LocalAddress, c.LocalPort, c.RemoteType, c.RemoteAddress, c.RemotePort, c.RelayProtocol}
+		l.AvailableOutgoingBitrate = s.AvailableOutgoingBitrate
 		return l, true
 	default:
 		return Line{}, false
@@ -290,5 +303,10 @@ func mediaOf(m call.MediaStats) *mediaJSON {
 }
 
 func trackOf(t call.TrackStats) trackJSON {
-	return trackJSON{t.BitrateKbps, t.Bytes, t.Packets, t.PacketsLost, t.Jitter, t.FPS, t.Width, t.Height}
+	return trackJSON{
+		t.BitrateKbps, t.Bytes, t.Packets, t.PacketsLost, t.Jitter, t.FPS, t.Width, t.Height,
+		t.NACKCount, t.PLICount, t.FreezeCount, t.TotalFreezesDuration.Seconds(),
+		float64(t.JitterBufferDelay.Microseconds()) / 1000, t.TotalSamplesReceived, t.ConcealedSamples,
+		t.QualityLimitationReason,
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 )
 
 // Answer is what to do with incoming calls.
@@ -32,9 +32,14 @@ type Options struct {
 	Echo        bool
 	HangupAfter time.Duration
 	ExitOnClose bool
-	Ext         signal.Extension
+	Ext         call.Extension
 	LogFile     string
 	LogLevel    string
+	// Room mode: join this Janus VideoRoom room instead of logging in to XMPP.
+	Room   string
+	Pin    string
+	Create bool
+	Stats  time.Duration
 }
 
 const usage = `Usage: ttycall headless [flags]
@@ -44,15 +49,19 @@ offline, call, accept, reject, stop, user_not_answer, session_close, connection_
 reconnect, remote_stream, stats, update, invalid_event, error.
 Commands, one per line on stdin: accept, reject, hangup, update k=v ..., mute audio|video,
 unmute audio|video, call ID[,ID...] [audio|video], quit.
+Room mode (--room ID, the [conference] server of the config; no XMPP account needed):
+events room_joined, participant_joined, participant_left, connection_state (per feed),
+remote_stream, talking, slow_link, reconnect, stats, room_left; commands mute, unmute, quit.
 Exit codes: 0 done (also on SIGINT/SIGTERM or when stdout's reader has gone, after
 hanging up), 2 usage or config error, 3 login failed, 4 the placed call was rejected or
-not answered. Events wait for a slow stdout up to a limit, then are dropped and counted.
+not answered, 5 the room could not be joined (wrong pin, no such room, no server).
+Events wait for a slow stdout up to a limit, then are dropped and counted.
 
 Flags:
 `
 
 // extFlag collects repeatable --ext k=v.
-type extFlag struct{ ext signal.Extension }
+type extFlag struct{ ext call.Extension }
 
 func (e *extFlag) String() string { return "" }
 
@@ -68,7 +77,7 @@ func (e *extFlag) Set(s string) error {
 // ParseFlags reads the command line of `ttycall headless`. Errors are usage errors
 // (exit 2), except flag.ErrHelp.
 func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
-	o := &Options{Ext: signal.Extension{}}
+	o := &Options{Ext: call.Extension{}}
 	fs := flag.NewFlagSet("ttycall headless", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -85,6 +94,10 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	fs.DurationVar(&o.HangupAfter, "hangup-after", 0, "hang up a call this long after it was accepted (0: never)")
 	fs.BoolVar(&o.ExitOnClose, "exit-on-close", false, "exit when the session closes")
 	fs.Var(&extFlag{o.Ext}, "ext", "k=v sent as the extension of call and accept (repeatable)")
+	fs.StringVar(&o.Room, "room", "", "join this conference room (Janus VideoRoom, [conference] in the config)")
+	fs.StringVar(&o.Pin, "pin", "", "the room's pin (default: [conference] pin)")
+	fs.BoolVar(&o.Create, "create", false, "create the room when it does not exist (default: [conference] create)")
+	fs.DurationVar(&o.Stats, "stats", 0, "room mode: stats events this often (default: calls.stats_report_time_interval)")
 	fs.StringVar(&o.LogFile, "log", "", "log file (default: stderr)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +117,12 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 		if len(o.Call) == 0 {
 			return nil, errors.New("--call: no user ID")
 		}
+	}
+	if o.Room != "" && (len(o.Call) > 0 || o.Echo || o.Record != "") {
+		return nil, errors.New("--room: not with --call, --echo or --record")
+	}
+	if o.Stats < 0 {
+		return nil, errors.New("--stats: negative duration")
 	}
 	if o.HangupAfter < 0 {
 		return nil, errors.New("--hangup-after: negative duration")

@@ -70,13 +70,27 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		cfg.Media.Microphone = o.Play
 	}
 	out := newEmitter(stdout)
+	if o.Room != "" {
+		return runRoom(ctx, o, cfg, stdin, out, log)
+	}
 	a, err := app.New(cfg, app.Options{Echo: o.Echo, Logger: log,
 		// A device that fails mid-call is replaced (test pattern, silence): say so.
 		OnMediaNotice: func(n string) { out.errorf("", "", "media: "+n) },
+		// QuickBlox mode signs in before anything else; SIGINT ends a retrying sign-in.
+		Context: ctx,
+		OnSignInRetry: func(err error, retryIn time.Duration) {
+			out.errorf("", "", fmt.Sprintf("%v; retrying in %s", err, retryIn.Round(time.Millisecond)))
+		},
 	})
 	if err != nil {
 		out.close(time.Second)
 		fmt.Fprintln(stderr, "ttycall headless:", err)
+		if errors.Is(err, app.ErrLogin) {
+			return ExitLogin
+		}
+		if ctx.Err() != nil {
+			return ExitOK
+		}
 		return ExitUsage
 	}
 	callIDs, err := a.ParseUserIDs(o.Call)

@@ -458,6 +458,21 @@ func TestExitCodes(t *testing.T) {
 		bob.quit()
 	})
 
+	// reject's k=v pairs are the extension sent (a token with '=' is not a session).
+	t.Run("rejected on stdin with an extension", func(t *testing.T) {
+		bob := start(t, "bob", "--config", e.config("bob", "", ""))
+		bob.wait(0, short, "event", "online")
+		alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"))
+		_, callEv := bob.wait(0, short, "event", "call")
+		bob.send("reject why=later")
+		_, rej := alice.wait(0, short, "event", "reject", "session", callEv.str("session"))
+		if rej.ext()["why"] != "later" {
+			t.Errorf("reject event %v, want why=later", rej)
+		}
+		alice.exit(short)
+		bob.quit()
+	})
+
 	t.Run("rejected on stdin", func(t *testing.T) {
 		bob := start(t, "bob", "--config", e.config("bob", "", ""), "--ext", "why=busy")
 		bob.wait(0, short, "event", "online")

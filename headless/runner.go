@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/app"
@@ -20,7 +19,7 @@ import (
 
 // sessInfo is what the runner knows of one session.
 type sessInfo struct {
-	callType signal.CallType
+	callType call.CallType
 	incoming bool        // an incoming call
 	placed   bool        // placed by --call or the call command
 	answered bool        // incoming: we accepted or rejected it
@@ -37,7 +36,7 @@ type runner struct {
 	out *emitter
 	log *slog.Logger
 
-	callAtStart []signal.UserID
+	callAtStart []call.UserID
 
 	sessions map[string]*sessInfo
 	pending  []string // incoming sessions waiting for accept/reject, oldest first
@@ -260,11 +259,11 @@ func (r *runner) accountEvent(ctx context.Context, ev chat.Event) {
 	}
 }
 
-func (r *runner) defaultCallType() signal.CallType {
+func (r *runner) defaultCallType() call.CallType {
 	if r.o.Video {
-		return signal.CallTypeVideo
+		return call.CallTypeVideo
 	}
-	return signal.CallTypeAudio
+	return call.CallTypeAudio
 }
 
 // callEvent reports ev and reacts to it; exit says the process should end with code.
@@ -283,9 +282,9 @@ func (r *runner) callEvent(ctx context.Context, ev call.Event) (code int, exit b
 		r.sessions[id] = info
 		switch r.o.Answer {
 		case AnswerAuto:
-			r.accept(ctx, id)
+			r.accept(ctx, id, nil)
 		case AnswerReject:
-			r.reject(id)
+			r.reject(id, nil)
 		default:
 			r.pending = append(r.pending, id)
 		}
@@ -333,18 +332,26 @@ func (r *runner) startHangupTimer(id string, info *sessInfo) {
 
 // media opens the local media of a session unless --echo (then the engine sends back
 // what it receives).
-func (r *runner) media(ctx context.Context, s *call.Session, t signal.CallType) error {
+func (r *runner) media(ctx context.Context, s *call.Session, t call.CallType) error {
 	if r.o.Echo {
 		return nil
 	}
-	_, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t == signal.CallTypeVideo})
+	_, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t == call.CallTypeVideo})
 	if err != nil {
 		return fmt.Errorf("media: %w", err)
 	}
 	return nil
 }
 
-func (r *runner) accept(ctx context.Context, id string) {
+// extOr is a command's extension, or the command line's --ext when it gave none.
+func (r *runner) extOr(ext call.Extension) call.Extension {
+	if ext != nil {
+		return ext
+	}
+	return r.o.Ext
+}
+
+func (r *runner) accept(ctx context.Context, id string, ext call.Extension) {
 	info := r.sessions[id]
 	s := r.a.Engine().Session(id)
 	if info == nil || s == nil {
@@ -354,14 +361,14 @@ func (r *runner) accept(ctx context.Context, id string) {
 	r.dropPending(id)
 	info.answered = true
 	t := info.callType
-	if t == signal.CallTypeVideo && !r.o.Video {
-		t = signal.CallTypeAudio // audio only unless --video
+	if t == call.CallTypeVideo && !r.o.Video {
+		t = call.CallTypeAudio // audio only unless --video
 	}
 	if err := r.media(ctx, s, t); err != nil {
 		r.out.errorf(id, "", "accept: "+err.Error())
 		return
 	}
-	if err := s.Accept(r.o.Ext); err != nil {
+	if err := s.Accept(r.extOr(ext)); err != nil {
 		r.out.errorf(id, "", "accept: "+err.Error())
 		return
 	}
@@ -369,7 +376,7 @@ func (r *runner) accept(ctx context.Context, id string) {
 	r.startHangupTimer(id, info)
 }
 
-func (r *runner) reject(id string) {
+func (r *runner) reject(id string, ext call.Extension) {
 	info := r.sessions[id]
 	s := r.a.Engine().Session(id)
 	if info == nil || s == nil {
@@ -378,12 +385,12 @@ func (r *runner) reject(id string) {
 	}
 	r.dropPending(id)
 	info.answered = true
-	if err := s.Reject(r.o.Ext); err != nil {
+	if err := s.Reject(r.extOr(ext)); err != nil {
 		r.out.errorf(id, "", "reject: "+err.Error())
 	}
 }
 
-func (r *runner) placeCall(ctx context.Context, ids []signal.UserID, t signal.CallType) {
+func (r *runner) placeCall(ctx context.Context, ids []call.UserID, t call.CallType) {
 	s, err := r.a.Engine().CreateNewSession(ids, t)
 	if err != nil {
 		r.out.errorf("", "", "call: "+err.Error())
@@ -451,7 +458,7 @@ func (r *runner) command(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		t := c.Type
-		if t == signal.CallTypeUnknown {
+		if t == call.CallTypeUnknown {
 			t = r.defaultCallType()
 		}
 		r.placeCall(ctx, ids, t)
@@ -463,9 +470,9 @@ func (r *runner) command(ctx context.Context, line string) (quit bool) {
 			return false
 		}
 		if c.Name == "accept" {
-			r.accept(ctx, ids[0])
+			r.accept(ctx, ids[0], c.Ext)
 		} else {
-			r.reject(ids[0])
+			r.reject(ids[0], c.Ext)
 		}
 		return false
 	}
@@ -487,9 +494,9 @@ func (r *runner) command(ctx context.Context, line string) (quit bool) {
 			if info := r.sessions[id]; info != nil && info.incoming && !info.answered {
 				r.dropPending(id)
 				info.answered = true
-				err = s.Reject(nil)
+				err = s.Reject(c.Ext)
 			} else {
-				err = s.Stop(nil)
+				err = s.Stop(c.Ext)
 			}
 		case "update":
 			err = s.Update(c.Ext)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 )
 
@@ -52,10 +51,14 @@ func TestParseCommand(t *testing.T) {
 		{"accept", Command{Name: "accept"}},
 		{" reject  s1 ", Command{Name: "reject", Session: "s1"}},
 		{"hangup", Command{Name: "hangup"}},
-		{"update a=1 b=two", Command{Name: "update", Ext: signal.Extension{"a": "1", "b": "two"}}},
+		// A token with '=' is an extension pair, never a session ID.
+		{"reject why=busy", Command{Name: "reject", Ext: call.Extension{"why": "busy"}}},
+		{"accept s1 a=1 b=x=y", Command{Name: "accept", Session: "s1", Ext: call.Extension{"a": "1", "b": "x=y"}}},
+		{"hangup s2 reason=done", Command{Name: "hangup", Session: "s2", Ext: call.Extension{"reason": "done"}}},
+		{"update a=1 b=two", Command{Name: "update", Ext: call.Extension{"a": "1", "b": "two"}}},
 		{"mute audio", Command{Name: "mute", Kind: devices.KindAudio}},
 		{"unmute video", Command{Name: "unmute", Kind: devices.KindVideo}},
-		{"call 12,13 video", Command{Name: "call", IDs: []string{"12", "13"}, Type: signal.CallTypeVideo}},
+		{"call 12,13 video", Command{Name: "call", IDs: []string{"12", "13"}, Type: call.CallTypeVideo}},
 		{"call bob@localhost", Command{Name: "call", IDs: []string{"bob@localhost"}}},
 		{"quit", Command{Name: "quit"}},
 	} {
@@ -73,7 +76,7 @@ func TestParseCommand(t *testing.T) {
 	if c, err := ParseCommand("   "); c != nil || err != nil {
 		t.Errorf("blank line: %v, %v", c, err)
 	}
-	for _, bad := range []string{"dance", "mute", "mute ears", "update", "update x", "call", "call 1 fax", "quit now", "accept a b"} {
+	for _, bad := range []string{"dance", "mute", "mute ears", "update", "update x", "call", "call 1 fax", "quit now", "accept a b", "reject a=1 s1", "hangup =x"} {
 		if _, err := ParseCommand(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
@@ -86,8 +89,8 @@ func TestEventLines(t *testing.T) {
 	var buf bytes.Buffer
 	e := newEmitter(&buf)
 	for _, ev := range []call.Event{
-		call.CallEvent{EventMeta: m, CallType: signal.CallTypeAudio, InitiatorID: "bob@localhost", OpponentIDs: []signal.UserID{"alice@localhost"}, Ext: signal.Extension{"k": "v"}},
-		call.AcceptEvent{EventMeta: m, CallType: signal.CallTypeVideo},
+		call.CallEvent{EventMeta: m, CallType: call.CallTypeAudio, InitiatorID: "bob@localhost", OpponentIDs: []call.UserID{"alice@localhost"}, Ext: call.Extension{"k": "v"}},
+		call.AcceptEvent{EventMeta: m, CallType: call.CallTypeVideo},
 		call.ConnectionStateEvent{EventMeta: m, State: call.ConnectionConnected},
 		call.ReconnectEvent{EventMeta: m, State: call.Reconnecting},
 		call.RemoteStreamEvent{EventMeta: m, Stream: &call.RemoteStream{Kind: devices.KindAudio}},

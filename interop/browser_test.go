@@ -227,8 +227,15 @@ type Browser struct {
 func startBrowser(tb testing.TB, ctx context.Context, base string) *Browser {
 	tb.Helper()
 	chromium, node := needBrowser(tb)
+	return startDriver(tb, ctx, webDir, base, chromium, node)
+}
+
+// startDriver runs dir/driver.mjs (the QuickBlox page's or the Jingle page's) with the page
+// served at base; it is stopped at cleanup.
+func startDriver(tb testing.TB, ctx context.Context, dir, base, chromium, node string) *Browser {
+	tb.Helper()
 	cmd := exec.Command(node, "driver.mjs")
-	cmd.Dir = webDir
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TT_BASE_URL="+base, "TT_CHROMIUM="+chromium)
 	// SIGTERM (the driver closes Chromium, then exits) when the test binary dies without
 	// running its cleanups.

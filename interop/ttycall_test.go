@@ -78,9 +78,15 @@ func (e *Env) Ttycall(ctx context.Context, id int, o TtyOpts) *Tty {
 // StartTtycall starts the process without waiting for anything.
 func (e *Env) StartTtycall(id int, o TtyOpts) *Tty {
 	e.tb.Helper()
+	return startTty(e.tb, e.writeConfig(id, o), id, o.Args)
+}
+
+// startTty runs `ttycall headless` with the config file cfg; id names it in logs.
+func startTty(tb testing.TB, cfg string, id int, extra []string) *Tty {
+	tb.Helper()
+	e := struct{ tb testing.TB }{tb}
 	bin := testbin.Path(e.tb)
-	cfg := e.writeConfig(id, o)
-	args := append([]string{"headless", "--config", cfg, "--log-level", "debug"}, o.Args...)
+	args := append([]string{"headless", "--config", cfg, "--log-level", "debug"}, extra...)
 	cmd := exec.Command(bin, args...)
 	// Loopback-only ICE for pion: the engine's switch for tests (internal/app).
 	cmd.Env = append(os.Environ(), "TTYCALL_ICE_LOOPBACK=1")

@@ -15,6 +15,7 @@ pkgs=(
   procps                     # pgrep in the server's tests
   tmux                       # end-to-end TUI tests
   chromium                   # QuickBlox web SDK interop tests
+  janus                      # the Janus VideoRoom SFU of the conference tests (internal/janusserver)
   chafa                      # ui/video's comparison benchmark
 )
 # Node.js and npm drive the interop tests' browser. They may come from elsewhere than
@@ -54,14 +55,35 @@ if ((${#missing[@]})); then
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet coturn 2>/dev/null; then
     $sudo systemctl stop coturn >/dev/null 2>&1 || true
   fi
+  # Likewise Janus: the tests run their own, unprivileged, from a generated config.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet janus 2>/dev/null; then
+    $sudo systemctl stop janus >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm packages of the interop tests (QuickBlox web SDK, playwright-core), from the lock
 # file: again when an earlier install did not finish (npm writes its own record,
 # node_modules/.package-lock.json, last) or the lock file is newer than that record.
-web=interop/web
-if [ -f $web/package-lock.json ] &&
-  { [ ! -f $web/node_modules/.package-lock.json ] || [ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]; }; then
-  echo "setup: installing $web npm packages" >&2
-  (cd $web && npm ci --no-audit --no-fund --loglevel=error >&2)
+# interop/janus: janus.js (npm janus-gateway), webrtc-adapter and playwright-core for the
+# conference tests' web participants.
+for web in interop/web interop/janus; do
+  if [ -f $web/package-lock.json ] &&
+    { [ ! -f $web/node_modules/.package-lock.json ] || [ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]; }; then
+    echo "setup: installing $web npm packages" >&2
+    (cd $web && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+done
+
+# npm packages of the Jingle interop tests (StanzaJS, events, esbuild, playwright-core), the
+# same way; then StanzaJS bundled for the page (node_modules/.ttycall/stanza.js, rebuilt
+# with the packages, never committed).
+jingle=interop/jingle
+if [ -f $jingle/package-lock.json ] &&
+  { [ ! -f $jingle/node_modules/.package-lock.json ] || [ $jingle/package-lock.json -nt $jingle/node_modules/.package-lock.json ]; }; then
+  echo "setup: installing $jingle npm packages" >&2
+  (cd $jingle && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+if [ -x $jingle/node_modules/.bin/esbuild ] &&
+  { [ ! -f $jingle/node_modules/.ttycall/stanza.js ] || [ $jingle/node_modules/.package-lock.json -nt $jingle/node_modules/.ttycall/stanza.js ]; }; then
+  (cd $jingle && node_modules/.bin/esbuild entry.js --bundle --platform=browser --log-level=error --outfile=node_modules/.ttycall/stanza.js >&2)
 fi

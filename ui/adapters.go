@@ -2,7 +2,6 @@ package ui
 
 import (
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // clientEngine adapts *call.Client to Engine (its methods return *call.Session).
@@ -13,7 +12,7 @@ func NewEngine(c *call.Client) Engine { return clientEngine{c} }
 
 func (e clientEngine) Events() <-chan call.Event { return e.c.Events() }
 
-func (e clientEngine) CreateNewSession(opp []signal.UserID, t signal.CallType) (Session, error) {
+func (e clientEngine) CreateNewSession(opp []call.UserID, t call.CallType) (Session, error) {
 	s, err := e.c.CreateNewSession(opp, t)
 	if err != nil || s == nil {
 		return nil, err

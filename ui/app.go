@@ -16,7 +16,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
@@ -47,6 +46,11 @@ type Options struct {
 	// Notices brings what the media layer tells the user while a call runs (a camera
 	// replaced by the test pattern); nil: none.
 	Notices <-chan string
+	// Rooms joins conference rooms (r on the contacts screen); nil: no conferences.
+	Rooms RoomJoiner
+	// HelpNote is shown in the help panel and, at start, on the notice line (the
+	// demo's "To join as bob: …").
+	HelpNote string
 }
 
 // VideoScreen is what the call screen needs of video.Screen; tests use a fake.
@@ -106,6 +110,7 @@ type Model struct {
 	history  historyModel
 	incoming incomingModel
 	call     *callModel // nil outside a call
+	room     roomModel  // the conference room screen (room.go), active in a room
 
 	self      string
 	server    chat.ConnState
@@ -115,19 +120,24 @@ type Model struct {
 	statusTicking bool
 	logPath       string
 	showHelp      bool
-	help          help.Model
-	errText       string
-	errSeq        int
-	notice        string
-	quitting      bool
-	callEvents    <-chan call.Event
-	chatEvents    <-chan chat.Event
-	mediaNotices  <-chan string
-	lastSession   string // the last call session shown; for tests and logs
-	fatal         error  // why the program quit on its own (the account gave up)
-	kittyQuery    bool
-	crashed       bool         // a command panicked: quitting; Run reports crashError
-	tiles         []video.Tile // what the video screen was last given
+	helpNote      string // Options.HelpNote
+	// Calls missed since the history was last shown, for the status line.
+	missedN      int
+	missedFrom   string
+	missedBusy   bool // the last one was rejected as busy
+	help         help.Model
+	errText      string
+	errSeq       int
+	notice       string
+	quitting     bool
+	callEvents   <-chan call.Event
+	chatEvents   <-chan chat.Event
+	mediaNotices <-chan string
+	lastSession  string // the last call session shown; for tests and logs
+	fatal        error  // why the program quit on its own (the account gave up)
+	kittyQuery   bool
+	crashed      bool         // a command panicked: quitting; Run reports crashError
+	tiles        []video.Tile // what the video screen was last given
 }
 
 // New builds the root model.
@@ -164,11 +174,13 @@ func New(o Options) *Model {
 		contacts:   newContacts(e),
 		history:    newHistory(e),
 		incoming:   newIncoming(e),
+		room:       newRoom(e, o.Rooms),
 		self:       o.Self,
 		logPath:    o.LogPath,
 		help:       h,
 		kittyQuery: o.KittyQuery && o.Video != nil,
 	}
+	m.incoming.inCall = func() bool { return m.call != nil }
 	if o.HistoryPath != "" {
 		m.history.store = &historyStore{path: o.HistoryPath}
 	}
@@ -183,6 +195,8 @@ func New(o Options) *Model {
 		m.callEvents = o.Engine.Events()
 	}
 	m.mediaNotices = o.Notices
+	m.helpNote = o.HelpNote
+	m.notice = o.HelpNote
 	return m
 }
 
@@ -215,6 +229,13 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if _, ok := msg.(mediaNoticeMsg); ok {
 		cmds = append(cmds, waitMediaNotice(m.mediaNotices))
+	}
+	if cmd, err, ok := m.room.update(msg); ok { // the conference room (room.go)
+		cmds = append(cmds, cmd)
+		if err != nil {
+			cmds = append(cmds, m.setError(err))
+		}
+		return m, tea.Batch(cmds...)
 	}
 
 	switch msg := msg.(type) {
@@ -251,6 +272,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.contacts.setRoster(msg.Contacts)
 	case presenceMsg:
 		m.contacts.setPresence(msg.JID, msg.Presence)
+		if m.call != nil {
+			for _, p := range m.call.peers {
+				p.offline = p.offline && m.contacts.offline(p.id)
+			}
+		}
 	case subRequestMsg:
 		m.contacts.addRequest(msg.JID)
 		m.notice = "subscription request from " + msg.JID.String()
@@ -276,6 +302,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case showScreenMsg:
 		if m.call == nil || msg.screen != screenCall {
 			m.screen = msg.screen
+		}
+		if m.screen == screenHistory {
+			m.missedN = 0 // seen
 		}
 	case opResultMsg:
 		if msg.Err != nil {
@@ -311,10 +340,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ringTickMsg:
 		cmds = append(cmds, m.incoming.tick(msg))
 		for _, r := range m.incoming.takeExpired() {
-			m.history.add(r.record("missed"))
+			m.missedCall(r.record("missed"))
 		}
 	case callTickMsg:
 		if m.showing(msg.SessionID) {
+			m.call.refresh()
 			cmds = append(cmds, m.call.tick())
 		}
 	case hungUpMsg:
@@ -365,9 +395,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 
 	// The engine.
-	case incomingCallMsg:
+	case call.CallEvent:
 		cmds = append(cmds, m.onIncoming(msg))
-	case sessionMsg:
+	case *call.CallEvent:
+		cmds = append(cmds, m.onIncoming(*msg))
+	case call.MissedCallEvent:
+		// Refused before it rang (busy while we talked): the user hears of it too.
+		m.missedCall(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType, Reason: msg.Reason})
+	case call.Event:
 		cmds = append(cmds, m.routeSession(msg))
 	}
 	return m, tea.Batch(cmds...)
@@ -382,9 +417,14 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(k, keys.Interrupt) {
 		return m.quit()
 	}
-	// A focused text input takes every other key.
-	if m.screen == screenContacts && m.contacts.inputActive() {
+	// Any key is the next action: the notice of the last one has been read.
+	m.notice = ""
+	// A focused text input takes every other key; so does a removal waiting for y.
+	if m.screen == screenContacts && (m.contacts.inputActive() || m.contacts.confirming()) {
 		return m.contacts.update(k)
+	}
+	if m.room.prompting {
+		return m.room.promptKey(k)
 	}
 	switch {
 	case key.Matches(k, keys.Quit):
@@ -397,14 +437,17 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		m.showHelp = false
 		return nil
 	}
-	m.notice = ""
 	if m.incoming.active() {
-		if cmd, ok := m.incoming.update(k, m.contacts.names()); ok {
-			for _, r := range m.incoming.takeRejected() {
-				m.history.add(r.record("rejected"))
-			}
-			return cmd
+		// The prompt takes every key: a key meant for the screen beneath it (j, enter,
+		// a) would start a second call under the ringing one.
+		cmd, _ := m.incoming.update(k, m.contacts.names())
+		for _, r := range m.incoming.takeRejected() {
+			m.history.add(r.record("rejected"))
 		}
+		return cmd
+	}
+	if m.room.active() {
+		return m.room.key(k)
 	}
 	switch m.screen {
 	case screenCall:
@@ -414,6 +457,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case screenHistory:
 		return m.history.update(k)
 	default:
+		if key.Matches(k, m.room.keys.Join) && m.call == nil {
+			return m.room.startPrompt()
+		}
 		return m.contacts.update(k)
 	}
 	return nil
@@ -453,25 +499,10 @@ func (m *Model) quit() tea.Cmd {
 	}
 }
 
-// onIncoming queues a ringing call (or rejects it beyond incoming_limit).
-func (m *Model) onIncoming(msg incomingCallMsg) tea.Cmd {
-	limit := m.env.cfg.Calls.IncomingLimit
-	if limit <= 0 {
-		limit = 1
-	}
+// onIncoming queues a ringing call. The busy rule (auto_reject beyond incoming_limit)
+// is the engine's: a call it lets through rings.
+func (m *Model) onIncoming(msg call.CallEvent) tea.Cmd {
 	m.env.log.Info("incoming call", "session", msg.SessionID, "from", msg.InitiatorID, "type", msg.CallType)
-	if len(m.incoming.queue) >= limit {
-		m.env.log.Info("incoming call beyond limit: rejected", "session", msg.SessionID, "limit", limit)
-		m.history.add(historyRecord{When: msg.Time, Kind: "missed", Peers: []signal.UserID{msg.InitiatorID}, CallType: msg.CallType})
-		eng := m.env.engine
-		return opCmd(m.env, "reject (busy)", "", func(ctx context.Context) error {
-			s := eng.Session(msg.SessionID)
-			if s == nil {
-				return nil
-			}
-			return s.Reject(signal.Extension{"reason": "busy"})
-		})
-	}
 	m.contacts.blurInputs() // y / A / n answer the call, not the filter
 	return m.incoming.push(msg, m.env.account)
 }
@@ -482,17 +513,18 @@ func (m *Model) showing(id string) bool { return m.call != nil && m.call.session
 
 // routeSession hands a session message to the screen showing that session and drops the
 // others.
-func (m *Model) routeSession(msg sessionMsg) tea.Cmd {
-	id := msg.sessionID()
+func (m *Model) routeSession(msg call.Event) tea.Cmd {
+	id := msg.Session()
 	if m.incoming.has(id) {
 		if r, gone := m.incoming.handle(msg); gone {
-			m.history.add(r.record("missed"))
+			m.missedCall(r.record("missed"))
 		}
 		return nil
 	}
+
 	if m.showing(id) {
 		cmd := m.call.handle(msg)
-		if c, ok := msg.(sessionClosedMsg); ok {
+		if c, ok := msg.(call.SessionCloseEvent); ok {
 			m.endCall(c.Reason)
 		}
 		return cmd
@@ -514,6 +546,9 @@ func (m *Model) startCall(msg startCallMsg) tea.Cmd {
 		return m.setError(fmt.Errorf("new call: %w", err))
 	}
 	m.call = newCall(m.env, s.ID(), true, msg.CallType, msg.Opponents, m.contacts.names())
+	for _, p := range m.call.peers {
+		p.offline = m.contacts.offline(p.id)
+	}
 	m.screen = screenCall
 	m.contacts.clearMarks()
 	m.env.log.Info("calling", "session", s.ID(), "to", msg.Opponents, "type", msg.CallType)
@@ -536,9 +571,9 @@ func (m *Model) answer(msg answerMsg) tea.Cmd {
 	}
 	t := msg.ring.CallType
 	if !msg.video {
-		t = signal.CallTypeAudio
+		t = call.CallTypeAudio
 	}
-	peers := append([]signal.UserID{msg.ring.Caller}, msg.ring.Others...)
+	peers := append([]call.UserID{msg.ring.Caller}, msg.ring.Others...)
 	m.call = newCall(m.env, s.ID(), false, t, peers, m.contacts.names())
 	for _, id := range msg.ring.Others {
 		if l, ok := msg.ring.Left[id]; ok {
@@ -568,7 +603,15 @@ func (m *Model) endCall(reason string) {
 		return
 	}
 	c := m.call
-	m.history.add(c.record(m.env.now(), reason))
+	who := reason
+	switch {
+	case reason != "hung up":
+	case c.hangingUp:
+		who = "you hung up"
+	case c.lastHungUp != "":
+		who = nameOf(c.lastHungUp, c.names) + " hung up"
+	}
+	m.history.add(c.record(m.env.now(), who))
 	m.env.log.Info("call ended", "session", c.sessionID, "reason", reason)
 	m.call = nil
 	if m.screen == screenCall {
@@ -583,6 +626,34 @@ func (m *Model) endCall(reason string) {
 	default:
 		m.notice = "call ended"
 	}
+}
+
+// missedCall records a call the user did not take (it rang out, the caller gave up,
+// or the engine rejected it as busy) and says so on the status line until the
+// history is opened.
+func (m *Model) missedCall(r historyRecord) {
+	m.history.add(r)
+	m.missedN++
+	if len(r.Peers) > 0 {
+		m.missedFrom = nameOf(r.Peers[0], m.contacts.names())
+	}
+	m.missedBusy = r.Reason == "busy"
+}
+
+// missedText is the status line's note of calls missed since the history was last
+// shown; "" when none.
+func (m *Model) missedText() string {
+	if m.missedN == 0 {
+		return ""
+	}
+	what := "missed call from " + m.missedFrom
+	if m.missedBusy {
+		what = "busy: rejected a call from " + m.missedFrom
+	}
+	if m.missedN > 1 {
+		what = fmt.Sprintf("%d missed calls (last: %s)", m.missedN, m.missedFrom)
+	}
+	return what + " · tab for history"
 }
 
 // setError shows a short error for a few seconds.
@@ -650,12 +721,14 @@ func (m *Model) View() tea.View {
 func (m *Model) render() string {
 	top, bottom, bodyH := m.frame()
 	var body string
-	switch m.screen {
-	case screenCall:
+	switch {
+	case m.room.active():
+		body = m.room.view(m.room.geometry(m.width, bodyH, lipgloss.Height(top)))
+	case m.screen == screenCall:
 		if m.call != nil {
 			body = m.call.view(m.call.geometry(m.width, bodyH, lipgloss.Height(top)))
 		}
-	case screenHistory:
+	case m.screen == screenHistory:
 		body = m.history.view(m.width, bodyH, m.contacts.names())
 	default:
 		body = m.contacts.view(m.width, bodyH)
@@ -672,11 +745,17 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.call != nil && m.screen == screenCall {
 		title = "ttycall · " + m.call.title()
 	}
+	if m.room.active() {
+		title = "ttycall · " + m.room.title()
+	}
 	tops = append(tops, st.Title.Render(ansi.Truncate(title, m.width, "…")))
 	if m.incoming.active() {
 		tops = append(tops, m.incoming.view(m.width, m.contacts.names()))
 	}
 	var bottoms []string
+	if m.room.prompting {
+		bottoms = append(bottoms, m.room.prompt.View())
+	}
 	if m.errText != "" {
 		bottoms = append(bottoms, st.Error.Render("error: "+m.errText))
 	} else if m.notice != "" {
@@ -685,9 +764,7 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.showHelp {
 		bottoms = append(bottoms, m.helpView())
 	} else {
-		// help.Model cuts the line itself, but adds the item anyway when even its
-		// ellipsis does not fit: cut again.
-		bottoms = append(bottoms, ansi.Truncate(m.help.ShortHelpView(m.activeKeys().ShortHelp()), m.width, "…"))
+		bottoms = append(bottoms, hintLine(m.help.Styles, m.activeKeys(), m.width))
 	}
 	bottoms = append(bottoms, m.statusBar())
 	top = strings.Join(tops, "\n")
@@ -698,6 +775,15 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 
 // videoTiles are the pictures the screen shows now: the call's, or none.
 func (m *Model) videoTiles() []video.Tile {
+	if m.room.active() && !m.quitting {
+		top, _, bodyH := m.frame()
+		g := m.room.geometry(m.width, bodyH, lipgloss.Height(top))
+		m.room.syncVisible(g)
+		if m.env.video == nil {
+			return nil
+		}
+		return m.room.tiles(g)
+	}
 	if m.screen != screenCall || m.call == nil || m.quitting || m.env.video == nil {
 		return nil
 	}
@@ -714,6 +800,7 @@ func (m *Model) videoTiles() []video.Tile {
 // ever rewrite. The clear (an ED) also makes the video screen repaint its tiles.
 func (m *Model) syncVideo() tea.Cmd {
 	if m.env.video == nil {
+		m.videoTiles() // a room still learns which videos are drawn
 		return nil
 	}
 	tiles := m.videoTiles()
@@ -746,40 +833,53 @@ func tilesEqual(a, b []video.Tile) bool {
 	return true
 }
 
-// activeKeys is the help.KeyMap of what the user can do now.
-func (m *Model) activeKeys() help.KeyMap {
+// activeKeys is the help.KeyMap of what the user can do now, with the essential keys
+// a narrow hint line keeps.
+func (m *Model) activeKeys() helpKeys {
+	k := m.env.keys
+	// A focused text input takes ? and q as text: advertise only what leaves it.
+	if m.room.prompting || (m.screen == screenContacts && m.contacts.inputActive()) {
+		b := []key.Binding{k.Submit, k.Cancel, k.Interrupt}
+		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
+	}
+	if m.screen == screenContacts && m.contacts.confirming() {
+		b := []key.Binding{relabel(k.Approve, "remove"), relabel(k.Cancel, "keep")}
+		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
+	}
+	g := []key.Binding{k.Help, k.Quit}
+	if m.incoming.active() {
+		// The prompt takes every key: the screen's keys do nothing meanwhile.
+		short := append(m.incoming.ShortHelp(), g...)
+		return helpKeys{short: short, full: [][]key.Binding{short}, keep: short}
+	}
 	var km help.KeyMap
-	switch m.screen {
-	case screenCall:
-		if m.call != nil {
-			km = m.call
-		} else {
-			km = &m.contacts
-		}
-	case screenHistory:
+	switch {
+	case m.room.active():
+		km = &m.room
+	case m.screen == screenCall && m.call != nil:
+		km = m.call
+	case m.screen == screenHistory:
 		km = &m.history
 	default:
 		km = &m.contacts
 	}
-	g := []key.Binding{m.env.keys.Help, m.env.keys.Quit}
-	short := km.ShortHelp()
-	full := km.FullHelp()
-	if m.incoming.active() {
-		short = append(m.incoming.ShortHelp(), short...)
-		full = append(m.incoming.FullHelp(), full...)
-	}
-	return helpKeys{short: append(short, g...), full: append(full, g)}
+	keep := append([]key.Binding{k.Hangup, k.VideoCall, k.Back, m.room.keys.Leave}, g...)
+	return helpKeys{short: append(km.ShortHelp(), g...), full: append(km.FullHelp(), g), keep: keep}
 }
 
 func (m *Model) helpView() string {
 	st := m.env.styles
-	h := m.help
-	body := h.FullHelpView(m.activeKeys().FullHelp())
+	inner := max(m.width-st.HelpPanel.GetHorizontalFrameSize(), 10)
+	body := helpGrid(m.help.Styles, m.activeKeys().FullHelp(), inner)
 	logLine := "log file: " + m.logPath
 	if m.logPath == "" {
 		logLine = "log file: (none)"
 	}
-	return st.HelpPanel.Render(body + "\n\n" + st.Muted.Render(logLine))
+	extra := ""
+	if m.helpNote != "" {
+		extra = "\n" + ansi.Wrap(m.helpNote, inner, " ")
+	}
+	return st.HelpPanel.Render(body + "\n\n" + ansi.Wrap(st.Muted.Render(logLine), inner, "/") + extra)
 }
 
 // statusBar shows the account, the server state and the devices in use.
@@ -793,6 +893,9 @@ func (m *Model) statusBar() string {
 	}
 	cam, mic := m.devicesInUse()
 	s := fmt.Sprintf(" %s · %s · cam: %s · mic: %s ", orDash(m.self), server, cam, mic)
+	if missed := m.missedText(); missed != "" {
+		s = fmt.Sprintf(" %s · %s · %s · cam: %s · mic: %s ", orDash(m.self), server, missed, cam, mic)
+	}
 	// Cut, not wrapped: a second line would push the screen past the terminal's height.
 	w := max(m.width, 1)
 	return m.env.styles.StatusBar.Width(w).Render(ansi.Truncate(s, w, "…"))
@@ -852,11 +955,17 @@ func orDash(s string) string {
 	return s
 }
 
-// fitLines cuts or pads s to exactly h lines.
+// fitLines cuts or pads s to exactly h lines, each cut to w cells (a terminal would
+// wrap a longer one and push the screen down).
 func fitLines(s string, w, h int) string {
 	lines := strings.Split(s, "\n")
 	if len(lines) > h {
 		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if w > 0 && ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
 	}
 	for len(lines) < h {
 		lines = append(lines, "")

@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 )
 
@@ -82,7 +81,7 @@ func TestHelpToggleShowsLogPath(t *testing.T) {
 
 func TestHelpWhileRingingListsAnswerKeys(t *testing.T) {
 	h := newHarness(t)
-	h.ring("s1", "bob@example.org", signal.CallTypeVideo)
+	h.ring("s1", "bob@example.org", call.CallTypeVideo)
 	h.key("?")
 	h.mustSee("accept with video", "accept audio-only", "reject")
 }
@@ -183,11 +182,11 @@ func TestEventsConvertAndCarrySession(t *testing.T) {
 	}
 	for _, e := range events {
 		msg := callEventMsg(e)
-		sm, ok := msg.(sessionMsg)
+		sm, ok := msg.(call.Event)
 		if !ok {
 			t.Fatalf("%T -> %T, not a session message", e, msg)
 		}
-		if sm.sessionID() != "sid" {
+		if sm.Session() != "sid" {
 			t.Fatalf("%T lost its session", e)
 		}
 		if !isCallEvent(msg) {
@@ -222,10 +221,10 @@ func TestEventReadersReturnOneMessage(t *testing.T) {
 	ch := make(chan call.Event, 2)
 	ch <- call.AcceptEvent{EventMeta: meta("a", "bob")}
 	ch <- call.StopEvent{EventMeta: meta("a", "bob")}
-	if _, ok := waitCallEvent(ch)().(acceptMsg); !ok {
+	if _, ok := waitCallEvent(ch)().(call.AcceptEvent); !ok {
 		t.Fatal("first event")
 	}
-	if _, ok := waitCallEvent(ch)().(stopMsg); !ok {
+	if _, ok := waitCallEvent(ch)().(call.StopEvent); !ok {
 		t.Fatal("second event")
 	}
 	close(ch)
@@ -251,7 +250,7 @@ func TestUpdateRestartsReaders(t *testing.T) {
 	_, cmd := h.m.Update(callEventMsg(call.StatsEvent{EventMeta: meta("x", "bob")}))
 	ch <- call.StopEvent{EventMeta: meta("x", "bob")}
 	msgs := runCmd(cmd)
-	if _, ok := findMsg[stopMsg](msgs); !ok {
+	if _, ok := findMsg[call.StopEvent](msgs); !ok {
 		t.Fatalf("the reader was not restarted: %v", msgs)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/devices"
 )
@@ -18,17 +17,19 @@ import (
 // Account is the part of *chat.Account the interface uses.
 type Account interface {
 	Events() <-chan chat.Event
-	LocalID() signal.UserID
+	LocalID() call.UserID
 	Roster() []chat.Contact
 	Subscribe(ctx context.Context, j jid.JID) error
 	Approve(ctx context.Context, j jid.JID) error
+	// Remove deletes a contact from the roster.
+	Remove(ctx context.Context, j jid.JID) error
 	Deny(ctx context.Context, j jid.JID) error
 }
 
 // Engine is the part of *call.Client the interface uses.
 type Engine interface {
 	Events() <-chan call.Event
-	CreateNewSession(opponents []signal.UserID, t signal.CallType) (Session, error)
+	CreateNewSession(opponents []call.UserID, t call.CallType) (Session, error)
 	// Session returns a live session, or nil.
 	Session(id string) Session
 }
@@ -38,10 +39,10 @@ type Session interface {
 	ID() string
 	GetUserMedia(ctx context.Context, p devices.MediaParams) (*devices.LocalStream, error)
 	LocalStream() *devices.LocalStream
-	Call(ext signal.Extension) error
-	Accept(ext signal.Extension) error
-	Reject(ext signal.Extension) error
-	Stop(ext signal.Extension) error
+	Call(ext call.Extension) error
+	Accept(ext call.Extension) error
+	Reject(ext call.Extension) error
+	Stop(ext call.Extension) error
 	Mute(k devices.Kind) error
 	Unmute(k devices.Kind) error
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/ui/video"
 )
@@ -37,12 +36,12 @@ type (
 )
 
 // dialCmd opens local media, then calls or accepts.
-func dialCmd(e *env, s Session, t signal.CallType, outgoing bool) tea.Cmd {
+func dialCmd(e *env, s Session, t call.CallType, outgoing bool) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
 		id := s.ID()
-		local, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t != signal.CallTypeAudio, Mirror: true})
+		local, err := s.GetUserMedia(ctx, devices.MediaParams{Audio: true, Video: t != call.CallTypeAudio, Mirror: true})
 		if err != nil {
 			err = fmt.Errorf("camera/microphone: %w", err)
 			if outgoing {
@@ -71,7 +70,7 @@ func dialCmd(e *env, s Session, t signal.CallType, outgoing bool) tea.Cmd {
 
 // peer is one opponent on the call screen.
 type peer struct {
-	id           signal.UserID
+	id           call.UserID
 	conn         call.ConnectionState
 	phase        string // before/after the connection: CALLING, RINGING, REJECTED, NO ANSWER, HUNG UP
 	reconnecting bool
@@ -79,7 +78,11 @@ type peer struct {
 	audio        bool
 	stats        call.Stats
 	hasStats     bool
-	update       string // the last update received
+	update       string    // the last update received
+	offline      bool      // the contact showed offline when we called: not RINGING
+	leftAt       time.Time // when left() first held; zero while in the call
+	frameSeq     uint64    // the picture's last frame seen (refresh)
+	dark         bool      // that frame is black: their camera is off
 }
 
 // stateText is what the tile shows: CONNECTING, CONNECTED, RECONNECTING, FAILED, CLOSED,
@@ -99,7 +102,7 @@ func (p *peer) stateText() string {
 		if p.phase == "CALLING" || p.phase == "RINGING" {
 			// The engine says CONNECTING from the offer on (as QuickBlox does); until
 			// the opponent accepts, the phone is ringing.
-			return p.phase
+			return p.ringingText()
 		}
 		return "CONNECTING"
 	case call.ConnectionDisconnected:
@@ -108,6 +111,17 @@ func (p *peer) stateText() string {
 		return "FAILED"
 	case call.ConnectionClosed:
 		return "CLOSED"
+	}
+	if p.phase == "CALLING" || p.phase == "RINGING" {
+		return p.ringingText()
+	}
+	return p.phase
+}
+
+// ringingText: a contact who is offline cannot be ringing.
+func (p *peer) ringingText() string {
+	if p.offline {
+		return "OFFLINE"
 	}
 	return p.phase
 }
@@ -129,9 +143,9 @@ type callModel struct {
 	env       *env
 	sessionID string
 	outgoing  bool
-	callType  signal.CallType
+	callType  call.CallType
 	peers     []*peer
-	names     map[signal.UserID]string
+	names     map[call.UserID]string
 
 	local       *devices.LocalStream
 	started     time.Time // dialled or accepted
@@ -143,14 +157,14 @@ type callModel struct {
 	showStats   bool
 	showLog     bool
 	hangingUp   bool
-	lastHungUp  signal.UserID // the opponent who hung up last; "" before
-	events      []string      // the event log, oldest first
+	lastHungUp  call.UserID // the opponent who hung up last; "" before
+	events      []string    // the event log, oldest first
 	lastUpdate  string
 }
 
 const maxEventLog = 200
 
-func newCall(e *env, id string, outgoing bool, t signal.CallType, opponents []signal.UserID, names map[signal.UserID]string) *callModel {
+func newCall(e *env, id string, outgoing bool, t call.CallType, opponents []call.UserID, names map[call.UserID]string) *callModel {
 	c := &callModel{env: e, sessionID: id, outgoing: outgoing, callType: t, names: names, started: e.now()}
 	phase := "CONNECTING"
 	if outgoing {
@@ -167,7 +181,7 @@ func newCall(e *env, id string, outgoing bool, t signal.CallType, opponents []si
 	return c
 }
 
-func (c *callModel) peer(id signal.UserID) *peer {
+func (c *callModel) peer(id call.UserID) *peer {
 	if id == "" {
 		return nil
 	}
@@ -183,7 +197,7 @@ func (c *callModel) peer(id signal.UserID) *peer {
 
 func (c *callModel) peerNames() string {
 	var n []string
-	for _, p := range c.peers {
+	for _, p := range c.visible() {
 		n = append(n, nameOf(p.id, c.names))
 	}
 	return strings.Join(n, ", ")
@@ -234,7 +248,7 @@ func (c *callModel) dialed(msg dialedMsg) tea.Cmd {
 
 // setPhase records what an opponent did (accept, reject, hang up, no answer) and
 // logs it.
-func (c *callModel) setPhase(id signal.UserID, phase, did string) {
+func (c *callModel) setPhase(id call.UserID, phase, did string) {
 	if p := c.peer(id); p != nil {
 		p.phase = phase
 	}
@@ -242,18 +256,18 @@ func (c *callModel) setPhase(id signal.UserID, phase, did string) {
 }
 
 // handle applies an engine message of this session.
-func (c *callModel) handle(msg sessionMsg) tea.Cmd {
+func (c *callModel) handle(msg call.Event) tea.Cmd {
 	switch msg := msg.(type) {
-	case acceptMsg:
+	case call.AcceptEvent:
 		c.setPhase(msg.User, "CONNECTING", "accepted")
-	case rejectMsg:
+	case call.RejectEvent:
 		c.setPhase(msg.User, "REJECTED", "rejected")
-	case stopMsg:
+	case call.StopEvent:
 		c.setPhase(msg.User, "HUNG UP", "hung up")
 		c.lastHungUp = msg.User
-	case notAnsweredMsg:
+	case call.UserNotAnswerEvent:
 		c.setPhase(msg.User, "NO ANSWER", "did not answer")
-	case connStateMsg:
+	case call.ConnectionStateEvent:
 		if p := c.peer(msg.User); p != nil {
 			p.conn = msg.State
 			if msg.State == call.ConnectionConnected || msg.State == call.ConnectionCompleted {
@@ -268,7 +282,7 @@ func (c *callModel) handle(msg sessionMsg) tea.Cmd {
 				c.logf("%s: %s", nameOf(msg.User, c.names), msg.Reason)
 			}
 		}
-	case reconnectMsg:
+	case call.ReconnectEvent:
 		if p := c.peer(msg.User); p != nil {
 			switch msg.State {
 			case call.Reconnecting:
@@ -282,34 +296,42 @@ func (c *callModel) handle(msg sessionMsg) tea.Cmd {
 			}
 			c.logf("%s %s", nameOf(msg.User, c.names), msg.State)
 		}
-	case updateMsg:
+	case call.UpdateEvent:
 		text := fmtExt(msg.Ext)
 		if p := c.peer(msg.User); p != nil {
 			p.update = text
 		}
 		c.lastUpdate = nameOf(msg.User, c.names) + ": " + text
 		c.logf("update from %s: %s", nameOf(msg.User, c.names), text)
-	case invalidMsg:
+	case call.InvalidEvent:
 		c.logf("invalid %s: %s", msg.Op, errText(msg.Err))
-	case remoteStreamMsg:
-		if p := c.peer(msg.User); p != nil {
-			if msg.Kind == devices.KindVideo {
-				p.video = msg.Video
+	case call.RemoteStreamEvent:
+		if msg.Stream == nil {
+			break
+		}
+		user := msg.User
+		if user == "" {
+			user = msg.Stream.User
+		}
+		if p := c.peer(user); p != nil {
+			if msg.Stream.Kind == devices.KindVideo {
+				p.video = msg.Stream.Video
 			} else {
 				p.audio = true
 			}
 		}
-		c.logf("%s %s stream started", nameOf(msg.User, c.names), msg.Kind)
-	case statsMsg:
+		c.logf("%s %s stream started", nameOf(user, c.names), msg.Stream.Kind)
+	case call.StatsEvent:
 		if p := c.peer(msg.User); p != nil {
 			p.stats = msg.Stats
 			p.hasStats = true
 		}
-	case sessionStateMsg:
+	case call.SessionStateEvent:
 		c.logf("session %s", msg.New)
-	case sessionClosedMsg:
+	case call.SessionCloseEvent:
 		c.logf("session closed: %s", msg.Reason)
 	}
+	c.refresh()
 	return nil
 }
 
@@ -321,7 +343,7 @@ func errText(err error) string {
 }
 
 // fmtExt shows an extension as k=v pairs, sorted.
-func fmtExt(ext signal.Extension) string {
+func fmtExt(ext call.Extension) string {
 	if len(ext) == 0 {
 		return "{}"
 	}
@@ -333,10 +355,10 @@ func fmtExt(ext signal.Extension) string {
 	var parts []string
 	for _, k := range keys {
 		switch v := ext[k].(type) {
-		case signal.Extension:
+		case call.Extension:
 			parts = append(parts, k+"={"+fmtExt(v)+"}")
 		case map[string]any:
-			parts = append(parts, k+"={"+fmtExt(signal.Extension(v))+"}")
+			parts = append(parts, k+"={"+fmtExt(call.Extension(v))+"}")
 		default:
 			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 		}
@@ -373,7 +395,7 @@ func (c *callModel) update(k tea.KeyPressMsg) tea.Cmd {
 		c.micMuted = !c.micMuted
 		return c.syncMute(devices.KindAudio)
 	case key.Matches(k, keys.Camera):
-		if c.callType == signal.CallTypeAudio {
+		if c.callType == call.CallTypeAudio {
 			return nil
 		}
 		c.camOff = !c.camOff
@@ -475,7 +497,7 @@ func (c *callModel) record(now time.Time, reason string) historyRecord {
 	if !c.connectedAt.IsZero() {
 		d = now.Sub(c.connectedAt)
 	}
-	var ids []signal.UserID
+	var ids []call.UserID
 	for _, p := range c.peers {
 		ids = append(ids, p.id)
 	}
@@ -483,14 +505,22 @@ func (c *callModel) record(now time.Time, reason string) historyRecord {
 }
 
 // ShortHelp implements help.KeyMap.
+// The most important first: a narrow hint line drops from the end. An audio call has
+// no camera to switch.
 func (c *callModel) ShortHelp() []key.Binding {
 	k := c.env.keys
-	return []key.Binding{k.Mute, k.Camera, k.Stats, k.Log, k.Hangup}
+	if c.callType == call.CallTypeAudio {
+		return []key.Binding{k.Hangup, k.Mute, k.Stats, k.Log}
+	}
+	return []key.Binding{k.Hangup, k.Mute, k.Camera, k.Stats, k.Log}
 }
 
 // FullHelp implements help.KeyMap.
 func (c *callModel) FullHelp() [][]key.Binding {
 	k := c.env.keys
+	if c.callType == call.CallTypeAudio {
+		return [][]key.Binding{{k.Mute}, {k.Stats, k.Log}, {k.Hangup}}
+	}
 	return [][]key.Binding{{k.Mute, k.Camera}, {k.Stats, k.Log}, {k.Hangup}}
 }
 
@@ -514,8 +544,8 @@ func (c *callModel) geometry(w, h, top int) callGeom {
 		return g
 	}
 	g.area = video.Rect{X: 0, Y: top, W: w, H: areaH}
-	local := c.callType != signal.CallTypeAudio
-	g.layout = video.Layout(g.area, len(c.peers), local, 640, 480)
+	local := c.callType != call.CallTypeAudio
+	g.layout = video.Layout(g.area, len(c.visible()), local, 640, 480)
 	if c.showStats {
 		g.stats = c.statsView(w)
 		g.statsR = video.Rect{X: 1, Y: top + 1, W: lipgloss.Width(g.stats), H: lipgloss.Height(g.stats)}.Intersect(g.area)
@@ -533,7 +563,7 @@ func (c *callModel) footer(w, h int) string {
 	} else {
 		mine = append(mine, "mic on")
 	}
-	if c.callType != signal.CallTypeAudio {
+	if c.callType != call.CallTypeAudio {
 		if c.camOff {
 			mine = append(mine, st.StateWarn.Render("camera off"))
 		} else {
@@ -571,8 +601,8 @@ func (c *callModel) view(g callGeom) string {
 		out[i] = blank
 	}
 	put := func(r video.Rect, s string) { overlay(out, strings.Split(s, "\n"), r.X-g.area.X, r.Y-g.area.Y) }
-	videoCall := c.callType != signal.CallTypeAudio
-	for i, p := range c.peers {
+	videoCall := c.callType != call.CallTypeAudio
+	for i, p := range c.visible() {
 		if i >= len(g.layout.Remotes) {
 			break
 		}
@@ -581,13 +611,17 @@ func (c *callModel) view(g callGeom) string {
 		if videoCall {
 			if v := slotState(p.video); v != "" && !p.left() {
 				state += " · " + v
+			} else if p.dark && !p.left() {
+				state += " · camera off"
 			}
-		} else {
-			audio := "audio only"
-			if p.audio {
-				audio = "audio only · receiving"
+			if !c.showsPicture(p) && !pane.Video.Empty() {
+				put(pane.Video, c.placeholder(p, pane.Video.W, pane.Video.H))
 			}
-			put(pane.Video, lipgloss.Place(pane.Video.W, pane.Video.H, lipgloss.Center, lipgloss.Center, ansi.Truncate(audio, pane.Video.W, "")))
+		} else if !pane.Video.Empty() {
+			put(pane.Video, c.audioPanel(p, pane.Video.W, pane.Video.H))
+		}
+		if p.hasStats && p.audio && p.stats.Remote.Audio.BitrateKbps < silentKbps && !p.left() {
+			state += " · silent"
 		}
 		put(pane.Label, stateStyle(st, p.stateText()).Render(video.Label(nameOf(p.id, c.names), state, pane.Label.W)))
 	}
@@ -640,7 +674,7 @@ func stateStyle(st Styles, state string) lipgloss.Style {
 // Kitty images cannot be partly hidden: in that mode a picture under the stats
 // overlay is left out while the overlay shows.
 func (c *callModel) tiles(g callGeom, mode video.Mode) []video.Tile {
-	if c.callType == signal.CallTypeAudio || g.area.Empty() {
+	if c.callType == call.CallTypeAudio || g.area.Empty() {
 		return nil
 	}
 	var over []video.Rect
@@ -652,12 +686,12 @@ func (c *callModel) tiles(g callGeom, mode video.Mode) []video.Tile {
 	}
 	occ := append(g.layout.Occluders(), over...)
 	var out []video.Tile
-	for i, p := range c.peers {
+	for i, p := range c.visible() {
 		if i >= len(g.layout.Remotes) {
 			break
 		}
 		r := g.layout.Remotes[i].Video
-		if r.Empty() || hidden(r) || p.left() {
+		if r.Empty() || hidden(r) || !c.showsPicture(p) {
 			continue
 		}
 		out = append(out, video.Tile{ID: "remote:" + string(p.id), Source: p.video, Rect: r, Occlude: occ})
@@ -695,13 +729,25 @@ func (c *callModel) statsView(w int) string {
 			continue
 		}
 		s := p.stats
+		head := fmt.Sprintf("%s  RTT %s · candidate %s", name, rttText(s.RTT), candText(s.Candidate))
+		if s.AvailableOutgoingBitrate > 0 {
+			head += fmt.Sprintf(" · available %.0f kbps", s.AvailableOutgoingBitrate/1000)
+		}
 		lines = append(lines,
-			fmt.Sprintf("%s  RTT %s · candidate %s", name, rttText(s.RTT), candText(s.Candidate)),
+			head,
 			"  in:  "+directionText(s.Remote),
 			"  out: "+directionText(s.Local),
 		)
 	}
-	return c.env.styles.Overlay.MaxWidth(max(w-2, 10)).Render("stats\n" + strings.Join(lines, "\n"))
+	// Lines too long for the screen wrap inside the box (MaxWidth would cut its right
+	// border off instead).
+	box := c.env.styles.Overlay
+	inner := max(w-2-box.GetHorizontalFrameSize(), 8)
+	text := "stats\n" + strings.Join(lines, "\n")
+	if lipgloss.Width(text) > inner {
+		text = ansi.Wrap(text, inner, " ")
+	}
+	return box.Render(text)
 }
 
 // directionText is one direction's figures; video is left out while no video flows
@@ -720,6 +766,21 @@ func directionText(m call.MediaStats) string {
 	}
 	if v.Width > 0 && v.Height > 0 {
 		video += fmt.Sprintf(" %dx%d", v.Width, v.Height)
+	}
+	if v.NACKCount > 0 || v.PLICount > 0 {
+		video += fmt.Sprintf(" nack %d pli %d", v.NACKCount, v.PLICount)
+	}
+	if v.FreezeCount > 0 {
+		video += fmt.Sprintf(" freezes %d (%.1fs)", v.FreezeCount, v.TotalFreezesDuration.Seconds())
+	}
+	if v.JitterBufferDelay > 0 {
+		video += fmt.Sprintf(" jb %dms", v.JitterBufferDelay.Milliseconds())
+	}
+	if r := v.QualityLimitationReason; r != "" && r != "none" {
+		video += " limited: " + r
+	}
+	if a := m.Audio; a.TotalSamplesReceived > 0 {
+		audio += fmt.Sprintf(" concealed %.1f%%", 100*float64(a.ConcealedSamples)/float64(a.TotalSamplesReceived))
 	}
 	return fmt.Sprintf("%s loss %d · %s", video, v.PacketsLost, audio)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/x/ansi/kitty"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/ui/video"
 )
@@ -154,7 +153,7 @@ func TestCallVideoOverlays(t *testing.T) {
 		checkVideoAgrees(t, h)
 	}
 
-	h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+	h.ring("s2", "carol@example.org", call.CallTypeVideo)
 	checkVideoAgrees(t, h)
 	h.mustSee("Incoming video call")
 	h.key("n")
@@ -229,8 +228,9 @@ func TestCallAudioHasNoTiles(t *testing.T) {
 	if len(h.vid.last()) != 0 {
 		t.Fatalf("tiles in an audio call: %+v", h.vid.last())
 	}
-	h.mustSee("audio only", "Bob (bob@example.org) · RINGING")
-	h.mustNotSee("no video")
+	// The audio screen: the name large, the time and state, and how to cancel.
+	h.mustSee("B O B", "00:00 · RINGING", "(h to cancel)", "Bob (bob@example.org) · RINGING")
+	h.mustNotSee("no video", "camera")
 }
 
 func TestCallVideoKitty(t *testing.T) {

@@ -16,7 +16,6 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
@@ -33,7 +32,7 @@ type fakeAccount struct {
 }
 
 func (a *fakeAccount) Events() <-chan chat.Event { return a.events }
-func (a *fakeAccount) LocalID() signal.UserID    { return "me@example.org" }
+func (a *fakeAccount) LocalID() call.UserID      { return "me@example.org" }
 func (a *fakeAccount) Roster() []chat.Contact    { return a.roster }
 func (a *fakeAccount) record(op string, j jid.JID) error {
 	a.mu.Lock()
@@ -46,6 +45,7 @@ func (a *fakeAccount) Subscribe(ctx context.Context, j jid.JID) error {
 }
 func (a *fakeAccount) Approve(ctx context.Context, j jid.JID) error { return a.record("approve", j) }
 func (a *fakeAccount) Deny(ctx context.Context, j jid.JID) error    { return a.record("deny", j) }
+func (a *fakeAccount) Remove(ctx context.Context, j jid.JID) error  { return a.record("remove", j) }
 func (a *fakeAccount) ops() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -66,7 +66,7 @@ func newFakeEngine() *fakeEngine {
 
 func (e *fakeEngine) Events() <-chan call.Event { return e.events }
 
-func (e *fakeEngine) CreateNewSession(opp []signal.UserID, t signal.CallType) (Session, error) {
+func (e *fakeEngine) CreateNewSession(opp []call.UserID, t call.CallType) (Session, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.next++
@@ -109,8 +109,8 @@ func (e *fakeEngine) remove(id string) {
 type fakeSession struct {
 	mu        sync.Mutex
 	id        string
-	opponents []signal.UserID
-	callType  signal.CallType
+	opponents []call.UserID
+	callType  call.CallType
 	ops       []string
 	media     devices.MediaParams
 	local     *devices.LocalStream
@@ -132,10 +132,10 @@ func (s *fakeSession) GetUserMedia(ctx context.Context, p devices.MediaParams) (
 	return s.local, nil
 }
 func (s *fakeSession) LocalStream() *devices.LocalStream { return s.local }
-func (s *fakeSession) Call(signal.Extension) error       { return s.op("call") }
-func (s *fakeSession) Accept(signal.Extension) error     { return s.op("accept") }
-func (s *fakeSession) Reject(signal.Extension) error     { return s.op("reject") }
-func (s *fakeSession) Stop(signal.Extension) error       { return s.op("stop") }
+func (s *fakeSession) Call(call.Extension) error         { return s.op("call") }
+func (s *fakeSession) Accept(call.Extension) error       { return s.op("accept") }
+func (s *fakeSession) Reject(call.Extension) error       { return s.op("reject") }
+func (s *fakeSession) Stop(call.Extension) error         { return s.op("stop") }
 func (s *fakeSession) Mute(k devices.Kind) error         { return s.op("mute " + k.String()) }
 func (s *fakeSession) Unmute(k devices.Kind) error       { return s.op("unmute " + k.String()) }
 func (s *fakeSession) opsList() []string {
@@ -176,7 +176,7 @@ func newHarness(t testing.TB) *harness {
 	for _, c := range []struct{ user, name, show string }{{"bob", "Bob", ""}, {"carol", "", "away"}, {"dave", "Dave", "off"}} {
 		j := mustJID(t, c.user+"@example.org")
 		h.acc.roster = append(h.acc.roster, chat.Contact{
-			JID: j, UserID: signal.UserID(j.String()), Name: c.name, Subscription: "both",
+			JID: j, UserID: call.UserID(j.String()), Name: c.name, Subscription: "both",
 			Presence: chat.Presence{Available: c.show != "off", Show: strings.TrimSuffix(c.show, "off"), Status: c.user + " status"},
 		})
 	}
@@ -337,7 +337,7 @@ func findMsg[T any](msgs []tea.Msg) (T, bool) {
 }
 
 func meta(id, user string) call.EventMeta {
-	return call.EventMeta{SessionID: id, User: signal.UserID(user), Time: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)}
+	return call.EventMeta{SessionID: id, User: call.UserID(user), Time: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)}
 }
 
 func equal(t *testing.T, got, want any) {
@@ -349,8 +349,13 @@ func equal(t *testing.T, got, want any) {
 
 var errBoom = errors.New("boom")
 
+// testFrame is a grey picture (a black one reads as a camera switched off).
 func testFrame() *image.YCbCr {
-	return image.NewYCbCr(image.Rect(0, 0, 8, 8), image.YCbCrSubsampleRatio420)
+	img := image.NewYCbCr(image.Rect(0, 0, 8, 8), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = 128
+	}
+	return img
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

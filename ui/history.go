@@ -8,15 +8,15 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 )
 
 // historyRecord is one call in the history.
 type historyRecord struct {
 	When     time.Time
 	Kind     string // placed, received, missed, rejected
-	Peers    []signal.UserID
-	CallType signal.CallType
+	Peers    []call.UserID
+	CallType call.CallType
 	Duration time.Duration // connected time; 0 when never connected
 	Reason   string        // why it ended
 }
@@ -84,9 +84,9 @@ func (h *historyModel) update(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.VideoCall), key.Matches(k, keys.AudioCall):
 		// Call back the peers of the selected record.
 		if h.cursor < len(h.records) {
-			t := signal.CallTypeVideo
+			t := call.CallTypeVideo
 			if key.Matches(k, keys.AudioCall) {
-				t = signal.CallTypeAudio
+				t = call.CallTypeAudio
 			}
 			msg := startCallMsg{Opponents: h.records[h.cursor].Peers, CallType: t}
 			return func() tea.Msg { return msg }
@@ -107,14 +107,13 @@ func (h *historyModel) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Up, k.Down}, {k.VideoCall, k.AudioCall}, {k.Back}}
 }
 
-func (h *historyModel) view(w, ht int, names map[signal.UserID]string) string {
+func (h *historyModel) view(w, ht int, names map[call.UserID]string) string {
 	st := h.env.styles
 	if len(h.records) == 0 {
 		return st.Muted.Render("  no calls yet")
 	}
 	var b strings.Builder
-	b.WriteString(st.Muted.Render(fmt.Sprintf("  %-8s %-9s %-6s %-8s %s", "when", "kind", "type", "duration", "with")) + "\n")
-	now := h.env.now().Local()
+	b.WriteString(st.Muted.Render(fmt.Sprintf("  %-12s %-9s %-6s %-8s %s", "when", "kind", "type", "duration", "with · how it ended")) + "\n")
 	avail := max(ht-1, 1)
 	start := 0
 	if h.cursor >= avail {
@@ -137,11 +136,9 @@ func (h *historyModel) view(w, ht int, names map[signal.UserID]string) string {
 		default:
 			kind = fmt.Sprintf("%-9s", kind)
 		}
-		when := r.When.Local().Format("15:04:05")
-		if y, m, d := r.When.Local().Date(); y != now.Year() || m != now.Month() || d != now.Day() {
-			when = r.When.Local().Format("Jan 02") // an earlier day, from the history file
-		}
-		line := fmt.Sprintf(" %-8s %s %-6s %-8s %s", when, kind, callTypeName(r.CallType), dur, strings.Join(peers, ", "))
+		// Date and time on every row: the file keeps calls of earlier days.
+		when := r.When.Local().Format("Jan 02 15:04")
+		line := fmt.Sprintf(" %-12s %s %-6s %-8s %s", when, kind, callTypeName(r.CallType), dur, strings.Join(peers, ", "))
 		if r.Reason != "" {
 			line += st.Muted.Render("  " + r.Reason)
 		}

@@ -12,7 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 )
 
 // The call history is kept in a JSON file in the user's state directory, newest call
@@ -54,13 +54,13 @@ func toJSON(r historyRecord) historyJSON {
 }
 
 func fromJSON(j historyJSON) historyRecord {
-	peers := make([]signal.UserID, len(j.Peers))
+	peers := make([]call.UserID, len(j.Peers))
 	for i, p := range j.Peers {
-		peers[i] = signal.UserID(p)
+		peers[i] = call.UserID(p)
 	}
-	t := signal.CallTypeVideo
+	t := call.CallTypeVideo
 	if j.CallType == "audio" {
-		t = signal.CallTypeAudio
+		t = call.CallTypeAudio
 	}
 	return historyRecord{When: j.When, Kind: j.Kind, Peers: peers, CallType: t,
 		Duration: time.Duration(j.DurationMS) * time.Millisecond, Reason: j.Reason}

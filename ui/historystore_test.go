@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 )
 
 // withHistory gives the harness a history file in a temporary directory and delivers
@@ -47,7 +46,7 @@ func TestHistoryPersisted(t *testing.T) {
 	h.now = h.now.Add(42 * time.Second)
 	h.key("h")
 	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
-	h.ring("s2", "carol@example.org", signal.CallTypeAudio)
+	h.ring("s2", "carol@example.org", call.CallTypeAudio)
 	h.key("n")
 
 	f := readHistoryFile(t, path)
@@ -67,7 +66,7 @@ func TestHistoryPersisted(t *testing.T) {
 	equal(t, h2.m.history.records[1].Duration, 42*time.Second)
 	h2.key("tab")
 	h2.mustSee("placed", "00:42", "Bob", "rejected")
-	h2.ring("s3", "dave@example.org", signal.CallTypeVideo)
+	h2.ring("s3", "dave@example.org", call.CallTypeVideo)
 	h2.key("n")
 	f = readHistoryFile(t, path)
 	if len(f.Calls) != 3 || f.Calls[0].Peers[0] != "dave@example.org" {
@@ -80,14 +79,14 @@ func TestHistoryPersisted(t *testing.T) {
 func TestHistoryWaitsForLoad(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "history.json")
 	old := &historyStore{path: path}
-	if err := old.save(1, []historyRecord{{When: time.Unix(1, 0).UTC(), Kind: "placed", Peers: []signal.UserID{"old@example.org"}}}); err != nil {
+	if err := old.save(1, []historyRecord{{When: time.Unix(1, 0).UTC(), Kind: "placed", Peers: []call.UserID{"old@example.org"}}}); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarness(t)
 	s := &historyStore{path: path}
 	h.m.history.store = s
 	loaded := loadHistoryCmd(s)() // read now, delivered after the call below
-	h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+	h.ring("s2", "carol@example.org", call.CallTypeVideo)
 	h.key("n")
 	equal(t, len(readHistoryFile(t, path).Calls), 1)
 	h.send(loaded)
@@ -111,7 +110,7 @@ func TestHistoryCorruptFileReplaced(t *testing.T) {
 		if f.Version != 1 || len(f.Calls) != 0 {
 			t.Fatalf("%q: file %+v", bad, f)
 		}
-		h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+		h.ring("s2", "carol@example.org", call.CallTypeVideo)
 		h.key("n")
 		equal(t, len(readHistoryFile(t, path).Calls), 1)
 	}
@@ -127,7 +126,7 @@ func TestHistoryUnreadableLeftAlone(t *testing.T) {
 	h := newHarness(t)
 	withHistory(t, h, path)
 	h.mustSee("error: call history:")
-	h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+	h.ring("s2", "carol@example.org", call.CallTypeVideo)
 	h.key("n")
 	equal(t, len(h.m.history.records), 1)
 	if st, err := os.Stat(path); err != nil || !st.IsDir() {
@@ -151,7 +150,7 @@ func TestHistoryCapped(t *testing.T) {
 	}
 	h := newHarness(t)
 	withHistory(t, h, path)
-	h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+	h.ring("s2", "carol@example.org", call.CallTypeVideo)
 	h.key("n")
 	f := readHistoryFile(t, path)
 	if len(f.Calls) != maxHistory || f.Calls[0].Kind != "rejected" {
@@ -188,7 +187,7 @@ func TestHistorySaveErrorShown(t *testing.T) {
 	}
 	h := newHarness(t)
 	withHistory(t, h, filepath.Join(blocker, "history.json")) // a file where a directory should be
-	h.ring("s2", "carol@example.org", signal.CallTypeVideo)
+	h.ring("s2", "carol@example.org", call.CallTypeVideo)
 	h.key("n")
 	h.mustSee("error: call history:")
 }
@@ -203,8 +202,9 @@ func TestDefaultHistoryPath(t *testing.T) {
 
 func TestHistoryEarlierDayShowsDate(t *testing.T) {
 	h := newHarness(t)
-	h.m.history.add(historyRecord{When: h.now.Add(-36 * time.Hour), Kind: "missed", Peers: []signal.UserID{"carol@example.org"}})
-	h.m.history.add(historyRecord{When: h.now, Kind: "placed", Peers: []signal.UserID{"bob@example.org"}})
+	h.m.history.add(historyRecord{When: h.now.Add(-36 * time.Hour), Kind: "missed", Peers: []call.UserID{"carol@example.org"}})
+	h.m.history.add(historyRecord{When: h.now, Kind: "placed", Peers: []call.UserID{"bob@example.org"}})
 	h.key("tab")
-	h.mustSee(h.now.Add(-36*time.Hour).Local().Format("Jan 02"), h.now.Local().Format("15:04:05"))
+	h.mustSee(h.now.Add(-36*time.Hour).Local().Format("Jan 02 15:04"), h.now.Local().Format("Jan 02 15:04"),
+		"when", "kind", "duration", "with · how it ended")
 }

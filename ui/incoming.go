@@ -9,20 +9,21 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/config"
 )
 
 // ringing is one incoming call waiting for an answer.
 type ringing struct {
 	SessionID string
-	Caller    signal.UserID
-	CallType  signal.CallType
-	Others    []signal.UserID // the other participants (not us, not the caller)
+	Caller    call.UserID
+	CallType  call.CallType
+	Others    []call.UserID // the other participants (not us, not the caller)
 	Since     time.Time
 	// Left are the other participants who left before we answered, with what they
 	// did; the call screen starts them in that state (the engine sends no more about
 	// them).
-	Left map[signal.UserID]leftCall
+	Left map[call.UserID]leftCall
 }
 
 // leftCall is how a participant left a call that rings for us.
@@ -33,7 +34,7 @@ type leftCall struct {
 
 // record is the history entry of a call that rang and was not taken.
 func (r ringing) record(kind string) historyRecord {
-	return historyRecord{When: r.Since, Kind: kind, Peers: append([]signal.UserID{r.Caller}, r.Others...), CallType: r.CallType}
+	return historyRecord{When: r.Since, Kind: kind, Peers: append([]call.UserID{r.Caller}, r.Others...), CallType: r.CallType}
 }
 
 type (
@@ -54,6 +55,9 @@ type incomingModel struct {
 	ticking  bool      // a ringTickMsg is on its way
 	expired  []ringing // dropped by the answer timeout, for the history
 	rejected []ringing // rejected by the user, for the history
+	// inCall reports whether a call is live: accepting then ends it, and the prompt
+	// says so. nil: never.
+	inCall func() bool
 }
 
 func newIncoming(e *env) incomingModel { return incomingModel{env: e} }
@@ -70,8 +74,8 @@ func (m *incomingModel) has(id string) bool {
 }
 
 // push queues a call and rings: a bell and a desktop notification escape.
-func (m *incomingModel) push(msg incomingCallMsg, acc Account) tea.Cmd {
-	var self signal.UserID
+func (m *incomingModel) push(msg call.CallEvent, acc Account) tea.Cmd {
+	var self call.UserID
 	if acc != nil {
 		self = acc.LocalID()
 	}
@@ -113,7 +117,7 @@ func (m *incomingModel) answerTimeout() time.Duration {
 	if d := m.env.cfg.Calls.AnswerTimeInterval.Duration(); d > 0 {
 		return d
 	}
-	return 60 * time.Second
+	return config.Default().Calls.AnswerTimeInterval.Duration()
 }
 
 // tick drops calls that rang past the answer timeout (the engine closes them too; this
@@ -165,31 +169,31 @@ func (m *incomingModel) remove(id string) (ringing, bool) {
 //
 // Another participant's reject, hang up or no answer leaves the call ringing: the prompt
 // and then the call screen show that they left.
-func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
-	var user signal.UserID
+func (m *incomingModel) handle(msg call.Event) (ringing, bool) {
+	var user call.UserID
 	var left leftCall
 	switch msg := msg.(type) {
-	case sessionClosedMsg:
-		return m.remove(msg.sessionID())
-	case stopMsg:
+	case call.SessionCloseEvent:
+		return m.remove(msg.SessionID)
+	case call.StopEvent:
 		user, left = msg.User, leftCall{"HUNG UP", "hung up"}
-	case rejectMsg:
+	case call.RejectEvent:
 		user, left = msg.User, leftCall{"REJECTED", "rejected"}
-	case notAnsweredMsg:
+	case call.UserNotAnswerEvent:
 		user, left = msg.User, leftCall{"NO ANSWER", "did not answer"}
 	default:
 		return ringing{}, false
 	}
 	for i := range m.queue {
 		r := &m.queue[i]
-		if r.SessionID != msg.sessionID() {
+		if r.SessionID != msg.Session() {
 			continue
 		}
 		if user == "" || user == r.Caller {
 			return m.remove(r.SessionID) // the caller gave up
 		}
 		if r.Left == nil {
-			r.Left = map[signal.UserID]leftCall{}
+			r.Left = map[call.UserID]leftCall{}
 		}
 		r.Left[user] = left
 	}
@@ -198,7 +202,7 @@ func (m *incomingModel) handle(msg sessionMsg) (ringing, bool) {
 
 // update handles y / A / n for the first ringing call; ok is false for other keys.
 // names are the contacts' display names.
-func (m *incomingModel) update(k tea.KeyPressMsg, names map[signal.UserID]string) (tea.Cmd, bool) {
+func (m *incomingModel) update(k tea.KeyPressMsg, names map[call.UserID]string) (tea.Cmd, bool) {
 	if len(m.queue) == 0 {
 		return nil, false
 	}
@@ -207,7 +211,7 @@ func (m *incomingModel) update(k tea.KeyPressMsg, names map[signal.UserID]string
 	switch {
 	case key.Matches(k, keys.AcceptVideo):
 		m.remove(r.SessionID)
-		msg := answerMsg{ring: r, video: r.CallType != signal.CallTypeAudio}
+		msg := answerMsg{ring: r, video: r.CallType != call.CallTypeAudio}
 		return func() tea.Msg { return msg }, true
 	case key.Matches(k, keys.AcceptAudio):
 		m.remove(r.SessionID)
@@ -228,17 +232,37 @@ func (m *incomingModel) update(k tea.KeyPressMsg, names map[signal.UserID]string
 	return nil, false
 }
 
-// ShortHelp implements help.KeyMap.
+// ShortHelp implements help.KeyMap. An audio call offers no "accept with video"; during
+// a call, accepting says that it ends the current one.
 func (m *incomingModel) ShortHelp() []key.Binding {
 	k := m.env.keys
-	return []key.Binding{k.AcceptVideo, k.AcceptAudio, k.RejectCall}
+	video, audio := k.AcceptVideo, k.AcceptAudio
+	ending := m.inCall != nil && m.inCall()
+	if len(m.queue) > 0 && m.queue[0].CallType == call.CallTypeAudio {
+		desc := "accept"
+		if ending {
+			desc = "accept and end the current call"
+		}
+		return []key.Binding{relabel(video, desc), k.RejectCall}
+	}
+	if ending {
+		video = relabel(video, "accept and end the current call")
+		audio = relabel(audio, "the same, audio-only")
+	}
+	return []key.Binding{video, audio, k.RejectCall}
+}
+
+// relabel is b with another description.
+func relabel(b key.Binding, desc string) key.Binding {
+	b.SetHelp(b.Help().Key, desc)
+	return b
 }
 
 // FullHelp implements help.KeyMap.
 func (m *incomingModel) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
 
 // view draws the prompt for the first ringing call.
-func (m *incomingModel) view(w int, names map[signal.UserID]string) string {
+func (m *incomingModel) view(w int, names map[call.UserID]string) string {
 	if len(m.queue) == 0 {
 		return ""
 	}
@@ -271,14 +295,14 @@ func (m *incomingModel) view(w int, names map[signal.UserID]string) string {
 	return box.Render(strings.Join(lines, "\n"))
 }
 
-func callTypeName(t signal.CallType) string {
-	if t == signal.CallTypeAudio {
+func callTypeName(t call.CallType) string {
+	if t == call.CallTypeAudio {
 		return "audio"
 	}
 	return "video"
 }
 
-func nameOf(id signal.UserID, names map[signal.UserID]string) string {
+func nameOf(id call.UserID, names map[call.UserID]string) string {
 	if n, ok := names[id]; ok && n != "" && n != string(id) {
 		return n + " (" + string(id) + ")"
 	}

@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // KeyMap holds every key binding of the interface. Screens expose the subsets that apply
@@ -27,6 +30,7 @@ type KeyMap struct {
 	Filter    key.Binding
 	Approve   key.Binding
 	Deny      key.Binding
+	Remove    key.Binding
 	History   key.Binding
 
 	// Text inputs (filter, add contact).
@@ -66,6 +70,7 @@ func DefaultKeyMap() KeyMap {
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Approve:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "approve request")),
 		Deny:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "deny request")),
+		Remove:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "remove contact")),
 		History:   key.NewBinding(key.WithKeys("tab", "H"), key.WithHelp("tab/H", "call history")),
 
 		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),
@@ -89,6 +94,106 @@ func DefaultKeyMap() KeyMap {
 type helpKeys struct {
 	short []key.Binding
 	full  [][]key.Binding
+	// keep are the essential bindings of short: a narrow hint line drops the others
+	// first (compared by their help key).
+	keep []key.Binding
+}
+
+func (h helpKeys) kept(b key.Binding) bool {
+	for _, k := range h.keep {
+		if k.Help().Key == b.Help().Key {
+			return true
+		}
+	}
+	return false
+}
+
+// hintSep separates the items of the hint line, as help.Model does.
+const hintSep = " • "
+
+// hintLine renders the short help as one line of at most w cells. When it does not
+// fit, the bindings that are not essential are left out, the last first (screens list
+// theirs most important first); then the essential ones lose their descriptions
+// ("h • ? • q"); only then is the line cut.
+func hintLine(st help.Styles, h helpKeys, w int) string {
+	var items []key.Binding
+	for _, b := range h.short {
+		if b.Enabled() && b.Help().Key != "" {
+			items = append(items, b)
+		}
+	}
+	render := func(items []key.Binding, descs bool) string {
+		parts := make([]string, 0, len(items))
+		for _, b := range items {
+			p := st.ShortKey.Render(b.Help().Key)
+			if descs && b.Help().Desc != "" {
+				p += " " + st.ShortDesc.Render(b.Help().Desc)
+			}
+			parts = append(parts, p)
+		}
+		return strings.Join(parts, st.ShortSeparator.Render(hintSep))
+	}
+	for {
+		line := render(items, true)
+		if ansi.StringWidth(line) <= w {
+			return line
+		}
+		drop := -1
+		for i := len(items) - 1; i >= 0; i-- {
+			if !h.kept(items[i]) {
+				drop = i
+				break
+			}
+		}
+		if drop < 0 {
+			break
+		}
+		items = append(items[:drop:drop], items[drop+1:]...)
+	}
+	return ansi.Truncate(render(items, false), w, "…")
+}
+
+// helpGrid renders every binding of groups as a table of "key desc" cells that wraps
+// into as many rows as the width needs (help.Model's full view cuts columns instead).
+func helpGrid(st help.Styles, groups [][]key.Binding, w int) string {
+	type cell struct{ k, d string }
+	var cells []cell
+	keyW := 0
+	for _, g := range groups {
+		for _, b := range g {
+			if !b.Enabled() || b.Help().Key == "" {
+				continue
+			}
+			cells = append(cells, cell{b.Help().Key, b.Help().Desc})
+			keyW = max(keyW, ansi.StringWidth(b.Help().Key))
+		}
+	}
+	if len(cells) == 0 {
+		return ""
+	}
+	cellW := 0
+	for _, c := range cells {
+		cellW = max(cellW, keyW+1+ansi.StringWidth(c.d))
+	}
+	const gap = 3
+	cols := max(1, (w+gap)/(cellW+gap))
+	rows := (len(cells) + cols - 1) / cols
+	lines := make([]string, rows)
+	for i, c := range cells {
+		r, col := i%rows, i/rows
+		text := ansi.Truncate(fmt.Sprintf("%-*s %s", keyW, c.k, c.d), w, "…")
+		k := ansi.Truncate(text, keyW, "")
+		d := ansi.TruncateLeft(text, keyW, "")
+		if col > 0 {
+			lines[r] += strings.Repeat(" ", gap)
+		}
+		pad := ""
+		if col < cols-1 && i+rows < len(cells) {
+			pad = strings.Repeat(" ", max(cellW-ansi.StringWidth(text), 0))
+		}
+		lines[r] += st.FullKey.Render(k) + st.FullDesc.Render(d) + pad
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (h helpKeys) ShortHelp() []key.Binding  { return h.short }

@@ -11,7 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/call"
 )
 
 // panicModel panics in Update or View.
@@ -81,11 +81,11 @@ func TestPanicGoesToTheLog(t *testing.T) {
 // fakePanicky panics in Stop.
 type panicSession struct{ *fakeSession }
 
-func (panicSession) Stop(signal.Extension) error { panicHere("in a command"); return nil }
+func (panicSession) Stop(call.Extension) error { panicHere("in a command"); return nil }
 
 type panicEngine struct{ *fakeEngine }
 
-func (e panicEngine) CreateNewSession(opp []signal.UserID, t signal.CallType) (Session, error) {
+func (e panicEngine) CreateNewSession(opp []call.UserID, t call.CallType) (Session, error) {
 	s, err := e.fakeEngine.CreateNewSession(opp, t)
 	return panicSession{s.(*fakeSession)}, err
 }

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
@@ -67,7 +68,13 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 
 	mediaNotices := newNoticeBox()
 	defer mediaNotices.close() // runs after a.Close (deferred below): no device posts any more
-	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log, OnMediaNotice: mediaNotices.post}
+	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log, OnMediaNotice: mediaNotices.post,
+		// QuickBlox mode signs in before the interface opens: say why it waits.
+		Context: ctx,
+		OnSignInRetry: func(err error, retryIn time.Duration) {
+			fmt.Fprintf(os.Stderr, "ttycall: %v\nttycall: retrying in %s (Ctrl-C to quit)\n", err, retryIn.Round(time.Second))
+		},
+	}
 	if out != nil {
 		opts.AudioOutput = out
 	}
@@ -100,10 +107,10 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		log.Warn("output is not a terminal: no video")
 	}
 	mo := Options{
-		Account:     a.Account(),
+		Account:     a.NamedAccount(), // QuickBlox users' full names on the contacts
 		Engine:      NewEngine(a.Engine()),
 		Config:      cfg,
-		Self:        cfg.Account.JID,
+		Self:        a.Account().JID().Bare().String(), // in QuickBlox mode learned at sign-in
 		LogPath:     logPath,
 		Logger:      log,
 		HistoryPath: DefaultHistoryPath(),
@@ -113,6 +120,14 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	if scr != nil {
 		mo.Video = scr
 	}
+	// Conference rooms (r): left at the end whatever the screen was.
+	var roomOut devices.AudioOutput
+	if out != nil {
+		roomOut = out
+	}
+	rooms := newRoomJoiner(cfg, roomOut, log)
+	defer rooms.Close()
+	mo.Rooms = rooms
 	m := New(mo)
 	if len(notices) > 0 {
 		m.notice = notices[0]

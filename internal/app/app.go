@@ -1,6 +1,8 @@
 // Package app wires a *config.Config into a running client: the ID scheme, the XMPP
-// account (package chat) and the call engine (package call), connected both ways
-// (incoming signals go to the engine, the engine's signals leave through the account).
+// account (package chat), the QuickBlox signaling adapter (signaling/quickblox) and the
+// call engine (package call), connected both ways (incoming signals go through the
+// adapter to the engine, the engine's messages leave through the adapter and the
+// account).
 // The terminal interface and the headless mode share it.
 package app
 
@@ -11,16 +13,18 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call"
-	"github.com/ttycall/ttycall/call/signal"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/internal/qbapi"
+	jingleadapter "github.com/ttycall/ttycall/signaling/jingle/adapter"
+	"github.com/ttycall/ttycall/signaling/quickblox"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // EnvLoopbackICE, when set to "1" in the environment, makes the engine gather loopback
@@ -47,28 +51,38 @@ type Options struct {
 	// that failed mid-call and was replaced by the test pattern). It runs on a device
 	// goroutine and must not block.
 	OnMediaNotice func(notice string)
-	// DefaultICEServers are the platform's STUN/TURN servers, added after the config's
-	// and the XMPP server's (QuickBlox mode: the SDK's defaults).
-	DefaultICEServers []call.ICEServer
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// Context bounds the QuickBlox sign-in in New (nil: none; it retries while the API
+	// cannot be reached until this ends).
+	Context context.Context
+	// OnSignInRetry is told each failed QuickBlox sign-in attempt that will be retried
+	// (API unreachable, rate limited) and the wait before the next one.
+	OnSignInRetry func(err error, retryIn time.Duration)
 }
 
 // App is one signed-in user: an account and its call engine.
 type App struct {
 	cfg     *config.Config
 	log     *slog.Logger
-	scheme  signal.Scheme
+	scheme  wire.Scheme
 	account *chat.Account
 	engine  *call.Client
+	jingle  *jingleadapter.Adapter // nil when calls.protocol is "quickblox"
+	qb      *qbapi.Account         // QuickBlox mode; nil otherwise
+	qbc     *qbapi.Client          // its client
 
-	// engineReady is set once the engine exists; signals that arrive before are dropped.
-	engineReady atomic.Pointer[call.Client]
+	// onSignal and onSignalError hand the account's signals to the engine (through the
+	// adapter). Set by New; the account calls them only while Run runs, after New.
+	onSignal      func(*wire.Signal)
+	onSignalError func(wire.UserID, error)
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc // cancels a running Run; guarded by mu
 	running chan struct{}      // closed when Run returns; nil before Run; guarded by mu
 	closed  bool               // guarded by mu
+
+	closingCh chan struct{} // closed when Close starts
 
 	closeOnce sync.Once
 	closeErr  error
@@ -84,69 +98,118 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	account, err := jid.Parse(cfg.Account.JID)
-	if err != nil {
-		return nil, fmt.Errorf("app: %w: account.jid %q: %w", ErrConfig, cfg.Account.JID, err)
+	a := &App{cfg: cfg, log: log, closingCh: make(chan struct{})}
+	accountJID, password := cfg.Account.JID, ""
+	var passwordFunc func(context.Context, bool) (string, error)
+	if cfg.QuickBlox.Enabled {
+		// QuickBlox mode: a REST session first; its user ID makes the JID and its token
+		// is the chat password.
+		ctx := o.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		qb, qbc, err := NewQuickBlox(ctx, cfg, log.With("part", "quickblox"))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := SignInQuickBlox(ctx, qb, o.OnSignInRetry, log.With("part", "quickblox")); err != nil {
+			qbc.Close()
+			return nil, err
+		}
+		a.qb, a.qbc = qb, qbc
+		accountJID, passwordFunc = qb.ChatJID(), chatPassword(qb)
 	}
-	scheme, err := signal.NewScheme(cfg.Account.IDScheme, account)
+	account, err := jid.Parse(accountJID)
 	if err != nil {
+		a.signOut()
+		return nil, fmt.Errorf("app: %w: account.jid %q: %w", ErrConfig, accountJID, err)
+	}
+	scheme, err := wire.NewScheme(cfg.Account.IDScheme, account)
+	if err != nil {
+		a.signOut()
 		return nil, fmt.Errorf("app: %w: account.id_scheme %q: %w", ErrConfig, cfg.Account.IDScheme, err)
 	}
-	password, err := cfg.Account.ResolvePassword()
-	if err != nil {
-		return nil, fmt.Errorf("app: %w: account password: %w", ErrConfig, err)
+	a.scheme = scheme
+	if passwordFunc == nil {
+		if password, err = cfg.Account.ResolvePassword(); err != nil {
+			return nil, fmt.Errorf("app: %w: account password: %w", ErrConfig, err)
+		}
 	}
-	a := &App{cfg: cfg, log: log, scheme: scheme}
 
 	acc, err := chat.New(chat.Config{
-		JID:      account,
-		Password: password,
-		Server:   cfg.Account.Server,
-		TLS:      chat.TLSMode(cfg.Account.TLS),
-		CAFile:   cfg.Account.CAFile,
-		Resource: cfg.Account.Resource,
-		Scheme:   scheme,
-		OnSignal: func(s *signal.Signal) {
-			if e := a.engineReady.Load(); e != nil {
-				e.HandleSignal(s)
-			}
-		},
-		OnSignalError: func(from signal.UserID, err error) {
-			if e := a.engineReady.Load(); e != nil {
-				e.HandleSignalError(from, err)
-			}
-		},
-		Logger: log.With("part", "chat"),
+		JID:           account,
+		Password:      password,
+		PasswordFunc:  passwordFunc,
+		Server:        cfg.Account.Server,
+		TLS:           chat.TLSMode(cfg.Account.TLS),
+		CAFile:        cfg.Account.CAFile,
+		Resource:      cfg.Account.Resource,
+		Scheme:        scheme,
+		OnSignal:      func(s *wire.Signal) { a.onSignal(s) },
+		OnSignalError: func(from wire.UserID, err error) { a.onSignalError(from, err) },
+		Logger:        log.With("part", "chat"),
 	})
 	if err != nil {
+		a.signOut()
 		return nil, fmt.Errorf("app: %w: account: %w", ErrConfig, err)
 	}
 	a.account = acc
 
-	ecfg := EngineConfig(cfg, acc.LocalID(), acc, o)
-	src := &iceSource{configured: ecfg.ICEServers, defaults: o.DefaultICEServers, now: time.Now}
-	if cfg.ICE.ExternalServices {
-		src.discover = func(ctx context.Context) ([]chat.ExternalService, error) {
-			list, err := acc.ExternalServices(ctx)
-			if err != nil {
-				log.Info("app: no external services (XEP-0215)", "err", err)
-			}
-			return list, err
-		}
-	}
-	ecfg.ICEServersFunc = src.servers
-	engine, err := call.NewClient(ecfg)
+	qb, err := quickblox.New(AdapterConfig(cfg, acc.LocalID(), acc, o))
 	if err != nil {
 		acc.Close()
+		a.signOut()
+		return nil, fmt.Errorf("app: signaling: %w", err)
+	}
+	var sig call.Signaling = qb
+	if cfg.Calls.Protocol != quickblox.Protocol {
+		// Standard calls beside QuickBlox's (protocol.go).
+		jg, err := jingleadapter.New(jingleadapter.Config{
+			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
+			AnswerTimeout: cfg.Calls.AnswerTimeInterval.Duration(),
+		})
+		if err != nil {
+			acc.Close()
+			a.signOut()
+			return nil, fmt.Errorf("app: jingle: %w", err)
+		}
+		a.jingle = jg
+		acc.SetJingleHandler(jg)
+		by := map[string]call.Signaling{quickblox.Protocol: qb, jingleadapter.Protocol: jg}
+		pick := func(ctx context.Context, u call.UserID) string { return pickProtocol(ctx, cfg, acc, u) }
+		sig = &call.Router{Default: newChooser(by, pick), Protocols: by}
+	}
+	ecfg := EngineConfig(cfg, acc.LocalID(), sig, o)
+	ecfg.ICEServersFunc = newICESource(cfg, ecfg.ICEServers, acc, log).servers
+	engine, err := call.NewClient(ecfg)
+	if err != nil {
+		if a.jingle != nil {
+			a.jingle.Close()
+		}
+		acc.Close()
+		a.signOut()
 		return nil, fmt.Errorf("app: call engine: %w", err)
 	}
 	a.engine = engine
-	a.engineReady.Store(engine)
+	if a.jingle != nil {
+		a.jingle.SetIncoming(engine)
+	}
+	a.onSignal, a.onSignalError = quickblox.Receiver(engine)
 	return a, nil
 }
 
+// AdapterConfig maps the config onto the QuickBlox signaling adapter's settings.
+func AdapterConfig(cfg *config.Config, local call.UserID, t quickblox.Transport, o Options) quickblox.Config {
+	return quickblox.Config{
+		Local:               local,
+		Transport:           t,
+		Platform:            o.Platform,
+		DialingTimeInterval: cfg.Calls.DialingTimeInterval.Duration(),
+	}
+}
+
 // EngineConfig maps the config onto the engine's settings.
-func EngineConfig(cfg *config.Config, local signal.UserID, sig call.Signaler, o Options) call.Config {
+func EngineConfig(cfg *config.Config, local call.UserID, sig call.Signaling, o Options) call.Config {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -155,12 +218,14 @@ func EngineConfig(cfg *config.Config, local signal.UserID, sig call.Signaler, o 
 	for _, s := range cfg.ICE.Servers {
 		servers = append(servers, call.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
+	loopbackOnly := o.LoopbackOnly || LoopbackFromEnv()
+	if servers == nil {
+		servers = quickbloxICE(cfg, loopbackOnly)
+	}
 	return call.Config{
 		LocalID:                local,
-		Signaler:               sig,
-		Platform:               o.Platform,
+		Signaling:              sig,
 		AnswerTimeInterval:     cfg.Calls.AnswerTimeInterval.Duration(),
-		DialingTimeInterval:    cfg.Calls.DialingTimeInterval.Duration(),
 		DisconnectTimeInterval: cfg.Calls.DisconnectTimeInterval.Duration(),
 		StatsReportInterval:    cfg.Calls.StatsReportTimeInterval.Duration(),
 		AutoReject:             cfg.Calls.AutoReject,
@@ -168,7 +233,7 @@ func EngineConfig(cfg *config.Config, local signal.UserID, sig call.Signaler, o 
 		BandwidthKbps:          cfg.Calls.Bandwidth,
 		ICEServers:             servers,
 		RelayOnly:              cfg.ICE.TransportPolicy == "relay",
-		LoopbackOnly:           o.LoopbackOnly || LoopbackFromEnv(),
+		LoopbackOnly:           loopbackOnly,
 		Media: devices.Options{
 			Camera:     cfg.Media.Camera,
 			Microphone: cfg.Media.Microphone,
@@ -195,10 +260,10 @@ func (a *App) Account() *chat.Account { return a.account }
 func (a *App) Engine() *call.Client { return a.engine }
 
 // Scheme is the account's ID scheme.
-func (a *App) Scheme() signal.Scheme { return a.scheme }
+func (a *App) Scheme() wire.Scheme { return a.scheme }
 
 // LocalID is the signed-in user's ID.
-func (a *App) LocalID() signal.UserID { return a.account.LocalID() }
+func (a *App) LocalID() call.UserID { return a.account.LocalID() }
 
 // AccountEvents is the account's ordered event stream; it never blocks the account.
 func (a *App) AccountEvents() <-chan chat.Event { return a.account.Events() }
@@ -206,11 +271,12 @@ func (a *App) AccountEvents() <-chan chat.Event { return a.account.Events() }
 // CallEvents is the engine's ordered event stream; it never blocks the engine.
 func (a *App) CallEvents() <-chan call.Event { return a.engine.Events() }
 
-// ParseUserIDs turns "ID[,ID...]" into user IDs of the account's scheme.
-func (a *App) ParseUserIDs(list []string) ([]signal.UserID, error) {
-	var ids []signal.UserID
+// ParseUserIDs turns "ID[,ID...]" into user IDs of the account's scheme. In QuickBlox
+// mode a login, email or full name is looked up too (an unknown one is an error).
+func (a *App) ParseUserIDs(list []string) ([]call.UserID, error) {
+	var ids []call.UserID
 	for _, s := range list {
-		id, err := a.scheme.ParseUserID(s)
+		id, err := a.resolveUser(s)
 		if err != nil {
 			return nil, fmt.Errorf("user ID %q: %w", s, err)
 		}
@@ -258,9 +324,11 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // Close hangs up every call (the hangUp signals leave while the account is still online),
-// closes the engine, then the account, and waits for Run to return. Idempotent.
+// closes the engine, then the account, waits for Run to return, and in QuickBlox mode
+// ends the session (its token stops working). Idempotent.
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
+		close(a.closingCh)
 		a.mu.Lock()
 		a.closed = true
 		cancel, running := a.cancel, a.running
@@ -270,16 +338,48 @@ func (a *App) Close() error {
 		if err := a.engine.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close engine: %w", err))
 		}
+		if a.jingle != nil {
+			// Proposals still ringing on the contacts' devices are retracted while
+			// the account is online.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			a.jingle.EndAll(ctx)
+			cancel()
+		}
 		if cancel != nil {
 			cancel()
 		}
 		if err := a.account.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close account: %w", err))
 		}
+		if a.jingle != nil {
+			_ = a.jingle.Close()
+		}
 		if running != nil {
 			<-running
+		}
+		if err := a.signOut(); err != nil {
+			errs = append(errs, err)
 		}
 		a.closeErr = errors.Join(errs...)
 	})
 	return a.closeErr
 }
+
+// signOut ends the QuickBlox session (DELETE session.json) and drops the client's
+// connections; nothing without QuickBlox.
+func (a *App) signOut() error {
+	if a.qb == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), logoutTimeout)
+	defer cancel()
+	err := a.qb.SignOut(ctx)
+	a.qbc.Close()
+	if err != nil {
+		return fmt.Errorf("app: quickblox logout: %w", err)
+	}
+	return nil
+}
+
+// closing is closed when Close starts.
+func (a *App) closing() <-chan struct{} { return a.closingCh }

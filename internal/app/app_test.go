@@ -31,7 +31,10 @@ func TestEngineConfigMapping(t *testing.T) {
 
 	t.Setenv(app.EnvLoopbackICE, "")
 	c := app.EngineConfig(cfg, "me@localhost", nil, app.Options{Echo: true, DecodeVideo: true})
-	if c.AnswerTimeInterval != 7*time.Second || c.DialingTimeInterval != 1500*time.Millisecond ||
+	if q := app.AdapterConfig(cfg, "me@localhost", nil, app.Options{}); q.DialingTimeInterval != 1500*time.Millisecond {
+		t.Errorf("adapter: %+v", q)
+	}
+	if c.AnswerTimeInterval != 7*time.Second ||
 		c.DisconnectTimeInterval != 9*time.Second || c.StatsReportInterval != 2*time.Second {
 		t.Errorf("intervals: %+v", c)
 	}

@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/chat"
+	"github.com/ttycall/ttycall/config"
 )
 
 // Lifetimes of XEP-0215 answers in the cache.
@@ -19,12 +21,11 @@ const (
 	extNoExpiry = 10 * time.Minute
 )
 
-// iceSource merges the STUN/TURN servers of a call from the config, the XMPP server
-// (XEP-0215, cached until shortly before its credentials expire) and the platform's
-// defaults (the QuickBlox SDK's servers in QuickBlox mode).
+// iceSource merges the STUN/TURN servers of a call: the config's (or, in QuickBlox mode
+// without any, the SDK's defaults: quickbloxICE) and the XMPP server's (XEP-0215,
+// cached until shortly before its credentials expire).
 type iceSource struct {
 	configured []call.ICEServer
-	defaults   []call.ICEServer
 	discover   func(ctx context.Context) ([]chat.ExternalService, error) // nil: off
 	now        func() time.Time
 
@@ -40,7 +41,23 @@ func (s *iceSource) servers(ctx context.Context) ([]call.ICEServer, error) {
 	if s.discover != nil {
 		out = appendNew(out, s.external(ctx)...)
 	}
-	return appendNew(out, s.defaults...), nil
+	return out, nil
+}
+
+// newICESource is the source of an account: configured servers, and the account's
+// XEP-0215 services unless ice.external_services is off.
+func newICESource(cfg *config.Config, configured []call.ICEServer, acc *chat.Account, log *slog.Logger) *iceSource {
+	src := &iceSource{configured: configured, now: time.Now}
+	if cfg.ICE.ExternalServices {
+		src.discover = func(ctx context.Context) ([]chat.ExternalService, error) {
+			list, err := acc.ExternalServices(ctx)
+			if err != nil {
+				log.Info("app: no external services (XEP-0215)", "err", err)
+			}
+			return list, err
+		}
+	}
+	return src
 }
 
 func (s *iceSource) external(ctx context.Context) []call.ICEServer {

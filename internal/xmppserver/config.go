@@ -35,6 +35,7 @@ https_ports = { }
 https_interfaces = { }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "http"; "websocket";
+	"carbons"; -- XEP-0280: JMI answered on one device stops the others ringing
 {{- range .Modules}} "{{.}}";{{end}}
 }
 modules_disabled = { "s2s"; "offline"; "c2s_limits"; "limits" }

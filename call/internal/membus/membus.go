@@ -1,6 +1,6 @@
 // Package membus is an in-memory signaling transport for the call engine's tests: a
 // Bus connects endpoints by user ID and delivers each signal, copied, in send order.
-// An Endpoint implements call.Signaler.
+// An Endpoint implements quickblox.Transport.
 package membus
 
 import (
@@ -10,7 +10,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/ttycall/ttycall/call/signal"
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // ErrUnknownUser: no endpoint is registered for the addressee.
@@ -19,23 +19,23 @@ var ErrUnknownUser = errors.New("membus: unknown user")
 // Bus routes signals between endpoints.
 type Bus struct {
 	mu        sync.Mutex
-	endpoints map[signal.UserID]func(*signal.Signal) // guarded by mu
-	filter    func(*signal.Signal) bool              // guarded by mu; false drops
-	log       []signal.Signal                        // guarded by mu; every delivered signal
+	endpoints map[wire.UserID]func(*wire.Signal) // guarded by mu
+	filter    func(*wire.Signal) bool            // guarded by mu; false drops
+	log       []wire.Signal                      // guarded by mu; every delivered signal
 }
 
 // New returns an empty bus.
-func New() *Bus { return &Bus{endpoints: make(map[signal.UserID]func(*signal.Signal))} }
+func New() *Bus { return &Bus{endpoints: make(map[wire.UserID]func(*wire.Signal))} }
 
 // Endpoint is one user's attachment to the bus.
 type Endpoint struct {
 	bus *Bus
-	id  signal.UserID
+	id  wire.UserID
 }
 
 // Register attaches user id; deliver receives every signal addressed to id (it must
-// not block: the engine's HandleSignal never does).
-func (b *Bus) Register(id signal.UserID, deliver func(*signal.Signal)) *Endpoint {
+// not block: the engine never blocks in Receive).
+func (b *Bus) Register(id wire.UserID, deliver func(*wire.Signal)) *Endpoint {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.endpoints[id] = deliver
@@ -43,28 +43,28 @@ func (b *Bus) Register(id signal.UserID, deliver func(*signal.Signal)) *Endpoint
 }
 
 // Endpoint returns a sender for id whose handler is set later with Register.
-func (b *Bus) Endpoint(id signal.UserID) *Endpoint { return &Endpoint{bus: b, id: id} }
+func (b *Bus) Endpoint(id wire.UserID) *Endpoint { return &Endpoint{bus: b, id: id} }
 
 // SetFilter installs a function that sees every signal before delivery; returning false
 // drops it. nil removes the filter.
-func (b *Bus) SetFilter(f func(*signal.Signal) bool) {
+func (b *Bus) SetFilter(f func(*wire.Signal) bool) {
 	b.mu.Lock()
 	b.filter = f
 	b.mu.Unlock()
 }
 
 // Delivered returns a copy of every signal delivered so far.
-func (b *Bus) Delivered() []signal.Signal {
+func (b *Bus) Delivered() []wire.Signal {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.log)
 }
 
 // Inject delivers s to s.To as if sent by s.From (spoofing tests).
-func (b *Bus) Inject(s *signal.Signal) error { return b.deliver(s) }
+func (b *Bus) Inject(s *wire.Signal) error { return b.deliver(s) }
 
-// SendSignal implements call.Signaler.
-func (e *Endpoint) SendSignal(ctx context.Context, to signal.UserID, s *signal.Signal) error {
+// SendSignal implements quickblox.Transport.
+func (e *Endpoint) SendSignal(ctx context.Context, to wire.UserID, s *wire.Signal) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (e *Endpoint) SendSignal(ctx context.Context, to signal.UserID, s *signal.S
 	return e.bus.deliver(c)
 }
 
-func (b *Bus) deliver(s *signal.Signal) error {
+func (b *Bus) deliver(s *wire.Signal) error {
 	b.mu.Lock()
 	f := b.endpoints[s.To]
 	filter := b.filter
@@ -92,7 +92,7 @@ func (b *Bus) deliver(s *signal.Signal) error {
 	return nil
 }
 
-func clone(s *signal.Signal) *signal.Signal {
+func clone(s *wire.Signal) *wire.Signal {
 	c := *s
 	c.OpponentIDs = slices.Clone(s.OpponentIDs)
 	c.Candidates = slices.Clone(s.Candidates)
@@ -104,13 +104,13 @@ func clone(s *signal.Signal) *signal.Signal {
 	return &c
 }
 
-func cloneExt(e signal.Extension) signal.Extension {
+func cloneExt(e wire.Extension) wire.Extension {
 	if e == nil {
 		return nil
 	}
 	c := maps.Clone(e)
 	for k, v := range c {
-		if m, ok := v.(signal.Extension); ok {
+		if m, ok := v.(wire.Extension); ok {
 			c[k] = cloneExt(m)
 		}
 	}

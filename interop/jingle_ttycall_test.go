@@ -1,0 +1,235 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// JingleTtyOpts configure a `ttycall headless` of the Jingle tests.
+type JingleTtyOpts struct {
+	Args       []string
+	Protocol   string  // calls.protocol; "" = "jingle" (no roster needed for discovery)
+	AnswerTime float64 // calls.answer_time_interval (s); 0: default
+	Stats      float64 // calls.stats_report_time_interval (s); 0: off
+}
+
+// Ttycall starts `ttycall headless` as user@domain (jid ID scheme) and waits for
+// "online"; it is stopped at cleanup.
+func (e *JingleEnv) Ttycall(ctx context.Context, user string, o JingleTtyOpts) *Tty {
+	e.tb.Helper()
+	if o.Protocol == "" {
+		o.Protocol = "jingle"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[account]\njid = %q\npassword = %q\nserver = %q\nca_file = %q\nid_scheme = \"jid\"\nresource = \"tty\"\n\n",
+		user+"@"+e.Server.Domain, password, e.Server.Addr, e.Server.CAFile)
+	fmt.Fprintf(&b, "[calls]\nprotocol = %q\n", o.Protocol)
+	if o.AnswerTime > 0 {
+		fmt.Fprintf(&b, "answer_time_interval = %g\n", o.AnswerTime)
+	}
+	if o.Stats > 0 {
+		fmt.Fprintf(&b, "stats_report_time_interval = %g\n", o.Stats)
+	}
+	b.WriteString("\n[media]\ncamera = \"test\"\nmicrophone = \"test\"\n")
+	path := filepath.Join(e.tb.TempDir(), "ttycall-"+user+".toml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		e.tb.Fatal(err)
+	}
+	t := startTty(e.tb, path, 0, o.Args)
+	t.Wait(ctx, 0, "event", "online")
+	return t
+}
+
+// waitTtyReceivesFrom waits for two stats events about user in which the received
+// packets grow (video too when video is true).
+func waitTtyReceivesFrom(t testing.TB, ctx context.Context, tty *Tty, mark int, session, user string, video bool) {
+	t.Helper()
+	first, i := tty.WaitIndex(ctx, mark, "event", "stats", "session", session, "user", user)
+	a0, v0 := receivedPackets(first)
+	for {
+		e, j := tty.WaitIndex(ctx, i+1, "event", "stats", "session", session, "user", user)
+		a1, v1 := receivedPackets(e)
+		if a1 > a0 && (!video || v1 > v0) {
+			return
+		}
+		i = j
+	}
+}
+
+// pageGot reports whether the page received a Jingle stanza of kind (stanzaKind) after
+// mark.
+func pageGot(p *Page, mark int, kind string) bool {
+	for _, e := range p.Events(mark) {
+		if e.Str("event") == "xml_in" && stanzaKind(e.Str("xml")) == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// TestJingleTtycallCallsPage: ttycall proposes (JMI), the page rings and proceeds,
+// ttycall sends session-initiate, the page accepts; media both ways, candidates
+// trickled both ways; ttycall hangs up with reason success.
+func TestJingleTtycallCallsPage(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	bob, bobJID := env.StanzaUser(ctx, "bob", "page")
+	bob.Must(ctx, nil, "setAuto", map[string]any{"mode": "proceed"})
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{Args: []string{"--video"}, Stats: 0.5})
+
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost video")
+	prop := bob.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	sid := prop.Str("id")
+	if !strings.HasPrefix(prop.Str("from"), "alice@localhost/") || !strings.Contains(prop.Str("media"), "video") {
+		t.Errorf("propose %s", prop)
+	}
+	bob.Wait(ctx, pm, "event", "incoming", "sid", sid)
+	acc := tty.Wait(ctx, tm, "event", "accept", "session", sid)
+	if acc.Str("user") != "bob@localhost" {
+		t.Errorf("ttycall accept event %s", acc)
+	}
+	bob.Wait(ctx, pm, "event", "connection", "sid", sid, "state", "connected")
+	tty.Wait(ctx, tm, "event", "connection_state", "session", sid, "user", "bob@localhost", "state", "CONNECTED")
+	st := waitJingleMedia(t, ctx, bob, sid, "audio", "video")
+	if st.InVideoBytes == 0 || st.InAudioBytes == 0 {
+		t.Errorf("page received %+v", st)
+	}
+	waitTtyReceivesFrom(t, ctx, tty, tm, sid, "bob@localhost", true)
+	if !pageGot(bob, pm, "transport-info") {
+		t.Error("ttycall trickled no transport-info to the page")
+	}
+	sentTI := false
+	for _, e := range bob.Events(pm) {
+		if e.Str("event") == "xml_out" && stanzaKind(e.Str("xml")) == "transport-info" {
+			sentTI = true
+		}
+	}
+	if !sentTI {
+		t.Error("the page trickled no transport-info")
+	}
+
+	tty.Send("hangup")
+	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
+	tty.Wait(ctx, tm, "event", "session_close", "session", sid)
+	_ = bobJID
+	checkNoGarbage(t, tty)
+}
+
+// TestJinglePageCallsTtycall: the page proposes; ttycall rings and proceeds, takes the
+// session-initiate and accepts (auto); media both ways; the page ends the call.
+func TestJinglePageCallsTtycall(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	tty := env.Ttycall(ctx, "bob", JingleTtyOpts{Args: []string{"--answer", "auto", "--video"}, Stats: 0.5})
+	alice, _ := env.StanzaUser(ctx, "alice", "page")
+
+	pm, tm := alice.Mark(), tty.Mark()
+	sid := fmt.Sprintf("p2t-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": sid, "media": []string{"audio", "video"}})
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "ringing", "id", sid)
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "proceed", "id", sid)
+	in := tty.Wait(ctx, tm, "event", "call", "session", sid)
+	if in.Str("user") != "alice@localhost" || in.Str("call_type") != "video" {
+		t.Errorf("ttycall call event %s", in)
+	}
+	alice.Wait(ctx, pm, "event", "ringing", "sid", sid)
+	alice.Wait(ctx, pm, "event", "accepted", "sid", sid)
+	alice.Wait(ctx, pm, "event", "connection", "sid", sid, "state", "connected")
+	waitJingleMedia(t, ctx, alice, sid, "audio", "video")
+	waitTtyReceivesFrom(t, ctx, tty, tm, sid, "alice@localhost", true)
+
+	alice.Must(ctx, nil, "end", map[string]any{"sid": sid, "reason": "success"})
+	tty.Wait(ctx, tm, "event", "stop", "session", sid, "user", "alice@localhost")
+	tty.Wait(ctx, tm, "event", "session_close", "session", sid)
+	checkNoGarbage(t, tty)
+}
+
+// TestJingleRejectRetractBusyTimeout: ttycall declines a call (decline); the page ends a
+// ringing call before ttycall answers (cancel); the page is busy (busy); the page never
+// answers ttycall's propose, which ttycall retracts at its answer timeout.
+func TestJingleRejectRetractBusyTimeout(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob", "carol", "dave", "erin")
+	tty := env.Ttycall(ctx, "bob", JingleTtyOpts{Args: []string{"--answer", "reject"}, AnswerTime: 3})
+	alice, _ := env.StanzaUser(ctx, "alice", "page")
+
+	// Decline.
+	pm, tm := alice.Mark(), tty.Mark()
+	rej := fmt.Sprintf("rej-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": rej, "media": []string{"audio"}})
+	tty.Wait(ctx, tm, "event", "call", "session", rej)
+	alice.Wait(ctx, pm, "event", "terminated", "sid", rej, "reason", "decline")
+	tty.Wait(ctx, tm, "event", "session_close", "session", rej)
+
+	// Busy: the page ends ttycall's call with busy. (ttycall headless exits when its
+	// placed call fails: one process per placed call.)
+	alice.Must(ctx, nil, "setAuto", map[string]any{"mode": "busy"})
+	tty = env.Ttycall(ctx, "dave", JingleTtyOpts{AnswerTime: 3})
+	pm, tm = alice.Mark(), tty.Mark()
+	tty.Send("call alice@localhost audio")
+	prop := alice.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	busy := prop.Str("id")
+	alice.Wait(ctx, pm, "event", "terminated", "sid", busy, "reason", "busy")
+	tty.Wait(ctx, tm, "event", "reject", "session", busy, "user", "alice@localhost")
+	tty.Wait(ctx, tm, "event", "session_close", "session", busy)
+
+	// Not answered: the page rings and never proceeds; at the answer timeout ttycall
+	// reports it and retracts the proposal.
+	alice.Must(ctx, nil, "setAuto", map[string]any{"mode": "ring"})
+	tty = env.Ttycall(ctx, "erin", JingleTtyOpts{AnswerTime: 3})
+	pm, tm = alice.Mark(), tty.Mark()
+	tty.Send("call alice@localhost audio")
+	prop = alice.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	noAns := prop.Str("id")
+	tty.Wait(ctx, tm, "event", "user_not_answer", "session", noAns, "user", "alice@localhost")
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "retract", "id", noAns)
+	tty.Wait(ctx, tm, "event", "session_close", "session", noAns)
+
+	// The caller gives up while ttycall rings: the page ends its session (cancel).
+	tty2 := env.Ttycall(ctx, "carol", JingleTtyOpts{Args: []string{"--answer", "ignore"}})
+	pm, tm = alice.Mark(), tty2.Mark()
+	gone := fmt.Sprintf("gone-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "carol@localhost", "id": gone, "media": []string{"audio"}})
+	tty2.Wait(ctx, tm, "event", "call", "session", gone)
+	alice.Wait(ctx, pm, "event", "ringing", "sid", gone)
+	alice.Must(ctx, nil, "end", map[string]any{"sid": gone, "reason": "cancel"})
+	tty2.Wait(ctx, tm, "event", "session_close", "session", gone)
+	checkNoGarbage(t, tty)
+	checkNoGarbage(t, tty2)
+}
+
+// TestJingleAudioOnly: an audio call from ttycall: the page gets one audio content and
+// audio flows both ways, no video.
+func TestJingleAudioOnly(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	bob.Must(ctx, nil, "setAuto", map[string]any{"mode": "proceed"})
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{Stats: 0.5})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost audio")
+	prop := bob.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	sid := prop.Str("id")
+	if prop.Str("media") != `["audio"]` {
+		t.Errorf("propose media %s", prop.Str("media"))
+	}
+	tty.Wait(ctx, tm, "event", "accept", "session", sid)
+	st := waitJingleMedia(t, ctx, bob, sid, "audio")
+	if st.InVideoBytes != 0 || st.OutVideoBytes != 0 {
+		t.Errorf("video in an audio call: %+v", st)
+	}
+	waitTtyReceivesFrom(t, ctx, tty, tm, sid, "bob@localhost", false)
+	for _, e := range bob.Events(pm) {
+		if e.Str("event") == "xml_in" && stanzaKind(e.Str("xml")) == "session-initiate" && strings.Contains(e.Str("xml"), `media="video"`) {
+			t.Errorf("session-initiate of an audio call has video: %s", e.Str("xml"))
+		}
+	}
+	tty.Send("hangup")
+	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
+}
