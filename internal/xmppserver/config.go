@@ -36,7 +36,7 @@ https_interfaces = { }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "http"; "websocket";
 	"carbons"; -- XEP-0280: JMI answered on one device stops the others ringing
-{{- range .Modules}} "{{.}}";{{end}}
+	{{range .Modules}}"{{.}}"; {{end}}
 }
 modules_disabled = { "s2s"; "offline"; "c2s_limits"; "limits" }
 authentication = "internal_plain"
