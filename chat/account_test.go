@@ -269,6 +269,10 @@ func TestWrongPassword(t *testing.T) {
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("Run = %v, want ErrAuth", err)
 	}
+	// Said the way a user can act on it, without SASL internals.
+	if want := "login refused for " + srv.JID("alice").String() + ": wrong password (server said: not-authorized)"; err.Error() != want {
+		t.Errorf("Run = %q, want %q", err, want)
+	}
 	if strings.Contains(err.Error(), "not-the-password") {
 		t.Errorf("the error shows the password: %v", err)
 	}

@@ -86,7 +86,7 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	}
 	fs.StringVar(&o.Config, "config", "", "config file (default: the user's config)")
 	answer := fs.String("answer", string(AnswerIgnore), "incoming calls: auto, reject or ignore (wait for a stdin command)")
-	callIDs := fs.String("call", "", "call ID[,ID...] at start")
+	callIDs := fs.String("call", "", "call ID[,ID...] at start (with [quickblox]: also logins, emails, full names)")
 	fs.BoolVar(&o.Video, "video", false, "send and accept video (default: audio only)")
 	fs.StringVar(&o.Play, "play", "", "WAV or Ogg/Opus file to send as the microphone")
 	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file")

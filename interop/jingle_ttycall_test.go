@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/ttycall/ttycall/chat"
 )
 
 // JingleTtyOpts configure a `ttycall headless` of the Jingle tests.
@@ -232,4 +236,82 @@ func TestJingleAudioOnly(t *testing.T) {
 	}
 	tty.Send("hangup")
 	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
+}
+
+// TestJingleAutoProtocol: with calls.protocol = "auto" (the default), ttycall asks the
+// contact's device what it supports (XEP-0030) and calls StanzaJS, which advertises
+// Jingle RTP and JMI, with Jingle. The roster is made both ways first (discovery needs
+// the contact's presence).
+func TestJingleAutoProtocol(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	bob.Must(ctx, nil, "setAuto", map[string]any{"mode": "proceed"})
+
+	// alice's roster, through a second login of hers (the roster is the account's).
+	helper := env.attacker(ctx, "alice")
+	bobJID, _ := jid.Parse("bob@localhost")
+	pm := bob.Mark()
+	if err := helper.Subscribe(ctx, bobJID); err != nil {
+		t.Fatal(err)
+	}
+	bob.Wait(ctx, pm, "event", "subscribe")
+	for approved := false; !approved; {
+		select {
+		case ev := <-helper.Events():
+			if r, ok := ev.(chat.SubscriptionRequestEvent); ok && r.JID.Equal(bobJID) {
+				if err := helper.Approve(ctx, bobJID); err != nil {
+					t.Fatal(err)
+				}
+				approved = true
+			}
+		case <-ctx.Done():
+			t.Fatal("no subscription request from the page")
+		}
+	}
+
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{Protocol: "auto", Args: []string{"--video"}})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost video")
+	prop := bob.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	sid := prop.Str("id")
+	tty.Wait(ctx, tm, "event", "accept", "session", sid)
+	waitJingleMedia(t, ctx, bob, sid, "audio", "video")
+	tty.Send("hangup")
+	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
+}
+
+// TestJingleWhileOffline: the page calls while ttycall is offline (its process has
+// quit): nothing rings, and that stale proposal does not ring when ttycall is back; the
+// next call goes through with media.
+func TestJingleWhileOffline(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	alice, _ := env.StanzaUser(ctx, "alice", "page")
+	opts := JingleTtyOpts{Args: []string{"--answer", "auto"}}
+	first := env.Ttycall(ctx, "bob", opts)
+	first.stop()
+
+	pm := alice.Mark()
+	stale := fmt.Sprintf("stale-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": stale, "media": []string{"audio"}})
+	tty := env.Ttycall(ctx, "bob", opts)
+	tm := tty.Mark()
+	sid := fmt.Sprintf("back-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": sid, "media": []string{"audio"}})
+	tty.Wait(ctx, tm, "event", "call", "session", sid)
+	alice.Wait(ctx, pm, "event", "accepted", "sid", sid)
+	waitJingleMedia(t, ctx, alice, sid, "audio")
+	for _, e := range tty.Events(0) {
+		if e.Str("session") == stale {
+			t.Errorf("the proposal made while ttycall was offline reached it: %s", e)
+		}
+	}
+	for _, e := range alice.Events(pm) {
+		if e.Str("event") == "jmi" && e.Str("id") == stale {
+			t.Errorf("ttycall answered the proposal made while it was offline: %s", e)
+		}
+	}
+	alice.Must(ctx, nil, "end", map[string]any{"sid": sid, "reason": "success"})
+	tty.Wait(ctx, tm, "event", "session_close", "session", sid)
 }

@@ -2,10 +2,14 @@ package ui
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -254,10 +258,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.RetryIn > 0 {
 			m.retryAt = m.env.now().Add(msg.RetryIn)
 		}
-		m.serverErr = ""
-		if msg.Err != nil {
-			m.serverErr = shortError(msg.Err)
+		switch {
+		case msg.Err != nil:
+			m.serverErr = serverCause(msg.Err)
+		case msg.State == chat.Online:
+			m.serverErr = ""
 		}
+		// Otherwise the cause stays: the Reconnecting that follows a failed attempt
+		// carries no error of its own, and the status line should still say why.
 		if msg.State != chat.Online {
 			// Presence seen before is stale (chat forgets it too): contacts show
 			// offline until the next session's presence arrives.
@@ -666,6 +674,30 @@ func (m *Model) setError(err error) tea.Cmd {
 	m.errSeq++
 	seq := m.errSeq
 	return m.env.tick(8*time.Second, func(time.Time) tea.Msg { return clearErrorMsg{seq: seq} })
+}
+
+// serverCause says why the server cannot be reached in words a user can act on:
+// connection refused, name not found, a TLS problem, a timeout; else the error's
+// first line.
+func serverCause(err error) string {
+	var dns *net.DNSError
+	var cert *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var nerr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is the server running?)"
+	case errors.As(err, &dns):
+		return "server name not found (DNS: " + dns.Name + ")"
+	case errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &cert):
+		return "TLS: the server's certificate is not trusted (" + shortError(err) + ")"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "network unreachable"
+	case errors.As(err, &nerr) && nerr.Timeout():
+		return "connection timed out"
+	}
+	return shortError(err)
 }
 
 // shortError is the first line of an error, cut to a status-line length.

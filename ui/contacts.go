@@ -212,6 +212,13 @@ func (c *contactsModel) update(k tea.KeyPressMsg) tea.Cmd {
 				c.closeAdd()
 				return nil
 			}
+			if ns, ok := c.env.account.(nameSubscriber); ok && ns.ResolvesNames() {
+				// QuickBlox mode: a login, email or full name; the account looks it up.
+				c.closeAdd()
+				return opCmd(c.env, "add contact", "asked "+text+" to share presence", func(ctx context.Context) error {
+					return ns.SubscribeName(ctx, text)
+				})
+			}
 			j, err := c.parseAddress(text)
 			if err != nil {
 				c.addErr = err.Error() // the input stays open to fix it
@@ -335,6 +342,14 @@ func (c *contactsModel) call(t call.CallType) tea.Cmd {
 	}
 	msg := startCallMsg{Opponents: ids, CallType: t}
 	return func() tea.Msg { return msg }
+}
+
+// nameSubscriber is an account that turns what was typed into an address itself:
+// app.NamedAccount, which in QuickBlox mode looks up logins, emails and full names in the
+// users API.
+type nameSubscriber interface {
+	ResolvesNames() bool
+	SubscribeName(ctx context.Context, text string) error
 }
 
 // parseAddress checks what was typed into the add-contact input: a user's address,

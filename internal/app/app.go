@@ -35,6 +35,12 @@ const EnvLoopbackICE = "TTYCALL_ICE_LOOPBACK"
 // ErrConfig is wrapped by New's errors about the configuration.
 var ErrConfig = errors.New("bad configuration")
 
+// configError is an error that says all it has to say itself (config.NoAccountError)
+// and is an ErrConfig too.
+type configError struct{ error }
+
+func (e configError) Unwrap() []error { return []error{e.error, ErrConfig} }
+
 // Options are what the consumer adds to the config.
 type Options struct {
 	// Echo sends back to each opponent what it sends (bots, tests).
@@ -84,6 +90,8 @@ type App struct {
 
 	closingCh chan struct{} // closed when Close starts
 
+	named *NamedAccount // guarded by mu; the interface's view of the account, nil until asked for
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -118,6 +126,10 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		}
 		a.qb, a.qbc = qb, qbc
 		accountJID, passwordFunc = qb.ChatJID(), chatPassword(qb)
+	}
+	if accountJID == "" {
+		a.signOut()
+		return nil, configError{&config.NoAccountError{Path: cfg.Path}}
 	}
 	account, err := jid.Parse(accountJID)
 	if err != nil {
@@ -357,6 +369,10 @@ func (a *App) Close() error {
 		if running != nil {
 			<-running
 		}
+		a.mu.Lock()
+		named := a.named
+		a.mu.Unlock()
+		named.wait() // its events end with the account's
 		if err := a.signOut(); err != nil {
 			errs = append(errs, err)
 		}

@@ -341,6 +341,19 @@ func TestQuickBloxContactNames(t *testing.T) {
 	if err := n.Subscribe(context.Background(), nobody); !errors.Is(err, qbapi.ErrNotFound) {
 		t.Errorf("Subscribe(nobody@example.org) = %v, want ErrNotFound", err)
 	}
+	// What the interface's "add contact" sends: a login with an underscore (not a JID)
+	// and a full name with spaces.
+	if !n.ResolvesNames() {
+		t.Error("NamedAccount does not resolve names in QuickBlox mode")
+	}
+	for _, name := range []string{"bob_login", "Bob Builder"} {
+		if err := n.SubscribeName(context.Background(), name); err != nil {
+			t.Errorf("SubscribeName(%q): %v", name, err)
+		}
+	}
+	if err := n.SubscribeName(context.Background(), "nobody_login"); !errors.Is(err, qbapi.ErrNotFound) {
+		t.Errorf("SubscribeName(nobody_login) = %v, want ErrNotFound", err)
+	}
 	lookups := st.Count("GET users/102.json")
 	if err := a.Close(); err != nil {
 		t.Fatal(err)

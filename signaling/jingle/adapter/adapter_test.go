@@ -324,3 +324,19 @@ func TestAnsweredElsewhere(t *testing.T) {
 		t.Fatalf("session-initiate after our own carbon: %v", jerr)
 	}
 }
+
+// TestStaleProposalIgnored: a propose the server stored (offline delivery, archive)
+// never rings.
+func TestStaleProposalIgnored(t *testing.T) {
+	r := newRig(t, 0)
+	bob := mustJID(t, "bob@example.org/phone")
+	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Propose, ID: "old", Media: []string{"audio"}}, From: bob, Delayed: true})
+	init := golden(t, "session-initiate")
+	init.SID = "other"
+	// Sync point: the next (direct) session-initiate is taken; nothing was sent for the
+	// stale one before it.
+	if _, jerr := r.a.HandleJingle(bob, init); jerr != nil {
+		t.Fatal(jerr)
+	}
+	none(t, r.tr.out, "answer to a stale proposal")
+}
