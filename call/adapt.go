@@ -39,13 +39,9 @@ func (s *Session) startAdapt() {
 // below it losses are the link's, not congestion's, and NACK/FEC repair them.
 const lossDecrease = 10
 
-// estimate is the bandwidth estimate (bit/s) of p's connection, 0 when there is none.
-//
-// It is GCC's delay-based estimate, not pion's combined target: pion's loss-based half
-// counts a 2% random loss as 10-28% (measured with BenchmarkImpairedCall, profile a)
-// and ratchets the target down to its 100 kbit/s floor, and the delay-based half, whose
-// increase is bounded by the rate actually received, follows it down. The loss rule is
-// applied here instead, on the loss the receiver reports in its RTCP receiver reports.
+// estimate is the bandwidth estimate (bit/s) of p's connection, 0 when there is none:
+// GCC's delay-based estimate (delayBasedBWE says why not pion's combined one), lowered
+// by the loss rule on the loss the receiver reports in its RTCP receiver reports.
 func (s *Session) estimate(p *peer) int {
 	if p.statsID == "" {
 		return 0
@@ -55,11 +51,6 @@ func (s *Session) estimate(p *peer) int {
 		return 0
 	}
 	est := e.(cc.BandwidthEstimator).GetTargetBitrate()
-	if g, ok := e.(interface{ GetStats() map[string]any }); ok {
-		if d, ok := g.GetStats()["delayTargetBitrate"].(int); ok && d > 0 {
-			est = d
-		}
-	}
 	if loss := int(p.videoLoss.Load()); loss > lossDecrease {
 		est = est * (200 - loss) / 200
 	}
