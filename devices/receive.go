@@ -120,6 +120,10 @@ type VideoReceiver struct {
 	lastReq time.Time
 	started time.Time // when the frame being assembled had its first packet
 	freeze  FreezeMeter
+	// playout paces decoding (playout.go); nil when frames are decoded as they
+	// complete (tests that feed handle directly).
+	playout *playout
+	due     []pendingFrame
 	onFrame func() // tests: called after each stored frame
 	statsMu sync.Mutex
 	stats   VideoReceiverStats // guarded by statsMu
@@ -145,7 +149,7 @@ func NewVideoReceiver(mime string, slot *FrameSlot, requestKeyFrame func(), log 
 	if err != nil {
 		return nil, fmt.Errorf("video receiver: %w", err)
 	}
-	r := &VideoReceiver{rtpQueue: newRTPQueue(videoQueue), slot: slot, reqKF: requestKeyFrame, log: log, dec: dec, needKey: true}
+	r := &VideoReceiver{rtpQueue: newRTPQueue(videoQueue), slot: slot, reqKF: requestKeyFrame, log: log, dec: dec, needKey: true, playout: &playout{}}
 	// Owned by r; ends on Close.
 	go r.run()
 	return r, nil
@@ -177,13 +181,30 @@ func (r *VideoReceiver) run() {
 	defer close(r.done)
 	defer r.dec.Close()
 	r.requestKeyFrame(true)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
+		var due <-chan time.Time
+		if r.playout != nil {
+			if at, ok := r.playout.next(); ok {
+				timer.Reset(time.Until(at))
+				due = timer.C
+			}
+		}
 		select {
 		case <-r.stop:
 			return
 		case p := <-r.in:
 			for _, q := range r.reorder.push(p, time.Now()) {
 				r.handle(q)
+			}
+		case <-due:
+		}
+		if r.playout != nil {
+			r.due = r.playout.pop(time.Now(), r.due[:0])
+			for i, f := range r.due {
+				r.decode(f.data, f.started)
+				r.due[i] = pendingFrame{}
 			}
 		}
 	}
@@ -252,10 +273,14 @@ func (r *VideoReceiver) handle(p *rtp.Packet) {
 		return
 	}
 	r.inFrame = false
-	r.decode(r.frame)
+	if r.playout != nil {
+		r.playout.add(r.frame, r.frameTS, r.started, time.Now())
+		return
+	}
+	r.decode(r.frame, r.started)
 }
 
-func (r *VideoReceiver) decode(frame []byte) {
+func (r *VideoReceiver) decode(frame []byte, started time.Time) {
 	key := isVP8KeyFrame(frame)
 	if r.needKey && !key {
 		r.count(func(s *VideoReceiverStats) { s.SkippedWaitingKey++ })
@@ -282,7 +307,7 @@ func (r *VideoReceiver) decode(frame []byte) {
 	r.freeze.Frame(now)
 	r.count(func(s *VideoReceiverStats) {
 		s.Frames++
-		s.JitterBufferDelay += now.Sub(r.started)
+		s.JitterBufferDelay += now.Sub(started)
 	})
 	if r.onFrame != nil {
 		r.onFrame()
