@@ -199,7 +199,6 @@ func defaultVideoBitrate(w, h, fps int) int {
 	return min(max(b, 150_000), 2_500_000)
 }
 
-
 // gatedVideo sits between the source and the encoder: it turns frames black while the
 // track is disabled and feeds the preview slot.
 type gatedVideo struct {
