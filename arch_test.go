@@ -46,3 +46,43 @@ func TestLayering(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropNotInProduct: the test scaffolding under interop/ (the QuickBlox REST
+// stand-in) is imported by tests only, never by the product.
+func TestInteropNotInProduct(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not found")
+	}
+	const mod = "github.com/ttycall/ttycall/"
+	for _, line := range goList(t, `{{.ImportPath}}:{{join .Imports ","}}`, "./...") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		if strings.HasPrefix(pkg, mod+"interop") {
+			continue
+		}
+		for _, imp := range strings.Split(imports, ",") {
+			if strings.HasPrefix(imp, mod+"interop") {
+				t.Errorf("%s imports the test scaffolding %s", pkg, imp)
+			}
+		}
+	}
+}
+
+// TestEngineSpeaksNoProtocol: the engine depends on the neutral vocabulary (signaling)
+// and on no protocol adapter or wire codec, and the adapters do not depend on the
+// engine (so that the engine's tests run through a real adapter).
+func TestEngineSpeaksNoProtocol(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go command not found")
+	}
+	const mod = "github.com/ttycall/ttycall/"
+	for _, dep := range goList(t, `{{join .Deps "\n"}}`, mod+"call") {
+		if strings.HasPrefix(dep, mod+"signaling/") || strings.HasPrefix(dep, mod+"chat") {
+			t.Errorf("call depends on %s: protocols belong to adapters under signaling/", dep)
+		}
+	}
+	for _, dep := range goList(t, `{{join .Deps "\n"}}`, mod+"signaling/...") {
+		if dep == mod+"call" {
+			t.Errorf("an adapter under signaling/ depends on the engine")
+		}
+	}
+}

@@ -265,28 +265,45 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	if sdpErr != nil {
 		// A call we can never answer: say so at once, so the caller stops dialing,
 		// and never ring.
-		c.rejectLocked(o)
+		c.rejectLocked(o, nil)
 		return nil, sdpErr
 	}
 	if c.cfg.Admit != nil {
 		if err := c.cfg.Admit(o); err != nil {
-			c.rejectLocked(o)
+			c.missedLocked(o, "refused")
 			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 	}
 	if c.cfg.AutoReject && len(c.sessions) >= c.cfg.IncomingLimit {
-		c.rejectLocked(o)
+		c.missedLocked(o, "busy")
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
 	return c.newSessionLocked(si, false), nil
 }
 
 // rejectLocked answers an offer that makes no session with a Reject to its sender, and
-// remembers its session ID so that its re-sends are dropped.
-func (c *Client) rejectLocked(o *Offer) {
-	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From}}
+// remembers its session ID so that its re-sends are dropped. ext is the reject's
+// extension (nil: none).
+func (c *Client) rejectLocked(o *Offer, ext Extension) {
+	rej := &Reject{Header: Header{Session: cloneSession(o.Session), From: c.cfg.LocalID, To: o.From, Ext: ext}}
 	c.sendReply(rej)
 	c.rememberLocked(o.Session.ID)
+}
+
+// missedLocked rejects a call the local user never saw ring and reports it.
+func (c *Client) missedLocked(o *Offer, reason string) {
+	var ext Extension
+	if reason == "busy" {
+		// The reason the config docs promise the caller, as the SDKs' reject
+		// extension carries it.
+		ext = Extension{"reason": "busy"}
+	}
+	c.rejectLocked(o, ext)
+	c.emitDroppable(nil, MissedCallEvent{
+		EventMeta: EventMeta{SessionID: o.Session.ID, User: o.From, Time: time.Now()},
+		CallType:  o.Session.CallType, InitiatorID: o.Session.Initiator,
+		OpponentIDs: slices.Clone(o.Session.Opponents), Reason: reason,
+	})
 }
 
 func cloneSession(si SessionInfo) SessionInfo {

@@ -39,6 +39,17 @@ type CallEvent struct {
 	Ext         Extension
 }
 
+// MissedCallEvent: an incoming call that never rang because the engine refused it:
+// busy (AutoReject beyond IncomingLimit) or refused by Config.Admit. The caller was
+// rejected; no session exists for it (an InvalidEvent reports the refusal too).
+type MissedCallEvent struct {
+	EventMeta
+	CallType    CallType
+	InitiatorID UserID
+	OpponentIDs []UserID
+	Reason      string // "busy" or "refused"
+}
+
 // AcceptEvent: an opponent accepted the call (onAcceptCallListener).
 type AcceptEvent struct {
 	EventMeta

@@ -32,6 +32,9 @@ func TestAdmitRefusesCall(t *testing.T) {
 	if !errors.Is(inv.Err, ErrRefused) || inv.Op != "offer" {
 		t.Errorf("invalid event %+v", inv)
 	}
+	if m := bob.rec.wait(t, "missed call", isType[MissedCallEvent]("alice")).(MissedCallEvent); m.Reason != "refused" {
+		t.Errorf("missed call %+v", m)
+	}
 	for _, ev := range bob.rec.events() {
 		if _, ok := ev.(CallEvent); ok {
 			t.Fatal("a refused call rang")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ttycall/ttycall/call/internal/membus"
 )
 
 func TestQueueDropsBeyondLimit(t *testing.T) {
@@ -72,3 +74,31 @@ func (nopSignaling) Terminate(context.Context, *Terminate) error   { return nil 
 func (nopSignaling) Restart(context.Context, *Restart) error       { return nil }
 func (nopSignaling) Update(context.Context, *Update) error         { return nil }
 func (nopSignaling) Rules(SessionInfo) Rules                       { return Rules{} }
+
+// A peer that floods a session faster than its goroutine runs fills the session's
+// queue up to maxQueuedMessages; the rest is dropped and counted, and the session
+// goes on.
+func TestSessionQueueBounded(t *testing.T) {
+	bus := membus.New()
+	alice := newMemParty(t, bus, "alice", nil)
+	bob := newMemParty(t, bus, "bob", nil)
+	s, bs := ring(t, alice, bob, nil)
+	// Hold bob's session goroutine while alice's updates pile up.
+	hold, held := make(chan struct{}), make(chan struct{})
+	if !bs.post(func() { close(held); <-hold }) {
+		t.Fatal("session goroutine ended")
+	}
+	<-held
+	upd := &Update{Header: Header{Session: SessionInfo{ID: s.ID(), CallType: CallTypeAudio, Initiator: "alice", Opponents: []UserID{"bob"}}, From: "alice", To: "bob"}}
+	for range maxQueuedMessages + 10 {
+		bob.Receive(upd)
+	}
+	close(hold)
+	if d := bob.Drops().Messages; d < 10 {
+		t.Fatalf("dropped %d messages, want at least 10", d)
+	}
+	probe(t, bs, func() error { return nil })
+	if bs.State() != SessionNew {
+		t.Fatalf("session disturbed: %s", bs.State())
+	}
+}

@@ -163,11 +163,17 @@ func TestBusyAutoReject(t *testing.T) {
 	if err := s2.Call(nil); err != nil {
 		t.Fatal(err)
 	}
-	carol.rec.wait(t, "auto reject", isType[RejectEvent]("bob"))
+	rej := carol.rec.wait(t, "auto reject", isType[RejectEvent]("bob")).(RejectEvent)
+	if rej.Ext["reason"] != "busy" {
+		t.Errorf("busy reject's extension = %v, want reason=busy", rej.Ext)
+	}
 	carol.rec.wait(t, "carol closed", isSessionClose(s2.ID()))
 	inv := bob.rec.wait(t, "busy invalid", isType[InvalidEvent]("carol")).(InvalidEvent)
 	if !errors.Is(inv.Err, ErrBusy) {
 		t.Errorf("invalid err = %v", inv.Err)
+	}
+	if m := bob.rec.wait(t, "missed call", isType[MissedCallEvent]("carol")).(MissedCallEvent); m.Reason != "busy" || m.InitiatorID != "carol" || m.SessionID != s2.ID() {
+		t.Errorf("missed call %+v", m)
 	}
 	if bob.Session(s1.ID()) == nil || bob.Session(s1.ID()).State() != SessionNew {
 		t.Errorf("first call disturbed")

@@ -122,6 +122,21 @@ func TestDenySubscription(t *testing.T) {
 	})
 }
 
+// Remove drops a contact from the roster (a real Prosody pushes the removal).
+func TestRemoveContact(t *testing.T) {
+	srv := startServer(t)
+	alice := newPeer(t, srv, "alice", nil).online()
+	ctx := ctxT(t)
+	if err := alice.Subscribe(ctx, srv.JID("dave")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUntil("dave listed", func() bool { return findContact(alice.Roster(), srv.JID("dave").String()) != nil })
+	if err := alice.Remove(ctx, srv.JID("dave")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUntil("dave removed", func() bool { return findContact(alice.Roster(), srv.JID("dave").String()) == nil })
+}
+
 // 200 signals each way, sent concurrently, arrive complete and in order.
 func TestSignalsInOrder(t *testing.T) {
 	srv := startServer(t)
@@ -253,6 +268,10 @@ func TestWrongPassword(t *testing.T) {
 	}
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("Run = %v, want ErrAuth", err)
+	}
+	// Said the way a user can act on it, without SASL internals.
+	if want := "login refused for " + srv.JID("alice").String() + ": wrong password (server said: not-authorized)"; err.Error() != want {
+		t.Errorf("Run = %q, want %q", err, want)
 	}
 	if strings.Contains(err.Error(), "not-the-password") {
 		t.Errorf("the error shows the password: %v", err)

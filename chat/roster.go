@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 
 	"mellium.im/xmlstream"
@@ -129,6 +130,24 @@ func (a *Account) sendSubscription(ctx context.Context, j jid.JID, typ stanza.Pr
 	p := stanza.Presence{ID: randomID(), To: j.Bare(), Type: typ}
 	if err := sess.Send(ctx, p.Wrap(nil)); err != nil {
 		return fmt.Errorf("chat: %s %s: %w", typ, j.Bare(), err)
+	}
+	return nil
+}
+
+// Remove deletes a contact from the roster (RFC 6121 §2.5): the server cancels the
+// subscriptions both ways and pushes the removal, which drops the contact from the list.
+func (a *Account) Remove(ctx context.Context, j jid.JID) error {
+	if j.Localpart() == "" && j.Domainpart() == "" {
+		return errors.New("chat: remove: empty jid")
+	}
+	sess := a.session()
+	if sess == nil {
+		return fmt.Errorf("chat: remove %s: %w", j.Bare(), ErrOffline)
+	}
+	ctx, cancel := a.sendContext(ctx)
+	defer cancel()
+	if err := roster.Delete(ctx, sess, j.Bare()); err != nil {
+		return fmt.Errorf("chat: remove %s: %w", j.Bare(), err)
 	}
 	return nil
 }

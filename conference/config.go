@@ -14,6 +14,11 @@ type Config struct {
 	Server, Token, APISecret string
 	// Room is the room's string ID; Pin is needed when the room has one.
 	Room, Pin string
+	// Create makes the room (with Pin and Secret) when it does not exist: we host it.
+	// A room made so lives as long as the Janus process; after a restart the rejoin
+	// makes it again.
+	Create bool
+	Secret string
 	// Display is our name in the room (other participants' tiles show it).
 	Display string
 	// Local is what we publish (nil: receive only); the caller keeps owning it.

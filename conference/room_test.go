@@ -263,3 +263,42 @@ func TestTalkingEstimate(t *testing.T) {
 	bobMedia.Audio.SetEnabled(false)
 	ann.waitFor(t, ctx, "bob silent", has(func(e conference.TalkingEvent) bool { return e.ID == bobID && !e.Talking }))
 }
+
+// TestCreateRoom: with Create, joining a room that does not exist makes it (with the
+// pin), and others join it; without Create it stays ErrNoSuchRoom.
+func TestCreateRoom(t *testing.T) {
+	s := janusservertest.Start(t, janusserver.Options{ICEAddress: janusserver.ICEAddress()})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := conference.Config{Server: s.URL, Room: "5f3e9a", Pin: "12", LoopbackOnly: true}
+	if _, err := conference.Join(ctx, cfg); !errors.Is(err, conference.ErrNoSuchRoom) {
+		t.Fatalf("without create: %v", err)
+	}
+	cfg.Create, cfg.Secret = true, "s3"
+	hp := &party{name: "host", wake: make(chan struct{}, 1)}
+	hcfg := cfg
+	hcfg.OnEvent = hp.onEvent
+	host, err := conference.Join(ctx, hcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	cfg.Create = false
+	guest, err := conference.Join(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest.Close()
+	cfg.Pin = "wrong"
+	if _, err := conference.Join(ctx, cfg); !errors.Is(err, conference.ErrUnauthorized) {
+		t.Fatalf("wrong pin in a created room: %v", err)
+	}
+	// Janus restarts: the room is gone with it; the host makes it again and rejoins.
+	if err := s.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hp.waitFor(t, ctx, "rejoined", has(func(e conference.JoinedEvent) bool { return e.Rejoined }))
+}

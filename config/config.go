@@ -94,7 +94,8 @@ type Conference struct {
 	Server  string `toml:"server"`  // "ws://host:8188" or "wss://..."; "" = no conferences
 	Token   string `toml:"token"`   // Janus token_auth token; "" = none
 	Pin     string `toml:"pin"`     // room pin, when rooms have one
-	Secret  string `toml:"secret"`  // room secret (to edit rooms; sent when set)
+	Secret  string `toml:"secret"`  // room secret, set on rooms we create
+	Create  bool   `toml:"create"`  // create the room when it does not exist (we host it)
 	Display string `toml:"display"` // our name in rooms; "" = the account's user name
 	Bitrate int    `toml:"bitrate"` // kbit/s cap on our video in rooms; 256
 }

@@ -95,7 +95,7 @@ func Load(path string) (*Config, error) {
 			if !explicit {
 				return Default(), nil
 			}
-			return nil, fmt.Errorf("config: %s: %w", path, ErrNotFound)
+			return nil, &KeyError{Path: path, Err: ErrNotFound} // "config: PATH: file not found"
 		}
 		return nil, fmt.Errorf("config: read %s: %w", path, err)
 	}

@@ -36,9 +36,10 @@ type Options struct {
 	LogFile     string
 	LogLevel    string
 	// Room mode: join this Janus VideoRoom room instead of logging in to XMPP.
-	Room  string
-	Pin   string
-	Stats time.Duration
+	Room   string
+	Pin    string
+	Create bool
+	Stats  time.Duration
 }
 
 const usage = `Usage: ttycall headless [flags]
@@ -85,7 +86,7 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	}
 	fs.StringVar(&o.Config, "config", "", "config file (default: the user's config)")
 	answer := fs.String("answer", string(AnswerIgnore), "incoming calls: auto, reject or ignore (wait for a stdin command)")
-	callIDs := fs.String("call", "", "call ID[,ID...] at start")
+	callIDs := fs.String("call", "", "call ID[,ID...] at start (with [quickblox]: also logins, emails, full names)")
 	fs.BoolVar(&o.Video, "video", false, "send and accept video (default: audio only)")
 	fs.StringVar(&o.Play, "play", "", "WAV or Ogg/Opus file to send as the microphone")
 	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file")
@@ -95,6 +96,7 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	fs.Var(&extFlag{o.Ext}, "ext", "k=v sent as the extension of call and accept (repeatable)")
 	fs.StringVar(&o.Room, "room", "", "join this conference room (Janus VideoRoom, [conference] in the config)")
 	fs.StringVar(&o.Pin, "pin", "", "the room's pin (default: [conference] pin)")
+	fs.BoolVar(&o.Create, "create", false, "create the room when it does not exist (default: [conference] create)")
 	fs.DurationVar(&o.Stats, "stats", 0, "room mode: stats events this often (default: calls.stats_report_time_interval)")
 	fs.StringVar(&o.LogFile, "log", "", "log file (default: stderr)")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info, warn or error")

@@ -62,7 +62,7 @@ func (rr *roomRunner) run(ctx context.Context, stdin io.Reader) int {
 	left := make(chan struct{})
 	var leftOnce bool
 	ccfg, err := app.ConferenceConfig(rr.cfg, app.RoomOptions{
-		Room: room, Local: ls, Logger: rr.log,
+		Room: room, Create: rr.o.Create, Local: ls, Logger: rr.log,
 		OnEvent: func(e conference.Event) {
 			rr.event(room, e)
 			if _, ok := e.(conference.LeftEvent); ok && !leftOnce {

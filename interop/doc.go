@@ -10,6 +10,9 @@
 //     as an event.
 //   - web/driver.mjs: playwright-core driving /usr/bin/chromium; a line-based JSON protocol
 //     on stdin/stdout; aborts and reports any request that is not to loopback.
+//   - qbstandin/: a local stand-in of QuickBlox's REST sign-in endpoints (sessions, users,
+//     account_settings), with the tokens as chat passwords in the test's Prosody, so that
+//     the page and ttycall sign in as QuickBlox apps do (qbrest_test.go).
 //   - *_test.go: the Go side: Prosody (internal/xmppserver), the page server on
 //     127.0.0.1:0, the driver process, the ttycall headless processes, the scenarios and
 //     benchmarks.

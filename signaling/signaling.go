@@ -29,6 +29,21 @@
 //
 // A client that speaks several protocols gives the engine a Router, which picks the
 // Signaling of each session by Session.Protocol.
+//
+// # Writing an adapter
+//
+//   - On what arrives, set Header.From from the transport's authenticated sender,
+//     Session.Protocol to the adapter's name, and Session.ID to the engine's ID of the
+//     session (map a protocol's own IDs, such as a Jingle sid, to it and back).
+//   - Hand messages over in the order they arrived; Receive and ReceiveError never
+//     block and may be called from any goroutine.
+//   - The engine validates everything (participants, SDP, candidates) before pion sees
+//     it: an adapter checks only its wire format.
+//   - A protocol without session-wide messages (1:1 Jingle) sends a session-wide
+//     Reject or Terminate to the one peer; without an ICE-restart offer ID it keeps the
+//     last Restart.ID per session and user (see Restart).
+//   - Return an error from a Signaling method only when the message did not leave; the
+//     engine reports it and goes on.
 package signaling
 
 import (

@@ -2,10 +2,14 @@ package ui
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -121,19 +125,23 @@ type Model struct {
 	logPath       string
 	showHelp      bool
 	helpNote      string // Options.HelpNote
-	help          help.Model
-	errText       string
-	errSeq        int
-	notice        string
-	quitting      bool
-	callEvents    <-chan call.Event
-	chatEvents    <-chan chat.Event
-	mediaNotices  <-chan string
-	lastSession   string // the last call session shown; for tests and logs
-	fatal         error  // why the program quit on its own (the account gave up)
-	kittyQuery    bool
-	crashed       bool         // a command panicked: quitting; Run reports crashError
-	tiles         []video.Tile // what the video screen was last given
+	// Calls missed since the history was last shown, for the status line.
+	missedN      int
+	missedFrom   string
+	missedBusy   bool // the last one was rejected as busy
+	help         help.Model
+	errText      string
+	errSeq       int
+	notice       string
+	quitting     bool
+	callEvents   <-chan call.Event
+	chatEvents   <-chan chat.Event
+	mediaNotices <-chan string
+	lastSession  string // the last call session shown; for tests and logs
+	fatal        error  // why the program quit on its own (the account gave up)
+	kittyQuery   bool
+	crashed      bool         // a command panicked: quitting; Run reports crashError
+	tiles        []video.Tile // what the video screen was last given
 }
 
 // New builds the root model.
@@ -250,10 +258,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.RetryIn > 0 {
 			m.retryAt = m.env.now().Add(msg.RetryIn)
 		}
-		m.serverErr = ""
-		if msg.Err != nil {
-			m.serverErr = shortError(msg.Err)
+		switch {
+		case msg.Err != nil:
+			m.serverErr = serverCause(msg.Err)
+		case msg.State == chat.Online:
+			m.serverErr = ""
 		}
+		// Otherwise the cause stays: the Reconnecting that follows a failed attempt
+		// carries no error of its own, and the status line should still say why.
 		if msg.State != chat.Online {
 			// Presence seen before is stale (chat forgets it too): contacts show
 			// offline until the next session's presence arrives.
@@ -268,6 +280,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.contacts.setRoster(msg.Contacts)
 	case presenceMsg:
 		m.contacts.setPresence(msg.JID, msg.Presence)
+		if m.call != nil {
+			for _, p := range m.call.peers {
+				p.offline = p.offline && m.contacts.offline(p.id)
+			}
+		}
 	case subRequestMsg:
 		m.contacts.addRequest(msg.JID)
 		m.notice = "subscription request from " + msg.JID.String()
@@ -293,6 +310,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case showScreenMsg:
 		if m.call == nil || msg.screen != screenCall {
 			m.screen = msg.screen
+		}
+		if m.screen == screenHistory {
+			m.missedN = 0 // seen
 		}
 	case opResultMsg:
 		if msg.Err != nil {
@@ -328,10 +348,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case ringTickMsg:
 		cmds = append(cmds, m.incoming.tick(msg))
 		for _, r := range m.incoming.takeExpired() {
-			m.history.add(r.record("missed"))
+			m.missedCall(r.record("missed"))
 		}
 	case callTickMsg:
 		if m.showing(msg.SessionID) {
+			m.call.refresh()
 			cmds = append(cmds, m.call.tick())
 		}
 	case hungUpMsg:
@@ -386,6 +407,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.onIncoming(msg))
 	case *call.CallEvent:
 		cmds = append(cmds, m.onIncoming(*msg))
+	case call.MissedCallEvent:
+		// Refused before it rang (busy while we talked): the user hears of it too.
+		m.missedCall(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType, Reason: msg.Reason})
 	case call.Event:
 		cmds = append(cmds, m.routeSession(msg))
 	}
@@ -403,8 +427,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	// Any key is the next action: the notice of the last one has been read.
 	m.notice = ""
-	// A focused text input takes every other key.
-	if m.screen == screenContacts && m.contacts.inputActive() {
+	// A focused text input takes every other key; so does a removal waiting for y.
+	if m.screen == screenContacts && (m.contacts.inputActive() || m.contacts.confirming()) {
 		return m.contacts.update(k)
 	}
 	if m.room.prompting {
@@ -501,10 +525,11 @@ func (m *Model) routeSession(msg call.Event) tea.Cmd {
 	id := msg.Session()
 	if m.incoming.has(id) {
 		if r, gone := m.incoming.handle(msg); gone {
-			m.history.add(r.record("missed"))
+			m.missedCall(r.record("missed"))
 		}
 		return nil
 	}
+
 	if m.showing(id) {
 		cmd := m.call.handle(msg)
 		if c, ok := msg.(call.SessionCloseEvent); ok {
@@ -529,6 +554,9 @@ func (m *Model) startCall(msg startCallMsg) tea.Cmd {
 		return m.setError(fmt.Errorf("new call: %w", err))
 	}
 	m.call = newCall(m.env, s.ID(), true, msg.CallType, msg.Opponents, m.contacts.names())
+	for _, p := range m.call.peers {
+		p.offline = m.contacts.offline(p.id)
+	}
 	m.screen = screenCall
 	m.contacts.clearMarks()
 	m.env.log.Info("calling", "session", s.ID(), "to", msg.Opponents, "type", msg.CallType)
@@ -583,7 +611,15 @@ func (m *Model) endCall(reason string) {
 		return
 	}
 	c := m.call
-	m.history.add(c.record(m.env.now(), reason))
+	who := reason
+	switch {
+	case reason != "hung up":
+	case c.hangingUp:
+		who = "you hung up"
+	case c.lastHungUp != "":
+		who = nameOf(c.lastHungUp, c.names) + " hung up"
+	}
+	m.history.add(c.record(m.env.now(), who))
 	m.env.log.Info("call ended", "session", c.sessionID, "reason", reason)
 	m.call = nil
 	if m.screen == screenCall {
@@ -600,6 +636,34 @@ func (m *Model) endCall(reason string) {
 	}
 }
 
+// missedCall records a call the user did not take (it rang out, the caller gave up,
+// or the engine rejected it as busy) and says so on the status line until the
+// history is opened.
+func (m *Model) missedCall(r historyRecord) {
+	m.history.add(r)
+	m.missedN++
+	if len(r.Peers) > 0 {
+		m.missedFrom = nameOf(r.Peers[0], m.contacts.names())
+	}
+	m.missedBusy = r.Reason == "busy"
+}
+
+// missedText is the status line's note of calls missed since the history was last
+// shown; "" when none.
+func (m *Model) missedText() string {
+	if m.missedN == 0 {
+		return ""
+	}
+	what := "missed call from " + m.missedFrom
+	if m.missedBusy {
+		what = "busy: rejected a call from " + m.missedFrom
+	}
+	if m.missedN > 1 {
+		what = fmt.Sprintf("%d missed calls (last: %s)", m.missedN, m.missedFrom)
+	}
+	return what + " · tab for history"
+}
+
 // setError shows a short error for a few seconds.
 func (m *Model) setError(err error) tea.Cmd {
 	if err == nil {
@@ -610,6 +674,30 @@ func (m *Model) setError(err error) tea.Cmd {
 	m.errSeq++
 	seq := m.errSeq
 	return m.env.tick(8*time.Second, func(time.Time) tea.Msg { return clearErrorMsg{seq: seq} })
+}
+
+// serverCause says why the server cannot be reached in words a user can act on:
+// connection refused, name not found, a TLS problem, a timeout; else the error's
+// first line.
+func serverCause(err error) string {
+	var dns *net.DNSError
+	var cert *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var nerr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is the server running?)"
+	case errors.As(err, &dns):
+		return "server name not found (DNS: " + dns.Name + ")"
+	case errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &cert):
+		return "TLS: the server's certificate is not trusted (" + shortError(err) + ")"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "network unreachable"
+	case errors.As(err, &nerr) && nerr.Timeout():
+		return "connection timed out"
+	}
+	return shortError(err)
 }
 
 // shortError is the first line of an error, cut to a status-line length.
@@ -786,6 +874,10 @@ func (m *Model) activeKeys() helpKeys {
 		b := []key.Binding{k.Submit, k.Cancel, k.Interrupt}
 		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
 	}
+	if m.screen == screenContacts && m.contacts.confirming() {
+		b := []key.Binding{relabel(k.Approve, "remove"), relabel(k.Cancel, "keep")}
+		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
+	}
 	g := []key.Binding{k.Help, k.Quit}
 	if m.incoming.active() {
 		// The prompt takes every key: the screen's keys do nothing meanwhile.
@@ -833,6 +925,9 @@ func (m *Model) statusBar() string {
 	}
 	cam, mic := m.devicesInUse()
 	s := fmt.Sprintf(" %s · %s · cam: %s · mic: %s ", orDash(m.self), server, cam, mic)
+	if missed := m.missedText(); missed != "" {
+		s = fmt.Sprintf(" %s · %s · %s · cam: %s · mic: %s ", orDash(m.self), server, missed, cam, mic)
+	}
 	// Cut, not wrapped: a second line would push the screen past the terminal's height.
 	w := max(m.width, 1)
 	return m.env.styles.StatusBar.Width(w).Render(ansi.Truncate(s, w, "…"))

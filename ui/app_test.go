@@ -2,7 +2,11 @@ package ui
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +25,20 @@ func TestStatusBar(t *testing.T) {
 	h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: 4 * time.Second, Err: errors.New("connection reset\nstack...")})
 	h.mustSee("reconnecting (retry in 4s): connection reset")
 	h.mustNotSee("stack...")
+}
+
+// The cause of a lost server stays on the status line with the countdown (the
+// Reconnecting event has no error of its own), in words a user can act on.
+func TestStatusBarServerCause(t *testing.T) {
+	h := newHarness(t)
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	h.chat(chat.StateEvent{State: chat.Offline, Err: fmt.Errorf("chat: dial: %w", refused)})
+	h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: 4 * time.Second})
+	h.mustSee("reconnecting (retry in 4s): connection refused (is the server running?)")
+	h.chat(chat.StateEvent{State: chat.Offline, Err: &net.DNSError{Name: "xmpp.example.org", Err: "no such host"}})
+	h.mustSee("server name not found (DNS: xmpp.example.org)")
+	h.chat(chat.StateEvent{State: chat.Online})
+	h.mustNotSee("DNS")
 }
 
 // The countdown moves (it froze at the event's value before), one timer at a time,

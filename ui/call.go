@@ -78,7 +78,11 @@ type peer struct {
 	audio        bool
 	stats        call.Stats
 	hasStats     bool
-	update       string // the last update received
+	update       string    // the last update received
+	offline      bool      // the contact showed offline when we called: not RINGING
+	leftAt       time.Time // when left() first held; zero while in the call
+	frameSeq     uint64    // the picture's last frame seen (refresh)
+	dark         bool      // that frame is black: their camera is off
 }
 
 // stateText is what the tile shows: CONNECTING, CONNECTED, RECONNECTING, FAILED, CLOSED,
@@ -98,7 +102,7 @@ func (p *peer) stateText() string {
 		if p.phase == "CALLING" || p.phase == "RINGING" {
 			// The engine says CONNECTING from the offer on (as QuickBlox does); until
 			// the opponent accepts, the phone is ringing.
-			return p.phase
+			return p.ringingText()
 		}
 		return "CONNECTING"
 	case call.ConnectionDisconnected:
@@ -107,6 +111,17 @@ func (p *peer) stateText() string {
 		return "FAILED"
 	case call.ConnectionClosed:
 		return "CLOSED"
+	}
+	if p.phase == "CALLING" || p.phase == "RINGING" {
+		return p.ringingText()
+	}
+	return p.phase
+}
+
+// ringingText: a contact who is offline cannot be ringing.
+func (p *peer) ringingText() string {
+	if p.offline {
+		return "OFFLINE"
 	}
 	return p.phase
 }
@@ -182,7 +197,7 @@ func (c *callModel) peer(id call.UserID) *peer {
 
 func (c *callModel) peerNames() string {
 	var n []string
-	for _, p := range c.peers {
+	for _, p := range c.visible() {
 		n = append(n, nameOf(p.id, c.names))
 	}
 	return strings.Join(n, ", ")
@@ -312,6 +327,7 @@ func (c *callModel) handle(msg call.Event) tea.Cmd {
 	case call.SessionCloseEvent:
 		c.logf("session closed: %s", msg.Reason)
 	}
+	c.refresh()
 	return nil
 }
 
@@ -525,7 +541,7 @@ func (c *callModel) geometry(w, h, top int) callGeom {
 	}
 	g.area = video.Rect{X: 0, Y: top, W: w, H: areaH}
 	local := c.callType != call.CallTypeAudio
-	g.layout = video.Layout(g.area, len(c.peers), local, 640, 480)
+	g.layout = video.Layout(g.area, len(c.visible()), local, 640, 480)
 	if c.showStats {
 		g.stats = c.statsView(w)
 		g.statsR = video.Rect{X: 1, Y: top + 1, W: lipgloss.Width(g.stats), H: lipgloss.Height(g.stats)}.Intersect(g.area)
@@ -582,7 +598,7 @@ func (c *callModel) view(g callGeom) string {
 	}
 	put := func(r video.Rect, s string) { overlay(out, strings.Split(s, "\n"), r.X-g.area.X, r.Y-g.area.Y) }
 	videoCall := c.callType != call.CallTypeAudio
-	for i, p := range c.peers {
+	for i, p := range c.visible() {
 		if i >= len(g.layout.Remotes) {
 			break
 		}
@@ -591,13 +607,17 @@ func (c *callModel) view(g callGeom) string {
 		if videoCall {
 			if v := slotState(p.video); v != "" && !p.left() {
 				state += " · " + v
+			} else if p.dark && !p.left() {
+				state += " · camera off"
 			}
-		} else {
-			audio := "audio only"
-			if p.audio {
-				audio = "audio only · receiving"
+			if !c.showsPicture(p) && !pane.Video.Empty() {
+				put(pane.Video, c.placeholder(p, pane.Video.W, pane.Video.H))
 			}
-			put(pane.Video, lipgloss.Place(pane.Video.W, pane.Video.H, lipgloss.Center, lipgloss.Center, ansi.Truncate(audio, pane.Video.W, "")))
+		} else if !pane.Video.Empty() {
+			put(pane.Video, c.audioPanel(p, pane.Video.W, pane.Video.H))
+		}
+		if p.hasStats && p.audio && p.stats.Remote.Audio.BitrateKbps < silentKbps && !p.left() {
+			state += " · silent"
 		}
 		put(pane.Label, stateStyle(st, p.stateText()).Render(video.Label(nameOf(p.id, c.names), state, pane.Label.W)))
 	}
@@ -662,12 +682,12 @@ func (c *callModel) tiles(g callGeom, mode video.Mode) []video.Tile {
 	}
 	occ := append(g.layout.Occluders(), over...)
 	var out []video.Tile
-	for i, p := range c.peers {
+	for i, p := range c.visible() {
 		if i >= len(g.layout.Remotes) {
 			break
 		}
 		r := g.layout.Remotes[i].Video
-		if r.Empty() || hidden(r) || p.left() {
+		if r.Empty() || hidden(r) || !c.showsPicture(p) {
 			continue
 		}
 		out = append(out, video.Tile{ID: "remote:" + string(p.id), Source: p.video, Rect: r, Occlude: occ})

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/ttycall/ttycall/call"
+	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/ui/video"
 )
@@ -185,15 +187,28 @@ func TestCallRemoteVideoTile(t *testing.T) {
 	h.mustSee("Bob (bob@example.org) · RINGING · no video")
 	slot := &devices.FrameSlot{}
 	h.event(call.RemoteStreamEvent{EventMeta: meta(id, "bob@example.org"), Stream: &call.RemoteStream{Kind: devices.KindVideo, Video: slot}})
-	h.mustSee("RINGING · waiting for video")
+	h.mustSee("RINGING · waiting for video", "Calling Bob…", "(h to cancel)")
+	// No picture while it rings or before a frame: the tile shows why instead.
+	if tile, ok := findTile(h.vid.last(), "remote:bob@example.org"); ok {
+		t.Fatalf("remote tile before any frame: %+v", tile)
+	}
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, "bob@example.org"), State: call.ConnectionConnected})
+	h.mustSee("waiting for video")
+	slot.Store(testFrame())
+	h.send(callTickMsg{SessionID: id})
 	tile, ok := findTile(h.vid.last(), "remote:bob@example.org")
 	if !ok || tile.Source != video.Source(slot) {
 		t.Fatalf("remote tile %+v, %v", tile, ok)
 	}
-	slot.Store(testFrame())
-	h.send(callTickMsg{SessionID: id}) // the label follows once a second
-	h.mustSee("Bob (bob@example.org) · RINGING")
-	h.mustNotSee("RINGING · waiting for video", "no video")
+	h.mustSee("Bob (bob@example.org) · CONNECTED")
+	h.mustNotSee("CONNECTED · waiting for video", "no video")
+	// A black picture is a camera switched off: initials instead of a dark box.
+	slot.Store(&image.YCbCr{Y: make([]byte, 64), Cb: make([]byte, 16), Cr: make([]byte, 16), YStride: 8, CStride: 4, SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: image.Rect(0, 0, 8, 8)})
+	h.send(callTickMsg{SessionID: id})
+	h.mustSee("CONNECTED · camera off", "│   B   │")
+	if tile, ok := findTile(h.vid.last(), "remote:bob@example.org"); ok {
+		t.Fatalf("remote tile of a camera that is off: %+v", tile)
+	}
 }
 
 func TestCallTickOnceASecond(t *testing.T) {
@@ -301,4 +316,35 @@ func TestQuitHangsUpFirst(t *testing.T) {
 	}
 	equal(t, h.eng.session(id).opsList(), []string{"media", "call", "stop"})
 	equal(t, h.eng.session("s2").opsList(), []string{"reject"})
+}
+
+// Calling a contact who is offline says so instead of RINGING.
+func TestCallOfflineContact(t *testing.T) {
+	h := newHarness(t)
+	h.key("j")
+	h.key("j") // Dave, offline
+	h.key("enter")
+	h.mustSee("Dave is offline", "Dave (dave@example.org) · OFFLINE", "(h to cancel)")
+	h.mustNotSee("RINGING")
+	// Dave comes online: now it rings.
+	h.chat(chat.PresenceEvent{JID: mustJID(t, "dave@example.org/x"), Presence: chat.Presence{Available: true}})
+	h.mustSee("Calling Dave…", "RINGING")
+}
+
+// A participant who left drops out of the layout a second later, and the title stops
+// naming them.
+func TestCallDepartedLeavesLayout(t *testing.T) {
+	h := newHarness(t)
+	h.key("space")
+	h.key("space") // Bob and carol marked
+	h.key("enter")
+	id := h.m.call.sessionID
+	h.mustSee("video call with Bob (bob@example.org), carol")
+	h.event(call.RejectEvent{EventMeta: meta(id, "carol@example.org")})
+	h.mustSee("carol (carol@example.org) · REJECTED")
+	h.now = h.now.Add(1500 * time.Millisecond)
+	h.send(callTickMsg{SessionID: id})
+	h.mustNotSee("carol (carol@example.org) ·", "with Bob (bob@example.org), carol")
+	h.mustSee("video call with Bob (bob@example.org)")
+	equal(t, len(h.m.call.record(h.now, "").Peers), 2) // the history still names both
 }

@@ -228,8 +228,9 @@ func TestCallAudioHasNoTiles(t *testing.T) {
 	if len(h.vid.last()) != 0 {
 		t.Fatalf("tiles in an audio call: %+v", h.vid.last())
 	}
-	h.mustSee("audio only", "Bob (bob@example.org) · RINGING")
-	h.mustNotSee("no video")
+	// The audio screen: the name large, the time and state, and how to cancel.
+	h.mustSee("B O B", "00:00 · RINGING", "(h to cancel)", "Bob (bob@example.org) · RINGING")
+	h.mustNotSee("no video", "camera")
 }
 
 func TestCallVideoKitty(t *testing.T) {

@@ -45,6 +45,7 @@ func (a *fakeAccount) Subscribe(ctx context.Context, j jid.JID) error {
 }
 func (a *fakeAccount) Approve(ctx context.Context, j jid.JID) error { return a.record("approve", j) }
 func (a *fakeAccount) Deny(ctx context.Context, j jid.JID) error    { return a.record("deny", j) }
+func (a *fakeAccount) Remove(ctx context.Context, j jid.JID) error  { return a.record("remove", j) }
 func (a *fakeAccount) ops() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -348,8 +349,13 @@ func equal(t *testing.T, got, want any) {
 
 var errBoom = errors.New("boom")
 
+// testFrame is a grey picture (a black one reads as a camera switched off).
 func testFrame() *image.YCbCr {
-	return image.NewYCbCr(image.Rect(0, 0, 8, 8), image.YCbCrSubsampleRatio420)
+	img := image.NewYCbCr(image.Rect(0, 0, 8, 8), image.YCbCrSubsampleRatio420)
+	for i := range img.Y {
+		img.Y[i] = 128
+	}
+	return img
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -113,8 +113,7 @@ func (h *historyModel) view(w, ht int, names map[call.UserID]string) string {
 		return st.Muted.Render("  no calls yet")
 	}
 	var b strings.Builder
-	b.WriteString(st.Muted.Render(fmt.Sprintf("  %-8s %-9s %-6s %-8s %s", "when", "kind", "type", "duration", "with")) + "\n")
-	now := h.env.now().Local()
+	b.WriteString(st.Muted.Render(fmt.Sprintf("  %-12s %-9s %-6s %-8s %s", "when", "kind", "type", "duration", "with · how it ended")) + "\n")
 	avail := max(ht-1, 1)
 	start := 0
 	if h.cursor >= avail {
@@ -137,11 +136,9 @@ func (h *historyModel) view(w, ht int, names map[call.UserID]string) string {
 		default:
 			kind = fmt.Sprintf("%-9s", kind)
 		}
-		when := r.When.Local().Format("15:04:05")
-		if y, m, d := r.When.Local().Date(); y != now.Year() || m != now.Month() || d != now.Day() {
-			when = r.When.Local().Format("Jan 02") // an earlier day, from the history file
-		}
-		line := fmt.Sprintf(" %-8s %s %-6s %-8s %s", when, kind, callTypeName(r.CallType), dur, strings.Join(peers, ", "))
+		// Date and time on every row: the file keeps calls of earlier days.
+		when := r.When.Local().Format("Jan 02 15:04")
+		line := fmt.Sprintf(" %-12s %s %-6s %-8s %s", when, kind, callTypeName(r.CallType), dur, strings.Join(peers, ", "))
 		if r.Reason != "" {
 			line += st.Muted.Render("  " + r.Reason)
 		}

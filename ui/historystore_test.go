@@ -205,5 +205,6 @@ func TestHistoryEarlierDayShowsDate(t *testing.T) {
 	h.m.history.add(historyRecord{When: h.now.Add(-36 * time.Hour), Kind: "missed", Peers: []call.UserID{"carol@example.org"}})
 	h.m.history.add(historyRecord{When: h.now, Kind: "placed", Peers: []call.UserID{"bob@example.org"}})
 	h.key("tab")
-	h.mustSee(h.now.Add(-36*time.Hour).Local().Format("Jan 02"), h.now.Local().Format("15:04:05"))
+	h.mustSee(h.now.Add(-36*time.Hour).Local().Format("Jan 02 15:04"), h.now.Local().Format("Jan 02 15:04"),
+		"when", "kind", "duration", "with · how it ended")
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestIncomingAcceptAudioOnly(t *testing.T) {
 		t.Fatal("A opened the camera")
 	}
 	equal(t, h.m.call.callType, call.CallTypeAudio)
-	h.mustSee("audio only")
+	h.mustSee("audio call with Bob", "B O B")
 }
 
 func TestIncomingReject(t *testing.T) {
@@ -212,4 +213,55 @@ func TestInlineHintsFollowKeyMap(t *testing.T) {
 	h.ring("s1", "bob@example.org", call.CallTypeVideo)
 	h.mustSee("y accept with video · A accept audio-only · N decline")
 	h.mustNotSee("n reject")
+}
+
+// A call that rang out shows on the status line until the history is opened, where it
+// is listed with its date.
+func TestMissedCallOnStatusLine(t *testing.T) {
+	h := newHarness(t)
+	h.ring("s1", "carol@example.org", call.CallTypeVideo)
+	h.event(call.StopEvent{EventMeta: meta("s1", "carol@example.org")}) // the caller gave up
+	h.mustSee("missed call from carol (carol@example.org) · tab for history")
+	h.key("j") // another action does not clear it
+	h.mustSee("missed call from carol")
+	h.key("tab")
+	h.mustSee("missed", h.now.Local().Format("Jan 02 15:04"))
+	h.mustNotSee("tab for history")
+}
+
+// A call the engine rejected as busy while we talked shows on the status line and in
+// the history.
+func TestBusyRejectShown(t *testing.T) {
+	h := newHarness(t)
+	h.key("enter") // in a call with Bob
+	h.event(call.MissedCallEvent{EventMeta: meta("s7", "carol@example.org"), CallType: call.CallTypeVideo, InitiatorID: "carol@example.org", Reason: "busy"})
+	// The engine reports the refusal as invalid too: not a second missed call.
+	h.event(call.InvalidEvent{EventMeta: meta("s7", "carol@example.org"), Op: "offer", Err: fmt.Errorf("%w: 1 live session(s)", call.ErrBusy)})
+	h.mustSee("busy: rejected a call from carol (carol@example.org) · tab for history")
+	equal(t, len(h.m.history.records), 1)
+	equal(t, h.m.history.records[0].Reason, "busy")
+}
+
+// The history says who hung up.
+func TestHistorySaysWhoHungUp(t *testing.T) {
+	h := newHarness(t)
+	id := inCall(t, h)
+	h.event(call.StopEvent{EventMeta: meta(id, "bob@example.org")})
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
+	equal(t, h.m.history.records[0].Reason, "Bob (bob@example.org) hung up")
+	id = inCall(t, h)
+	h.key("h")
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "hung up"})
+	equal(t, h.m.history.records[0].Reason, "you hung up")
+}
+
+// A call the engine refused before it rang (busy) is a missed call in the history.
+func TestMissedCallInHistory(t *testing.T) {
+	h := newHarness(t)
+	h.event(call.MissedCallEvent{EventMeta: meta("s7", "carol@example.org"), CallType: call.CallTypeAudio, InitiatorID: "carol@example.org", Reason: "busy"})
+	equal(t, len(h.m.history.records), 1)
+	r := h.m.history.records[0]
+	equal(t, r.Kind, "missed")
+	equal(t, r.Peers, []call.UserID{"carol@example.org"})
+	equal(t, r.CallType, call.CallTypeAudio)
 }

@@ -318,6 +318,7 @@ type roomGeom struct {
 	area  video.Rect
 	panes []video.Pane // in ordered() order
 	parts []conference.Participant
+	local video.Pane // our preview, above the bottom-right corner; zero without video
 }
 
 func (r *roomModel) geometry(w, h, top int) roomGeom {
@@ -329,6 +330,9 @@ func (r *roomModel) geometry(w, h, top int) roomGeom {
 	g.area = video.Rect{X: 0, Y: top, W: w, H: areaH}
 	g.parts = r.ordered()
 	g.panes = roomLayout(g.area, len(g.parts))
+	if ls := r.local(); ls != nil && ls.Preview != nil {
+		g.local = video.Layout(g.area, max(len(g.parts), 1), true, 4, 3).Local
+	}
 	return g
 }
 
@@ -411,6 +415,13 @@ func (r *roomModel) view(g roomGeom) string {
 		}
 		put(pane.Label, stateStyle(st, p.State.String()).Render(video.Label(name, state, pane.Label.W)))
 	}
+	if lp := g.local; !lp.Label.Empty() {
+		label := video.Label("you", "", lp.Label.W)
+		if r.camOff {
+			label = st.StateWarn.Render(video.Label("you (camera off)", "", lp.Label.W))
+		}
+		put(lp.Label, label)
+	}
 	return strings.Join(out, "\n") + "\n" + g.foot
 }
 
@@ -425,7 +436,14 @@ func (r *roomModel) tiles(g roomGeom) []video.Tile {
 		if rc.Empty() || p.VideoStream == nil || p.VideoStream.Video == nil {
 			continue
 		}
-		out = append(out, video.Tile{ID: "room:" + p.ID, Source: p.VideoStream.Video, Rect: rc})
+		var occ []video.Rect
+		if !g.local.Video.Empty() {
+			occ = []video.Rect{g.local.Bounds()}
+		}
+		out = append(out, video.Tile{ID: "room:" + p.ID, Source: p.VideoStream.Video, Rect: rc, Occlude: occ})
+	}
+	if rc := g.local.Video; !rc.Empty() && !r.camOff {
+		out = append(out, video.Tile{ID: "local", Source: r.local().Preview, Rect: rc})
 	}
 	return out
 }

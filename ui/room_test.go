@@ -21,6 +21,7 @@ type fakeRoom struct {
 	layers  map[string]conference.Layer
 	closed  bool
 	onEvent func(conference.Event)
+	local   *devices.LocalStream
 }
 
 func (r *fakeRoom) Participants() []conference.Participant {
@@ -39,7 +40,7 @@ func (r *fakeRoom) SetLayers(layers map[string]conference.Layer) {
 	r.visible = append(r.visible, ids)
 	r.layers = layers
 }
-func (r *fakeRoom) Local() *devices.LocalStream { return nil }
+func (r *fakeRoom) Local() *devices.LocalStream { return r.local }
 func (r *fakeRoom) Close() error                { r.closed = true; return nil }
 func (r *fakeRoom) lastVisible() []string {
 	r.mu.Lock()
@@ -85,7 +86,7 @@ func TestRoomJoinGridSpeakerLeave(t *testing.T) {
 		{ID: "a", Display: "Ann", State: conference.FeedConnected, Audio: true, Video: true},
 		{ID: "b", Display: "Bob", State: conference.FeedConnected, Audio: true, Video: true},
 		{ID: "c", Display: "Cat", State: conference.FeedConnecting, Audio: true},
-	}}
+	}, local: &devices.LocalStream{Preview: &devices.FrameSlot{}}}
 	j := &fakeJoiner{room: fr}
 	h := roomHarness(t, j)
 	h.key("r")
@@ -95,7 +96,16 @@ func TestRoomJoinGridSpeakerLeave(t *testing.T) {
 	if len(j.joined) != 1 || j.joined[0] != "acc" {
 		t.Fatalf("joined %v", j.joined)
 	}
-	h.mustSee("room acc", "Ann", "Bob", "Cat", "audio only")
+	h.mustSee("room acc", "Ann", "Bob", "Cat", "audio only", "you")
+	var local bool
+	if n := len(h.vid.calls); n > 0 {
+		for _, tl := range h.vid.calls[n-1] {
+			local = local || tl.ID == "local"
+		}
+	}
+	if !local {
+		t.Fatalf("no local preview tile in %v", h.vid.calls)
+	}
 	if got := strings.Join(fr.lastVisible(), ","); got != "a,b,c" {
 		t.Fatalf("visible %q", got)
 	}

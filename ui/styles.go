@@ -40,6 +40,7 @@ type Styles struct {
 	// Connection states.
 	StateGood, StateWarn, StateBad, StateIdle lipgloss.Style
 
+	Avatar    lipgloss.Style // a monogram where a camera is off
 	Prompt    lipgloss.Style // the incoming-call box
 	Overlay   lipgloss.Style // stats overlay
 	LogPane   lipgloss.Style
@@ -69,6 +70,7 @@ func DefaultStyles() Styles {
 		StateBad:  lipgloss.NewStyle().Foreground(p.Bad).Bold(true),
 		StateIdle: lipgloss.NewStyle().Foreground(p.Muted),
 
+		Avatar:    lipgloss.NewStyle().Bold(true).Foreground(p.Accent).Border(lipgloss.RoundedBorder()).BorderForeground(p.Muted).Padding(1, 3),
 		Prompt:    lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.Accent).Padding(0, 2),
 		Overlay:   lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(p.Warn).Padding(0, 1),
 		LogPane:   lipgloss.NewStyle().Border(lipgloss.NormalBorder(), true, false, false, false).BorderForeground(p.Muted),

@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		log.Warn("output is not a terminal: no video")
 	}
 	mo := Options{
-		Account:     a.Account(),
+		Account:     a.NamedAccount(), // QuickBlox users' full names on the contacts
 		Engine:      NewEngine(a.Engine()),
 		Config:      cfg,
 		Self:        a.Account().JID().Bare().String(), // in QuickBlox mode learned at sign-in

@@ -3,6 +3,7 @@ package janus
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -216,6 +217,50 @@ type StreamConfig struct {
 func ConfigureSubscription(ctx context.Context, h *Handle, streams []StreamConfig) error {
 	if _, _, err := h.Message(ctx, map[string]any{"request": "configure", "streams": streams}, nil); err != nil {
 		return fmt.Errorf("janus: configure subscription: %w", err)
+	}
+	return nil
+}
+
+// RoomSpec is a room to create.
+type RoomSpec struct {
+	ID, Description string
+	// Pin is needed to join; Secret to edit or destroy it. Empty: none.
+	Pin, Secret string
+	Publishers  int // most concurrent publishers; 0: 16
+	Bitrate     int // video cap per publisher, bit/s; 0: Janus' default
+}
+
+// CreateRoom creates a room that lives as long as the Janus process (not saved to its
+// config). A room that exists already (created by another participant at the same
+// time) is no error.
+func CreateRoom(ctx context.Context, h *Handle, r RoomSpec) error {
+	if r.Publishers <= 0 {
+		r.Publishers = 16
+	}
+	body := map[string]any{
+		"request": "create", "room": r.ID, "permanent": false, "is_private": true,
+		"publishers": r.Publishers, "audiocodec": "opus", "videocodec": "vp8",
+		"audiolevel_event": true, "notify_joining": true,
+	}
+	if r.Description != "" {
+		body["description"] = r.Description
+	}
+	if r.Pin != "" {
+		body["pin"] = r.Pin
+	}
+	if r.Secret != "" {
+		body["secret"] = r.Secret
+	}
+	if r.Bitrate > 0 {
+		body["bitrate"] = r.Bitrate
+	}
+	_, err := h.Request(ctx, body)
+	var je *Error
+	if errors.As(err, &je) && je.Plugin && je.Code == 427 {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("janus: create room %q: %w", r.ID, err)
 	}
 	return nil
 }

@@ -35,6 +35,12 @@ const EnvLoopbackICE = "TTYCALL_ICE_LOOPBACK"
 // ErrConfig is wrapped by New's errors about the configuration.
 var ErrConfig = errors.New("bad configuration")
 
+// configError is an error that says all it has to say itself (config.NoAccountError)
+// and is an ErrConfig too.
+type configError struct{ error }
+
+func (e configError) Unwrap() []error { return []error{e.error, ErrConfig} }
+
 // Options are what the consumer adds to the config.
 type Options struct {
 	// Echo sends back to each opponent what it sends (bots, tests).
@@ -82,6 +88,10 @@ type App struct {
 	running chan struct{}      // closed when Run returns; nil before Run; guarded by mu
 	closed  bool               // guarded by mu
 
+	closingCh chan struct{} // closed when Close starts
+
+	named *NamedAccount // guarded by mu; the interface's view of the account, nil until asked for
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -96,7 +106,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, closingCh: make(chan struct{})}
 	accountJID, password := cfg.Account.JID, ""
 	var passwordFunc func(context.Context, bool) (string, error)
 	if cfg.QuickBlox.Enabled {
@@ -116,6 +126,10 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		}
 		a.qb, a.qbc = qb, qbc
 		accountJID, passwordFunc = qb.ChatJID(), chatPassword(qb)
+	}
+	if accountJID == "" {
+		a.signOut()
+		return nil, configError{&config.NoAccountError{Path: cfg.Path}}
 	}
 	account, err := jid.Parse(accountJID)
 	if err != nil {
@@ -164,6 +178,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		// Standard calls beside QuickBlox's (protocol.go).
 		jg, err := jingleadapter.New(jingleadapter.Config{
 			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
+			AnswerTimeout: cfg.Calls.AnswerTimeInterval.Duration(),
 		})
 		if err != nil {
 			acc.Close()
@@ -323,6 +338,7 @@ func (a *App) Run(ctx context.Context) error {
 // ends the session (its token stops working). Idempotent.
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
+		close(a.closingCh)
 		a.mu.Lock()
 		a.closed = true
 		cancel, running := a.cancel, a.running
@@ -331,6 +347,13 @@ func (a *App) Close() error {
 		var errs []error
 		if err := a.engine.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close engine: %w", err))
+		}
+		if a.jingle != nil {
+			// Proposals still ringing on the contacts' devices are retracted while
+			// the account is online.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			a.jingle.EndAll(ctx)
+			cancel()
 		}
 		if cancel != nil {
 			cancel()
@@ -344,6 +367,10 @@ func (a *App) Close() error {
 		if running != nil {
 			<-running
 		}
+		a.mu.Lock()
+		named := a.named
+		a.mu.Unlock()
+		named.wait() // its events end with the account's
 		if err := a.signOut(); err != nil {
 			errs = append(errs, err)
 		}
@@ -367,3 +394,6 @@ func (a *App) signOut() error {
 	}
 	return nil
 }
+
+// closing is closed when Close starts.
+func (a *App) closing() <-chan struct{} { return a.closingCh }

@@ -20,6 +20,7 @@ const EnvICETestAddrs = "TTYCALL_ICE_TEST_ADDRS"
 // RoomOptions are what a consumer adds to the config for a room.
 type RoomOptions struct {
 	Room        string
+	Create      bool // create the room when missing, whatever [conference] create says
 	Local       *devices.LocalStream
 	DecodeVideo bool
 	AudioOutput devices.AudioOutput
@@ -52,6 +53,7 @@ func ConferenceConfig(cfg *config.Config, o RoomOptions) (conference.Config, err
 	}
 	return conference.Config{
 		Server: cf.Server, Token: cf.Token, Room: o.Room, Pin: cf.Pin, Display: display,
+		Create: cf.Create || o.Create, Secret: cf.Secret,
 		Local: o.Local, VideoBitrate: cf.Bitrate * 1000,
 		ICEServers: servers, RelayOnly: cfg.ICE.TransportPolicy == "relay",
 		LoopbackOnly: LoopbackFromEnv(), TestAddresses: testAddrs,

@@ -131,7 +131,8 @@ func chatPassword(acc *qbapi.Account) func(ctx context.Context, refused bool) (s
 }
 
 // quickbloxICE is the engine's ICE servers in QuickBlox mode when [ice] names none: the
-// web SDK's defaults. Loopback-only ICE (tests) has no use for servers on the internet.
+// web SDK's defaults (qbapi.DefaultICEServers, a plain value to merge with servers from
+// elsewhere). Loopback-only ICE (tests) has no use for servers on the internet.
 func quickbloxICE(cfg *config.Config, loopbackOnly bool) []call.ICEServer {
 	if !cfg.QuickBlox.Enabled || len(cfg.ICE.Servers) > 0 || loopbackOnly {
 		return nil

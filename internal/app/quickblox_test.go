@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
@@ -296,3 +297,119 @@ func writeQBConfig(t *testing.T, cfg *config.Config, srv *xmppserver.Server, api
 }
 
 func writeFile(p, text string) error { return os.WriteFile(p, []byte(text), 0o600) }
+
+// TestQuickBloxContactNames: the interface's view of the roster names QuickBlox users by
+// their full names, looked up once in the users API; its events end with Close.
+func TestQuickBloxContactNames(t *testing.T) {
+	srv, st := qbEnv(t)
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	if err := srv.SetRoster("101-77", []xmppserver.RosterItem{{JID: "102-77@localhost", Subscription: "both"}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(qbConfig(t, srv, st.URL, "alice_login", "alice-pw", ""), app.Options{LoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := a.NamedAccount()
+	events := n.Events()
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.Run(context.Background()) }() // ends with Close
+	deadline := time.After(30 * time.Second)
+	for named := false; !named; {
+		select {
+		case ev := <-events:
+			if r, ok := ev.(chat.RosterEvent); ok {
+				for _, c := range r.Contacts {
+					named = named || (c.UserID == "102" && c.Name == "Bob Builder")
+				}
+			}
+		case err := <-runErr:
+			t.Fatalf("Run: %v", err)
+		case <-deadline:
+			t.Fatal("no roster event naming user 102 \"Bob Builder\"")
+		}
+	}
+	// Adding a contact by email subscribes to its chat address.
+	login, err := jid.Parse("bob@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Subscribe(context.Background(), login); err != nil {
+		t.Fatalf("Subscribe(bob@example.org): %v", err)
+	}
+	nobody, _ := jid.Parse("nobody@example.org")
+	if err := n.Subscribe(context.Background(), nobody); !errors.Is(err, qbapi.ErrNotFound) {
+		t.Errorf("Subscribe(nobody@example.org) = %v, want ErrNotFound", err)
+	}
+	// What the interface's "add contact" sends: a login with an underscore (not a JID)
+	// and a full name with spaces.
+	if !n.ResolvesNames() {
+		t.Error("NamedAccount does not resolve names in QuickBlox mode")
+	}
+	for _, name := range []string{"bob_login", "Bob Builder"} {
+		if err := n.SubscribeName(context.Background(), name); err != nil {
+			t.Errorf("SubscribeName(%q): %v", name, err)
+		}
+	}
+	if err := n.SubscribeName(context.Background(), "nobody_login"); !errors.Is(err, qbapi.ErrNotFound) {
+		t.Errorf("SubscribeName(nobody_login) = %v, want ErrNotFound", err)
+	}
+	lookups := st.Count("GET users/102.json")
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range events { // closed after the account's events
+	}
+	if lookups != 1 {
+		t.Errorf("user 102 looked up %d times, want 1", lookups)
+	}
+}
+
+// BenchmarkQuickBloxSignIn: from New (REST session, the user's record) to chat Online
+// with the token, against the local stand-in and Prosody, then Close (logout).
+func BenchmarkQuickBloxSignIn(b *testing.B) {
+	srv := xmppservertest.Start(b, xmppserver.Options{Users: map[string]string{}})
+	st, err := qbstandin.Start(qbstandin.Options{
+		AppID: qbApp, AuthKey: "key-abc", AuthSecret: "secret-xyz", Users: qbUsers, ChatHost: srv.Domain,
+		OnToken: func(u qbstandin.User, tok string) error {
+			return srv.Register(context.Background(), fmt.Sprintf("%d-%d", u.ID, qbApp), tok)
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	text := fmt.Sprintf("[account]\nserver = %q\nca_file = %q\n\n[quickblox]\napp_id = %d\nauth_key = \"key-abc\"\nauth_secret = \"secret-xyz\"\napi_endpoint = %q\nchat_endpoint = %q\nlogin = \"alice_login\"\npassword = \"alice-pw\"\n",
+		srv.Addr, srv.CAFile, qbApp, st.URL, srv.Domain)
+	cfg, err := config.Parse([]byte(text), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var signIn, online time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		a, err := app.New(cfg, app.Options{LoopbackOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		signIn += time.Since(start)
+		runErr := make(chan error, 1)
+		go func() { runErr <- a.Run(context.Background()) }() // ends with Close
+	wait:
+		for {
+			select {
+			case ev := <-a.AccountEvents():
+				if s, ok := ev.(chat.StateEvent); ok && s.State == chat.Online {
+					break wait
+				}
+			case err := <-runErr:
+				b.Fatalf("Run: %v", err)
+			}
+		}
+		online += time.Since(start)
+		a.Close()
+	}
+	b.ReportMetric(float64(online.Microseconds())/1000/float64(b.N), "ms/online")
+	b.ReportMetric(float64(signIn.Microseconds())/1000/float64(b.N), "ms/rest-signin")
+}

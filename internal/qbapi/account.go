@@ -322,3 +322,9 @@ func (a *Account) WriteWhoami(w io.Writer) error {
 		me.ID, me.Login, me.FullName, me.Email, a.c.AppID(), a.ChatJID(), a.APIEndpoint(), a.ChatHost())
 	return err
 }
+
+// CachedUser is user id from the cache, without a request; ok is false when it is not
+// there or has expired.
+func (a *Account) CachedUser(id int) (User, bool) {
+	return a.cached("id:" + strconv.Itoa(id))
+}

@@ -49,13 +49,16 @@ const args = [
   '--allow-loopback-in-peer-connection',
   // Keep WebRTC on loopback: no mDNS hostnames for host candidates.
   '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // The QuickBlox SDK always calls https:// + endpoints.api; the tests' REST stand-in
+  // (interop/qbstandin) on 127.0.0.1 has a self-signed certificate.
+  '--ignore-certificate-errors',
 ];
 if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
 
 const t0 = Date.now();
 const browser = await chromium.launch({ executablePath, headless: true, args });
 // A new context is a fresh, temporary profile; launch() also uses its own temp user-data-dir.
-const context = await browser.newContext({ permissions: ['camera', 'microphone'] });
+const context = await browser.newContext({ permissions: ['camera', 'microphone'], ignoreHTTPSErrors: true });
 process.stderr.write(`driver: chromium ${browser.version()} up in ${Date.now() - t0} ms\n`);
 
 // Nothing but loopback: every other request is aborted and reported.

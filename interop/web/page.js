@@ -177,37 +177,76 @@
     window.RTCPeerConnection = LoopbackPC;
   }
 
+  // init: QB.init with the local chat endpoint (and API endpoint when given), the page's
+  // webrtc settings, loopback-only candidates and the stanza and listener hooks. Returns
+  // the Strophe connection.
+  function init(o, authKey, authSecret, endpoints) {
+    var cfg = {
+      endpoints: Object.assign({ chat: o.domain || 'localhost' }, endpoints),
+      chatProtocol: { active: 2, websocket: o.websocket },
+      streamManagement: { enable: false },
+      debug: { mode: o.debug ? 1 : 0 },
+      webrtc: Object.assign({
+        answerTimeInterval: 60,
+        dialingTimeInterval: 5,
+        disconnectTimeInterval: 30,
+        statsReportTimeInterval: false,
+        iceServers: []
+      }, o.webrtc || {})
+    };
+    // No accountKey: the config is the 4th argument.
+    QB.init(o.appId, authKey, authSecret, cfg);
+    loopbackOnly();
+    // Hooks on Strophe: the stanzas as they go to and come from the wire.
+    var conn = QB.chat.connection;
+    var prevOut = conn.xmlOutput, prevIn = conn.xmlInput;
+    conn.xmlOutput = function (elem) { logStanza('out', elem); if (prevOut) prevOut.call(conn, elem); };
+    conn.xmlInput = function (elem) { logStanza('in', elem); if (prevIn) prevIn.call(conn, elem); };
+    setListeners();
+    return conn;
+  }
+
+  function connect(conn, userId, password) {
+    return new Promise(function (resolve, reject) {
+      QB.chat.connect({ userId: userId, password: password }, function (err) {
+        if (err) { reject(new Error('chat.connect: ' + JSON.stringify(err))); return; }
+        emit({ event: 'online', jid: conn.jid });
+        resolve(conn.jid);
+      });
+    });
+  }
+
   window.tt = {
     // login: QB.init with the local chat endpoint and no REST, then chat.connect.
     login: function (o) {
-      var cfg = {
-        endpoints: { chat: o.domain || 'localhost' },
-        chatProtocol: { active: 2, websocket: o.websocket },
-        streamManagement: { enable: false },
-        debug: { mode: o.debug ? 1 : 0 },
-        webrtc: Object.assign({
-          answerTimeInterval: 60,
-          dialingTimeInterval: 5,
-          disconnectTimeInterval: 30,
-          statsReportTimeInterval: false,
-          iceServers: []
-        }, o.webrtc || {})
-      };
       // Strings for authKey/authSecret, no accountKey: the SDK then fetches no
       // account_settings and makes no REST request at all.
-      QB.init(o.appId, 'interop-key', 'interop-secret', cfg);
-      loopbackOnly();
-      // Hooks on Strophe: the stanzas as they go to and come from the wire.
-      var conn = QB.chat.connection;
-      var prevOut = conn.xmlOutput, prevIn = conn.xmlInput;
-      conn.xmlOutput = function (elem) { logStanza('out', elem); if (prevOut) prevOut.call(conn, elem); };
-      conn.xmlInput = function (elem) { logStanza('in', elem); if (prevIn) prevIn.call(conn, elem); };
-      setListeners();
+      var conn = init(o, 'interop-key', 'interop-secret', {});
+      return connect(conn, o.userId, o.password).then(function (jid) { return { jid: jid }; });
+    },
+
+    // loginREST: as a QuickBlox app signs in: QB.init with the application's keys and the
+    // API endpoint (the test's REST stand-in, https://127.0.0.1:PORT), QB.createSession
+    // with the user's login and password, QB.users.get of another user by login, then
+    // QB.chat.connect with the session's user ID and token as the password.
+    loginREST: function (o) {
+      var conn = init(o, o.authKey, o.authSecret, { api: o.api });
       return new Promise(function (resolve, reject) {
-        QB.chat.connect({ userId: o.userId, password: o.password }, function (err) {
-          if (err) { reject(new Error('chat.connect: ' + JSON.stringify(err))); return; }
-          emit({ event: 'online', jid: conn.jid });
-          resolve({ jid: conn.jid });
+        QB.createSession({ login: o.login, password: o.password }, function (err, session) {
+          if (err) { reject(new Error('createSession: ' + JSON.stringify(err))); return; }
+          resolve(session);
+        });
+      }).then(function (session) {
+        return new Promise(function (resolve, reject) {
+          if (!o.lookup) { resolve(null); return; }
+          QB.users.get({ login: o.lookup }, function (err, user) {
+            if (err) { reject(new Error('users.get: ' + JSON.stringify(err))); return; }
+            resolve(user);
+          });
+        }).then(function (peer) {
+          return connect(conn, session.user_id, session.token).then(function (jid) {
+            return { jid: jid, userId: session.user_id, token: session.token, peer: peer };
+          });
         });
       });
     },

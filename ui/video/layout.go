@@ -20,8 +20,9 @@ func (p Pane) Bounds() Rect {
 	return Rect{X: p.Video.X, Y: p.Video.Y, W: max(p.Video.W, p.Label.W), H: p.Video.H + p.Label.H}
 }
 
-// CallLayout places the call screen: remote panes in a grid and the local preview as
-// a picture-in-picture above the grid's bottom-right corner.
+// CallLayout places the call screen: remote panes in a grid and the local preview in
+// the columns or rows the grid leaves empty, or else as a picture-in-picture above the
+// grid's bottom-right corner.
 type CallLayout struct {
 	Remotes []Pane
 	Local   Pane // zero when there is no local preview
@@ -57,7 +58,12 @@ func Layout(area Rect, remotes int, local bool, frameW, frameH int) CallLayout {
 	l.Remotes = grid(area, remotes, frameW, frameH)
 	if local {
 		// At most half a remote pane wide, so it never hides a whole participant.
-		l.Local = pip(area, l.Remotes[len(l.Remotes)-1].Video.W/2, frameW, frameH)
+		maxW := l.Remotes[len(l.Remotes)-1].Video.W / 2
+		if p, ok := beside(area, l.Remotes, maxW, frameW, frameH); ok {
+			l.Local = p // in rows or columns the grid leaves empty: it covers nothing
+			return l
+		}
+		l.Local = pip(area, maxW, frameW, frameH)
 		// The preview is drawn above the grid: a label it covers would lose the
 		// connection state under the picture, so labels are cut to what stays visible.
 		for i := range l.Remotes {
@@ -125,6 +131,49 @@ func grid(area Rect, n, fw, fh int) []Pane {
 		out = append(out, pane(Rect{X: x0 + c*cw, Y: y0 + r*ch, W: cw, H: ch}, fw, fh))
 	}
 	return out
+}
+
+// minBeside is the narrowest preview placed beside the grid rather than above it.
+const minBeside = 16
+
+// beside moves the grid to one side of area when that leaves a strip of empty columns
+// (or rows) wide enough for a preview of at least minBeside columns, and puts the
+// preview there; remotes are moved in place. ok is false when there is no such strip.
+func beside(area Rect, remotes []Pane, maxW, fw, fh int) (Pane, bool) {
+	b := remotes[0].Bounds()
+	for _, p := range remotes[1:] {
+		q := p.Bounds()
+		x0, y0 := min(b.X, q.X), min(b.Y, q.Y)
+		x1, y1 := max(b.X+b.W, q.X+q.W), max(b.Y+b.H, q.Y+q.H)
+		b = Rect{X: x0, Y: y0, W: x1 - x0, H: y1 - y0}
+	}
+	freeW, freeH := area.W-b.W-1, area.H-b.H // one column between grid and preview
+	side := pane(Rect{X: area.X + b.W + 1, Y: area.Y, W: min(freeW, maxW), H: area.H}, fw, fh)
+	below := pane(Rect{X: area.X, Y: area.Y + b.H, W: min(area.W, maxW), H: freeH}, fw, fh)
+	best, dx, dy := side, area.X-b.X, 0
+	if below.Video.W*below.Video.H > side.Video.W*side.Video.H {
+		best, dx, dy = below, 0, area.Y-b.Y
+	}
+	if best.Video.W < minBeside {
+		return Pane{}, false
+	}
+	for i := range remotes {
+		for _, r := range []*Rect{&remotes[i].Video, &remotes[i].Label} {
+			if !r.Empty() {
+				r.X += dx
+				r.Y += dy
+			}
+		}
+	}
+	if dx != 0 { // the preview at the bottom of its strip, by the grid's labels
+		best.Video.Y = area.Y + area.H - best.Video.H - 1
+		best.Label.Y = best.Video.Y + best.Video.H
+	} else { // centred under the grid
+		off := area.X + (area.W-best.Video.W)/2 - best.Video.X
+		best.Video.X += off
+		best.Label.X += off
+	}
+	return best, true
 }
 
 // pip puts the local preview, a quarter of the width (at least 16 columns, at most

@@ -146,3 +146,30 @@ func TestLayoutLabelsClearOfPreview(t *testing.T) {
 		t.Fatalf("label %+v reaches under the preview %+v", r, l.Local.Bounds())
 	}
 }
+
+// The preview goes to columns or rows the grid leaves empty when there are enough:
+// it then covers no remote picture.
+func TestLayoutPreviewInEmptySpace(t *testing.T) {
+	for _, tc := range []struct {
+		area Rect
+		n    int
+	}{{Rect{Y: 1, W: 160, H: 43}, 1}, {Rect{Y: 1, W: 200, H: 30}, 2}, {Rect{Y: 1, W: 60, H: 40}, 1}} {
+		l := Layout(tc.area, tc.n, true, 640, 480)
+		if l.Local.Video.W < minBeside || !inside(l.Local.Bounds(), tc.area) {
+			t.Fatalf("%+v: preview %+v", tc.area, l.Local)
+		}
+		for i, p := range l.Remotes {
+			if !p.Bounds().Intersect(l.Local.Bounds()).Empty() {
+				t.Errorf("%+v: preview %+v covers remote %d %+v", tc.area, l.Local.Bounds(), i, p.Bounds())
+			}
+			if !inside(p.Bounds(), tc.area) {
+				t.Errorf("%+v: remote %d %+v outside", tc.area, i, p.Bounds())
+			}
+		}
+	}
+	// A grid that fills the area keeps the preview above its corner.
+	l := Layout(Rect{W: 64, H: 17}, 1, true, 640, 480)
+	if l.Local.Video.Empty() {
+		t.Fatalf("no preview: %+v", l)
+	}
+}
