@@ -29,6 +29,9 @@ fuzz: setup
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZN) ./signaling/quickblox/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzReceivers$$' -fuzztime $(FUZZN) ./devices/
 	$(GO) test -run '^$$' -fuzz '^FuzzSignalSequences$$' -fuzztime 200x -parallel 1 ./call/
+	$(GO) test -run '^$$' -fuzz '^FuzzJingleToSDP$$' -fuzztime $(FUZZN) ./signaling/jingle/
+	$(GO) test -run '^$$' -fuzz '^FuzzSDPToJingle$$' -fuzztime $(FUZZN) ./signaling/jingle/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZN) ./signaling/jmi/
 
 demo: build
 	./$(BIN) demo --dir $(CURDIR)/bin/demo

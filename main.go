@@ -87,6 +87,9 @@ Flags of the interface:
 		fmt.Fprintln(stderr, "ttycall:", err)
 		return 2
 	}
+	for _, w := range cfg.Warnings { // before the interface takes the screen
+		fmt.Fprintln(stderr, "ttycall:", w)
+	}
 	if err := ui.Run(ctx, cfg, *logPath); err != nil {
 		fmt.Fprintln(stderr, "ttycall:", err)
 		return 1

@@ -408,6 +408,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case *call.CallEvent:
 		cmds = append(cmds, m.onIncoming(*msg))
 	case call.MissedCallEvent:
+		if msg.Reason == "blocked" {
+			// Declined by calls.accept_from without ringing: only the history shows
+			// it (no notification: a stranger could make many).
+			m.history.addBlocked(msg)
+			break
+		}
 		// Refused before it rang (busy while we talked): the user hears of it too.
 		m.missedCall(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType, Reason: msg.Reason})
 	case call.Event:

@@ -191,7 +191,9 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		pick := func(ctx context.Context, u call.UserID) string { return pickProtocol(ctx, cfg, acc, u) }
 		sig = &call.Router{Default: newChooser(by, pick), Protocols: by}
 	}
-	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), sig, o))
+	ecfg := EngineConfig(cfg, acc.LocalID(), sig, o)
+	ecfg.Admit = admitter(cfg, scheme, acc)
+	engine, err := call.NewClient(ecfg)
 	if err != nil {
 		if a.jingle != nil {
 			a.jingle.Close()
@@ -206,6 +208,27 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	}
 	a.onSignal, a.onSignalError = quickblox.Receiver(engine)
 	return a, nil
+}
+
+// admitter is the engine's Admit for calls.accept_from: with "contacts", a call from
+// anyone but a contact with a subscription is refused as blocked (declined without
+// ringing; the engine reports a MissedCallEvent, reason "blocked"). The default is "contacts", and
+// "anyone" in QuickBlox mode (also when the quickblox ID scheme was picked
+// automatically): QuickBlox apps rarely keep rosters.
+func admitter(cfg *config.Config, scheme wire.Scheme, acc *chat.Account) func(*call.Offer) error {
+	mode := cfg.AcceptFromMode()
+	if cfg.Calls.AcceptFrom == "" && scheme.Name() == "quickblox" {
+		mode = config.AcceptAnyone
+	}
+	if mode == config.AcceptAnyone {
+		return nil
+	}
+	return func(o *call.Offer) error {
+		if acc.IsContact(o.From) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s is not a contact (calls.accept_from = %q)", call.ErrBlocked, o.From, mode)
+	}
 }
 
 // AdapterConfig maps the config onto the QuickBlox signaling adapter's settings.
@@ -237,6 +260,7 @@ func EngineConfig(cfg *config.Config, local call.UserID, sig call.Signaling, o O
 		Signaling:              sig,
 		AnswerTimeInterval:     cfg.Calls.AnswerTimeInterval.Duration(),
 		DisconnectTimeInterval: cfg.Calls.DisconnectTimeInterval.Duration(),
+		ConnectTimeInterval:    cfg.Calls.ConnectTimeInterval.Duration(),
 		StatsReportInterval:    cfg.Calls.StatsReportTimeInterval.Duration(),
 		AutoReject:             cfg.Calls.AutoReject,
 		IncomingLimit:          cfg.Calls.IncomingLimit,

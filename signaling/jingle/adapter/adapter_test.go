@@ -284,6 +284,10 @@ func TestGroupCallRefused(t *testing.T) {
 	if err := r.a.Offer(context.Background(), &signaling.Offer{Header: h, SDP: "v=0"}); !errors.Is(err, ErrGroupCall) {
 		t.Fatalf("got %v", err)
 	}
+	if rej, ok := next(t, r.eng.in, "reject").(*signaling.Reject); !ok || rej.From != "bob@example.org" || rej.Session.ID != "g" {
+		t.Fatalf("engine got %+v", rej)
+	}
+	none(t, r.tr.out, "a propose of a group call")
 }
 
 // TestUnansweredRetracted: a propose nobody takes is retracted at AnswerTimeout.
