@@ -797,7 +797,8 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.errText != "" {
 		bottoms = append(bottoms, st.Error.Render("error: "+m.errText))
 	} else if m.notice != "" {
-		bottoms = append(bottoms, st.Notice.Render(m.notice))
+		// Wrapped, not cut: a long notice (a path to copy) is read whole.
+		bottoms = append(bottoms, st.Notice.Render(ansi.Wrap(m.notice, max(m.width, 10), " /")))
 	}
 	if m.showHelp {
 		bottoms = append(bottoms, m.helpView())
@@ -968,6 +969,9 @@ func (m *Model) devicesInUse() (cam, mic string) {
 		case devices.SourceDefault:
 			return "default"
 		case devices.SourceTest:
+			return "test"
+		}
+		if strings.HasPrefix(s, devices.SourceTest+":") {
 			return "test"
 		}
 		return s

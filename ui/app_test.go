@@ -272,3 +272,16 @@ func TestUpdateRestartsReaders(t *testing.T) {
 		t.Fatalf("the reader was not restarted: %v", msgs)
 	}
 }
+
+// The demo's note shows at start and stays in the help after the notice clears.
+func TestHelpNote(t *testing.T) {
+	h := newHarness(t)
+	h.m = New(Options{Account: h.acc, Engine: h.eng, Config: h.m.env.cfg, HelpNote: "To join as bob: ttycall --config /tmp/demo/bob.toml"})
+	h.m.callEvents, h.m.chatEvents = nil, nil
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 30})
+	h.mustSee("To join as bob: ttycall --config")
+	h.key("j")
+	h.mustNotSee("To join as bob")
+	h.key("?")
+	h.mustSee("To join as bob: ttycall --config", "/tmp/demo/bob.toml")
+}
