@@ -31,8 +31,15 @@ import (
 	"github.com/ttycall/ttycall/ui/video"
 )
 
+// Extra are optional settings of Run.
+type Extra struct {
+	// HelpNote is shown at start on the notice line and always in the help (?): the
+	// demo's "To join as bob: …", which the alternate screen would otherwise hide.
+	HelpNote string
+}
+
 // Run opens the interface and returns when the user quits.
-func Run(ctx context.Context, cfg *config.Config, logPath string) error {
+func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra) error {
 	if cfg == nil {
 		return errors.New("ui: no configuration")
 	}
@@ -109,6 +116,9 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		auto := cfg.UI.Render == "" || strings.EqualFold(cfg.UI.Render, "auto")
 		kittyQuery = auto && mode != video.ModeKitty && mode != video.ModeASCII
 		log.Info("video render mode", "mode", mode, "kitty_query", kittyQuery)
+		if n := modeNotice(mode, auto); n != "" {
+			notices = append(notices, n)
+		}
 	} else {
 		log.Warn("output is not a terminal: no video")
 	}
@@ -133,13 +143,18 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 			Notices:     mediaNotices.ch,
 			Rooms:       rooms,
 		}
+		for _, e := range extra {
+			mo.HelpNote = e.HelpNote
+		}
 		if scr != nil {
 			mo.Video = scr
 		}
 		m := New(mo)
-		if len(notices) > 0 {
-			m.notice = notices[0]
+		start := notices
+		if mo.HelpNote != "" {
+			start = append(start[:len(start):len(start)], mo.HelpNote)
 		}
+		m.notice = strings.Join(start, "\n") // once, at start; the next key clears them
 		return m
 	}
 	var first *Model
@@ -224,6 +239,21 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		return fmt.Errorf("ui: %w", runErr)
 	}
 	return nil
+}
+
+// modeNotice says once that the video is drawn in fewer colours than the best mode,
+// and how to change that; "" in the best modes or when the user chose the mode.
+func modeNotice(mode video.Mode, auto bool) string {
+	if !auto {
+		return ""
+	}
+	switch mode {
+	case video.ModeHalfBlock256:
+		return "video in 256 colours: the terminal does not say it has truecolor (set COLORTERM=truecolor if it does)"
+	case video.ModeASCII:
+		return "video as text: this terminal has no colour graphics (TERM=" + os.Getenv("TERM") + ")"
+	}
+	return ""
 }
 
 // defaultStatsInterval is the stats report interval (seconds) when the config has none.
