@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
@@ -12,6 +13,8 @@ import (
 // peer is the peer connection with one opponent of a session. Owned by the session
 // goroutine, except mediaMu/mediaClosed/mediaWG which media goroutines use.
 type peer struct {
+	videoLoss atomic.Int32 // percent of our video the opponent reports lost (adapt.go)
+
 	mediaMu     sync.Mutex
 	mediaClosed bool // guarded by mediaMu; no media goroutine starts once set
 
