@@ -40,14 +40,17 @@ type CallEvent struct {
 }
 
 // MissedCallEvent: an incoming call that never rang because the engine refused it:
-// busy (AutoReject beyond IncomingLimit) or refused by Config.Admit. The caller was
-// rejected; no session exists for it (an InvalidEvent reports the refusal too).
+// busy (AutoReject beyond IncomingLimit), refused by Config.Admit, or blocked (Admit's
+// error wraps ErrBlocked: the caller may not ring, calls.accept_from). The caller was
+// rejected; no session exists for it (an InvalidEvent reports a busy or refused call
+// too; a blocked one is policy, not an error). User and InitiatorID are the sender of
+// the offer, the only caller ttycall trusts.
 type MissedCallEvent struct {
 	EventMeta
 	CallType    CallType
 	InitiatorID UserID
 	OpponentIDs []UserID
-	Reason      string // "busy" or "refused"
+	Reason      string // "busy", "refused" or "blocked"
 }
 
 // AcceptEvent: an opponent accepted the call (onAcceptCallListener).
@@ -99,6 +102,9 @@ type SessionStateEvent struct {
 type ConnectionStateEvent struct {
 	EventMeta
 	State ConnectionState
+	// Reason says why, with FAILED before the first connection: which relay could not
+	// be used, or that none is configured. "" otherwise.
+	Reason string
 }
 
 // ReconnectEvent: reconnection progress with User (RECONNECTING, RECONNECTED, FAILED).
@@ -188,4 +194,7 @@ type CandidatePair struct {
 	RemoteType    string
 	RemoteAddress string
 	RemotePort    int
+	// RelayProtocol is how we reach our TURN server when LocalType is relay: "udp",
+	// "tcp" or "tls" ("" otherwise).
+	RelayProtocol string
 }

@@ -59,6 +59,10 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	}
 	var rw net.Conn = conn
 	var state xmpp.SessionState
+	// origin is the `from` of our stream header. Before StartTLS the header travels in
+	// clear text: it says nothing of who we are (RFC 6120 §4.7.1 makes `from`
+	// optional there); the StartTLS feature sets it once the stream is encrypted.
+	origin := a.local
 	features := make([]xmpp.StreamFeature, 0, 3)
 	switch a.cfg.TLS {
 	case TLSDirect:
@@ -75,7 +79,8 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	default:
 		// mellium negotiates StartTLS even when the server does not offer it (RFC 7590
 		// downgrade protection), so SASL below always runs inside TLS.
-		features = append(features, xmpp.StartTLS(a.tlsCfg.Clone()))
+		features = append(features, startTLSFeature(a.tlsCfg.Clone(), a.local))
+		origin = jid.JID{}
 	}
 	features = append(features, authFeature(a.local, xmpp.SASL("", password, mechanisms(a.cfg.TLS)...)), bindFeature(a.local))
 
@@ -84,7 +89,7 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	// hangs it past ConnectTimeout and Close. Closing the connection when ctx ends is
 	// reliable.
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	s, err := xmpp.NewSession(ctx, a.local.Domain(), a.local, rw, state, xmpp.NewNegotiator(
+	s, err := xmpp.NewSession(ctx, a.local.Domain(), origin, rw, state, xmpp.NewNegotiator(
 		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 			return xmpp.StreamConfig{Features: features}
 		}))
@@ -103,6 +108,21 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 		return nil, fmt.Errorf("chat: login at %s: %w", a.addr, err)
 	}
 	return s, nil
+}
+
+// startTLSFeature is mellium's StartTLS that, once TLS is up, makes local the `from`
+// of the streams that follow (SASL takes the user name from it too).
+func startTLSFeature(cfg *tls.Config, local jid.JID) xmpp.StreamFeature {
+	f := xmpp.StartTLS(cfg)
+	negotiate := f.Negotiate
+	f.Negotiate = func(ctx context.Context, s *xmpp.Session, data any) (xmpp.SessionState, io.ReadWriter, error) {
+		mask, rw, err := negotiate(ctx, s, data)
+		if err == nil {
+			s.UpdateAddr(local)
+		}
+		return mask, rw, err
+	}
+	return f
 }
 
 // mechanisms are the SASL mechanisms we accept, best first: SCRAM, which never sends

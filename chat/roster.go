@@ -11,6 +11,8 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/roster"
 	"mellium.im/xmpp/stanza"
+
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // contact is a Contact with the presence of each of its resources.
@@ -76,6 +78,23 @@ func (a *Account) applyItemLocked(it rosterItem) {
 		sub = "none"
 	}
 	c.JID, c.UserID, c.Name, c.Subscription, c.Pending = j, id, it.Name, sub, it.Ask == "subscribe"
+}
+
+// IsContact reports whether id is a contact with a subscription (to, from or both):
+// someone the user added or let see their presence, as opposed to a stranger or a
+// request still pending. It is what calls.accept_from = "contacts" lets ring.
+func (a *Account) IsContact(id wire.UserID) bool {
+	if id == "" {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range a.contacts {
+		if c.UserID == id {
+			return c.Subscription == "to" || c.Subscription == "from" || c.Subscription == "both"
+		}
+	}
+	return false
 }
 
 // handleRosterPush applies a roster push (RFC 6121 §2.1.6) and acknowledges it. Pushes

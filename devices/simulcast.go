@@ -12,7 +12,6 @@ import (
 
 	"github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/io/video"
-	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 )
@@ -94,11 +93,9 @@ func NewSimulcast(lt LocalTrack, streamID string, bitrate int, log *slog.Logger)
 		w, h := (t.width/scale)&^1, (t.height/scale)&^1
 		l := &simLayer{scale: scale, out: s.tracks[i+1], frames: make(chan *image.YCbCr, 1),
 			stop: make(chan struct{}), done: make(chan struct{}), log: log}
-		params, err := videoParams(layerBitrate(w, h, fps, bitrate, shares[i]), fps)
+		enc, err := newVP8Encoder(video.ReaderFunc(l.read), w, h, fps, layerBitrate(w, h, fps, bitrate, shares[i]))
 		if err == nil {
-			l.enc, err = params.BuildVideoEncoder(video.ReaderFunc(l.read), prop.Media{
-				Video: prop.Video{Width: w, Height: h, FrameRate: float32(fps)},
-			})
+			l.enc = enc
 		}
 		if err != nil {
 			s.Close()

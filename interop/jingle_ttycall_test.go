@@ -32,7 +32,8 @@ func (e *JingleEnv) Ttycall(ctx context.Context, user string, o JingleTtyOpts) *
 	var b strings.Builder
 	fmt.Fprintf(&b, "[account]\njid = %q\npassword = %q\nserver = %q\nca_file = %q\nid_scheme = \"jid\"\nresource = \"tty\"\n\n",
 		user+"@"+e.Server.Domain, password, e.Server.Addr, e.Server.CAFile)
-	fmt.Fprintf(&b, "[calls]\nprotocol = %q\n", o.Protocol)
+	// The browser's users are not in ttycall's roster: let them ring (calls.accept_from).
+	fmt.Fprintf(&b, "[calls]\nprotocol = %q\naccept_from = \"anyone\"\n", o.Protocol)
 	if o.AnswerTime > 0 {
 		fmt.Fprintf(&b, "answer_time_interval = %g\n", o.AnswerTime)
 	}
@@ -279,4 +280,60 @@ func TestJingleAutoProtocol(t *testing.T) {
 	waitJingleMedia(t, ctx, bob, sid, "audio", "video")
 	tty.Send("hangup")
 	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
+}
+
+// TestJingleWhileOffline: the page calls while ttycall is offline (its process has
+// quit): nothing rings, and that stale proposal does not ring when ttycall is back; the
+// next call goes through with media.
+func TestJingleWhileOffline(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	alice, _ := env.StanzaUser(ctx, "alice", "page")
+	opts := JingleTtyOpts{Args: []string{"--answer", "auto"}}
+	first := env.Ttycall(ctx, "bob", opts)
+	first.stop()
+
+	pm := alice.Mark()
+	stale := fmt.Sprintf("stale-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": stale, "media": []string{"audio"}})
+	tty := env.Ttycall(ctx, "bob", opts)
+	tm := tty.Mark()
+	sid := fmt.Sprintf("back-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": sid, "media": []string{"audio"}})
+	tty.Wait(ctx, tm, "event", "call", "session", sid)
+	alice.Wait(ctx, pm, "event", "accepted", "sid", sid)
+	waitJingleMedia(t, ctx, alice, sid, "audio")
+	for _, e := range tty.Events(0) {
+		if e.Str("session") == stale {
+			t.Errorf("the proposal made while ttycall was offline reached it: %s", e)
+		}
+	}
+	for _, e := range alice.Events(pm) {
+		if e.Str("event") == "jmi" && e.Str("id") == stale {
+			t.Errorf("ttycall answered the proposal made while it was offline: %s", e)
+		}
+	}
+	alice.Must(ctx, nil, "end", map[string]any{"sid": sid, "reason": "success"})
+	tty.Wait(ctx, tm, "event", "session_close", "session", sid)
+}
+
+// TestJingleGroupCallRefused: a group call with Jingle contacts is refused with a clear
+// message, and nothing rings.
+func TestJingleGroupCallRefused(t *testing.T) {
+	ctx := ctxFor(t, 2*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob", "carol")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost,carol@localhost audio")
+	inv := tty.Wait(ctx, tm, "event", "invalid_event", "op", "send offer")
+	if !strings.Contains(inv.Str("message"), "group calls with Jingle") {
+		t.Errorf("invalid_event %s", inv)
+	}
+	tty.Wait(ctx, tm, "event", "session_close")
+	for _, e := range bob.Events(pm) {
+		if e.Str("event") == "jmi" {
+			t.Errorf("the page was called: %s", e)
+		}
+	}
 }

@@ -396,6 +396,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case uv.KittyGraphicsEvent:
 		if m.env.video != nil && msg.Options.ID == video.KittyQueryID && string(msg.Payload) == "OK" {
 			m.env.log.Info("terminal speaks kitty graphics: video in kitty mode")
+			// The start's "video in 256 colours" no longer holds.
+			var keep []string
+			for _, l := range strings.Split(m.notice, "\n") {
+				if !strings.HasPrefix(l, "video in 256 colours") {
+					keep = append(keep, l)
+				}
+			}
+			m.notice = strings.Join(keep, "\n")
 			if err := m.env.video.SetMode(video.ModeKitty); err != nil {
 				cmds = append(cmds, m.setError(err))
 			}
@@ -408,6 +416,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case *call.CallEvent:
 		cmds = append(cmds, m.onIncoming(*msg))
 	case call.MissedCallEvent:
+		if msg.Reason == "blocked" {
+			// Declined by calls.accept_from without ringing: only the history shows
+			// it (no notification: a stranger could make many).
+			m.history.addBlocked(msg)
+			break
+		}
 		// Refused before it rang (busy while we talked): the user hears of it too.
 		m.missedCall(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType, Reason: msg.Reason})
 	case call.Event:
@@ -791,7 +805,8 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.errText != "" {
 		bottoms = append(bottoms, st.Error.Render("error: "+m.errText))
 	} else if m.notice != "" {
-		bottoms = append(bottoms, st.Notice.Render(m.notice))
+		// Wrapped, not cut: a long notice (a path to copy) is read whole.
+		bottoms = append(bottoms, st.Notice.Render(ansi.Wrap(m.notice, max(m.width, 10), " /")))
 	}
 	if m.showHelp {
 		bottoms = append(bottoms, m.helpView())
@@ -962,6 +977,9 @@ func (m *Model) devicesInUse() (cam, mic string) {
 		case devices.SourceDefault:
 			return "default"
 		case devices.SourceTest:
+			return "test"
+		}
+		if strings.HasPrefix(s, devices.SourceTest+":") {
 			return "test"
 		}
 		return s

@@ -90,6 +90,8 @@ type App struct {
 
 	closingCh chan struct{} // closed when Close starts
 
+	named *NamedAccount // guarded by mu; the interface's view of the account, nil until asked for
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -189,7 +191,10 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		pick := func(ctx context.Context, u call.UserID) string { return pickProtocol(ctx, cfg, acc, u) }
 		sig = &call.Router{Default: newChooser(by, pick), Protocols: by}
 	}
-	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), sig, o))
+	ecfg := EngineConfig(cfg, acc.LocalID(), sig, o)
+	ecfg.ICEServersFunc = newICESource(cfg, ecfg.ICEServers, acc, log).servers
+	ecfg.Admit = admitter(cfg, scheme, acc)
+	engine, err := call.NewClient(ecfg)
 	if err != nil {
 		if a.jingle != nil {
 			a.jingle.Close()
@@ -204,6 +209,27 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	}
 	a.onSignal, a.onSignalError = quickblox.Receiver(engine)
 	return a, nil
+}
+
+// admitter is the engine's Admit for calls.accept_from: with "contacts", a call from
+// anyone but a contact with a subscription is refused as blocked (declined without
+// ringing; the engine reports a MissedCallEvent, reason "blocked"). The default is "contacts", and
+// "anyone" in QuickBlox mode (also when the quickblox ID scheme was picked
+// automatically): QuickBlox apps rarely keep rosters.
+func admitter(cfg *config.Config, scheme wire.Scheme, acc *chat.Account) func(*call.Offer) error {
+	mode := cfg.AcceptFromMode()
+	if cfg.Calls.AcceptFrom == "" && scheme.Name() == "quickblox" {
+		mode = config.AcceptAnyone
+	}
+	if mode == config.AcceptAnyone {
+		return nil
+	}
+	return func(o *call.Offer) error {
+		if acc.IsContact(o.From) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s is not a contact (calls.accept_from = %q)", call.ErrBlocked, o.From, mode)
+	}
 }
 
 // AdapterConfig maps the config onto the QuickBlox signaling adapter's settings.
@@ -235,6 +261,7 @@ func EngineConfig(cfg *config.Config, local call.UserID, sig call.Signaling, o O
 		Signaling:              sig,
 		AnswerTimeInterval:     cfg.Calls.AnswerTimeInterval.Duration(),
 		DisconnectTimeInterval: cfg.Calls.DisconnectTimeInterval.Duration(),
+		ConnectTimeInterval:    cfg.Calls.ConnectTimeInterval.Duration(),
 		StatsReportInterval:    cfg.Calls.StatsReportTimeInterval.Duration(),
 		AutoReject:             cfg.Calls.AutoReject,
 		IncomingLimit:          cfg.Calls.IncomingLimit,
@@ -365,6 +392,10 @@ func (a *App) Close() error {
 		if running != nil {
 			<-running
 		}
+		a.mu.Lock()
+		named := a.named
+		a.mu.Unlock()
+		named.wait() // its events end with the account's
 		if err := a.signOut(); err != nil {
 			errs = append(errs, err)
 		}

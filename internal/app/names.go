@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"mellium.im/xmpp/jid"
 
@@ -19,14 +20,28 @@ type NamedAccount struct {
 	*chat.Account
 	app *App
 
-	once sync.Once
-	out  chan chat.Event
-	done chan struct{} // closed when the forwarder has ended
+	once    sync.Once
+	started atomic.Bool // the forwarder runs (or ran); App.Close then waits for done
+	out     chan chat.Event
+	done    chan struct{} // closed when the forwarder has ended
 }
 
-// NamedAccount wraps the account for a user interface (see NamedAccount).
+// NamedAccount wraps the account for a user interface (see NamedAccount); always the
+// same one.
 func (a *App) NamedAccount() *NamedAccount {
-	return &NamedAccount{Account: a.account, app: a}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.named == nil {
+		a.named = &NamedAccount{Account: a.account, app: a, out: make(chan chat.Event), done: make(chan struct{})}
+	}
+	return a.named
+}
+
+// wait waits for the forwarder, when it was started; the account must be closed.
+func (n *NamedAccount) wait() {
+	if n != nil && n.started.Load() {
+		<-n.done
+	}
 }
 
 // Events is the account's event stream with the names filled in. It is closed after the
@@ -36,8 +51,8 @@ func (n *NamedAccount) Events() <-chan chat.Event {
 		return n.Account.Events()
 	}
 	n.once.Do(func() {
-		n.out, n.done = make(chan chat.Event), make(chan struct{})
-		go n.forward() // ends when the account's events end (App.Close)
+		n.started.Store(true)
+		go n.forward() // ends when the account's events end (App.Close waits for it)
 	})
 	return n.out
 }

@@ -284,6 +284,10 @@ func TestGroupCallRefused(t *testing.T) {
 	if err := r.a.Offer(context.Background(), &signaling.Offer{Header: h, SDP: "v=0"}); !errors.Is(err, ErrGroupCall) {
 		t.Fatalf("got %v", err)
 	}
+	if rej, ok := next(t, r.eng.in, "reject").(*signaling.Reject); !ok || rej.From != "bob@example.org" || rej.Session.ID != "g" {
+		t.Fatalf("engine got %+v", rej)
+	}
+	none(t, r.tr.out, "a propose of a group call")
 }
 
 // TestUnansweredRetracted: a propose nobody takes is retracted at AnswerTimeout.
@@ -323,4 +327,20 @@ func TestAnsweredElsewhere(t *testing.T) {
 	if _, jerr := r2.a.HandleJingle(bob, init); jerr != nil {
 		t.Fatalf("session-initiate after our own carbon: %v", jerr)
 	}
+}
+
+// TestStaleProposalIgnored: a propose the server stored (offline delivery, archive)
+// never rings.
+func TestStaleProposalIgnored(t *testing.T) {
+	r := newRig(t, 0)
+	bob := mustJID(t, "bob@example.org/phone")
+	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Propose, ID: "old", Media: []string{"audio"}}, From: bob, Delayed: true})
+	init := golden(t, "session-initiate")
+	init.SID = "other"
+	// Sync point: the next (direct) session-initiate is taken; nothing was sent for the
+	// stale one before it.
+	if _, jerr := r.a.HandleJingle(bob, init); jerr != nil {
+		t.Fatal(jerr)
+	}
+	none(t, r.tr.out, "answer to a stale proposal")
 }
