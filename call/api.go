@@ -7,6 +7,7 @@ package call
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/internal/guard"
 )
 
 // ICEServer is a STUN or TURN server.
@@ -52,8 +54,12 @@ type Config struct {
 	// Zero durations and limits take config.Default's.
 	AnswerTimeInterval     time.Duration
 	DisconnectTimeInterval time.Duration
-	ReconnectWait          time.Duration // wait for ICE to recover before restarting it; default 5 s (engine-only)
-	StatsReportInterval    time.Duration // 0: no stats reports
+	// ConnectTimeInterval bounds the time a peer has, once offer and answer are
+	// exchanged, to reach CONNECTED; then it goes FAILED and closes (incoming or
+	// outgoing). Zero: DisconnectTimeInterval.
+	ConnectTimeInterval time.Duration
+	ReconnectWait       time.Duration // wait for ICE to recover before restarting it; default 5 s (engine-only)
+	StatsReportInterval time.Duration // 0: no stats reports
 	// AutoReject is the busy rule, applied here only: an incoming call while
 	// IncomingLimit sessions are live is rejected and never rings.
 	AutoReject    bool
@@ -82,6 +88,12 @@ type Config struct {
 	iceTimeouts   [3]time.Duration
 	getUserMedia  func(ctx context.Context, p devices.MediaParams, o devices.Options) (*devices.LocalStream, error)
 	senderTimeout time.Duration
+	// strictCandidates applies the production rule for remote candidates (no
+	// loopback) although LoopbackOnly is set, so a test can see loopback refused.
+	strictCandidates bool
+	// offerLimiter replaces guard.NewOfferLimiter (tests that make hundreds of calls
+	// from one sender).
+	offerLimiter *guard.Limiter
 }
 
 // setDefaults fills zero settings from config.Default, the one place ttycall's
@@ -94,6 +106,9 @@ func (cfg *Config) setDefaults() {
 	if cfg.DisconnectTimeInterval <= 0 {
 		cfg.DisconnectTimeInterval = d.DisconnectTimeInterval.Duration()
 	}
+	if cfg.ConnectTimeInterval <= 0 {
+		cfg.ConnectTimeInterval = cfg.DisconnectTimeInterval
+	}
 	if cfg.ReconnectWait <= 0 {
 		cfg.ReconnectWait = 5 * time.Second
 	}
@@ -102,6 +117,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.offerLimiter == nil {
+		cfg.offerLimiter = guard.NewOfferLimiter()
 	}
 	if cfg.getUserMedia == nil {
 		cfg.getUserMedia = devices.GetUserMedia
@@ -130,6 +148,9 @@ type Client struct {
 	stopDispatch chan struct{}
 	sendq        *queue[outMessage]
 	stopSend     chan struct{}
+
+	badLog *guard.Limiter // log lines about one sender's bad messages
+	offers *guard.Limiter // new incoming calls per sender
 
 	statsGetters sync.Map // peer connection stats ID -> stats.Getter (with StatsReportInterval)
 	estimators   sync.Map // peer connection stats ID -> cc.BandwidthEstimator (GCC)
@@ -167,6 +188,8 @@ func NewClient(cfg Config) (*Client, error) {
 		stopDispatch: make(chan struct{}),
 		sendq:        newQueue[outMessage](maxQueuedReplies),
 		stopSend:     make(chan struct{}),
+		badLog:       guard.NewLogLimiter(),
+		offers:       cfg.offerLimiter,
 	}
 	var onStats func(string, stats.Getter)
 	if cfg.StatsReportInterval > 0 {
@@ -194,7 +217,7 @@ func (c *Client) Receive(m Message) {
 	}
 	h := m.Head()
 	if h.From == c.cfg.LocalID {
-		c.log.Debug("own message ignored", "kind", m.Kind(), "session", h.Session.ID)
+		c.log.Debug("own message ignored", "kind", m.Kind(), "session", guard.Clip(h.Session.ID))
 		return
 	}
 	if f := c.cfg.Screen; f != nil {
@@ -230,7 +253,7 @@ func (c *Client) Receive(m Message) {
 		}
 		if err != nil {
 			c.mu.Unlock()
-			c.invalidMessage(nil, m, err)
+			c.refusedMessage(m, err)
 			return
 		}
 	}
@@ -253,14 +276,31 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	if si.ID == "" || (si.CallType != CallTypeVideo && si.CallType != CallTypeAudio) {
 		return nil, fmt.Errorf("%w: call without session ID or call type", ErrBadSignal)
 	}
+	if len(si.ID) > guard.MaxString {
+		// Session IDs are UUIDs; a longer one would only be written into every log
+		// line and event of the session.
+		return nil, fmt.Errorf("%w: session ID of %d bytes", ErrBadSignal, len(si.ID))
+	}
 	if len(si.Opponents) > MaxOpponents {
 		return nil, fmt.Errorf("%w: call with %d opponents (at most %d)", ErrBadSignal, len(si.Opponents), MaxOpponents)
 	}
 	if !slices.Contains(si.Opponents, c.cfg.LocalID) || si.Initiator == c.cfg.LocalID {
 		return nil, fmt.Errorf("%w: %s is not among the callees", ErrNotParticipant, c.cfg.LocalID)
 	}
-	if o.From != si.Initiator && !slices.Contains(si.Opponents, o.From) {
-		return nil, fmt.Errorf("%w: sender %s", ErrNotParticipant, o.From)
+	if o.From != si.Initiator {
+		// The caller shown, logged and stored is the sender of the offer: a new session
+		// is started only by its initiator. (mallory naming bob as the caller and
+		// himself as an opponent must not ring as "bob".) Rejected, so that a
+		// well-meaning mesh peer stops dialing.
+		c.rejectLocked(o, nil)
+		return nil, fmt.Errorf("%w: offer from %s names %s as the caller", ErrBadSignal, o.From, si.Initiator)
+	}
+	if ok, _ := c.offers.Allow(string(o.From)); !ok {
+		// A flood of offers from one sender: dropped without a reply (a reply each
+		// would double the flood), remembered so that their re-sends are dropped too,
+		// and never counted against IncomingLimit.
+		c.rememberLocked(si.ID)
+		return nil, fmt.Errorf("%w: offer from %s", ErrRateLimited, o.From)
 	}
 	if sdpErr != nil {
 		// A call we can never answer: say so at once, so the caller stops dialing,
@@ -270,7 +310,11 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	}
 	if c.cfg.Admit != nil {
 		if err := c.cfg.Admit(o); err != nil {
-			c.missedLocked(o, "refused")
+			reason := "refused"
+			if errors.Is(err, ErrBlocked) {
+				reason = "blocked"
+			}
+			c.missedLocked(o, reason)
 			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 	}
@@ -279,6 +323,31 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 		return nil, fmt.Errorf("%w: %d live session(s)", ErrBusy, len(c.sessions))
 	}
 	return c.newSessionLocked(si, false), nil
+}
+
+// refusedMessage reports a message that made no session: a blocked call only in the
+// log (rate-limited; its MissedCallEvent is out already), a rate-limited offer only as
+// often as the sender's log lines (a flood of offers is not a flood of events),
+// anything else as an InvalidEvent.
+func (c *Client) refusedMessage(m Message, err error) {
+	h := m.Head()
+	switch {
+	case errors.Is(err, ErrBlocked):
+		if ok, more := c.badLog.Allow(string(h.From)); ok {
+			c.log.Info("call blocked", "from", guard.Clip(string(h.From)), "session", guard.Clip(h.Session.ID), "err", err, "suppressed", more)
+		}
+	case errors.Is(err, ErrRateLimited):
+		if ok, more := c.badLog.Allow(string(h.From)); ok {
+			c.log.Info("call offer dropped", "from", guard.Clip(string(h.From)), "err", err, "suppressed", more)
+			c.emitDroppable(nil, InvalidEvent{
+				EventMeta: EventMeta{SessionID: guard.Clip(h.Session.ID), User: h.From, Time: time.Now()},
+				Op:        m.Kind(),
+				Err:       err,
+			})
+		}
+	default:
+		c.invalidMessage(nil, m, err)
+	}
 }
 
 // rejectLocked answers an offer that makes no session with a Reject to its sender, and
@@ -300,7 +369,7 @@ func (c *Client) missedLocked(o *Offer, reason string) {
 	}
 	c.rejectLocked(o, ext)
 	c.emitDroppable(nil, MissedCallEvent{
-		EventMeta: EventMeta{SessionID: o.Session.ID, User: o.From, Time: time.Now()},
+		EventMeta: EventMeta{SessionID: guard.Clip(o.Session.ID), User: o.From, Time: time.Now()},
 		CallType:  o.Session.CallType, InitiatorID: o.Session.Initiator,
 		OpponentIDs: slices.Clone(o.Session.Opponents), Reason: reason,
 	})
@@ -333,12 +402,18 @@ func (c *Client) removeSession(s *Session) {
 	c.rememberLocked(s.id)
 }
 
-// invalidMessage reports a message that was not applied.
+// invalidMessage reports a message that was not applied. What the sender chose (its
+// session ID, the error quoting its input) is clipped, and the log lines about one
+// sender are rate-limited: a stranger's flood is not a flood of log.
 func (c *Client) invalidMessage(s *Session, m Message, err error) {
 	h := m.Head()
-	c.log.Info("invalid message", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID, "err", err)
+	err = guard.ClipErr(err)
+	if ok, more := c.badLog.Allow(string(h.From)); ok {
+		c.log.Info("invalid message", "kind", m.Kind(), "from", guard.Clip(string(h.From)),
+			"session", guard.Clip(h.Session.ID), "err", err, "suppressed", more)
+	}
 	c.emitDroppable(s, InvalidEvent{
-		EventMeta: EventMeta{SessionID: h.Session.ID, User: h.From, Time: time.Now()},
+		EventMeta: EventMeta{SessionID: guard.Clip(h.Session.ID), User: h.From, Time: time.Now()},
 		Op:        m.Kind(),
 		Err:       err,
 	})
@@ -351,16 +426,20 @@ func (c *Client) lateMessage(m Message) {
 	switch m.(type) {
 	case *Candidates, *Terminate, *Reject, *Offer:
 		h := m.Head()
-		c.log.Debug("late message for a closed session dropped", "kind", m.Kind(), "from", string(h.From), "session", h.Session.ID)
+		c.log.Debug("late message for a closed session dropped", "kind", m.Kind(), "from", guard.Clip(string(h.From)), "session", guard.Clip(h.Session.ID))
 	default:
 		c.invalidMessage(nil, m, ErrSessionClosed)
 	}
 }
 
 // ReceiveError reports a message that could not be decoded, as an InvalidEvent. It
-// implements Incoming.
+// implements Incoming. It is the one log line about it (rate-limited per sender); the
+// transport does not log it too.
 func (c *Client) ReceiveError(from UserID, err error) {
-	c.log.Info("undecodable signal", "from", string(from), "err", err)
+	err = guard.ClipErr(err)
+	if ok, more := c.badLog.Allow(string(from)); ok {
+		c.log.Info("undecodable signal", "from", guard.Clip(string(from)), "err", err, "suppressed", more)
+	}
 	c.emitDroppable(nil, InvalidEvent{
 		EventMeta: EventMeta{User: from, Time: time.Now()},
 		Op:        "signal",

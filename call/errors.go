@@ -21,6 +21,11 @@ var (
 	ErrBusy = errors.New("call: busy")
 	// ErrRefused: Config.Admit refused an incoming call, or Config.Screen a message.
 	ErrRefused = errors.New("call: call refused")
+	// ErrBlocked: the caller may not ring this user (calls.accept_from). Config.Admit
+	// wraps it to have a refused call reported as a MissedCallEvent with Reason "blocked".
+	ErrBlocked = errors.New("call: caller not allowed to ring")
+	// ErrRateLimited: a sender made more call offers than the engine takes per minute.
+	ErrRateLimited = errors.New("call: too many calls from this sender")
 	// ErrBadSignal: a signal is malformed or could not be decoded.
 	ErrBadSignal = errors.New("call: bad signal")
 	// ErrNoOpponents: a session needs at least one opponent other than the local user.

@@ -40,14 +40,17 @@ type CallEvent struct {
 }
 
 // MissedCallEvent: an incoming call that never rang because the engine refused it:
-// busy (AutoReject beyond IncomingLimit) or refused by Config.Admit. The caller was
-// rejected; no session exists for it (an InvalidEvent reports the refusal too).
+// busy (AutoReject beyond IncomingLimit), refused by Config.Admit, or blocked (Admit's
+// error wraps ErrBlocked: the caller may not ring, calls.accept_from). The caller was
+// rejected; no session exists for it (an InvalidEvent reports a busy or refused call
+// too; a blocked one is policy, not an error). User and InitiatorID are the sender of
+// the offer, the only caller ttycall trusts.
 type MissedCallEvent struct {
 	EventMeta
 	CallType    CallType
 	InitiatorID UserID
 	OpponentIDs []UserID
-	Reason      string // "busy" or "refused"
+	Reason      string // "busy", "refused" or "blocked"
 }
 
 // AcceptEvent: an opponent accepted the call (onAcceptCallListener).

@@ -139,6 +139,7 @@ func (s *Session) onAnswer(sig *Answer) error {
 		return fail(fmt.Errorf("answer of %s: %w", sig.From, err))
 	}
 	p.answered = true
+	s.startConnectTimer(p)
 	stopTimer(&p.dialTimer)
 	stopTimer(&p.noAnswerTimer)
 	s.applyRemoteCandidates(p)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ttycall/ttycall/call/internal/membus"
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/internal/guard"
 	"github.com/ttycall/ttycall/signaling/quickblox"
 	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
@@ -42,6 +43,9 @@ func testConfig(t testing.TB, id UserID, tr quickblox.Transport) Config {
 		LoopbackOnly: true,
 		Media:        testMedia,
 		Logger:       testLogger(t),
+		// Tests make many calls between the same two parties; the per-sender limit on
+		// new calls is tested on its own (TestStrangerOfferFlood).
+		offerLimiter: &guard.Limiter{Burst: 1 << 30},
 	}
 }
 

@@ -28,6 +28,10 @@ type peer struct {
 	remoteCands []ICECandidate            // received before the remote description
 
 	dialTimer, noAnswerTimer *timer // stopped by the answer
+	// connectTimer bounds the time from offer/answer to the first CONNECTED: a peer
+	// that never connects (its candidates lead nowhere, its ICE fails) is closed, and
+	// with it its ICE agent and media, instead of being held until restart.
+	connectTimer *timer
 
 	wasConnected   bool
 	reconnecting   bool
@@ -147,6 +151,7 @@ func (s *Session) answer(p *peer, ext Extension) error {
 		return fail(fmt.Errorf("answer %s: %w", p.user, err))
 	}
 	p.answered = true
+	s.startConnectTimer(p)
 	s.sendSDP(p, &Answer{Header: s.header(p.user, ext), SDP: sdp})
 	s.applyRemoteCandidates(p)
 	return nil
@@ -189,6 +194,7 @@ func (s *Session) onPCState(p *peer) {
 			s.keyFrameFor(p)
 		}
 		p.wasConnected = true
+		stopTimer(&p.connectTimer)
 		if p.reconnecting {
 			stopTimer(&p.restartTimer)
 			stopTimer(&p.disconnTimer)
@@ -198,10 +204,37 @@ func (s *Session) onPCState(p *peer) {
 		if p.wasConnected && !p.reconnecting {
 			s.startReconnect(p)
 		}
+		if !p.wasConnected && n == ConnectionFailed {
+			// ICE failed before it ever connected: there is nothing to reconnect to.
+			s.neverConnected(p)
+		}
 	case ConnectionClosed:
 		s.closePeer(p)
 		s.closeIfEmpty("all peers closed")
 	}
+}
+
+// startConnectTimer starts the bound on reaching CONNECTED once offer and answer are
+// exchanged (before that, the answer and dial timeouts bound the call).
+func (s *Session) startConnectTimer(p *peer) {
+	if p.wasConnected || p.connectTimer != nil {
+		return
+	}
+	p.connectTimer = s.after(s.c.cfg.ConnectTimeInterval, func() {
+		p.connectTimer = nil
+		if !p.wasConnected {
+			s.neverConnected(p)
+		}
+	})
+}
+
+// neverConnected ends a peer that did not reach CONNECTED: FAILED, then closed; the
+// session closes with its last peer.
+func (s *Session) neverConnected(p *peer) {
+	s.log.Info("peer never connected", "user", string(p.user), "bound", s.c.cfg.ConnectTimeInterval)
+	s.setConnState(p, ConnectionFailed)
+	s.closePeer(p)
+	s.closeIfEmpty("connection failed")
 }
 
 // startReconnect reports RECONNECTING, waits ReconnectWait for ICE to recover and then
@@ -328,6 +361,7 @@ func (s *Session) closePeer(p *peer) {
 	stopTimer(&p.noAnswerTimer)
 	stopTimer(&p.restartTimer)
 	stopTimer(&p.disconnTimer)
+	stopTimer(&p.connectTimer)
 	p.mediaMu.Lock()
 	p.mediaClosed = true
 	p.mediaMu.Unlock()

@@ -38,12 +38,20 @@ func startProsody(t testing.TB, users ...string) xmppTarget {
 // (the engine first, so its hang-ups still leave).
 func newXMPPParty(t testing.TB, x xmppTarget, user string, mutate func(*Config)) *party {
 	t.Helper()
+	p, _ := newXMPPPartyAcc(t, x, user, nil, mutate)
+	return p
+}
+
+// newXMPPPartyAcc is newXMPPParty with the account's config edited by editChat, and
+// the account returned too (its events, after Online, are for the caller to read).
+func newXMPPPartyAcc(t testing.TB, x xmppTarget, user string, editChat func(*chat.Config), mutate func(*Config)) (*party, *chat.Account) {
+	t.Helper()
 	j, err := jid.Parse(user + "@" + x.domain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var engine atomic.Pointer[Client]
-	acc, err := chat.New(chat.Config{
+	ccfg := chat.Config{
 		JID: j, Password: "pw", Server: x.addr, TLS: chat.TLSStartTLS, CAFile: x.caFile,
 		OnSignal: func(s *wire.Signal) {
 			if c := engine.Load(); c != nil {
@@ -56,7 +64,11 @@ func newXMPPParty(t testing.TB, x xmppTarget, user string, mutate func(*Config))
 			}
 		},
 		Logger: testLogger(t),
-	})
+	}
+	if editChat != nil {
+		editChat(&ccfg)
+	}
+	acc, err := chat.New(ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +93,7 @@ func newXMPPParty(t testing.TB, x xmppTarget, user string, mutate func(*Config))
 	engine.Store(c)
 	p := &party{Client: c, rec: record(c)}
 	t.Cleanup(func() { p.close(t) })
-	return p
+	return p, acc
 }
 
 func waitOnline(t testing.TB, acc *chat.Account) {

@@ -162,9 +162,12 @@ func (c *Client) filterSDPCandidates(norm string) (string, error) {
 var errEndOfCandidates = errors.New("end of candidates")
 
 // checkCandidate refuses a remote candidate that does not parse or whose address no
-// call should send packets to: multicast, broadcast, unspecified, a DNS name (only
-// mDNS .local names are resolved, and not with LoopbackOnly), and with LoopbackOnly
-// anything but loopback.
+// call should send packets to: multicast, broadcast, unspecified ("this host", 0/8),
+// loopback (a stranger's call must not make us send STUN to a port of our own host,
+// as browsers refuse too), a DNS name (only mDNS .local names are resolved, and not
+// with LoopbackOnly), and with LoopbackOnly anything but loopback. LoopbackOnly, the
+// test option, is the only way loopback candidates are taken. Private and link-local
+// addresses stay allowed: LAN calls need them.
 func (c *Client) checkCandidate(raw string) error {
 	v := strings.TrimPrefix(raw, "candidate:")
 	if v == "" {
@@ -181,8 +184,10 @@ func (c *Client) checkCandidate(raw string) error {
 		return nil
 	case ip == nil:
 		return fmt.Errorf("%w: candidate address %q is not an IP address", ErrBadSignal, addr)
-	case ip.IsUnspecified() || ip.IsMulticast() || ip.Equal(net.IPv4bcast):
+	case ip.IsUnspecified() || ip.IsMulticast() || ip.Equal(net.IPv4bcast) || (ip.To4() != nil && ip.To4()[0] == 0):
 		return fmt.Errorf("%w: candidate address %s", ErrBadSignal, addr)
+	case ip.IsLoopback() && (!c.cfg.LoopbackOnly || c.cfg.strictCandidates):
+		return fmt.Errorf("%w: candidate address %s is loopback", ErrBadSignal, addr)
 	case c.cfg.LoopbackOnly && !ip.IsLoopback():
 		return fmt.Errorf("%w: candidate address %s is not loopback", ErrBadSignal, addr)
 	case cand.Port() == 0 && cand.NetworkType().IsUDP():

@@ -122,6 +122,21 @@ func TestDenySubscription(t *testing.T) {
 	})
 }
 
+// Remove drops a contact from the roster (a real Prosody pushes the removal).
+func TestRemoveContact(t *testing.T) {
+	srv := startServer(t)
+	alice := newPeer(t, srv, "alice", nil).online()
+	ctx := ctxT(t)
+	if err := alice.Subscribe(ctx, srv.JID("dave")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUntil("dave listed", func() bool { return findContact(alice.Roster(), srv.JID("dave").String()) != nil })
+	if err := alice.Remove(ctx, srv.JID("dave")); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitUntil("dave removed", func() bool { return findContact(alice.Roster(), srv.JID("dave").String()) == nil })
+}
+
 // 200 signals each way, sent concurrently, arrive complete and in order.
 func TestSignalsInOrder(t *testing.T) {
 	srv := startServer(t)
@@ -254,6 +269,10 @@ func TestWrongPassword(t *testing.T) {
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("Run = %v, want ErrAuth", err)
 	}
+	// Said the way a user can act on it, without SASL internals.
+	if want := "login refused for " + srv.JID("alice").String() + ": wrong password (server said: not-authorized)"; err.Error() != want {
+		t.Errorf("Run = %q, want %q", err, want)
+	}
 	if strings.Contains(err.Error(), "not-the-password") {
 		t.Errorf("the error shows the password: %v", err)
 	}
@@ -374,10 +393,8 @@ func TestMalformedSignal(t *testing.T) {
 	if err := alice.SendSignal(ctxT(t), bob.LocalID(), good); err != nil {
 		t.Fatal(err)
 	}
-	ev := bob.waitEvent("error event", func(e Event) bool { _, ok := e.(ErrorEvent); return ok }).(ErrorEvent)
-	if !errors.Is(ev.Err, ErrBadSignal) || !errors.Is(ev.Err, wire.ErrUnknownType) {
-		t.Errorf("ErrorEvent %v, want ErrBadSignal wrapping ErrUnknownType", ev.Err)
-	}
+	// With OnSignalError set, the engine reports a bad signal: no ErrorEvent here (it
+	// would be reported twice); TestBadSignalFlood covers the account on its own.
 	if got := bob.nextSignal(); got.SessionID != good.SessionID {
 		t.Fatalf("got session %s, want %s", got.SessionID, good.SessionID)
 	}
@@ -385,8 +402,8 @@ func TestMalformedSignal(t *testing.T) {
 	if n := len(bob.badSigs); n != 1 {
 		t.Fatalf("OnSignalError called %d times, want 1", n)
 	}
-	if err, from := <-bob.badSigs, <-bob.badFrom; from != alice.LocalID() || !errors.Is(err, wire.ErrUnknownType) {
-		t.Errorf("OnSignalError(%q, %v), want sender %q and ErrUnknownType", from, err, alice.LocalID())
+	if err, from := <-bob.badSigs, <-bob.badFrom; from != alice.LocalID() || !errors.Is(err, wire.ErrUnknownType) || !errors.Is(err, ErrBadSignal) {
+		t.Errorf("OnSignalError(%q, %v), want sender %q and ErrBadSignal wrapping ErrUnknownType", from, err, alice.LocalID())
 	}
 }
 
@@ -472,11 +489,14 @@ func TestOversizedSignal(t *testing.T) {
 	if err := alice.SendSignal(ctxT(t), bob.LocalID(), good); err != nil {
 		t.Fatal(err)
 	}
-	ev := bob.waitEvent("error event", func(e Event) bool { _, ok := e.(ErrorEvent); return ok }).(ErrorEvent)
-	if !errors.Is(ev.Err, wire.ErrTooLarge) {
-		t.Errorf("ErrorEvent %v, want ErrTooLarge", ev.Err)
-	}
 	if got := bob.nextSignal(); got.SessionID != good.SessionID {
 		t.Fatalf("got session %s, want %s", got.SessionID, good.SessionID)
+	}
+	// Reported to OnSignalError (the engine reports it; no ErrorEvent of its own).
+	if len(bob.badSigs) != 1 {
+		t.Fatalf("%d bad signals reported, want 1", len(bob.badSigs))
+	}
+	if err := <-bob.badSigs; !errors.Is(err, wire.ErrTooLarge) {
+		t.Errorf("OnSignalError(%v), want ErrTooLarge", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"mellium.im/xmpp/disco"
 	"mellium.im/xmpp/jid"
 
+	"github.com/ttycall/ttycall/internal/guard"
 	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
@@ -104,6 +105,7 @@ type Account struct {
 	presenceSeq uint64              // guarded by mu; orders contacts' presence updates
 	cancelRun   context.CancelFunc  // guarded by mu; set while Run runs
 	runDone     chan struct{}       // guarded by mu; closed when Run returns
+	held        []heldSignal        // guarded by mu; hang-ups waiting to be online
 
 	cfg     Config
 	local   jid.JID // the JID we log in with, with the resource we ask for
@@ -114,6 +116,7 @@ type Account struct {
 	refused bool // owned by Run's goroutine: the server refused the last PasswordFunc password
 	log     *slog.Logger
 	events  *eventQueue
+	badLog  *guard.Limiter // log lines about bad signals, per sender
 
 	jingle atomic.Pointer[jingleBox]  // the Jingle adapter (SetJingleHandler); nil: no Jingle
 	caps   atomic.Pointer[disco.Caps] // our XEP-0115 caps, from the mux (jingle.go)
@@ -203,6 +206,7 @@ func New(cfg Config) (*Account, error) {
 		backoff:  backoff{min: cfg.ReconnectMin, max: cfg.ReconnectMax},
 		log:      cfg.Logger.With("jid", local.String()),
 		events:   newEventQueue(),
+		badLog:   guard.NewLogLimiter(),
 	}
 	// The event goroutine; Close stops it (eventQueue.close).
 	go a.events.run()

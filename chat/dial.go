@@ -59,6 +59,10 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	}
 	var rw net.Conn = conn
 	var state xmpp.SessionState
+	// origin is the `from` of our stream header. Before StartTLS the header travels in
+	// clear text: it says nothing of who we are (RFC 6120 §4.7.1 makes `from`
+	// optional there); the StartTLS feature sets it once the stream is encrypted.
+	origin := a.local
 	features := make([]xmpp.StreamFeature, 0, 3)
 	switch a.cfg.TLS {
 	case TLSDirect:
@@ -75,16 +79,17 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	default:
 		// mellium negotiates StartTLS even when the server does not offer it (RFC 7590
 		// downgrade protection), so SASL below always runs inside TLS.
-		features = append(features, xmpp.StartTLS(a.tlsCfg.Clone()))
+		features = append(features, startTLSFeature(a.tlsCfg.Clone(), a.local))
+		origin = jid.JID{}
 	}
-	features = append(features, authFeature(xmpp.SASL("", password, mechanisms(a.cfg.TLS)...)), bindFeature(a.local))
+	features = append(features, authFeature(a.local, xmpp.SASL("", password, mechanisms(a.cfg.TLS)...)), bindFeature(a.local))
 
 	// mellium v0.22 cancels a blocked read by setting a past deadline and clearing it at
 	// once, which the read may miss: a server that stops talking during the login then
 	// hangs it past ConnectTimeout and Close. Closing the connection when ctx ends is
 	// reliable.
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	s, err := xmpp.NewSession(ctx, a.local.Domain(), a.local, rw, state, xmpp.NewNegotiator(
+	s, err := xmpp.NewSession(ctx, a.local.Domain(), origin, rw, state, xmpp.NewNegotiator(
 		func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 			return xmpp.StreamConfig{Features: features}
 		}))
@@ -105,6 +110,21 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	return s, nil
 }
 
+// startTLSFeature is mellium's StartTLS that, once TLS is up, makes local the `from`
+// of the streams that follow (SASL takes the user name from it too).
+func startTLSFeature(cfg *tls.Config, local jid.JID) xmpp.StreamFeature {
+	f := xmpp.StartTLS(cfg)
+	negotiate := f.Negotiate
+	f.Negotiate = func(ctx context.Context, s *xmpp.Session, data any) (xmpp.SessionState, io.ReadWriter, error) {
+		mask, rw, err := negotiate(ctx, s, data)
+		if err == nil {
+			s.UpdateAddr(local)
+		}
+		return mask, rw, err
+	}
+	return f
+}
+
 // mechanisms are the SASL mechanisms we accept, best first: SCRAM, which never sends
 // the password, always; PLAIN, which does, only inside TLS.
 func mechanisms(mode TLSMode) []sasl.Mechanism {
@@ -118,16 +138,81 @@ func mechanisms(mode TLSMode) []sasl.Mechanism {
 // authFeature wraps the SASL feature so that a <failure/> from the server (wrong
 // password, account disabled) or no usable mechanism is reported as ErrAuth; network
 // errors during SASL stay what they are (and are retried).
-func authFeature(f xmpp.StreamFeature) xmpp.StreamFeature {
+func authFeature(local jid.JID, f xmpp.StreamFeature) xmpp.StreamFeature {
 	negotiate := f.Negotiate
 	f.Negotiate = func(ctx context.Context, s *xmpp.Session, data any) (xmpp.SessionState, io.ReadWriter, error) {
 		mask, rw, err := negotiate(ctx, s, data)
 		if err != nil && isSASLRefusal(err) {
-			err = fmt.Errorf("chat: %w: %v", ErrAuth, err)
+			err = &loginError{account: local.Bare().String(), err: err}
 		}
 		return mask, rw, err
 	}
 	return f
+}
+
+// loginError is a refused login, said the way a user can act on it ("login refused
+// for alice@example.org: wrong password (server said: not-authorized)"), with no SASL
+// internals. It wraps ErrAuth.
+type loginError struct {
+	account string
+	err     error // what mellium reported
+}
+
+func (e *loginError) Error() string {
+	cond := saslCondition(e.err)
+	var why string
+	switch {
+	case cond == "not-authorized":
+		why = "wrong password"
+	case cond == "account-disabled":
+		why = "the account is disabled"
+	case cond == "credentials-expired":
+		why = "the password has expired"
+	case cond == "temporary-auth-failure":
+		why = "the server could not check the password just now; try again later"
+	case cond != "":
+		why = "the server refused the login"
+	case errors.Is(e.err, sasl.ErrAuthn):
+		why = "the server could not prove it knows the password (SCRAM check failed)"
+	default:
+		why = "no login method in common with the server"
+	}
+	if cond != "" {
+		why += " (server said: " + cond + ")"
+	}
+	return "login refused for " + e.account + ": " + why
+}
+
+func (e *loginError) Unwrap() []error { return []error{ErrAuth, e.err} }
+
+// saslCondition is the condition of a SASL <failure/> (not-authorized, ...), read from
+// the element mellium's error marshals to; "" for other errors.
+func saslCondition(err error) string {
+	var m interface {
+		error
+		TokenReader() xml.TokenReader
+	}
+	if !errors.As(err, &m) {
+		return ""
+	}
+	r := m.TokenReader()
+	depth := 0
+	for range 32 {
+		tok, err := r.Token()
+		if err != nil {
+			return ""
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 && t.Name.Local != "text" {
+				return t.Name.Local
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+	return ""
 }
 
 // bindFeature is RFC 6120 resource binding, client side, asking for local's resource.

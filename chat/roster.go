@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 
 	"mellium.im/xmlstream"
@@ -10,6 +11,8 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/roster"
 	"mellium.im/xmpp/stanza"
+
+	"github.com/ttycall/ttycall/signaling/quickblox/wire"
 )
 
 // contact is a Contact with the presence of each of its resources.
@@ -77,6 +80,23 @@ func (a *Account) applyItemLocked(it rosterItem) {
 	c.JID, c.UserID, c.Name, c.Subscription, c.Pending = j, id, it.Name, sub, it.Ask == "subscribe"
 }
 
+// IsContact reports whether id is a contact with a subscription (to, from or both):
+// someone the user added or let see their presence, as opposed to a stranger or a
+// request still pending. It is what calls.accept_from = "contacts" lets ring.
+func (a *Account) IsContact(id wire.UserID) bool {
+	if id == "" {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range a.contacts {
+		if c.UserID == id {
+			return c.Subscription == "to" || c.Subscription == "from" || c.Subscription == "both"
+		}
+	}
+	return false
+}
+
 // handleRosterPush applies a roster push (RFC 6121 §2.1.6) and acknowledges it. Pushes
 // not from our own account are refused (they could be spoofed).
 func (a *Account) handleRosterPush(iq stanza.IQ, t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
@@ -129,6 +149,24 @@ func (a *Account) sendSubscription(ctx context.Context, j jid.JID, typ stanza.Pr
 	p := stanza.Presence{ID: randomID(), To: j.Bare(), Type: typ}
 	if err := sess.Send(ctx, p.Wrap(nil)); err != nil {
 		return fmt.Errorf("chat: %s %s: %w", typ, j.Bare(), err)
+	}
+	return nil
+}
+
+// Remove deletes a contact from the roster (RFC 6121 §2.5): the server cancels the
+// subscriptions both ways and pushes the removal, which drops the contact from the list.
+func (a *Account) Remove(ctx context.Context, j jid.JID) error {
+	if j.Localpart() == "" && j.Domainpart() == "" {
+		return errors.New("chat: remove: empty jid")
+	}
+	sess := a.session()
+	if sess == nil {
+		return fmt.Errorf("chat: remove %s: %w", j.Bare(), ErrOffline)
+	}
+	ctx, cancel := a.sendContext(ctx)
+	defer cancel()
+	if err := roster.Delete(ctx, sess, j.Bare()); err != nil {
+		return fmt.Errorf("chat: remove %s: %w", j.Bare(), err)
 	}
 	return nil
 }

@@ -125,6 +125,7 @@ func (a *Account) connectAndServe(ctx context.Context) (online bool, err error) 
 		<-serveDone
 		return false, err
 	}
+	a.sendHeld(loginCtx, s)
 	a.setState(StateEvent{State: Online})
 
 	// The keepalive; it ends with connCtx (cancelled by the deferred func above).

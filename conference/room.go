@@ -72,11 +72,13 @@ type (
 	janusMsg struct {
 		gen int
 		pub bool
+		h   *janus.Handle // the subscriber handle it came from (one replaced is ignored)
 		e   janus.Event
 	}
 	pcStateMsg struct {
 		gen int
 		pub bool
+		pc  *webrtc.PeerConnection
 		s   webrtc.PeerConnectionState
 	}
 	trackMsg struct {
@@ -445,7 +447,7 @@ func (r *Room) watchPC(c *conn, pc *webrtc.PeerConnection, h *janus.Handle, pub 
 		}
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		r.inbox.push(pcStateMsg{gen: c.gen, pub: pub, s: s})
+		r.inbox.push(pcStateMsg{gen: c.gen, pub: pub, pc: pc, s: s})
 	})
 }
 
@@ -500,10 +502,12 @@ func (r *Room) handle(c *conn, m any) (reason string, err error, over bool) {
 			if m.pub {
 				return "publisher connection failed", fmt.Errorf("%w: publisher connection failed", ErrWebRTC), true
 			}
-			r.failFeeds()
+			if m.pc == c.subPC {
+				r.resubscribe(c, "subscriber connection failed")
+			}
 		}
 	case janusMsg:
-		if m.gen != c.gen {
+		if m.gen != c.gen || (!m.pub && m.h != c.sub) {
 			return
 		}
 		return r.handleJanus(c, m.pub, m.e)
@@ -531,7 +535,7 @@ func (r *Room) handleJanus(c *conn, pub bool, e janus.Event) (reason string, err
 			return "hangup: " + e.Reason, fmt.Errorf("janus hung up: %s", e.Reason), true
 		}
 		if !pub {
-			r.failFeeds()
+			r.resubscribe(c, "janus hung up the subscription: "+e.Reason)
 		}
 	case janus.EventPlugin:
 		re, perr := janus.ParseRoomEvent(e.Data)
@@ -590,6 +594,36 @@ func (r *Room) subscriberEvent(c *conn, re *janus.RoomEvent, jsep *janus.JSEP) {
 			r.failFeeds()
 		}
 	}
+}
+
+// resubscribe replaces a failed subscription: the feeds go FAILED, the subscriber peer
+// connection and handle are dropped, and a new subscription to the same feeds is made
+// (its feeds go CONNECTING, then CONNECTED with media again).
+func (r *Room) resubscribe(c *conn, why string) {
+	r.log.Warn("subscription lost; subscribing again", "why", why)
+	r.failFeeds()
+	old, pc := c.sub, c.subPC
+	c.sub, c.subPC, c.subJoined = nil, nil, false
+	r.mu.Lock()
+	c.subscribed = map[string]janus.SubscribedStream{}
+	c.layers = map[string]Layer{}
+	for _, f := range r.feeds {
+		for _, rs := range f.remotes {
+			rs.ended.Store(true)
+		}
+		f.remotes = nil
+		f.state = FeedStateUnknown
+	}
+	r.mu.Unlock()
+	if pc != nil {
+		_ = pc.Close()
+	}
+	if old != nil {
+		ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
+		_ = old.Detach(ctx)
+		cancel()
+	}
+	r.reconcile(c)
 }
 
 // addPublishers takes in new or updated publishers.

@@ -3,6 +3,7 @@ package conference
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/pion/webrtc/v4"
 
@@ -87,11 +88,13 @@ func (r *Room) reconcile(c *conn) {
 			return
 		}
 		if c.sub == nil {
-			h, err := c.client.Attach(ctx, janus.VideoRoom, func(e janus.Event) { r.inbox.push(janusMsg{gen: c.gen, e: e}) })
+			ref := &atomic.Pointer[janus.Handle]{}
+			h, err := c.client.Attach(ctx, janus.VideoRoom, func(e janus.Event) { r.inbox.push(janusMsg{gen: c.gen, h: ref.Load(), e: e}) })
 			if err != nil {
 				r.log.Warn("subscriber handle", "err", err)
 				return
 			}
+			ref.Store(h)
 			c.sub = h
 		}
 		o, streams, err := janus.JoinSubscriber(ctx, c.sub, r.cfg.Room, r.cfg.Pin, c.privateID, sub)

@@ -23,6 +23,9 @@ type Config struct {
 	Contacts map[string]Contact `toml:"contacts"`
 	// Path is the file the config was read from ("" for defaults only).
 	Path string `toml:"-"`
+	// Warnings are problems that do not stop ttycall, for the user to read before the
+	// interface starts (a file holding a password that others may read).
+	Warnings []string `toml:"-"`
 }
 
 // Account is the [account] section.
@@ -30,22 +33,32 @@ type Account struct {
 	JID             string `toml:"jid"`
 	Password        string `toml:"password"`
 	PasswordCommand string `toml:"password_command"`
-	Server          string `toml:"server"` // "host:port"
-	TLS             string `toml:"tls"`    // "starttls" (default) | "direct" | "none"
-	CAFile          string `toml:"ca_file"`
-	Resource        string `toml:"resource"`  // default "": "ttycall-" and a random suffix
-	IDScheme        string `toml:"id_scheme"` // "auto" (default) | "jid" | "quickblox"
+	// PasswordCommandTimeout bounds password_command (a password manager waiting for
+	// an unlock that never comes); default 30.
+	PasswordCommandTimeout Seconds `toml:"password_command_timeout"`
+	Server                 string  `toml:"server"` // "host:port"
+	TLS                    string  `toml:"tls"`    // "starttls" (default) | "direct" | "none"
+	CAFile                 string  `toml:"ca_file"`
+	Resource               string  `toml:"resource"`  // default "": "ttycall-" and a random suffix
+	IDScheme               string  `toml:"id_scheme"` // "auto" (default) | "jid" | "quickblox"
 }
 
 // Calls is the [calls] section. Intervals are in seconds in the file.
 type Calls struct {
-	AnswerTimeInterval      Seconds `toml:"answer_time_interval"`       // 60
-	DialingTimeInterval     Seconds `toml:"dialing_time_interval"`      // 5
-	DisconnectTimeInterval  Seconds `toml:"disconnect_time_interval"`   // 30
+	AnswerTimeInterval     Seconds `toml:"answer_time_interval"`     // 60
+	DialingTimeInterval    Seconds `toml:"dialing_time_interval"`    // 5
+	DisconnectTimeInterval Seconds `toml:"disconnect_time_interval"` // 30
+	// ConnectTimeInterval bounds how long a call may take, once answered, to connect
+	// before it fails and closes; 0 = disconnect_time_interval.
+	ConnectTimeInterval     Seconds `toml:"connect_time_interval"`
 	StatsReportTimeInterval Seconds `toml:"stats_report_time_interval"` // 0 = off
 	AutoReject              bool    `toml:"auto_reject"`                // true
 	IncomingLimit           int     `toml:"incoming_limit"`             // 1
 	Bandwidth               int     `toml:"bandwidth"`                  // kbit/s, 0 = no cap
+	// AcceptFrom says whose calls may ring: "contacts" (roster entries with a
+	// subscription) or "anyone". Empty: "contacts", except with id_scheme "quickblox"
+	// (apps of that kind rarely keep rosters), where it is "anyone". See AcceptFromMode.
+	AcceptFrom string `toml:"accept_from"`
 	// Protocol of outgoing calls: "auto" (default: Jingle for a contact whose client
 	// advertises Jingle RTP and Jingle Message Initiation, QuickBlox for {id}-{app}@host
 	// JIDs, other ttycalls and everyone else), "jingle" or "quickblox". Incoming calls
@@ -58,6 +71,25 @@ type Contact struct {
 	// Protocol overrides calls.protocol for this contact: "auto", "jingle" or
 	// "quickblox" ("" = calls.protocol).
 	Protocol string `toml:"protocol"`
+}
+
+// Who may ring (calls.accept_from).
+const (
+	AcceptContacts = "contacts"
+	AcceptAnyone   = "anyone"
+)
+
+// AcceptFromMode is calls.accept_from with its default filled in: "contacts", or
+// "anyone" in QuickBlox mode (id_scheme "quickblox" or a [quickblox] table), whose apps
+// rarely keep rosters.
+func (c *Config) AcceptFromMode() string {
+	if c.Calls.AcceptFrom != "" {
+		return c.Calls.AcceptFrom
+	}
+	if c.Account.IDScheme == "quickblox" || c.QuickBlox.Enabled {
+		return AcceptAnyone
+	}
+	return AcceptContacts
 }
 
 // ICE is the [ice] section.

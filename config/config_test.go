@@ -148,6 +148,9 @@ func TestLoadMissing(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing --config file: err = %v, want ErrNotFound", err)
 	}
+	if want := "config: " + filepath.Join(dir, "nope.toml") + ": file not found"; err == nil || err.Error() != want {
+		t.Errorf("missing --config file: %q, want %q (one prefix)", err, want)
+	}
 
 	// The default path is read when present.
 	if err := os.MkdirAll(filepath.Join(dir, "ttycall"), 0o700); err != nil {

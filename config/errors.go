@@ -50,3 +50,25 @@ func (e *KeyError) Error() string {
 }
 
 func (e *KeyError) Unwrap() error { return e.Err }
+
+// ErrNoAccount: the configuration names no account to sign in with (no file at the
+// default path, or a file without account.jid and without [quickblox]).
+var ErrNoAccount = errors.New("config: no account")
+
+// NoAccountError says where the configuration was looked for and what to do about it.
+// It wraps ErrNoAccount.
+type NoAccountError struct {
+	Path string // the file read; "" when none was found
+}
+
+func (e *NoAccountError) Error() string {
+	where := "no config file at " + DefaultPath()
+	if e.Path != "" {
+		where = e.Path + " sets no account.jid"
+	}
+	return "no account to sign in with: " + where + ".\n" +
+		"  To sign in: copy config.toml.example there (or pass --config FILE) and set [account] jid and password.\n" +
+		"  To try ttycall first: ttycall demo (a local server, an echo bot and a second user)."
+}
+
+func (e *NoAccountError) Unwrap() error { return ErrNoAccount }

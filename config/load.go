@@ -24,6 +24,7 @@ var (
 	transportPolices = []string{"all", "relay"}
 	videoCodecs      = []string{"vp8"}
 	renderModes      = []string{"auto", "halfblock", "kitty", "ascii"}
+	acceptFrom       = []string{"", AcceptContacts, AcceptAnyone}
 	qbHashes         = []string{"sha1", "sha256"}
 )
 
@@ -33,8 +34,9 @@ var (
 func Default() *Config {
 	return &Config{
 		Account: Account{
-			TLS:      "starttls",
-			IDScheme: "auto",
+			TLS:                    "starttls",
+			IDScheme:               "auto",
+			PasswordCommandTimeout: 30,
 		},
 		Calls: Calls{
 			AnswerTimeInterval:      60,
@@ -95,11 +97,34 @@ func Load(path string) (*Config, error) {
 			if !explicit {
 				return Default(), nil
 			}
-			return nil, fmt.Errorf("config: %s: %w", path, ErrNotFound)
+			return nil, &KeyError{Path: path, Err: ErrNotFound} // "config: PATH: file not found"
 		}
 		return nil, fmt.Errorf("config: read %s: %w", path, err)
 	}
-	return Parse(data, path)
+	c, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	c.Warnings = append(c.Warnings, permissionWarning(path, c)...)
+	return c, nil
+}
+
+// permissionWarning warns, as ssh does about a private key, when a file that holds a
+// password (or a TURN credential) may be read by the group or by others.
+func permissionWarning(path string, c *Config) []string {
+	secret := c.Account.Password != ""
+	for _, s := range c.ICE.Servers {
+		secret = secret || s.Credential != ""
+	}
+	if !secret {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("WARNING: %s holds a password and is readable by others (mode %04o); "+
+		"run: chmod 600 %s", path, st.Mode().Perm(), path)}
 }
 
 // Parse is Load on the bytes of a file; path is used in errors, to resolve a relative
@@ -235,6 +260,9 @@ func (c *Config) validate(path string, kl *keyLines) error {
 		bad("account.resource", -1, "%q is not a usable resource", a.Resource)
 	}
 	oneOf("account.id_scheme", a.IDScheme, idSchemes)
+	if f := float64(a.PasswordCommandTimeout); f != f || f <= 0 || f > 3600 {
+		bad("account.password_command_timeout", -1, "%v: want seconds in (0, 3600]", f)
+	}
 
 	c.validateQuickBlox(bad, oneOf)
 
@@ -252,10 +280,12 @@ func (c *Config) validate(path string, kl *keyLines) error {
 	positive("calls.answer_time_interval", cl.AnswerTimeInterval, false)
 	positive("calls.dialing_time_interval", cl.DialingTimeInterval, false)
 	positive("calls.disconnect_time_interval", cl.DisconnectTimeInterval, false)
+	positive("calls.connect_time_interval", cl.ConnectTimeInterval, true)
 	positive("calls.stats_report_time_interval", cl.StatsReportTimeInterval, true)
 	if cl.IncomingLimit < 1 {
 		bad("calls.incoming_limit", -1, "%d: want >= 1", cl.IncomingLimit)
 	}
+	oneOf("calls.accept_from", cl.AcceptFrom, acceptFrom)
 	if cl.Bandwidth < 0 {
 		bad("calls.bandwidth", -1, "%d: want kbit/s >= 0 (0 = no cap)", cl.Bandwidth)
 	}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os/exec"
 	"strings"
+	"syscall"
+	"time"
 )
 
 const redacted = "[redacted]"
@@ -19,35 +21,52 @@ func redact(s string) string {
 }
 
 // ResolvePassword returns Password, or the trimmed output of PasswordCommand run by
-// "sh -c" (so "pass show xmpp/alice" or "secret-tool lookup …" work as typed).
-// The password never appears in its errors.
+// "sh -c" (so "pass show xmpp/alice" or "secret-tool lookup …" work as typed), stopped
+// after PasswordCommandTimeout (default 30 s). The password never appears in its
+// errors.
 func (a Account) ResolvePassword() (string, error) {
 	return a.ResolvePasswordContext(context.Background())
 }
 
-// ResolvePasswordContext is ResolvePassword with a context bounding the command (a
-// password manager may wait for the user to unlock it).
+// ResolvePasswordContext is ResolvePassword with a context that may end the command
+// sooner.
 func (a Account) ResolvePasswordContext(ctx context.Context) (string, error) {
-	return resolveSecret(ctx, a.Password, a.PasswordCommand, "account.password")
+	return resolveSecret(ctx, a.Password, a.PasswordCommand, "account.password", a.PasswordCommandTimeout.Duration())
 }
 
-// resolveSecret returns value, or the trimmed output of command run by "sh -c". key
-// names the setting in errors ("account.password": its command is key+"_command"); the
-// secret never appears in them.
-func resolveSecret(ctx context.Context, value, command, key string) (string, error) {
+// resolveSecret returns value, or the trimmed output of command run by "sh -c",
+// stopped after timeout (0: account.password_command_timeout's default). key names the
+// setting in errors ("account.password": its command is key+"_command"); the secret
+// never appears in them.
+func resolveSecret(ctx context.Context, value, command, key string, timeout time.Duration) (string, error) {
 	if command == "" {
 		if value == "" {
 			return "", fmt.Errorf("%w: set %s or %s_command", ErrPassword, key, key)
 		}
 		return value, nil
 	}
+	if timeout <= 0 {
+		timeout = Default().Account.PasswordCommandTimeout.Duration()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// The command runs in a process group of its own, and the whole group is killed at
+	// the deadline: killing sh alone would leave a child holding stdout open, and Wait
+	// with it. WaitDelay bounds what remains.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
 	err := cmd.Run()
 	pw := strings.TrimSpace(stdout.String())
+	if ctx.Err() == context.DeadlineExceeded {
+		return "", fmt.Errorf("%w: %s_command did not finish within %s (see account.password_command_timeout)", ErrPassword, key, timeout)
+	}
 	if err != nil {
-		// Say why, but never echo the output, and drop stderr should it repeat it.
+		// Say why, but never echo the output. Its stderr is shown only when the command
+		// printed nothing on stdout: after a secret it may repeat it in any form.
 		msg := strings.TrimSpace(stderr.String())
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
@@ -55,7 +74,7 @@ func resolveSecret(ctx context.Context, value, command, key string) (string, err
 		if len(msg) > 200 {
 			msg = msg[:200]
 		}
-		if pw != "" && strings.Contains(msg, pw) {
+		if stdout.Len() > 0 {
 			msg = ""
 		}
 		if msg != "" {
@@ -72,12 +91,12 @@ func resolveSecret(ctx context.Context, value, command, key string) (string, err
 // ResolveAuthSecret returns auth_secret or the output of auth_secret_command (see
 // Account.ResolvePassword).
 func (q QuickBlox) ResolveAuthSecret(ctx context.Context) (string, error) {
-	return resolveSecret(ctx, q.AuthSecret, q.AuthSecretCommand, "quickblox.auth_secret")
+	return resolveSecret(ctx, q.AuthSecret, q.AuthSecretCommand, "quickblox.auth_secret", 0)
 }
 
 // ResolvePassword returns the user's password or the output of password_command.
 func (q QuickBlox) ResolvePassword(ctx context.Context) (string, error) {
-	return resolveSecret(ctx, q.Password, q.PasswordCommand, "quickblox.password")
+	return resolveSecret(ctx, q.Password, q.PasswordCommand, "quickblox.password", 0)
 }
 
 // String shows the section with its secrets redacted.

@@ -1,9 +1,11 @@
 package devices
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -511,5 +513,25 @@ func TestEncoderAtSourceSize(t *testing.T) {
 	t.Logf("RSS grew %d kB over %d streams", grew/1024, n)
 	if grew > 150<<20 { // a leak would be ~480 MB; without one it is a few MB
 		t.Fatalf("RSS grew %d MB over %d streams: an encoder leaks", grew>>20, n)
+	}
+}
+
+// camera = "test:NAME" writes the name on the pattern: two demo accounts' patterns
+// differ where the name is, and the frame is otherwise the test pattern.
+func TestNamedTestPattern(t *testing.T) {
+	for _, size := range [][2]int{{640, 480}, {64, 48}, {32, 24}} {
+		a := newNamedTestPatternSource("alice", size[0], size[1], 30, false).r.Render(0, time.Time{})
+		b := newNamedTestPatternSource("bob", size[0], size[1], 30, false).r.Render(0, time.Time{})
+		plain := newPatternRenderer(size[0], size[1]).Render(0, time.Time{})
+		if bytes.Equal(a.Y, b.Y) || bytes.Equal(a.Y, plain.Y) {
+			t.Errorf("%v: the names do not show", size)
+		}
+		if !bytes.Equal(a.Y[:len(a.Y)/2], plain.Y[:len(plain.Y)/2]) {
+			t.Errorf("%v: the name is drawn over the bars", size)
+		}
+	}
+	src, notice := openVideoSource("test:carol", 64, 48, 30, false, slog.New(slog.DiscardHandler))
+	if notice != "" || src.Label() != "test pattern" {
+		t.Fatalf("test:carol: %v %q", src, notice)
 	}
 }

@@ -63,7 +63,7 @@ func benchCalls(b *testing.B, n int, hold time.Duration) {
 	}
 	srv := xmppservertest.Start(b, xmppserver.Options{Users: users})
 	e := &env{t: b, srv: srv}
-	bot := start(b, "bot", "--config", e.config("bot", "", fmt.Sprintf("[calls]\nincoming_limit = %d\nstats_report_time_interval = 5\n", n+1)),
+	bot := start(b, "bot", "--config", e.config("bot", "", fmt.Sprintf("[calls]\nincoming_limit = %d\nstats_report_time_interval = 5\naccept_from = \"anyone\"\n", n+1)),
 		"--answer", "auto", "--echo", "--log-level", "warn")
 	bot.wait(0, short, "event", "online")
 

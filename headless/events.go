@@ -28,6 +28,7 @@ const (
 	EvStats           = "stats"
 	EvUpdate          = "update"
 	EvInvalidEvent    = "invalid_event"
+	EvCallBlocked     = "call_blocked" // a call from someone calls.accept_from keeps out
 	EvError           = "error"
 )
 
@@ -273,6 +274,13 @@ func callLine(ev call.Event) (Line, bool) {
 	case call.UpdateEvent:
 		l := meta(ev, EvUpdate)
 		l.Ext = extOrEmpty(e.Ext)
+		return l, true
+	case call.MissedCallEvent:
+		if e.Reason != "blocked" {
+			return Line{}, false // busy and refused calls: their invalid_event says it
+		}
+		l := meta(ev, EvCallBlocked)
+		l.CallType, l.Message = callTypeName(e.CallType), "not allowed to ring (calls.accept_from)"
 		return l, true
 	case call.InvalidEvent:
 		l := meta(ev, EvInvalidEvent)

@@ -29,6 +29,7 @@ type Options struct {
 	Video       bool
 	Play        string
 	Record      string
+	Overwrite   bool
 	Echo        bool
 	HangupAfter time.Duration
 	ExitOnClose bool
@@ -46,15 +47,18 @@ const usage = `Usage: ttycall headless [flags]
 
 Events: one JSON object per line on stdout (time, event, session, user, ...): online,
 offline, call, accept, reject, stop, user_not_answer, session_close, connection_state,
-reconnect, remote_stream, stats, update, invalid_event, error.
+reconnect, remote_stream, stats, update, invalid_event, call_blocked (a call declined
+without ringing: calls.accept_from), error.
 Commands, one per line on stdin: accept, reject, hangup, update k=v ..., mute audio|video,
 unmute audio|video, call ID[,ID...] [audio|video], quit.
 Room mode (--room ID, the [conference] server of the config; no XMPP account needed):
 events room_joined, participant_joined, participant_left, connection_state (per feed),
 remote_stream, talking, slow_link, reconnect, stats, room_left; commands mute, unmute, quit.
 Exit codes: 0 done (also on SIGINT/SIGTERM or when stdout's reader has gone, after
-hanging up), 2 usage or config error, 3 login failed, 4 the placed call was rejected or
-not answered, 5 the room could not be joined (wrong pin, no such room, no server).
+hanging up), 2 usage or config error (also: the --record file exists, without
+--overwrite), 3 login failed, 4 the placed call was rejected or not answered, 5 the
+room could not be joined (wrong pin, no such room, no server), 6 the recording failed
+(a write error, with --record and --exit-on-close: the call is hung up).
 Events wait for a slow stdout up to a limit, then are dropped and counted.
 
 Flags:
@@ -86,10 +90,11 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	}
 	fs.StringVar(&o.Config, "config", "", "config file (default: the user's config)")
 	answer := fs.String("answer", string(AnswerIgnore), "incoming calls: auto, reject or ignore (wait for a stdin command)")
-	callIDs := fs.String("call", "", "call ID[,ID...] at start")
+	callIDs := fs.String("call", "", "call ID[,ID...] at start (with [quickblox]: also logins, emails, full names)")
 	fs.BoolVar(&o.Video, "video", false, "send and accept video (default: audio only)")
 	fs.StringVar(&o.Play, "play", "", "WAV or Ogg/Opus file to send as the microphone")
-	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file")
+	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file (created 0600; an existing file is refused)")
+	fs.BoolVar(&o.Overwrite, "overwrite", false, "let --record replace an existing file")
 	fs.BoolVar(&o.Echo, "echo", false, "send back to each opponent what it sends")
 	fs.DurationVar(&o.HangupAfter, "hangup-after", 0, "hang up a call this long after it was accepted (0: never)")
 	fs.BoolVar(&o.ExitOnClose, "exit-on-close", false, "exit when the session closes")

@@ -28,6 +28,7 @@ const (
 	ExitUsage       = 2 // usage or config error
 	ExitLogin       = 3 // login failed
 	ExitNotAnswered = 4 // the placed call was rejected or not answered
+	ExitRecord      = 6 // --record with --exit-on-close: the recording failed
 )
 
 // Main runs `ttycall headless ARGS` and returns the exit code. ctx ends on SIGINT or
@@ -61,6 +62,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err != nil {
 		fmt.Fprintln(stderr, "ttycall headless:", err)
 		return ExitUsage
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "ttycall headless:", w)
+		log.Warn(w)
 	}
 	if err := checkFiles(o); err != nil {
 		fmt.Fprintln(stderr, "ttycall headless:", err)
@@ -119,6 +124,9 @@ func checkFiles(o *Options) error {
 	if o.Record != "" { // the file itself is made at the first remote audio
 		if st, err := os.Stat(filepath.Dir(o.Record)); err != nil || !st.IsDir() {
 			return fmt.Errorf("--record: no directory %s", filepath.Dir(o.Record))
+		}
+		if _, err := os.Lstat(o.Record); err == nil && !o.Overwrite {
+			return fmt.Errorf("--record: %s exists (add --overwrite to replace it)", o.Record)
 		}
 	}
 	return nil

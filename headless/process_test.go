@@ -103,7 +103,12 @@ func (e *env) config(user, password, extra string) string {
 // running.
 func start(t testing.TB, name string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"headless", "--log-level", "debug"}, args...)...)
+	return startCmd(t, name, exec.Command(bin, append([]string{"headless", "--log-level", "debug"}, args...)...))
+}
+
+// startCmd is start with the command made by the caller (a wrapper around bin).
+func startCmd(t testing.TB, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
 	cmd.Env = append(os.Environ(), app.EnvLoopbackICE+"=1")
 	// SIGKILL when the test binary dies (a -timeout panic runs no cleanup): a headless
 	// process at stdin EOF would otherwise run on for ever.
@@ -579,6 +584,9 @@ func TestPlayedToneIsRecorded(t *testing.T) {
 	pcm, err := devices.LoadAudioFile(rec)
 	if err != nil {
 		t.Fatalf("recording: %v", err)
+	}
+	if st, err := os.Stat(rec); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("recording's mode %v, %v; want 0600", st.Mode().Perm(), err)
 	}
 	if secs := float64(len(pcm)) / 48000; secs < 1 {
 		t.Errorf("recording holds %.2f s of audio, want >= 1 s", secs)

@@ -47,6 +47,7 @@ type runner struct {
 
 	recorder   devices.Receiver // --record, on the first remote audio stream
 	removeSink func()
+	recordErr  chan error // the recorder's first write error (capacity 1)
 
 	hangupCh chan string   // session IDs whose --hangup-after timer fired
 	done     chan struct{} // closed when the loop ends
@@ -58,9 +59,10 @@ func newRunner(o *Options, a *app.App, out *emitter, log *slog.Logger) *runner {
 	}
 	return &runner{
 		o: o, a: a, out: out, log: log,
-		sessions: map[string]*sessInfo{},
-		hangupCh: make(chan string),
-		done:     make(chan struct{}),
+		sessions:  map[string]*sessInfo{},
+		hangupCh:  make(chan string),
+		recordErr: make(chan error, 1),
+		done:      make(chan struct{}),
 	}
 }
 
@@ -218,6 +220,14 @@ func (r *runner) loop(ctx context.Context, runErr <-chan error, lines <-chan std
 			}
 			if quit := r.command(ctx, line.text); quit {
 				return ExitOK
+			}
+		case err := <-r.recordErr:
+			r.out.errorf("", "", err.Error())
+			if r.o.ExitOnClose {
+				// Recording was the point of this run: end it (Close hangs up) and say
+				// so in the exit code.
+				r.log.Warn("recording failed: hanging up and exiting", "err", err)
+				return ExitRecord
 			}
 		case id := <-r.hangupCh:
 			if s := r.a.Engine().Session(id); s != nil {
@@ -517,9 +527,20 @@ func (r *runner) record(st *call.RemoteStream) {
 	if r.o.Record == "" || r.recorder != nil {
 		return
 	}
-	rec, err := devices.NewOggRecorder(r.o.Record)
+	rec, err := devices.NewOggRecorderWith(r.o.Record, devices.RecordOptions{
+		Overwrite: r.o.Overwrite,
+		OnError: func(err error) { // on the recorder's goroutine: hand over, never block
+			select {
+			case r.recordErr <- err:
+			default:
+			}
+		},
+	})
 	if err != nil {
-		r.out.errorf(st.SessionID, string(st.User), "record: "+err.Error())
+		select { // reported (and with --exit-on-close, ends the run) like a write error
+		case r.recordErr <- fmt.Errorf("record: %w", err):
+		default:
+		}
 		return
 	}
 	r.recorder = rec

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/ttycall/ttycall/chat"
 )
 
 // JingleTtyOpts configure a `ttycall headless` of the Jingle tests.
@@ -28,7 +32,8 @@ func (e *JingleEnv) Ttycall(ctx context.Context, user string, o JingleTtyOpts) *
 	var b strings.Builder
 	fmt.Fprintf(&b, "[account]\njid = %q\npassword = %q\nserver = %q\nca_file = %q\nid_scheme = \"jid\"\nresource = \"tty\"\n\n",
 		user+"@"+e.Server.Domain, password, e.Server.Addr, e.Server.CAFile)
-	fmt.Fprintf(&b, "[calls]\nprotocol = %q\n", o.Protocol)
+	// The browser's users are not in ttycall's roster: let them ring (calls.accept_from).
+	fmt.Fprintf(&b, "[calls]\nprotocol = %q\naccept_from = \"anyone\"\n", o.Protocol)
 	if o.AnswerTime > 0 {
 		fmt.Fprintf(&b, "answer_time_interval = %g\n", o.AnswerTime)
 	}
@@ -155,7 +160,7 @@ func TestJinglePageCallsTtycall(t *testing.T) {
 // answers ttycall's propose, which ttycall retracts at its answer timeout.
 func TestJingleRejectRetractBusyTimeout(t *testing.T) {
 	ctx := ctxFor(t, 3*time.Minute)
-	env := startJingleEnv(t, ctx, "alice", "bob")
+	env := startJingleEnv(t, ctx, "alice", "bob", "carol", "dave", "erin")
 	tty := env.Ttycall(ctx, "bob", JingleTtyOpts{Args: []string{"--answer", "reject"}, AnswerTime: 3})
 	alice, _ := env.StanzaUser(ctx, "alice", "page")
 
@@ -165,4 +170,170 @@ func TestJingleRejectRetractBusyTimeout(t *testing.T) {
 	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": rej, "media": []string{"audio"}})
 	tty.Wait(ctx, tm, "event", "call", "session", rej)
 	alice.Wait(ctx, pm, "event", "terminated", "sid", rej, "reason", "decline")
+	tty.Wait(ctx, tm, "event", "session_close", "session", rej)
+
+	// Busy: the page ends ttycall's call with busy. (ttycall headless exits when its
+	// placed call fails: one process per placed call.)
+	alice.Must(ctx, nil, "setAuto", map[string]any{"mode": "busy"})
+	tty = env.Ttycall(ctx, "dave", JingleTtyOpts{AnswerTime: 3})
+	pm, tm = alice.Mark(), tty.Mark()
+	tty.Send("call alice@localhost audio")
+	prop := alice.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	busy := prop.Str("id")
+	alice.Wait(ctx, pm, "event", "terminated", "sid", busy, "reason", "busy")
+	tty.Wait(ctx, tm, "event", "reject", "session", busy, "user", "alice@localhost")
+	tty.Wait(ctx, tm, "event", "session_close", "session", busy)
+
+	// Not answered: the page rings and never proceeds; at the answer timeout ttycall
+	// reports it and retracts the proposal.
+	alice.Must(ctx, nil, "setAuto", map[string]any{"mode": "ring"})
+	tty = env.Ttycall(ctx, "erin", JingleTtyOpts{AnswerTime: 3})
+	pm, tm = alice.Mark(), tty.Mark()
+	tty.Send("call alice@localhost audio")
+	prop = alice.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	noAns := prop.Str("id")
+	tty.Wait(ctx, tm, "event", "user_not_answer", "session", noAns, "user", "alice@localhost")
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "retract", "id", noAns)
+	tty.Wait(ctx, tm, "event", "session_close", "session", noAns)
+
+	// The caller gives up while ttycall rings: the page ends its session (cancel).
+	tty2 := env.Ttycall(ctx, "carol", JingleTtyOpts{Args: []string{"--answer", "ignore"}})
+	pm, tm = alice.Mark(), tty2.Mark()
+	gone := fmt.Sprintf("gone-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "carol@localhost", "id": gone, "media": []string{"audio"}})
+	tty2.Wait(ctx, tm, "event", "call", "session", gone)
+	alice.Wait(ctx, pm, "event", "ringing", "sid", gone)
+	alice.Must(ctx, nil, "end", map[string]any{"sid": gone, "reason": "cancel"})
+	tty2.Wait(ctx, tm, "event", "session_close", "session", gone)
+	checkNoGarbage(t, tty)
+	checkNoGarbage(t, tty2)
+}
+
+// TestJingleAudioOnly: an audio call from ttycall: the page gets one audio content and
+// audio flows both ways, no video.
+func TestJingleAudioOnly(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	bob.Must(ctx, nil, "setAuto", map[string]any{"mode": "proceed"})
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{Stats: 0.5})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost audio")
+	prop := bob.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	sid := prop.Str("id")
+	if prop.Str("media") != `["audio"]` {
+		t.Errorf("propose media %s", prop.Str("media"))
+	}
+	tty.Wait(ctx, tm, "event", "accept", "session", sid)
+	st := waitJingleMedia(t, ctx, bob, sid, "audio")
+	if st.InVideoBytes != 0 || st.OutVideoBytes != 0 {
+		t.Errorf("video in an audio call: %+v", st)
+	}
+	waitTtyReceivesFrom(t, ctx, tty, tm, sid, "bob@localhost", false)
+	for _, e := range bob.Events(pm) {
+		if e.Str("event") == "xml_in" && stanzaKind(e.Str("xml")) == "session-initiate" && strings.Contains(e.Str("xml"), `media="video"`) {
+			t.Errorf("session-initiate of an audio call has video: %s", e.Str("xml"))
+		}
+	}
+	tty.Send("hangup")
+	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
+}
+
+// TestJingleAutoProtocol: with calls.protocol = "auto" (the default), ttycall asks the
+// contact's device what it supports (XEP-0030) and calls StanzaJS, which advertises
+// Jingle RTP and JMI, with Jingle. The roster is made both ways first (discovery needs
+// the contact's presence).
+func TestJingleAutoProtocol(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	bob.Must(ctx, nil, "setAuto", map[string]any{"mode": "proceed"})
+
+	// alice's roster, through a second login of hers (the roster is the account's).
+	helper := env.attacker(ctx, "alice")
+	bobJID, _ := jid.Parse("bob@localhost")
+	pm := bob.Mark()
+	if err := helper.Subscribe(ctx, bobJID); err != nil {
+		t.Fatal(err)
+	}
+	bob.Wait(ctx, pm, "event", "subscribe")
+	for approved := false; !approved; {
+		select {
+		case ev := <-helper.Events():
+			if r, ok := ev.(chat.SubscriptionRequestEvent); ok && r.JID.Equal(bobJID) {
+				if err := helper.Approve(ctx, bobJID); err != nil {
+					t.Fatal(err)
+				}
+				approved = true
+			}
+		case <-ctx.Done():
+			t.Fatal("no subscription request from the page")
+		}
+	}
+
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{Protocol: "auto", Args: []string{"--video"}})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost video")
+	prop := bob.Wait(ctx, pm, "event", "jmi", "kind", "propose")
+	sid := prop.Str("id")
+	tty.Wait(ctx, tm, "event", "accept", "session", sid)
+	waitJingleMedia(t, ctx, bob, sid, "audio", "video")
+	tty.Send("hangup")
+	bob.Wait(ctx, pm, "event", "terminated", "sid", sid, "reason", "success")
+}
+
+// TestJingleWhileOffline: the page calls while ttycall is offline (its process has
+// quit): nothing rings, and that stale proposal does not ring when ttycall is back; the
+// next call goes through with media.
+func TestJingleWhileOffline(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	alice, _ := env.StanzaUser(ctx, "alice", "page")
+	opts := JingleTtyOpts{Args: []string{"--answer", "auto"}}
+	first := env.Ttycall(ctx, "bob", opts)
+	first.stop()
+
+	pm := alice.Mark()
+	stale := fmt.Sprintf("stale-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": stale, "media": []string{"audio"}})
+	tty := env.Ttycall(ctx, "bob", opts)
+	tm := tty.Mark()
+	sid := fmt.Sprintf("back-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": sid, "media": []string{"audio"}})
+	tty.Wait(ctx, tm, "event", "call", "session", sid)
+	alice.Wait(ctx, pm, "event", "accepted", "sid", sid)
+	waitJingleMedia(t, ctx, alice, sid, "audio")
+	for _, e := range tty.Events(0) {
+		if e.Str("session") == stale {
+			t.Errorf("the proposal made while ttycall was offline reached it: %s", e)
+		}
+	}
+	for _, e := range alice.Events(pm) {
+		if e.Str("event") == "jmi" && e.Str("id") == stale {
+			t.Errorf("ttycall answered the proposal made while it was offline: %s", e)
+		}
+	}
+	alice.Must(ctx, nil, "end", map[string]any{"sid": sid, "reason": "success"})
+	tty.Wait(ctx, tm, "event", "session_close", "session", sid)
+}
+
+// TestJingleGroupCallRefused: a group call with Jingle contacts is refused with a clear
+// message, and nothing rings.
+func TestJingleGroupCallRefused(t *testing.T) {
+	ctx := ctxFor(t, 2*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob", "carol")
+	bob, _ := env.StanzaUser(ctx, "bob", "page")
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{})
+	pm, tm := bob.Mark(), tty.Mark()
+	tty.Send("call bob@localhost,carol@localhost audio")
+	inv := tty.Wait(ctx, tm, "event", "invalid_event", "op", "send offer")
+	if !strings.Contains(inv.Str("message"), "group calls with Jingle") {
+		t.Errorf("invalid_event %s", inv)
+	}
+	tty.Wait(ctx, tm, "event", "session_close")
+	for _, e := range bob.Events(pm) {
+		if e.Str("event") == "jmi" {
+			t.Errorf("the page was called: %s", e)
+		}
+	}
 }

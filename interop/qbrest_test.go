@@ -3,12 +3,16 @@ package interop
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ttycall/ttycall/internal/xmppserver"
+	"github.com/ttycall/ttycall/internal/xmppserver/xmppservertest"
 	"github.com/ttycall/ttycall/interop/qbstandin"
 )
 
@@ -197,4 +201,33 @@ func TestQuickBloxRESTSignIn(t *testing.T) {
 		t.Errorf("%d signatures refused by the stand-in", n)
 	}
 	checkNoGarbage(t, tty)
+}
+
+// TestQuickBloxUnreachableHeadless: with the API endpoint unreachable, `ttycall headless`
+// reports each failed sign-in as an error event naming the endpoint and the wait before
+// the next attempt (backoff), and SIGTERM ends it cleanly.
+func TestQuickBloxUnreachableHeadless(t *testing.T) {
+	ctx := ctxFor(t, time.Minute)
+	srv := xmppservertest.Start(t, xmppserver.Options{Users: map[string]string{}})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := &qbstandin.StandIn{URL: "http://" + l.Addr().String()}
+	l.Close()
+	env := &Env{tb: t, Server: srv}
+	tty := startTty(t, env.writeQBConfig(dead, "tty_login", "tty-pw", TtyOpts{}), 201, nil)
+	first, i := tty.WaitIndex(ctx, 0, "event", "error")
+	second := tty.Wait(ctx, i+1, "event", "error")
+	for _, e := range []Event{first, second} {
+		if m := e.Str("message"); !strings.Contains(m, "quickblox.api_endpoint") || !strings.Contains(m, "retrying in") {
+			t.Errorf("error event %q: want the endpoint key and the retry wait", m)
+		}
+	}
+	if err := tty.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := tty.Exit(ctx); code != 0 {
+		t.Errorf("SIGTERM while retrying: exit %d, want 0", code)
+	}
 }

@@ -2,10 +2,14 @@ package ui
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -254,10 +258,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.RetryIn > 0 {
 			m.retryAt = m.env.now().Add(msg.RetryIn)
 		}
-		m.serverErr = ""
-		if msg.Err != nil {
-			m.serverErr = shortError(msg.Err)
+		switch {
+		case msg.Err != nil:
+			m.serverErr = serverCause(msg.Err)
+		case msg.State == chat.Online:
+			m.serverErr = ""
 		}
+		// Otherwise the cause stays: the Reconnecting that follows a failed attempt
+		// carries no error of its own, and the status line should still say why.
 		if msg.State != chat.Online {
 			// Presence seen before is stale (chat forgets it too): contacts show
 			// offline until the next session's presence arrives.
@@ -400,6 +408,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case *call.CallEvent:
 		cmds = append(cmds, m.onIncoming(*msg))
 	case call.MissedCallEvent:
+		if msg.Reason == "blocked" {
+			// Declined by calls.accept_from without ringing: only the history shows
+			// it (no notification: a stranger could make many).
+			m.history.addBlocked(msg)
+			break
+		}
 		// Refused before it rang (busy while we talked): the user hears of it too.
 		m.missedCall(historyRecord{When: msg.Time, Kind: "missed", Peers: []call.UserID{msg.InitiatorID}, CallType: msg.CallType, Reason: msg.Reason})
 	case call.Event:
@@ -419,8 +433,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	}
 	// Any key is the next action: the notice of the last one has been read.
 	m.notice = ""
-	// A focused text input takes every other key.
-	if m.screen == screenContacts && m.contacts.inputActive() {
+	// A focused text input takes every other key; so does a removal waiting for y.
+	if m.screen == screenContacts && (m.contacts.inputActive() || m.contacts.confirming()) {
 		return m.contacts.update(k)
 	}
 	if m.room.prompting {
@@ -668,6 +682,30 @@ func (m *Model) setError(err error) tea.Cmd {
 	return m.env.tick(8*time.Second, func(time.Time) tea.Msg { return clearErrorMsg{seq: seq} })
 }
 
+// serverCause says why the server cannot be reached in words a user can act on:
+// connection refused, name not found, a TLS problem, a timeout; else the error's
+// first line.
+func serverCause(err error) string {
+	var dns *net.DNSError
+	var cert *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var nerr net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is the server running?)"
+	case errors.As(err, &dns):
+		return "server name not found (DNS: " + dns.Name + ")"
+	case errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &cert):
+		return "TLS: the server's certificate is not trusted (" + shortError(err) + ")"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "network unreachable"
+	case errors.As(err, &nerr) && nerr.Timeout():
+		return "connection timed out"
+	}
+	return shortError(err)
+}
+
 // shortError is the first line of an error, cut to a status-line length.
 func shortError(err error) string {
 	s := err.Error()
@@ -759,7 +797,8 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.errText != "" {
 		bottoms = append(bottoms, st.Error.Render("error: "+m.errText))
 	} else if m.notice != "" {
-		bottoms = append(bottoms, st.Notice.Render(m.notice))
+		// Wrapped, not cut: a long notice (a path to copy) is read whole.
+		bottoms = append(bottoms, st.Notice.Render(ansi.Wrap(m.notice, max(m.width, 10), " /")))
 	}
 	if m.showHelp {
 		bottoms = append(bottoms, m.helpView())
@@ -840,6 +879,10 @@ func (m *Model) activeKeys() helpKeys {
 	// A focused text input takes ? and q as text: advertise only what leaves it.
 	if m.room.prompting || (m.screen == screenContacts && m.contacts.inputActive()) {
 		b := []key.Binding{k.Submit, k.Cancel, k.Interrupt}
+		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
+	}
+	if m.screen == screenContacts && m.contacts.confirming() {
+		b := []key.Binding{relabel(k.Approve, "remove"), relabel(k.Cancel, "keep")}
 		return helpKeys{short: b, full: [][]key.Binding{b}, keep: b}
 	}
 	g := []key.Binding{k.Help, k.Quit}
@@ -926,6 +969,9 @@ func (m *Model) devicesInUse() (cam, mic string) {
 		case devices.SourceDefault:
 			return "default"
 		case devices.SourceTest:
+			return "test"
+		}
+		if strings.HasPrefix(s, devices.SourceTest+":") {
 			return "test"
 		}
 		return s

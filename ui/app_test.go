@@ -2,7 +2,11 @@ package ui
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +25,20 @@ func TestStatusBar(t *testing.T) {
 	h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: 4 * time.Second, Err: errors.New("connection reset\nstack...")})
 	h.mustSee("reconnecting (retry in 4s): connection reset")
 	h.mustNotSee("stack...")
+}
+
+// The cause of a lost server stays on the status line with the countdown (the
+// Reconnecting event has no error of its own), in words a user can act on.
+func TestStatusBarServerCause(t *testing.T) {
+	h := newHarness(t)
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	h.chat(chat.StateEvent{State: chat.Offline, Err: fmt.Errorf("chat: dial: %w", refused)})
+	h.chat(chat.StateEvent{State: chat.Reconnecting, RetryIn: 4 * time.Second})
+	h.mustSee("reconnecting (retry in 4s): connection refused (is the server running?)")
+	h.chat(chat.StateEvent{State: chat.Offline, Err: &net.DNSError{Name: "xmpp.example.org", Err: "no such host"}})
+	h.mustSee("server name not found (DNS: xmpp.example.org)")
+	h.chat(chat.StateEvent{State: chat.Online})
+	h.mustNotSee("DNS")
 }
 
 // The countdown moves (it froze at the event's value before), one timer at a time,
@@ -253,4 +271,17 @@ func TestUpdateRestartsReaders(t *testing.T) {
 	if _, ok := findMsg[call.StopEvent](msgs); !ok {
 		t.Fatalf("the reader was not restarted: %v", msgs)
 	}
+}
+
+// The demo's note shows at start and stays in the help after the notice clears.
+func TestHelpNote(t *testing.T) {
+	h := newHarness(t)
+	h.m = New(Options{Account: h.acc, Engine: h.eng, Config: h.m.env.cfg, HelpNote: "To join as bob: ttycall --config /tmp/demo/bob.toml"})
+	h.m.callEvents, h.m.chatEvents = nil, nil
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 30})
+	h.mustSee("To join as bob: ttycall --config")
+	h.key("j")
+	h.mustNotSee("To join as bob")
+	h.key("?")
+	h.mustSee("To join as bob: ttycall --config", "/tmp/demo/bob.toml")
 }

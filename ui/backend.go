@@ -21,6 +21,8 @@ type Account interface {
 	Roster() []chat.Contact
 	Subscribe(ctx context.Context, j jid.JID) error
 	Approve(ctx context.Context, j jid.JID) error
+	// Remove deletes a contact from the roster.
+	Remove(ctx context.Context, j jid.JID) error
 	Deny(ctx context.Context, j jid.JID) error
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -32,6 +33,11 @@ type contactsModel struct {
 
 	filter textinput.Model // focused while the user types a filter; kept after
 	add    textinput.Model // focused while the user types a JID to add
+	addErr string          // why the address typed is not one; shown under the input
+
+	// removing is the contact d asked to remove, waiting for y (anything else keeps
+	// it); nil otherwise.
+	removing *chat.Contact
 }
 
 // contactItem is one row: a subscription request or a contact.
@@ -151,7 +157,11 @@ func (c *contactsModel) blurInputs() {
 func (c *contactsModel) closeAdd() {
 	c.add.Blur()
 	c.add.Reset()
+	c.addErr = ""
 }
+
+// confirming reports that a removal waits for its y: the next key answers it.
+func (c *contactsModel) confirming() bool { return c.removing != nil }
 
 // items are the visible rows: requests first, then the contacts matching the filter.
 func (c *contactsModel) items() []contactItem {
@@ -198,12 +208,40 @@ func (c *contactsModel) update(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		case key.Matches(k, keys.Submit):
 			text := strings.TrimSpace(c.add.Value())
+			if text == "" {
+				c.closeAdd()
+				return nil
+			}
+			if ns, ok := c.env.account.(nameSubscriber); ok && ns.ResolvesNames() {
+				// QuickBlox mode: a login, email or full name; the account looks it up.
+				c.closeAdd()
+				return opCmd(c.env, "add contact", "asked "+text+" to share presence", func(ctx context.Context) error {
+					return ns.SubscribeName(ctx, text)
+				})
+			}
+			j, err := c.parseAddress(text)
+			if err != nil {
+				c.addErr = err.Error() // the input stays open to fix it
+				return nil
+			}
 			c.closeAdd()
-			return c.subscribe(text)
+			return c.subscribe(j)
 		}
+		c.addErr = ""
 		var cmd tea.Cmd
 		c.add, cmd = c.add.Update(k)
 		return cmd
+	}
+	if c.removing != nil {
+		ct := *c.removing
+		c.removing = nil
+		if k.String() != "y" {
+			return nil // anything but y keeps the contact
+		}
+		acc := c.env.account
+		return opCmd(c.env, "remove contact", "removed "+displayName(ct)+" ("+ct.JID.String()+")", func(ctx context.Context) error {
+			return acc.Remove(ctx, ct.JID)
+		})
 	}
 	if c.filter.Focused() {
 		switch {
@@ -258,13 +296,23 @@ func (c *contactsModel) update(k tea.KeyPressMsg) tea.Cmd {
 				c.cursor++
 			}
 		}
-	case key.Matches(k, keys.Approve):
+	case key.Matches(k, keys.Approve), key.Matches(k, keys.Deny):
+		// The request under the cursor, or else the oldest: requests are listed
+		// first, so the user need not go looking for one.
+		approve := key.Matches(k, keys.Approve)
 		if it, ok := c.selected(); ok && it.request != nil {
-			return c.answerRequest(*it.request, true)
+			return c.answerRequest(*it.request, approve)
 		}
-	case key.Matches(k, keys.Deny):
-		if it, ok := c.selected(); ok && it.request != nil {
-			return c.answerRequest(*it.request, false)
+		if len(c.requests) > 0 {
+			return c.answerRequest(c.requests[0], approve)
+		}
+		return func() tea.Msg {
+			return opResultMsg{Op: "answer request", Err: errors.New("no subscription request is waiting")}
+		}
+	case key.Matches(k, keys.Remove):
+		if it, ok := c.selected(); ok && it.contact != nil {
+			ct := *it.contact
+			c.removing = &ct
 		}
 	case key.Matches(k, keys.VideoCall):
 		if it, ok := c.selected(); ok && it.request != nil && key.Matches(k, keys.Submit) {
@@ -296,16 +344,33 @@ func (c *contactsModel) call(t call.CallType) tea.Cmd {
 	return func() tea.Msg { return msg }
 }
 
-func (c *contactsModel) subscribe(text string) tea.Cmd {
-	if text == "" {
-		return nil
-	}
+// nameSubscriber is an account that turns what was typed into an address itself:
+// app.NamedAccount, which in QuickBlox mode looks up logins, emails and full names in the
+// users API.
+type nameSubscriber interface {
+	ResolvesNames() bool
+	SubscribeName(ctx context.Context, text string) error
+}
+
+// parseAddress checks what was typed into the add-contact input: a user's address,
+// user@server, not our own.
+func (c *contactsModel) parseAddress(text string) (jid.JID, error) {
 	j, err := jid.Parse(text)
-	if err != nil {
-		return func() tea.Msg {
-			return opResultMsg{Op: "add contact", Err: fmt.Errorf("%q is not a JID", text)}
+	if err != nil || j.Localpart() == "" || j.Domainpart() == "" || strings.ContainsAny(text, " \t") {
+		return jid.JID{}, fmt.Errorf("%q is not an address: type user@server", text)
+	}
+	if c.env.account != nil && string(c.env.account.LocalID()) == j.Bare().String() {
+		return jid.JID{}, errors.New("that is your own address")
+	}
+	for _, ct := range c.contacts {
+		if ct.JID.Bare().Equal(j.Bare()) && !ct.Pending && ct.Subscription != "none" {
+			return jid.JID{}, fmt.Errorf("%s is already a contact", j.Bare())
 		}
 	}
+	return j.Bare(), nil
+}
+
+func (c *contactsModel) subscribe(j jid.JID) tea.Cmd {
 	acc := c.env.account
 	return opCmd(c.env, "add contact", "asked "+j.Bare().String()+" to share presence", func(ctx context.Context) error {
 		return acc.Subscribe(ctx, j.Bare())
@@ -316,8 +381,26 @@ func (c *contactsModel) answerRequest(j jid.JID, approve bool) tea.Cmd {
 	c.removeRequest(j)
 	acc := c.env.account
 	if approve {
-		return opCmd(c.env, "approve", "approved "+j.String(), func(ctx context.Context) error {
-			return acc.Approve(ctx, j)
+		// Approving also asks for their presence back, unless we see it already: a
+		// contact is useful both ways.
+		askBack := true
+		for _, ct := range c.contacts {
+			if ct.JID.Bare().Equal(j.Bare()) && (ct.Subscription == "both" || ct.Subscription == "to" || ct.Pending) {
+				askBack = false
+			}
+		}
+		done := "approved " + j.String()
+		if askBack {
+			done += " and asked for their presence"
+		}
+		return opCmd(c.env, "approve", done, func(ctx context.Context) error {
+			if err := acc.Approve(ctx, j); err != nil {
+				return err
+			}
+			if askBack {
+				return acc.Subscribe(ctx, j)
+			}
+			return nil
 		})
 	}
 	return opCmd(c.env, "deny", "denied "+j.String(), func(ctx context.Context) error {
@@ -331,7 +414,10 @@ func (c *contactsModel) ShortHelp() []key.Binding {
 	if c.inputActive() {
 		return []key.Binding{k.Submit, k.Cancel}
 	}
-	return []key.Binding{k.VideoCall, k.AudioCall, k.Mark, k.Filter, k.Add, k.History}
+	if len(c.requests) > 0 {
+		return []key.Binding{k.VideoCall, k.Approve, k.Deny, k.AudioCall, k.Mark, k.Filter, k.Add, k.Remove, k.History}
+	}
+	return []key.Binding{k.VideoCall, k.AudioCall, k.Mark, k.Filter, k.Add, k.Remove, k.History}
 }
 
 // FullHelp implements help.KeyMap.
@@ -340,7 +426,7 @@ func (c *contactsModel) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Filter, k.Cancel},
 		{k.VideoCall, k.AudioCall, k.Mark},
-		{k.Add, k.Approve, k.Deny, k.History},
+		{k.Add, k.Remove, k.Approve, k.Deny, k.History},
 	}
 }
 
@@ -350,6 +436,12 @@ func (c *contactsModel) view(w, h int) string {
 	var b strings.Builder
 	if c.add.Focused() {
 		b.WriteString(c.add.View() + "\n")
+		if c.addErr != "" {
+			b.WriteString("  " + st.Error.Render(c.addErr) + "\n")
+		}
+	}
+	if c.removing != nil {
+		b.WriteString(st.Notice.Render(fmt.Sprintf("remove %s (%s) from your contacts? y to remove, any other key keeps them", displayName(*c.removing), c.removing.JID)) + "\n")
 	}
 	if c.filter.Focused() || c.filter.Value() != "" {
 		b.WriteString(c.filter.View() + "\n")

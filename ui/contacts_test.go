@@ -132,14 +132,44 @@ func TestContactsAddSendsSubscription(t *testing.T) {
 	}
 	h.mustSee("asked erin@example.org")
 
-	// A bad JID is an error line, not a request.
+	// What is not user@server is said under the input, which stays open to fix it.
+	for _, bad := range []string{"@@", "bob", "me@example.org", "Bob@example.org"} {
+		h.key("+")
+		for _, r := range bad {
+			h.key(string(r))
+		}
+		h.key("enter")
+		equal(t, len(h.acc.ops()), 1)
+		equal(t, h.m.contacts.add.Focused(), true)
+		h.key("esc")
+	}
 	h.key("+")
-	for _, r := range "@@" {
+	h.key("b")
+	h.key("o")
+	h.key("enter")
+	h.mustSee(`"bo" is not an address: type user@server`)
+	h.key("@")
+	h.mustNotSee("is not an address")
+	for _, r := range "x.org" {
 		h.key(string(r))
 	}
 	h.key("enter")
-	equal(t, len(h.acc.ops()), 1)
-	h.mustSee("error: add contact")
+	equal(t, h.acc.ops(), []string{"subscribe erin@example.org", "subscribe bo@x.org"})
+}
+
+// d asks before removing a contact: y removes, any other key keeps them.
+func TestContactsRemoveAsksFirst(t *testing.T) {
+	h := newHarness(t)
+	h.key("d") // Bob
+	h.mustSee("remove Bob (bob@example.org) from your contacts? y to remove")
+	h.key("q") // keeps Bob; does not quit
+	equal(t, h.m.quitting, false)
+	equal(t, len(h.acc.ops()), 0)
+	h.mustNotSee("from your contacts?")
+	h.key("d")
+	h.key("y")
+	equal(t, h.acc.ops(), []string{"remove bob@example.org"})
+	h.mustSee("removed Bob (bob@example.org)")
 }
 
 func TestContactsApproveAndDenyRequests(t *testing.T) {
@@ -147,13 +177,26 @@ func TestContactsApproveAndDenyRequests(t *testing.T) {
 	h.chat(chat.SubscriptionRequestEvent{JID: mustJID(t, "erin@example.org/phone")})
 	h.chat(chat.SubscriptionRequestEvent{JID: mustJID(t, "frank@example.org")})
 	h.mustSee("erin@example.org wants to see your presence", "frank@example.org wants")
-	h.key("y") // cursor on the first request
+	h.key("y") // cursor on the first request; approving asks for erin's presence back
+	h.mustSee("approved erin@example.org and asked for their presence")
 	h.key("x") // now frank is first
-	equal(t, h.acc.ops(), []string{"approve erin@example.org", "deny frank@example.org"})
+	equal(t, h.acc.ops(), []string{"approve erin@example.org", "subscribe erin@example.org", "deny frank@example.org"})
 	h.mustNotSee("wants to see")
-	// y on a contact does nothing.
+	// y with no request waiting says so.
 	h.key("y")
-	equal(t, len(h.acc.ops()), 2)
+	equal(t, len(h.acc.ops()), 3)
+	h.mustSee("no subscription request is waiting")
+}
+
+// y and x answer the oldest request wherever the cursor is.
+func TestContactsRequestKeysAnywhere(t *testing.T) {
+	h := newHarness(t)
+	h.chat(chat.SubscriptionRequestEvent{JID: mustJID(t, "erin@example.org")})
+	h.key("j")
+	h.key("j") // on a contact, not the request
+	h.mustSee("y approve request", "x deny request")
+	h.key("x")
+	equal(t, h.acc.ops(), []string{"deny erin@example.org"})
 }
 
 func TestContactsRosterAndPresenceUpdates(t *testing.T) {

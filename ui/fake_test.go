@@ -45,6 +45,7 @@ func (a *fakeAccount) Subscribe(ctx context.Context, j jid.JID) error {
 }
 func (a *fakeAccount) Approve(ctx context.Context, j jid.JID) error { return a.record("approve", j) }
 func (a *fakeAccount) Deny(ctx context.Context, j jid.JID) error    { return a.record("deny", j) }
+func (a *fakeAccount) Remove(ctx context.Context, j jid.JID) error  { return a.record("remove", j) }
 func (a *fakeAccount) ops() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()

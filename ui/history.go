@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/call"
 )
@@ -14,7 +16,7 @@ import (
 // historyRecord is one call in the history.
 type historyRecord struct {
 	When     time.Time
-	Kind     string // placed, received, missed, rejected
+	Kind     string // placed, received, missed, rejected, blocked
 	Peers    []call.UserID
 	CallType call.CallType
 	Duration time.Duration // connected time; 0 when never connected
@@ -45,6 +47,23 @@ func (h *historyModel) add(r historyRecord) {
 		h.records = h.records[:maxHistory]
 	}
 	h.seq++
+}
+
+// addBlocked records a call that calls.accept_from declined without ringing. Repeats
+// from the same caller fold into its newest record ("blocked ×3"), so that a stranger
+// who keeps calling does not push the real calls out of the history.
+func (h *historyModel) addBlocked(ev call.MissedCallEvent) {
+	if len(h.records) > 0 {
+		r := &h.records[0]
+		if r.Kind == "blocked" && len(r.Peers) == 1 && r.Peers[0] == ev.User {
+			n := 1
+			fmt.Sscanf(r.Reason, "not a contact ×%d", &n)
+			r.When, r.Reason = ev.Time, fmt.Sprintf("not a contact ×%d", n+1)
+			h.seq++
+			return
+		}
+	}
+	h.add(historyRecord{When: ev.Time, Kind: "blocked", Peers: []call.UserID{ev.User}, CallType: ev.CallType, Reason: "not a contact"})
 }
 
 // merge puts the calls read from the file behind this run's.
@@ -81,6 +100,20 @@ func (h *historyModel) update(k tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(k, keys.Back):
 		return func() tea.Msg { return showScreenMsg{screen: screenContacts} }
+	case key.Matches(k, keys.Add):
+		// One key adds a blocked caller as a contact (a subscription request): their
+		// next call rings.
+		if h.cursor < len(h.records) && h.records[h.cursor].Kind == "blocked" {
+			who := string(h.records[h.cursor].Peers[0])
+			j, err := jid.Parse(who)
+			if err != nil {
+				return func() tea.Msg { return opResultMsg{Op: "add contact", Err: fmt.Errorf("%q is not a JID", who)} }
+			}
+			acc := h.env.account
+			return opCmd(h.env, "add contact", "asked "+j.Bare().String()+" to share presence", func(ctx context.Context) error {
+				return acc.Subscribe(ctx, j.Bare())
+			})
+		}
 	case key.Matches(k, keys.VideoCall), key.Matches(k, keys.AudioCall):
 		// Call back the peers of the selected record.
 		if h.cursor < len(h.records) {
@@ -98,13 +131,13 @@ func (h *historyModel) update(k tea.KeyPressMsg) tea.Cmd {
 // ShortHelp implements help.KeyMap.
 func (h *historyModel) ShortHelp() []key.Binding {
 	k := h.env.keys
-	return []key.Binding{k.Up, k.Down, k.VideoCall, k.AudioCall, k.Back}
+	return []key.Binding{k.Up, k.Down, k.VideoCall, k.AudioCall, k.Add, k.Back}
 }
 
 // FullHelp implements help.KeyMap.
 func (h *historyModel) FullHelp() [][]key.Binding {
 	k := h.env.keys
-	return [][]key.Binding{{k.Up, k.Down}, {k.VideoCall, k.AudioCall}, {k.Back}}
+	return [][]key.Binding{{k.Up, k.Down}, {k.VideoCall, k.AudioCall, k.Add}, {k.Back}}
 }
 
 func (h *historyModel) view(w, ht int, names map[call.UserID]string) string {
@@ -131,7 +164,7 @@ func (h *historyModel) view(w, ht int, names map[call.UserID]string) string {
 		}
 		kind := r.Kind
 		switch kind {
-		case "missed", "rejected":
+		case "missed", "rejected", "blocked":
 			kind = st.StateBad.Render(fmt.Sprintf("%-9s", kind))
 		default:
 			kind = fmt.Sprintf("%-9s", kind)

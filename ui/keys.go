@@ -30,6 +30,7 @@ type KeyMap struct {
 	Filter    key.Binding
 	Approve   key.Binding
 	Deny      key.Binding
+	Remove    key.Binding
 	History   key.Binding
 
 	// Text inputs (filter, add contact).
@@ -69,6 +70,7 @@ func DefaultKeyMap() KeyMap {
 		Filter:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Approve:   key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "approve request")),
 		Deny:      key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "deny request")),
+		Remove:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "remove contact")),
 		History:   key.NewBinding(key.WithKeys("tab", "H"), key.WithHelp("tab/H", "call history")),
 
 		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),

@@ -31,8 +31,15 @@ import (
 	"github.com/ttycall/ttycall/ui/video"
 )
 
+// Extra are optional settings of Run.
+type Extra struct {
+	// HelpNote is shown at start on the notice line and always in the help (?): the
+	// demo's "To join as bob: …", which the alternate screen would otherwise hide.
+	HelpNote string
+}
+
 // Run opens the interface and returns when the user quits.
-func Run(ctx context.Context, cfg *config.Config, logPath string) error {
+func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra) error {
 	if cfg == nil {
 		return errors.New("ui: no configuration")
 	}
@@ -117,6 +124,9 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		KittyQuery:  kittyQuery,
 		Notices:     mediaNotices.ch,
 	}
+	for _, e := range extra {
+		mo.HelpNote = e.HelpNote
+	}
 	if scr != nil {
 		mo.Video = scr
 	}
@@ -131,6 +141,9 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	m := New(mo)
 	if len(notices) > 0 {
 		m.notice = notices[0]
+		if mo.HelpNote != "" {
+			m.notice += "\n" + mo.HelpNote
+		}
 	}
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(tty))
 

@@ -35,6 +35,12 @@ const EnvLoopbackICE = "TTYCALL_ICE_LOOPBACK"
 // ErrConfig is wrapped by New's errors about the configuration.
 var ErrConfig = errors.New("bad configuration")
 
+// configError is an error that says all it has to say itself (config.NoAccountError)
+// and is an ErrConfig too.
+type configError struct{ error }
+
+func (e configError) Unwrap() []error { return []error{e.error, ErrConfig} }
+
 // Options are what the consumer adds to the config.
 type Options struct {
 	// Echo sends back to each opponent what it sends (bots, tests).
@@ -84,6 +90,8 @@ type App struct {
 
 	closingCh chan struct{} // closed when Close starts
 
+	named *NamedAccount // guarded by mu; the interface's view of the account, nil until asked for
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -118,6 +126,10 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		}
 		a.qb, a.qbc = qb, qbc
 		accountJID, passwordFunc = qb.ChatJID(), chatPassword(qb)
+	}
+	if accountJID == "" {
+		a.signOut()
+		return nil, configError{&config.NoAccountError{Path: cfg.Path}}
 	}
 	account, err := jid.Parse(accountJID)
 	if err != nil {
@@ -166,6 +178,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		// Standard calls beside QuickBlox's (protocol.go).
 		jg, err := jingleadapter.New(jingleadapter.Config{
 			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
+			AnswerTimeout: cfg.Calls.AnswerTimeInterval.Duration(),
 		})
 		if err != nil {
 			acc.Close()
@@ -178,7 +191,9 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		pick := func(ctx context.Context, u call.UserID) string { return pickProtocol(ctx, cfg, acc, u) }
 		sig = &call.Router{Default: newChooser(by, pick), Protocols: by}
 	}
-	engine, err := call.NewClient(EngineConfig(cfg, acc.LocalID(), sig, o))
+	ecfg := EngineConfig(cfg, acc.LocalID(), sig, o)
+	ecfg.Admit = admitter(cfg, scheme, acc)
+	engine, err := call.NewClient(ecfg)
 	if err != nil {
 		if a.jingle != nil {
 			a.jingle.Close()
@@ -193,6 +208,27 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	}
 	a.onSignal, a.onSignalError = quickblox.Receiver(engine)
 	return a, nil
+}
+
+// admitter is the engine's Admit for calls.accept_from: with "contacts", a call from
+// anyone but a contact with a subscription is refused as blocked (declined without
+// ringing; the engine reports a MissedCallEvent, reason "blocked"). The default is "contacts", and
+// "anyone" in QuickBlox mode (also when the quickblox ID scheme was picked
+// automatically): QuickBlox apps rarely keep rosters.
+func admitter(cfg *config.Config, scheme wire.Scheme, acc *chat.Account) func(*call.Offer) error {
+	mode := cfg.AcceptFromMode()
+	if cfg.Calls.AcceptFrom == "" && scheme.Name() == "quickblox" {
+		mode = config.AcceptAnyone
+	}
+	if mode == config.AcceptAnyone {
+		return nil
+	}
+	return func(o *call.Offer) error {
+		if acc.IsContact(o.From) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s is not a contact (calls.accept_from = %q)", call.ErrBlocked, o.From, mode)
+	}
 }
 
 // AdapterConfig maps the config onto the QuickBlox signaling adapter's settings.
@@ -224,6 +260,7 @@ func EngineConfig(cfg *config.Config, local call.UserID, sig call.Signaling, o O
 		Signaling:              sig,
 		AnswerTimeInterval:     cfg.Calls.AnswerTimeInterval.Duration(),
 		DisconnectTimeInterval: cfg.Calls.DisconnectTimeInterval.Duration(),
+		ConnectTimeInterval:    cfg.Calls.ConnectTimeInterval.Duration(),
 		StatsReportInterval:    cfg.Calls.StatsReportTimeInterval.Duration(),
 		AutoReject:             cfg.Calls.AutoReject,
 		IncomingLimit:          cfg.Calls.IncomingLimit,
@@ -335,6 +372,13 @@ func (a *App) Close() error {
 		if err := a.engine.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close engine: %w", err))
 		}
+		if a.jingle != nil {
+			// Proposals still ringing on the contacts' devices are retracted while
+			// the account is online.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			a.jingle.EndAll(ctx)
+			cancel()
+		}
 		if cancel != nil {
 			cancel()
 		}
@@ -347,6 +391,10 @@ func (a *App) Close() error {
 		if running != nil {
 			<-running
 		}
+		a.mu.Lock()
+		named := a.named
+		a.mu.Unlock()
+		named.wait() // its events end with the account's
 		if err := a.signOut(); err != nil {
 			errs = append(errs, err)
 		}

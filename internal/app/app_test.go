@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,23 @@ func TestNewBadJID(t *testing.T) {
 	cfg.Account.JID = "@@"
 	if _, err := app.New(cfg, app.Options{}); !errors.Is(err, app.ErrConfig) {
 		t.Errorf("err = %v, want ErrConfig", err)
+	}
+}
+
+// No account configured: the error says where the config was looked for and what to
+// do, not a JID parser's complaint about an empty domainpart.
+func TestNewNoAccount(t *testing.T) {
+	_, err := app.New(config.Default(), app.Options{})
+	if !errors.Is(err, app.ErrConfig) || !errors.Is(err, config.ErrNoAccount) {
+		t.Fatalf("err = %v, want ErrConfig and ErrNoAccount", err)
+	}
+	for _, want := range []string{"no config file at " + config.DefaultPath(), "copy config.toml.example", "ttycall demo"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "domainpart") || strings.Count(err.Error(), "config:") > 0 {
+		t.Errorf("%q", err)
 	}
 }
 

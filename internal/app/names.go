@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
+
+	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/chat"
 )
@@ -16,14 +20,28 @@ type NamedAccount struct {
 	*chat.Account
 	app *App
 
-	once sync.Once
-	out  chan chat.Event
-	done chan struct{} // closed when the forwarder has ended
+	once    sync.Once
+	started atomic.Bool // the forwarder runs (or ran); App.Close then waits for done
+	out     chan chat.Event
+	done    chan struct{} // closed when the forwarder has ended
 }
 
-// NamedAccount wraps the account for a user interface (see NamedAccount).
+// NamedAccount wraps the account for a user interface (see NamedAccount); always the
+// same one.
 func (a *App) NamedAccount() *NamedAccount {
-	return &NamedAccount{Account: a.account, app: a}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.named == nil {
+		a.named = &NamedAccount{Account: a.account, app: a, out: make(chan chat.Event), done: make(chan struct{})}
+	}
+	return a.named
+}
+
+// wait waits for the forwarder, when it was started; the account must be closed.
+func (n *NamedAccount) wait() {
+	if n != nil && n.started.Load() {
+		<-n.done
+	}
 }
 
 // Events is the account's event stream with the names filled in. It is closed after the
@@ -33,8 +51,8 @@ func (n *NamedAccount) Events() <-chan chat.Event {
 		return n.Account.Events()
 	}
 	n.once.Do(func() {
-		n.out, n.done = make(chan chat.Event), make(chan struct{})
-		go n.forward() // ends when the account's events end (App.Close)
+		n.started.Store(true)
+		go n.forward() // ends when the account's events end (App.Close waits for it)
 	})
 	return n.out
 }
@@ -120,4 +138,51 @@ func (n *NamedAccount) lookup(ctx context.Context, ids []int) {
 			return
 		}
 	}
+}
+
+// Subscribe asks j to share presence. In QuickBlox mode, what the user typed may be an
+// email (or a login that parses as a domain, like "bob") instead of a chat address: an
+// address not on the chat host is looked up in the users API and becomes
+// {user_id}-{app_id}@{chat host}; an unknown one is an error.
+func (n *NamedAccount) Subscribe(ctx context.Context, j jid.JID) error {
+	qb := n.app.qb
+	if qb == nil || j.Domainpart() == qb.ChatHost() {
+		return n.Account.Subscribe(ctx, j)
+	}
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	u, err := qb.Resolve(lctx, j.String())
+	if err != nil {
+		return err
+	}
+	to, err := jid.Parse(fmt.Sprintf("%d-%d@%s", u.ID, n.app.cfg.QuickBlox.AppID, qb.ChatHost()))
+	if err != nil {
+		return fmt.Errorf("app: user %d: %w", u.ID, err)
+	}
+	return n.Account.Subscribe(ctx, to)
+}
+
+// ResolvesNames reports whether SubscribeName looks names up (QuickBlox mode).
+func (n *NamedAccount) ResolvesNames() bool { return n.app.qb != nil }
+
+// SubscribeName is Subscribe for what a person typed: a JID, or in QuickBlox mode a
+// login, email or full name (looked up in the users API). The interface's "add contact"
+// uses it.
+func (n *NamedAccount) SubscribeName(ctx context.Context, text string) error {
+	if n.app.qb != nil {
+		if j, err := jid.Parse(text); err != nil || j.Domainpart() != n.app.qb.ChatHost() {
+			lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+			defer cancel()
+			u, err := n.app.qb.Resolve(lctx, text)
+			if err != nil {
+				return err
+			}
+			text = fmt.Sprintf("%d-%d@%s", u.ID, n.app.cfg.QuickBlox.AppID, n.app.qb.ChatHost())
+		}
+	}
+	j, err := jid.Parse(text)
+	if err != nil {
+		return fmt.Errorf("%q is not an address", text)
+	}
+	return n.Account.Subscribe(ctx, j.Bare())
 }

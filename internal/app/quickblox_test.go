@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"mellium.im/xmpp/jid"
 
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
@@ -327,6 +328,31 @@ func TestQuickBloxContactNames(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no roster event naming user 102 \"Bob Builder\"")
 		}
+	}
+	// Adding a contact by email subscribes to its chat address.
+	login, err := jid.Parse("bob@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Subscribe(context.Background(), login); err != nil {
+		t.Fatalf("Subscribe(bob@example.org): %v", err)
+	}
+	nobody, _ := jid.Parse("nobody@example.org")
+	if err := n.Subscribe(context.Background(), nobody); !errors.Is(err, qbapi.ErrNotFound) {
+		t.Errorf("Subscribe(nobody@example.org) = %v, want ErrNotFound", err)
+	}
+	// What the interface's "add contact" sends: a login with an underscore (not a JID)
+	// and a full name with spaces.
+	if !n.ResolvesNames() {
+		t.Error("NamedAccount does not resolve names in QuickBlox mode")
+	}
+	for _, name := range []string{"bob_login", "Bob Builder"} {
+		if err := n.SubscribeName(context.Background(), name); err != nil {
+			t.Errorf("SubscribeName(%q): %v", name, err)
+		}
+	}
+	if err := n.SubscribeName(context.Background(), "nobody_login"); !errors.Is(err, qbapi.ErrNotFound) {
+		t.Errorf("SubscribeName(nobody_login) = %v, want ErrNotFound", err)
 	}
 	lookups := st.Count("GET users/102.json")
 	if err := a.Close(); err != nil {

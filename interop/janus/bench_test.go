@@ -25,18 +25,24 @@ func envInt(name string, def int) int {
 // BenchmarkRoomVsMesh: N `ttycall headless --room --video` processes (160x120 at
 // 15 fps) in one Janus room until every one receives every other's audio and video,
 // then CPU per participant over a window; then the same processes as a 4-party mesh
-// video call through Prosody, CPU per participant over the same window.
+// video call through Prosody, CPU per participant over the same window. With
+// TTYCALL_BENCH_TUI=1 the terminal interface (in tmux, 160x45) joins the room too, and
+// its CPU is reported apart.
 //
-//	TTYCALL_BENCH_ROOM=8 TTYCALL_BENCH_SECONDS=20 go test -run '^$' -bench RoomVsMesh -benchtime 1x ./interop/janus/
+//	TTYCALL_BENCH_ROOM=8 TTYCALL_BENCH_SECONDS=20 TTYCALL_BENCH_TUI=1 go test -run '^$' -bench RoomVsMesh -benchtime 1x ./interop/janus/
 func BenchmarkRoomVsMesh(b *testing.B) {
 	n := envInt("TTYCALL_BENCH_ROOM", 8)
 	window := time.Duration(envInt("TTYCALL_BENCH_SECONDS", 20)) * time.Second
 	for i := 0; i < b.N; i++ {
-		room, janus := benchRoom(b, n, window)
+		room, janus, tui := benchRoom(b, n, window, os.Getenv("TTYCALL_BENCH_TUI") == "1")
 		mesh := benchMesh(b, 4, window)
 		b.ReportMetric(room*100, "room-cpu%/participant")
 		b.ReportMetric(janus*100, "janus-cpu%")
 		b.ReportMetric(mesh*100, "mesh4-cpu%/participant")
+		if tui > 0 {
+			b.ReportMetric(tui*100, "tui-cpu%")
+			b.Logf("the TUI in the room: %.1f%% CPU", tui*100)
+		}
 		b.Logf("room of %d: %.1f%% CPU per participant (Janus %.1f%%); 4-party mesh: %.1f%% CPU per participant", n, room*100, janus*100, mesh*100)
 	}
 }
@@ -65,10 +71,19 @@ func mean(v []float64) float64 {
 	return s / float64(len(v))
 }
 
-func benchRoom(b *testing.B, n int, window time.Duration) (perParticipant, janusCPU float64) {
+func benchRoom(b *testing.B, n int, window time.Duration, withTUI bool) (perParticipant, janusCPU, tuiCPU float64) {
 	s := startJanus(b, janusserver.Room{ID: "bench", Publishers: n + 2})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	var tui *TUI
+	if withTUI {
+		srv := xmppservertest.Start(b, xmppserver.Options{Users: map[string]string{"tui": "pw"}})
+		tui = startTUI(b, ctx, s, srv)
+		tui.waitScreen("contacts screen", "contacts")
+		tui.keys("r")
+		tui.waitScreen("room prompt", "join room:")
+		tui.keys("bench", "Enter")
+	}
 	var ttys []*Tty
 	var names []string
 	for i := 0; i < n; i++ {
@@ -83,16 +98,28 @@ func benchRoom(b *testing.B, n int, window time.Duration) (perParticipant, janus
 			}
 		}
 	}
+	if tui != nil {
+		tui.waitScreen("every participant's tile", fmt.Sprintf("%d other(s)", n))
+		for _, t := range ttys {
+			t.WaitFor(ctx, "the TUI's media", receivesFrom("tui", true))
+		}
+	}
 	b.Logf("room: all %d participants receive the other %d feeds", n, n-1)
 	pids := []int{s.Pid()}
 	for _, t := range ttys {
 		pids = append(pids, t.cmd.Process.Pid)
 	}
+	if tui != nil {
+		pids = append(pids, tui.pid())
+	}
 	cpu := cpuOver(window, pids)
 	for _, t := range ttys {
 		t.Stop()
 	}
-	return mean(cpu[1:]), cpu[0]
+	if tui != nil {
+		return mean(cpu[1 : len(cpu)-1]), cpu[0], cpu[len(cpu)-1]
+	}
+	return mean(cpu[1:]), cpu[0], 0
 }
 
 func benchMesh(b *testing.B, n int, window time.Duration) float64 {

@@ -37,6 +37,35 @@ func TestTUIRoom(t *testing.T) {
 	ann := startTty(t, s, "acc", "ann", TtyOpts{Video: true, Stats: 300 * time.Millisecond})
 	ann.WaitFor(ctx, "room_joined", Has("event", "room_joined"))
 
+	tui := startTUI(t, ctx, s, srv)
+	waitScreen, keys := tui.waitScreen, tui.keys
+	waitScreen("contacts screen", "contacts")
+	keys("r")
+	waitScreen("room prompt", "join room:")
+	keys("acc", "Enter")
+	waitScreen("ann's tile", "room acc", "ann")
+	ann.WaitFor(ctx, "the TUI joining", Has("event", "participant_joined", "display", "tui"))
+	ann.WaitFor(ctx, "the TUI's media", receivesFrom("tui", true))
+	waitScreen("ann connected", "ann · CONNECTED")
+	keys("h")
+	waitScreen("back on contacts", "ttycall · contacts")
+	ann.WaitFor(ctx, "the TUI leaving", Has("event", "participant_left", "display", "tui"))
+}
+
+// TUI is the terminal interface running in tmux.
+type TUI struct {
+	t          testing.TB
+	ctx        context.Context
+	tmux       func(args ...string) (string, error)
+	logPath    string
+	waitScreen func(what string, texts ...string)
+	keys       func(k ...string)
+}
+
+// startTUI runs `ttycall` signed in as tui@ srv's domain with s as its conference
+// server, in a tmux of 160x45 cells; cleanup kills tmux and with it ttycall.
+func startTUI(t testing.TB, ctx context.Context, s *janusserver.Server, srv *xmppserver.Server) *TUI {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "tui.toml")
 	text := fmt.Sprintf("[account]\njid = \"tui@%s\"\npassword = \"pw\"\nserver = %q\nca_file = %q\nresource = \"ttycall\"\n\n"+
@@ -90,15 +119,19 @@ func TestTUIRoom(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitScreen("contacts screen", "contacts")
-	keys("r")
-	waitScreen("room prompt", "join room:")
-	keys("acc", "Enter")
-	waitScreen("ann's tile", "room acc", "ann")
-	ann.WaitFor(ctx, "the TUI joining", Has("event", "participant_joined", "display", "tui"))
-	ann.WaitFor(ctx, "the TUI's media", receivesFrom("tui", true))
-	waitScreen("ann connected", "ann · CONNECTED")
-	keys("h")
-	waitScreen("back on contacts", "ttycall · contacts")
-	ann.WaitFor(ctx, "the TUI leaving", Has("event", "participant_left", "display", "tui"))
+	return &TUI{t: t, ctx: ctx, tmux: tmux, logPath: logPath, waitScreen: waitScreen, keys: keys}
+}
+
+// pid is the ttycall process in the tmux pane (the pane runs a shell around it).
+func (u *TUI) pid() int {
+	out, err := u.tmux("list-panes", "-F", "#{pane_pid}")
+	if err != nil {
+		return 0
+	}
+	var shell int
+	fmt.Sscan(strings.TrimSpace(out), &shell)
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", shell, shell))
+	var child int
+	fmt.Sscan(string(b), &child)
+	return child
 }

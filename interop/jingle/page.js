@@ -136,6 +136,13 @@
     c.jingle.on('connectionState', function (s, v) { emit({ event: 'connection', sid: s.sid, state: v }); });
     c.jingle.on('peerTrackAdded', function (s, t) { emit({ event: 'track', sid: s.sid, kind: t.kind }); });
     c.on('disconnected', function () { emit({ event: 'disconnected' }); });
+    // Contacts: a subscription request is approved and returned, so presence (and
+    // with it disco) works both ways.
+    c.on('subscribe', function (pres) {
+      c.acceptSubscription(pres.from);
+      c.subscribe(pres.from);
+      emit({ event: 'subscribe', from: str(pres.from) });
+    });
   }
 
   window.tt = {

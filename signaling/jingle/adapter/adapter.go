@@ -67,7 +67,12 @@ type Config struct {
 	Admit func(from signaling.UserID) error
 	// SendTimeout bounds a send the adapter makes on its own (proceed, initiate).
 	SendTimeout time.Duration
-	Logger      *slog.Logger
+	// AnswerTimeout ends an outgoing call no device has accepted: a propose nobody
+	// took is retracted, a session-initiate left ringing is terminated with timeout
+	// (the engine reports user_not_answer at the same time, and tells no peer).
+	// 0: never (the engine's Terminate still ends it).
+	AnswerTimeout time.Duration
+	Logger        *slog.Logger
 }
 
 // state of an adapter session.
@@ -95,6 +100,7 @@ type session struct {
 	contents []string
 	pending  []signaling.ICECandidate // ours, before session-initiate went out
 	ufrag    string                   // ours, for transport-info
+	timer    *time.Timer              // AnswerTimeout of an outgoing call
 }
 
 // Adapter implements signaling.Signaling over Jingle and JMI, and receives Jingle IQs
@@ -144,11 +150,56 @@ func (a *Adapter) SetIncoming(in signaling.Incoming) {
 	a.mu.Unlock()
 }
 
-// Close stops the worker and waits for it.
+// Close stops the timers and the worker and waits for it.
 func (a *Adapter) Close() error {
+	a.mu.Lock()
+	for _, s := range a.sessions {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+	}
+	a.mu.Unlock()
 	a.cancel()
 	<-a.done
 	return nil
+}
+
+// EndAll tells the peer of every live session that it is over (a retract, or a
+// session-terminate): for shutdown, after the engine has hung up its calls and while
+// the account is still online (an unanswered propose the engine has already given up
+// on is still ringing elsewhere).
+func (a *Adapter) EndAll(ctx context.Context) {
+	a.mu.Lock()
+	var live []*session
+	for _, s := range a.sessions {
+		live = append(live, s)
+	}
+	a.mu.Unlock()
+	for _, s := range live {
+		reason := jingle.ReasonSuccess
+		a.mu.Lock()
+		if s.st != active {
+			reason = jingle.ReasonCancel
+		}
+		a.mu.Unlock()
+		if err := a.end(ctx, s, reason); err != nil {
+			a.log.Info("jingle: ending a session at shutdown", "id", s.id, "err", err)
+		}
+	}
+}
+
+// unanswered ends an outgoing call still unanswered at AnswerTimeout.
+func (a *Adapter) unanswered(ctx context.Context, s *session) {
+	a.mu.Lock()
+	st := s.st
+	a.mu.Unlock()
+	if st != proposed && st != initiating && st != initiated {
+		return
+	}
+	a.log.Info("jingle: call not answered", "id", s.id, "to", s.peer)
+	if err := a.end(ctx, s, jingle.ReasonTimeout); err != nil {
+		a.log.Info("jingle: ending an unanswered call", "id", s.id, "err", err)
+	}
 }
 
 // work runs the sends the adapter makes on its own, one at a time, off the receive
@@ -220,6 +271,12 @@ func mediaOf(t signaling.CallType) []string {
 // session-initiate follows the first proceed.
 func (a *Adapter) Offer(ctx context.Context, m *signaling.Offer) error {
 	if len(m.Session.Opponents) != 1 {
+		// The engine reports the error (InvalidEvent "send offer"); the Reject ends
+		// the call for this opponent at once instead of at the answer timeout.
+		h := m.Header
+		h.From, h.To = m.To, a.local()
+		h.Session.Protocol = Protocol
+		a.later(func(context.Context) { a.receive(&signaling.Reject{Header: h}) })
 		return ErrGroupCall
 	}
 	peer, err := userJID(m.To)
@@ -244,6 +301,9 @@ func (a *Adapter) Offer(ctx context.Context, m *signaling.Offer) error {
 		return nil // sent already (Rules.ResendOffer is 0, so this is a duplicate call)
 	}
 	a.sessions[s.id] = s
+	if d := a.cfg.AnswerTimeout; d > 0 {
+		s.timer = time.AfterFunc(d, func() { a.later(func(ctx context.Context) { a.unanswered(ctx, s) }) })
+	}
 	a.mu.Unlock()
 	if err := a.cfg.Transport.SendJMI(ctx, peer, jmi.Message{Kind: jmi.Propose, ID: s.id, Media: mediaOf(s.callType)}); err != nil {
 		a.forget(s.id)
@@ -380,13 +440,31 @@ func (a *Adapter) end(ctx context.Context, s *session, reason string) error {
 	st, peer, peerFull := s.st, s.peer, s.peerFull
 	s.st = ended
 	delete(a.sessions, s.id)
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 	a.mu.Unlock()
 	switch st {
 	case proposed:
-		return a.cfg.Transport.SendJMI(ctx, peer, jmi.Message{Kind: jmi.Retract, ID: s.id, Reason: jingle.ReasonCancel})
+		if reason != jingle.ReasonTimeout {
+			reason = jingle.ReasonCancel
+		}
+		return a.cfg.Transport.SendJMI(ctx, peer, jmi.Message{Kind: jmi.Retract, ID: s.id, Reason: reason})
 	case proceeded:
 		return a.cfg.Transport.SendJMI(ctx, peerFull, jmi.Message{Kind: jmi.Reject, ID: s.id, Reason: reason})
 	case ended:
+		return nil
+	case initiating:
+		// Our session-initiate waits in the worker or is on its way: the terminate
+		// follows it there, so the peer never sees them the other way round (and a
+		// session-initiate not yet sent is not sent at all; the peer then only has
+		// our proceeded proposal, which we retract).
+		a.later(func(ctx context.Context) {
+			j := &jingle.Jingle{Action: jingle.SessionTerminate, SID: s.id, Reason: &jingle.Reason{Condition: reason}}
+			if err := a.cfg.Transport.SendJingle(ctx, peerFull, j); err != nil {
+				_ = a.cfg.Transport.SendJMI(ctx, peer, jmi.Message{Kind: jmi.Retract, ID: s.id, Reason: reason})
+			}
+		})
 		return nil
 	}
 	j := &jingle.Jingle{Action: jingle.SessionTerminate, SID: s.id, Reason: &jingle.Reason{Condition: reason}}

@@ -1,0 +1,57 @@
+package headless_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRecordRefusesExistingFile: --record never replaces a file silently: exit 2 before
+// logging in, the file untouched; --overwrite lets it.
+func TestRecordRefusesExistingFile(t *testing.T) {
+	e := newEnv(t, "bob")
+	rec := filepath.Join(t.TempDir(), "rec.ogg")
+	if err := os.WriteFile(rec, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--record", rec)
+	if code := bob.exit(short); code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	if data, _ := os.ReadFile(rec); string(data) != "precious" {
+		t.Error("the existing file was changed")
+	}
+	bob = start(t, "bob2", "--config", e.config("bob", "", ""), "--record", rec, "--overwrite")
+	bob.wait(0, short, "event", "online")
+	bob.quit()
+}
+
+// TestRecordWriteErrorExits: the disk fills during a call (a file size limit on the
+// process: writes fail with EFBIG, as on a full disk). The error is an event at once, and
+// with --exit-on-close the recording bot hangs up and exits 6 while the caller would
+// still talk.
+func TestRecordWriteErrorExits(t *testing.T) {
+	e := newEnv(t, "alice", "bob")
+	rec := filepath.Join(t.TempDir(), "rec.ogg")
+	// ulimit -f counts 512-byte blocks in dash: 4 KB, a second or so of Opus.
+	cmd := exec.Command("/bin/sh", "-c", `ulimit -f 8 && exec "$0" "$@"`, bin, "headless", "--log", os.DevNull,
+		"--config", e.config("bob", "", ""), "--answer", "auto", "--record", rec, "--exit-on-close")
+	bob := startCmd(t, "bob", cmd)
+	bob.wait(0, short, "event", "online")
+	alice := start(t, "alice", "--config", e.config("alice", "", ""), "--call", e.id("bob"), "--exit-on-close")
+	_, callEv := bob.wait(0, short, "event", "call")
+	_, errEv := bob.wait(0, long, "event", "error")
+	if !strings.Contains(errEv.str("message"), "record") {
+		t.Errorf("error event %v, want one about the recording", errEv)
+	}
+	if code := bob.exit(long); code != 6 {
+		t.Errorf("bob exit code %d, want 6", code)
+	}
+	// bob hung up: alice's call ends with bob's stop, not a timeout.
+	alice.wait(0, long, "event", "stop", "session", callEv.str("session"))
+	if code := alice.exit(long); code != 0 {
+		t.Errorf("alice exit code %d", code)
+	}
+}
