@@ -102,6 +102,9 @@ type SessionStateEvent struct {
 type ConnectionStateEvent struct {
 	EventMeta
 	State ConnectionState
+	// Reason says why, with FAILED before the first connection: which relay could not
+	// be used, or that none is configured. "" otherwise.
+	Reason string
 }
 
 // ReconnectEvent: reconnection progress with User (RECONNECTING, RECONNECTED, FAILED).
@@ -193,4 +196,7 @@ type CandidatePair struct {
 	RemoteType    string
 	RemoteAddress string
 	RemotePort    int
+	// RelayProtocol is how we reach our TURN server when LocalType is relay: "udp",
+	// "tcp" or "tls" ("" otherwise).
+	RelayProtocol string
 }

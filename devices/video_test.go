@@ -516,6 +516,36 @@ func TestEncoderAtSourceSize(t *testing.T) {
 	}
 }
 
+// TestReorderWaitLearnsRetransmissionTime: a gap that a retransmission fills after
+// 100 ms (a NACK on a 80 ms RTT link) raises the wait above 200 ms, so the next such gap
+// is waited for instead of skipped; a packet that comes after the buffer gave up raises
+// it too.
+func TestReorderWaitLearnsRetransmissionTime(t *testing.T) {
+	pk := func(seq uint16) *rtp.Packet { return &rtp.Packet{Header: rtp.Header{SequenceNumber: seq}} }
+	var b reorderBuffer
+	t0 := time.Unix(0, 0)
+	b.push(pk(1), t0)
+	b.push(pk(3), t0.Add(10*time.Millisecond)) // 2 is missing
+	if got := b.push(pk(4), t0.Add(80*time.Millisecond)); len(got) != 2 {
+		t.Fatalf("gave up after 70 ms with the default wait: want 3 and 4 out, got %d packets", len(got))
+	}
+	if got := b.push(pk(2), t0.Add(110*time.Millisecond)); len(got) != 0 {
+		t.Fatal("a packet behind the buffer was delivered")
+	}
+	if w := b.Wait(); w < 200*time.Millisecond {
+		t.Fatalf("wait %v after a packet came 100 ms late", w)
+	}
+	// The next gap is waited for.
+	t1 := t0.Add(time.Second)
+	b.push(pk(6), t1) // 5 missing
+	if got := b.push(pk(7), t1.Add(150*time.Millisecond)); len(got) != 0 {
+		t.Fatalf("gave up after 150 ms with a %v wait", b.Wait())
+	}
+	if got := b.push(pk(5), t1.Add(160*time.Millisecond)); len(got) != 3 {
+		t.Fatalf("retransmitted 5 did not release 5, 6, 7: %d packets", len(got))
+	}
+}
+
 // camera = "test:NAME" writes the name on the pattern: two demo accounts' patterns
 // differ where the name is, and the frame is otherwise the test pattern.
 func TestNamedTestPattern(t *testing.T) {

@@ -915,3 +915,42 @@ func TestOfflineBeforeFirstLogin(t *testing.T) {
 		t.Errorf("%d offline events, want 1", n)
 	}
 }
+
+// --record-dir in a group call: one file per participant, each holding that
+// participant's own tone.
+func TestRecordDirOneFilePerParticipant(t *testing.T) {
+	e := newEnv(t, "alice", "bob", "carol")
+	dir := t.TempDir()
+	recDir := filepath.Join(dir, "rec")
+	if err := os.Mkdir(recDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	toneB, toneC := filepath.Join(dir, "b.wav"), filepath.Join(dir, "c.wav")
+	writeToneWAV(t, toneB, 880, 3*time.Second)
+	writeToneWAV(t, toneC, 660, 3*time.Second)
+
+	alice := start(t, "alice", "--config", e.config("alice", "", ""), "--answer", "auto", "--record-dir", recDir, "--hangup-after", "4s", "--exit-on-close")
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto", "--play", toneB, "--hangup-after", "4s", "--exit-on-close")
+	alice.wait(0, short, "event", "online")
+	bob.wait(0, short, "event", "online")
+	carol := start(t, "carol", "--config", e.config("carol", "", ""), "--call", e.id("alice")+","+e.id("bob"),
+		"--play", toneC, "--hangup-after", "4s", "--exit-on-close")
+	_, callEv := alice.wait(0, short, "event", "call")
+	sid := callEv.str("session")
+	alice.wait(0, long, "event", "remote_stream", "kind", "audio", "user", e.id("bob"))
+	alice.wait(0, long, "event", "remote_stream", "kind", "audio", "user", e.id("carol"))
+	for _, p := range []*proc{alice, bob, carol} {
+		p.exit(long)
+	}
+	for user, hz := range map[string]float64{e.id("bob"): 880, e.id("carol"): 660} {
+		path := filepath.Join(recDir, sid+"-"+user+".ogg") // IDs of letters, digits, @.-
+		pcm, err := devices.LoadAudioFile(path)
+		if err != nil {
+			t.Errorf("%s: %v", user, err)
+			continue
+		}
+		if f := dominantFrequency(pcm); math.Abs(f-hz) > 15 {
+			t.Errorf("%s's file: dominant frequency %.0f Hz, want %.0f Hz", user, f, hz)
+		}
+	}
+}

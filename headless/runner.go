@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -45,7 +46,10 @@ type runner struct {
 	offlineSaid bool
 	started     bool // callAtStart placed
 
-	recorder   devices.Receiver // --record, on the first remote audio stream
+	recorder devices.Receiver // --record, on the first remote audio stream
+	// perUser are --record-dir's recorders, one per remote audio stream, with what
+	// removes each from its stream.
+	perUser    []recording
 	removeSink func()
 	recordErr  chan error // the recorder's first write error (capacity 1)
 
@@ -522,8 +526,66 @@ func (r *runner) command(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
-// record starts --record on the first remote audio stream.
+// recording is one --record-dir file.
+type recording struct {
+	rec    devices.Receiver
+	remove func()
+	path   string
+}
+
+// recordOne starts a --record-dir file for one remote audio stream:
+// DIR/SESSION-USER.ogg (an existing file is refused without --overwrite).
+func (r *runner) recordOne(st *call.RemoteStream) {
+	name := safeName(st.SessionID) + "-" + safeName(string(st.User)) + ".ogg"
+	path := filepath.Join(r.o.RecordDir, name)
+	for _, p := range r.perUser {
+		if p.path == path {
+			return // the same stream again (a reconnection): keep the file going
+		}
+	}
+	rec, err := devices.NewOggRecorderWith(path, devices.RecordOptions{
+		Overwrite: r.o.Overwrite,
+		OnError: func(err error) {
+			select {
+			case r.recordErr <- err:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		r.out.errorf(st.SessionID, string(st.User), "record: "+err.Error())
+		return
+	}
+	r.perUser = append(r.perUser, recording{rec: rec, remove: st.AddSink(rec), path: path})
+	r.log.Info("recording", "file", path, "session", st.SessionID, "user", st.User)
+}
+
+// safeName keeps letters, digits and .-@_ of a session or user ID for a file name.
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '@', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+	s = strings.TrimLeft(s, ".")
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	if s == "" {
+		s = "_"
+	}
+	return s
+}
+
+// record starts --record on the first remote audio stream, or a --record-dir file on
+// each.
 func (r *runner) record(st *call.RemoteStream) {
+	if r.o.RecordDir != "" {
+		r.recordOne(st)
+		return
+	}
 	if r.o.Record == "" || r.recorder != nil {
 		return
 	}
@@ -549,6 +611,13 @@ func (r *runner) record(st *call.RemoteStream) {
 }
 
 func (r *runner) stopRecording() {
+	for _, p := range r.perUser {
+		p.remove()
+		if err := p.rec.Close(); err != nil {
+			r.log.Warn("record", "file", p.path, "err", err)
+		}
+	}
+	r.perUser = nil
 	if r.recorder == nil {
 		return
 	}

@@ -396,6 +396,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case uv.KittyGraphicsEvent:
 		if m.env.video != nil && msg.Options.ID == video.KittyQueryID && string(msg.Payload) == "OK" {
 			m.env.log.Info("terminal speaks kitty graphics: video in kitty mode")
+			// The start's "video in 256 colours" no longer holds.
+			var keep []string
+			for _, l := range strings.Split(m.notice, "\n") {
+				if !strings.HasPrefix(l, "video in 256 colours") {
+					keep = append(keep, l)
+				}
+			}
+			m.notice = strings.Join(keep, "\n")
 			if err := m.env.video.SetMode(video.ModeKitty); err != nil {
 				cmds = append(cmds, m.setError(err))
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/chat"
+	"github.com/ttycall/ttycall/ui/video"
 )
 
 func TestStatusBar(t *testing.T) {
@@ -284,4 +285,18 @@ func TestHelpNote(t *testing.T) {
 	h.mustNotSee("To join as bob")
 	h.key("?")
 	h.mustSee("To join as bob: ttycall --config", "/tmp/demo/bob.toml")
+}
+
+func TestModeNotice(t *testing.T) {
+	if n := modeNotice(video.ModeHalfBlock256, true); !strings.Contains(n, "256 colours") || !strings.Contains(n, "COLORTERM=truecolor") {
+		t.Errorf("%q", n)
+	}
+	for _, m := range []video.Mode{video.ModeHalfBlock, video.ModeKitty} {
+		if n := modeNotice(m, true); n != "" {
+			t.Errorf("%v: %q", m, n)
+		}
+	}
+	if n := modeNotice(video.ModeHalfBlock256, false); n != "" {
+		t.Errorf("chosen mode: %q", n)
+	}
 }

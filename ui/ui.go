@@ -110,6 +110,9 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 		auto := cfg.UI.Render == "" || strings.EqualFold(cfg.UI.Render, "auto")
 		kittyQuery = auto && mode != video.ModeKitty && mode != video.ModeASCII
 		log.Info("video render mode", "mode", mode, "kitty_query", kittyQuery)
+		if n := modeNotice(mode, auto); n != "" {
+			notices = append(notices, n)
+		}
 	} else {
 		log.Warn("output is not a terminal: no video")
 	}
@@ -139,12 +142,10 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 	defer rooms.Close()
 	mo.Rooms = rooms
 	m := New(mo)
-	if len(notices) > 0 {
-		m.notice = notices[0]
-		if mo.HelpNote != "" {
-			m.notice += "\n" + mo.HelpNote
-		}
+	if mo.HelpNote != "" {
+		notices = append(notices, mo.HelpNote)
 	}
+	m.notice = strings.Join(notices, "\n") // once, at start; the next key clears them
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(tty))
 
 	// A panic in one of these goroutines stops the program like one in Bubble Tea's.
@@ -202,6 +203,21 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 		log.Warn("close", "err", closeErr)
 	}
 	return nil
+}
+
+// modeNotice says once that the video is drawn in fewer colours than the best mode,
+// and how to change that; "" in the best modes or when the user chose the mode.
+func modeNotice(mode video.Mode, auto bool) string {
+	if !auto {
+		return ""
+	}
+	switch mode {
+	case video.ModeHalfBlock256:
+		return "video in 256 colours: the terminal does not say it has truecolor (set COLORTERM=truecolor if it does)"
+	case video.ModeASCII:
+		return "video as text: this terminal has no colour graphics (TERM=" + os.Getenv("TERM") + ")"
+	}
+	return ""
 }
 
 // defaultStatsInterval is the stats report interval (seconds) when the config has none.
