@@ -13,7 +13,7 @@ import (
 )
 
 // Session is one call session. Its state is owned by one goroutine (run) that executes
-// operations one at a time from a queue: API calls, incoming signals, pion callbacks and
+// operations one at a time from a queue: API calls, incoming messages, pion callbacks and
 // timers all become operations, so none of them race and SDP operations never overlap.
 type Session struct {
 	mu        sync.Mutex
