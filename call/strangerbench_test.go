@@ -3,8 +3,10 @@ package call
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,9 +53,11 @@ func BenchmarkNeverConnecting600(b *testing.B) {
 		sdp := deadOffer(b)
 		base := goleak.IgnoreCurrent()
 		g0, fd0, rss0 := runtime.NumGoroutine(), openFDs(b), selfRSS()
+		cpu0 := selfCPU()
 		b.ResetTimer()
 		freed := neverConnecting(b, alice, mallory, sdp, 600)
 		b.StopTimer()
+		cpu := selfCPU() - cpu0
 		if err := goleak.Find(base); err != nil {
 			b.Errorf("goroutines left: %v", err)
 		}
@@ -61,7 +65,19 @@ func BenchmarkNeverConnecting600(b *testing.B) {
 		b.ReportMetric(float64(runtime.NumGoroutine()-g0), "goroutines-left")
 		b.ReportMetric(float64(openFDs(b)-fd0), "fds-left")
 		b.ReportMetric(selfRSS()-rss0, "rss-growth-MB")
+		debug.FreeOSMemory()
+		b.ReportMetric(selfRSS()-rss0, "rss-growth-after-free-MB")
+		b.ReportMetric(cpu.Seconds(), "cpu-s")
 	}
+}
+
+// selfCPU is the user+system CPU time of this process (not of its children).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSequentialCalls: TTYCALL_BENCH_CALLS (default 1000) 1:1 video calls one
