@@ -71,6 +71,14 @@ func BenchmarkNeverConnecting600(b *testing.B) {
 	}
 }
 
+// liveHeapMB is the heap in use after a collection, in MB.
+func liveHeapMB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
+}
+
 // selfCPU is the user+system CPU time of this process (not of its children).
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
@@ -102,12 +110,11 @@ func BenchmarkSequentialCalls(b *testing.B) {
 		}
 		b.ResetTimer()
 		var g1, fd1 int
-		var rss1 float64
+		var rss1, heap1 float64
 		for i := 1; i <= n; i++ {
 			one()
 			if i == n/10 {
-				runtime.GC()
-				g1, fd1, rss1 = runtime.NumGoroutine(), openFDs(b), selfRSS()
+				g1, fd1, rss1, heap1 = runtime.NumGoroutine(), openFDs(b), selfRSS(), liveHeapMB()
 			}
 			if i%100 == 0 {
 				// The recorders keep every event: drop them, they are the test's memory.
@@ -120,9 +127,10 @@ func BenchmarkSequentialCalls(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		runtime.GC()
-		g2, fd2, rss2 := runtime.NumGoroutine(), openFDs(b), selfRSS()
-		b.Logf("after %d calls: goroutines %d, fds %d, RSS %.1f MB; after %d: %d, %d, %.1f MB", n/10, g1, fd1, rss1, n, g2, fd2, rss2)
+		g2, fd2, rss2, heap2 := runtime.NumGoroutine(), openFDs(b), selfRSS(), liveHeapMB()
+		b.Logf("after %d calls: goroutines %d, fds %d, RSS %.1f MB, live heap %.1f MB; after %d: %d, %d, %.1f MB, %.1f MB",
+			n/10, g1, fd1, rss1, heap1, n, g2, fd2, rss2, heap2)
+		b.ReportMetric(heap2-heap1, "live-heap-growth-MB")
 		b.ReportMetric(float64(g2-g1), "goroutine-growth")
 		b.ReportMetric(float64(fd2-fd1), "fd-growth")
 		b.ReportMetric(rss2-rss1, "rss-growth-MB")
