@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/ttycall/ttycall/config"
@@ -39,6 +40,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// --version works after any subcommand too (ttycall headless --version).
+	for _, a := range args {
+		if a == "--version" || a == "-version" {
+			printVersion(stdout)
+			return 0
+		}
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "headless":
@@ -49,8 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return listDevices(stdout)
 		case "quickblox":
 			return app.QuickBloxMain(ctx, args[1:], stdout, stderr)
-		case "version", "--version":
-			fmt.Fprintln(stdout, "ttycall", version)
+		case "version":
+			printVersion(stdout)
 			return 0
 		}
 	}
@@ -64,7 +72,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
   ttycall devices                        list cameras and microphones
   ttycall demo                           a local server, an echo bot, and the interface
   ttycall quickblox whoami [--config F]  sign in to your QuickBlox application and print who you are
-  ttycall version
+  ttycall version                        version, module and the libvpx/libopus linked (--version works anywhere)
 
 Flags of the interface:
 `)
@@ -98,13 +106,36 @@ Flags of the interface:
 }
 
 func listDevices(w io.Writer) int {
-	list := devices.List()
-	if len(list) == 0 {
-		fmt.Fprintln(w, "no capture devices found (use camera = \"test\" / microphone = \"test\")")
-		return 0
-	}
-	for _, d := range list {
+	found := map[devices.Kind]bool{}
+	for _, d := range devices.List() {
 		fmt.Fprintf(w, "%-6s %-40s %s\n", d.Kind, d.ID, d.Label)
+		if d.ID != devices.SourceTest {
+			found[d.Kind] = true
+		}
+	}
+	// The synthetic sources are always listed: say plainly when nothing real was.
+	if !found[devices.KindVideo] {
+		fmt.Fprintln(w, "no camera found: calls send the test pattern (camera = \"test\")")
+	}
+	if !found[devices.KindAudio] {
+		fmt.Fprintln(w, "no microphone found: calls send the test tone (microphone = \"test\")")
 	}
 	return 0
+}
+
+// printVersion prints the build's version, its module and commit, and the codec
+// libraries linked in.
+func printVersion(w io.Writer) {
+	mod, rev := "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		mod = bi.Main.Path + " " + bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = ", commit " + s.Value[:12]
+			}
+		}
+		mod += rev + ", " + bi.GoVersion
+	}
+	vpx, opus := devices.CodecVersions()
+	fmt.Fprintf(w, "ttycall %s (%s)\nlibvpx %s\n%s\n", version, mod, vpx, opus)
 }

@@ -34,7 +34,14 @@ func (s *Session) startAdapt() {
 	s.adaptTimer = s.after(adaptInterval, tick)
 }
 
-// estimate is the bandwidth estimate (bit/s) of p's connection, 0 when there is none.
+// lossDecrease is the loss (percent, as the receiver reports it) above which the
+// estimate is lowered by half the loss, as Chromium's loss-based controller does;
+// below it losses are the link's, not congestion's, and NACK/FEC repair them.
+const lossDecrease = 10
+
+// estimate is the bandwidth estimate (bit/s) of p's connection, 0 when there is none:
+// GCC's delay-based estimate (delayBasedBWE says why not pion's combined one), lowered
+// by the loss rule on the loss the receiver reports in its RTCP receiver reports.
 func (s *Session) estimate(p *peer) int {
 	if p.statsID == "" {
 		return 0
@@ -43,7 +50,11 @@ func (s *Session) estimate(p *peer) int {
 	if !ok {
 		return 0
 	}
-	return e.(cc.BandwidthEstimator).GetTargetBitrate()
+	est := e.(cc.BandwidthEstimator).GetTargetBitrate()
+	if loss := int(p.videoLoss.Load()); loss > lossDecrease {
+		est = est * (200 - loss) / 200
+	}
+	return est
 }
 
 // videoTarget is the video encoder's target for an available bandwidth: what audio

@@ -64,6 +64,9 @@ func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTrack
 		if l, ok := t.(interface{ SetPacketLoss(int) }); ok && t.Kind() == devices.KindAudio {
 			onLoss = l.SetPacketLoss
 		}
+		if t.Kind() == devices.KindVideo {
+			onLoss = func(pct int) { p.videoLoss.Store(int32(pct)) }
+		}
 		s.readRTCP(p, sender, t.RequestKeyFrame, onLoss)
 	}
 	if !offering {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
@@ -12,6 +13,8 @@ import (
 // peer is the peer connection with one opponent of a session. Owned by the session
 // goroutine, except mediaMu/mediaClosed/mediaWG which media goroutines use.
 type peer struct {
+	videoLoss atomic.Int32 // percent of our video the opponent reports lost (adapt.go)
+
 	mediaMu     sync.Mutex
 	mediaClosed bool // guarded by mediaMu; no media goroutine starts once set
 
@@ -24,6 +27,7 @@ type peer struct {
 	answered bool   // offer/answer done: dialing is over
 	sdpSent  bool   // our offer or answer left: candidates may follow
 
+	ice         iceInfo                   // the servers of p.pc and whether it gathered a relay candidate
 	localCands  []webrtc.ICECandidateInit // gathered before sdpSent
 	remoteCands []ICECandidate            // received before the remote description
 

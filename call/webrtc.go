@@ -1,15 +1,18 @@
 package call
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/stats"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -21,6 +24,9 @@ const (
 	ptVP8RTX = 97 // video/rtx apt=96, as Chromium offers it
 	ptOpus   = 111
 )
+
+// nackInterval is how often the NACK generator reports missing packets.
+const nackInterval = 20 * time.Millisecond
 
 // Congestion control bounds (bit/s) for the whole connection, audio included. GCC starts
 // at bweStart and probes upward, as Chromium does (it starts at 300 kbit/s); bweMin keeps
@@ -96,12 +102,16 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 		// instead, so the queue it would smooth never builds. Not gcc's NoOpPacer: like
 		// the leaky bucket it drops every packet of an SSRC it was not given, and RTX
 		// retransmissions carry the RTX SSRC.
-		return gcc.NewSendSideBWE(
+		e, err := gcc.NewSendSideBWE(
 			gcc.SendSideBWEInitialBitrate(min(bweStart, hi)),
 			gcc.SendSideBWEMinBitrate(min(bweMin, hi)),
 			gcc.SendSideBWEMaxBitrate(hi),
 			gcc.SendSideBWEPacer(&passPacer{writers: map[uint32]interceptor.RTPWriter{}}),
 		)
+		if err != nil {
+			return nil, err
+		}
+		return delayBasedBWE{e}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: congestion control: %w", ErrWebRTC, err)
@@ -113,15 +123,29 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
 		return nil, fmt.Errorf("%w: TWCC header extension: %w", ErrWebRTC, err)
 	}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	// pion's NACK generator is left without streams: ours (nack.go) replaces it. NACKs
+	// go out every 20 ms rather than pion's 100 ms: a lost packet is asked for about
+	// when Chromium asks (at once), so that the retransmission arrives while the
+	// receiver's reorder buffer still waits for it.
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(m, ir,
+		webrtc.WithNackGeneratorOptions(nack.GeneratorStreamsFilter(func(*interceptor.StreamInfo) bool { return false })),
+	); err != nil {
 		return nil, fmt.Errorf("%w: interceptors: %w", ErrWebRTC, err)
 	}
+	ir.Add(nackFactory{interval: nackInterval})
 
 	se := webrtc.SettingEngine{}
 	se.SetPrflxAcceptanceMinWait(0) // else ~1 call in 20 stalls ~1 s (interop-facts.md)
 	// A remote DTLS close does not close our peer connection: the hangUp signal closes
 	// it, so a hang-up is always reported as a hang-up.
 	se.DisableCloseByDTLS(true)
+	// Host candidates go out as mDNS names (.local), as browsers send theirs: a peer on
+	// the same link resolves them, nobody else learns our private addresses, and a
+	// remote relay is never asked to send to them. A TURN server with no route to a
+	// private address (as in internal/nattest, and many hosted relays) drops the whole
+	// allocation on the first such send, taking every relayed pair with it: two
+	// ttycall peers behind symmetric NATs never connected, while two browsers did.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
@@ -138,15 +162,109 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-func rtcConfiguration(cfg *Config) webrtc.Configuration {
-	var rc webrtc.Configuration
-	for _, s := range cfg.ICEServers {
-		rc.ICEServers = append(rc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+// iceServersTimeout bounds ICEServersFunc for one peer connection (an XMPP round trip
+// when the credentials are not cached).
+const iceServersTimeout = 5 * time.Second
+
+// iceInfo is what a peer connection was given and gathered, for the reason of a failure.
+type iceInfo struct {
+	relays        []string // the TURN URLs it was given
+	relayGathered bool     // a relay candidate was gathered (an allocation worked)
+}
+
+// failReason says why ICE found no path, for a user whose call did not connect.
+func (i iceInfo) failReason() string {
+	switch {
+	case len(i.relays) == 0:
+		return "no TURN server configured or reachable; see README: NAT traversal"
+	case !i.relayGathered:
+		return fmt.Sprintf("TURN server %s unreachable or refused our credentials; see README: NAT traversal", strings.Join(i.relays, ", "))
 	}
-	if cfg.RelayOnly {
+	return fmt.Sprintf("no path to the peer, even through %s; see README: NAT traversal", strings.Join(i.relays, ", "))
+}
+
+// rtcConfiguration builds the configuration of a new peer connection with the servers
+// of this call (ICEServersFunc, else ICEServers).
+func (c *Client) rtcConfiguration() (webrtc.Configuration, iceInfo) {
+	servers := c.cfg.ICEServers
+	if f := c.cfg.ICEServersFunc; f != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), iceServersTimeout)
+		got, err := f(ctx)
+		cancel()
+		if err != nil {
+			c.log.Warn("ICE servers: using the configured ones", "err", err)
+		} else {
+			servers = got
+		}
+	}
+	var rc webrtc.Configuration
+	var info iceInfo
+	for _, s := range servers {
+		rc.ICEServers = append(rc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+		for _, u := range s.URLs {
+			if strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:") {
+				info.relays = append(info.relays, u)
+			}
+		}
+	}
+	if c.cfg.RelayOnly {
 		rc.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
-	return rc
+	return rc, info
+}
+
+// relayOnly removes from an outgoing message every candidate that is not a relay one,
+// in its SDP and in its trickled candidates, and reports whether anything is left to
+// send. pion gathers only relay candidates under ICETransportPolicyRelay; this is the
+// last check before anything leaves the machine, so that no path ever puts our address
+// in a message in relay-only mode.
+func relayOnly(m Message) bool {
+	switch x := m.(type) {
+	case *Offer:
+		x.SDP = relaySDP(x.SDP)
+	case *Answer:
+		x.SDP = relaySDP(x.SDP)
+	case *Restart:
+		x.SDP = relaySDP(x.SDP)
+	case *Candidates:
+		kept := make([]ICECandidate, 0, len(x.Candidates))
+		for _, c := range x.Candidates {
+			if c.Candidate == "" || isRelay(c.Candidate) {
+				kept = append(kept, c)
+			}
+		}
+		x.Candidates = kept
+		return len(kept) > 0
+	}
+	return true
+}
+
+// relaySDP drops the a=candidate lines of sdp that are not relay candidates.
+func relaySDP(sdp string) string {
+	if !strings.Contains(sdp, "candidate:") {
+		return sdp
+	}
+	lines := strings.SplitAfter(sdp, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if c, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), "a="); ok && strings.HasPrefix(c, "candidate:") && !isRelay(c) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "")
+}
+
+// isRelay reports whether a candidate attribute ("candidate:... typ relay ...") is a
+// relay candidate.
+func isRelay(cand string) bool {
+	f := strings.Fields(cand)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "typ" {
+			return f[i+1] == "relay"
+		}
+	}
+	return false
 }
 
 // withBandwidth writes b=AS:kbps into the video m-section (after its c= line, where
@@ -206,3 +324,18 @@ func (p *passPacer) Write(h *rtp.Header, payload []byte, a interceptor.Attribute
 
 func (p *passPacer) SetTargetBitrate(int) {}
 func (p *passPacer) Close() error         { return nil }
+
+// delayBasedBWE is pion's GCC whose target is its delay-based estimate alone. pion's
+// loss-based half counts a 2% random loss as 10-28% (measured with
+// BenchmarkImpairedCall, profile a: its feedback adapter sees losses several times)
+// and ratchets the combined target down to its 100 kbit/s floor, where the NACK
+// responder, which budgets retransmissions by this target, stops resending. The loss
+// rule is applied on the loss receivers report instead (Session.estimate).
+type delayBasedBWE struct{ *gcc.SendSideBWE }
+
+func (e delayBasedBWE) GetTargetBitrate() int {
+	if d, ok := e.GetStats()["delayTargetBitrate"].(int); ok && d > 0 {
+		return d
+	}
+	return e.SendSideBWE.GetTargetBitrate()
+}

@@ -286,7 +286,9 @@ func (a *Account) enableCarbons(ctx context.Context, s *xmpp.Session) {
 // handleJMI reads a non-headline message for JMI elements, directly or in a carbon.
 func (a *Account) handleJMI(t xml.TokenReader, msg stanza.Message) error {
 	h := a.jingleHandler()
-	if h == nil {
+	if h == nil || msg.Type == stanza.ErrorMessage {
+		// An error is a bounce of something we sent (a propose to a contact with no
+		// device online): its JMI element is ours, not the sender's.
 		return nil
 	}
 	from := msg.From

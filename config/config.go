@@ -96,6 +96,9 @@ func (c *Config) AcceptFromMode() string {
 type ICE struct {
 	TransportPolicy string      `toml:"transport_policy"` // "all" (default) | "relay"
 	Servers         []ICEServer `toml:"servers"`
+	// ExternalServices asks the XMPP server for its STUN/TURN servers (XEP-0215) and
+	// adds them to Servers; default true.
+	ExternalServices bool `toml:"external_services"`
 }
 
 // ICEServer is one [[ice.servers]] entry.

@@ -48,7 +48,7 @@ func Default() *Config {
 			Bandwidth:               0,
 			Protocol:                "auto",
 		},
-		ICE: ICE{TransportPolicy: "all"},
+		ICE: ICE{TransportPolicy: "all", ExternalServices: true},
 		Media: Media{
 			Width:      640,
 			Height:     480,
@@ -321,8 +321,8 @@ func (c *Config) validate(path string, kl *keyLines) error {
 			bad("ice.servers.username", i, "a TURN server needs username and credential")
 		}
 	}
-	if c.ICE.TransportPolicy == "relay" && len(c.ICE.Servers) == 0 {
-		bad("ice.transport_policy", -1, `"relay" needs a TURN server in [[ice.servers]]`)
+	if c.ICE.TransportPolicy == "relay" && len(c.ICE.Servers) == 0 && !c.ICE.ExternalServices {
+		bad("ice.transport_policy", -1, `"relay" needs a TURN server in [[ice.servers]] or external_services = true`)
 	}
 
 	m := c.Media

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/mediadevices/pkg/codec"
 	"github.com/pion/mediadevices/pkg/codec/opus"
+	"github.com/pion/mediadevices/pkg/codec/vpx"
 	"github.com/pion/mediadevices/pkg/io/audio"
 	"github.com/pion/mediadevices/pkg/io/video"
 	"github.com/pion/mediadevices/pkg/prop"
@@ -51,14 +53,29 @@ func renderFrames(w, h, n int) []*image.YCbCr {
 // busy is wall time inside the encoder; cpu is the process's CPU time meanwhile (the
 // pacer sleeps, so it is the encoder's), which stays honest on a loaded machine.
 func encodeFrames(tb testing.TB, w, h, n int) (frames [][]byte, busy, cpu time.Duration) {
-	params, err := videoParams(defaultVideoBitrate(w, h, 30), 30)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	return encodeFramesWith(tb, w, h, n, false)
+}
+
+// encodeFramesWith is encodeFrames with ttycall's encoder (vp8enc.go) or, with
+// mediadevices set, mediadevices' libvpx wrapper as ttycall used it before, for
+// comparison.
+func encodeFramesWith(tb testing.TB, w, h, n int, mediadevices bool) (frames [][]byte, busy, cpu time.Duration) {
 	src := &pacedFrames{frames: renderFrames(w, h, 30), pace: newPacer(time.Second / 30)}
-	enc, err := params.BuildVideoEncoder(video.Reader(src), prop.Media{Video: prop.Video{Width: w, Height: h}})
-	if err != nil {
-		tb.Fatal(err)
+	var enc codec.ReadCloser
+	if mediadevices {
+		params, err := videoParams(defaultVideoBitrate(w, h, 30), 30)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if enc, err = params.BuildVideoEncoder(video.Reader(src), prop.Media{Video: prop.Video{Width: w, Height: h}}); err != nil {
+			tb.Fatal(err)
+		}
+	} else {
+		e, err := newVP8Encoder(video.Reader(src), w, h, 30, defaultVideoBitrate(w, h, 30))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		enc = e
 	}
 	defer enc.Close()
 	var out [][]byte
@@ -78,17 +95,25 @@ func encodeFrames(tb testing.TB, w, h, n int) (frames [][]byte, busy, cpu time.D
 // default real-time bitrate. Run: go test -run X -bench VP8Encode -benchtime 60x ./devices/
 func BenchmarkVP8Encode(b *testing.B) {
 	for _, s := range benchSizes {
-		b.Run(fmt.Sprintf("%dx%d", s.w, s.h), func(b *testing.B) {
-			frames, busy, cpu := encodeFrames(b, s.w, s.h, b.N)
-			var bytes int
-			for _, f := range frames {
-				bytes += len(f)
+		for _, md := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%d", s.w, s.h)
+			if md {
+				name += "-mediadevices"
 			}
-			b.ReportMetric(float64(busy.Microseconds())/1000/float64(b.N), "ms/frame")
-			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/frame")
-			b.ReportMetric(float64(bytes)*8*30/float64(b.N)/1000, "kbit/s")
-		})
+			b.Run(name, func(b *testing.B) { benchEncode(b, s.w, s.h, md) })
+		}
 	}
+}
+
+func benchEncode(b *testing.B, w, h int, md bool) {
+	frames, busy, cpu := encodeFramesWith(b, w, h, b.N, md)
+	var bytes int
+	for _, f := range frames {
+		bytes += len(f)
+	}
+	b.ReportMetric(float64(busy.Microseconds())/1000/float64(b.N), "ms/frame")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/frame")
+	b.ReportMetric(float64(bytes)*8*30/float64(b.N)/1000, "kbit/s")
 }
 
 // BenchmarkVP8Decode reports decode time per frame of a real-time encoded stream.
@@ -250,4 +275,25 @@ func BenchmarkReorderInOrder(b *testing.B) {
 		p.SequenceNumber = uint16(i)
 		rb.push(p, now)
 	}
+}
+
+// videoParams are the mediadevices libvpx settings ttycall used before vp8enc.go for interactive video: constant bitrate, no lag
+// (every frame leaves the encoder at once), the realtime deadline, error resilience so
+// a lost packet damages less, and a key frame at least every 2 s so that peers joining a
+// mesh without sending PLI still start quickly.
+func videoParams(bitrate, fps int) (vpx.VP8Params, error) {
+	p, err := vpx.NewVP8Params()
+	if err != nil {
+		return p, fmt.Errorf("vp8 params: %w", err)
+	}
+	p.BitRate = bitrate
+	p.KeyFrameInterval = 2 * fps
+	p.RateControlEndUsage = vpx.RateControlCBR
+	p.RateControlMinQuantizer = 4
+	p.RateControlMaxQuantizer = 56
+	p.RateControlUndershootPercent = 95
+	p.RateControlOvershootPercent = 15
+	p.LagInFrames = 0
+	p.ErrorResilient = vpx.ErrorResilientDefault
+	return p, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -105,6 +106,8 @@ func openVideoSource(name string, w, h, fps int, paced bool, log *slog.Logger) (
 	switch {
 	case name == SourceTest:
 		return newTestPatternSource(w, h, fps, paced), ""
+	case strings.HasPrefix(name, SourceTest+":"):
+		return newNamedTestPatternSource(strings.TrimPrefix(name, SourceTest+":"), w, h, fps, paced), ""
 	case isMediaFile(name):
 		src, err := openVideoFile(name, paced)
 		if err != nil {

@@ -11,9 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/mediadevices/pkg/codec"
-	"github.com/pion/mediadevices/pkg/codec/vpx"
 	"github.com/pion/mediadevices/pkg/io/video"
-	"github.com/pion/mediadevices/pkg/prop"
 	"github.com/pion/mediadevices/pkg/wave"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
@@ -201,27 +199,6 @@ func defaultVideoBitrate(w, h, fps int) int {
 	return min(max(b, 150_000), 2_500_000)
 }
 
-// videoParams are libvpx settings for interactive video: constant bitrate, no lag
-// (every frame leaves the encoder at once), the realtime deadline, error resilience so
-// a lost packet damages less, and a key frame at least every 2 s so that peers joining a
-// mesh without sending PLI still start quickly.
-func videoParams(bitrate, fps int) (vpx.VP8Params, error) {
-	p, err := vpx.NewVP8Params()
-	if err != nil {
-		return p, fmt.Errorf("vp8 params: %w", err)
-	}
-	p.BitRate = bitrate
-	p.KeyFrameInterval = 2 * fps
-	p.RateControlEndUsage = vpx.RateControlCBR
-	p.RateControlMinQuantizer = 4
-	p.RateControlMaxQuantizer = 56
-	p.RateControlUndershootPercent = 95
-	p.RateControlOvershootPercent = 15
-	p.LagInFrames = 0
-	p.ErrorResilient = vpx.ErrorResilientDefault
-	return p, nil
-}
-
 // gatedVideo sits between the source and the encoder: it turns frames black while the
 // track is disabled and feeds the preview slot.
 type gatedVideo struct {
@@ -344,17 +321,11 @@ func newVideoTrack(src videoSource, w, h, fps, bitrate int, preview *FrameSlot, 
 	if bitrate <= 0 {
 		bitrate = defaultVideoBitrate(w, h, fps)
 	}
-	params, err := videoParams(bitrate, fps)
-	if err != nil {
-		return nil, err
-	}
 	t := &localTrack{kind: KindVideo, label: src.Label(), src: src, log: log, width: w, height: h,
 		adapt: &adapter{w: w, h: h, fps: fps, target: bitrate}}
 	t.enabled.Store(true)
 	gate := &gatedVideo{src: src, enabled: &t.enabled, preview: preview, mirror: mirror, adapt: t.adapt}
-	enc, err := params.BuildVideoEncoder(video.ReaderFunc(gate.Read), prop.Media{
-		Video: prop.Video{Width: w, Height: h, FrameRate: float32(fps)},
-	})
+	enc, err := newVP8Encoder(video.ReaderFunc(gate.Read), w, h, fps, bitrate)
 	if err != nil {
 		return nil, fmt.Errorf("vp8 encoder %dx%d: %w", w, h, err)
 	}

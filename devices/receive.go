@@ -120,6 +120,10 @@ type VideoReceiver struct {
 	lastReq time.Time
 	started time.Time // when the frame being assembled had its first packet
 	freeze  FreezeMeter
+	// playout paces decoding (playout.go); nil when frames are decoded as they
+	// complete (tests that feed handle directly).
+	playout *playout
+	due     []pendingFrame
 	onFrame func() // tests: called after each stored frame
 	statsMu sync.Mutex
 	stats   VideoReceiverStats // guarded by statsMu
@@ -145,7 +149,7 @@ func NewVideoReceiver(mime string, slot *FrameSlot, requestKeyFrame func(), log 
 	if err != nil {
 		return nil, fmt.Errorf("video receiver: %w", err)
 	}
-	r := &VideoReceiver{rtpQueue: newRTPQueue(videoQueue), slot: slot, reqKF: requestKeyFrame, log: log, dec: dec, needKey: true}
+	r := &VideoReceiver{rtpQueue: newRTPQueue(videoQueue), slot: slot, reqKF: requestKeyFrame, log: log, dec: dec, needKey: true, playout: &playout{}}
 	// Owned by r; ends on Close.
 	go r.run()
 	return r, nil
@@ -177,13 +181,30 @@ func (r *VideoReceiver) run() {
 	defer close(r.done)
 	defer r.dec.Close()
 	r.requestKeyFrame(true)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
+		var due <-chan time.Time
+		if r.playout != nil {
+			if at, ok := r.playout.next(); ok {
+				timer.Reset(time.Until(at))
+				due = timer.C
+			}
+		}
 		select {
 		case <-r.stop:
 			return
 		case p := <-r.in:
 			for _, q := range r.reorder.push(p, time.Now()) {
 				r.handle(q)
+			}
+		case <-due:
+		}
+		if r.playout != nil {
+			r.due = r.playout.pop(time.Now(), r.due[:0])
+			for i, f := range r.due {
+				r.decode(f.data, f.started)
+				r.due[i] = pendingFrame{}
 			}
 		}
 	}
@@ -252,10 +273,14 @@ func (r *VideoReceiver) handle(p *rtp.Packet) {
 		return
 	}
 	r.inFrame = false
-	r.decode(r.frame)
+	if r.playout != nil {
+		r.playout.add(r.frame, r.frameTS, r.started, time.Now())
+		return
+	}
+	r.decode(r.frame, r.started)
 }
 
-func (r *VideoReceiver) decode(frame []byte) {
+func (r *VideoReceiver) decode(frame []byte, started time.Time) {
 	key := isVP8KeyFrame(frame)
 	if r.needKey && !key {
 		r.count(func(s *VideoReceiverStats) { s.SkippedWaitingKey++ })
@@ -282,7 +307,7 @@ func (r *VideoReceiver) decode(frame []byte) {
 	r.freeze.Frame(now)
 	r.count(func(s *VideoReceiverStats) {
 		s.Frames++
-		s.JitterBufferDelay += now.Sub(r.started)
+		s.JitterBufferDelay += now.Sub(started)
 	})
 	if r.onFrame != nil {
 		r.onFrame()
@@ -436,6 +461,13 @@ func (r *AudioReceiver) handle(p *rtp.Packet) {
 // arrives early waits, for at most reorderWait or reorderMax packets, for the ones
 // before it: long enough for a NACK retransmission on a LAN or a short reordering, short
 // enough that a real loss turns into a key frame request within a few frames.
+//
+// The wait is sized from what the buffer measures: how long a gap took to fill (a
+// reordered packet, or a NACK retransmission: about one RTT plus the NACK interval),
+// and how late packets came that it had already given up on. It rises at once to twice
+// the longest recent fill (plus a margin) and decays slowly, between reorderWait and
+// reorderMaxWait; so on a link with 120 ms RTT a frame with a lost packet waits for its
+// retransmission instead of being dropped for a key frame.
 type reorderBuffer struct {
 	pending map[uint16]*rtp.Packet
 	next    uint16
@@ -443,12 +475,37 @@ type reorderBuffer struct {
 	late    int           // packets in a row behind next; see lateResync
 	since   time.Time     // when the oldest pending packet arrived
 	out     []*rtp.Packet // push's result, reused: no allocation per packet
+	wait    time.Duration // current wait; 0: reorderWait
+	gaveUp  time.Time     // when the buffer last skipped a gap
 }
 
 const (
-	reorderMax  = 64
-	reorderWait = 60 * time.Millisecond
+	reorderMax     = 256 // a 720p key frame is up to ~100 packets
+	reorderWait    = 60 * time.Millisecond
+	reorderMaxWait = 500 * time.Millisecond
+	reorderMargin  = 20 * time.Millisecond
 )
+
+func (b *reorderBuffer) curWait() time.Duration {
+	if b.wait == 0 {
+		return reorderWait
+	}
+	return b.wait
+}
+
+// learn takes one measured gap-fill time.
+func (b *reorderBuffer) learn(fill time.Duration) {
+	target := min(max(2*fill+reorderMargin, reorderWait), reorderMaxWait)
+	cur := b.curWait()
+	if target > cur {
+		b.wait = target
+	} else {
+		b.wait = cur - (cur-target)/16
+	}
+}
+
+// Wait is the buffer's current wait for a missing packet.
+func (b *reorderBuffer) Wait() time.Duration { return b.curWait() }
 
 // push takes one packet and returns the packets now ready, in order; the slice is valid
 // until the next push. Packets older than the next expected one (duplicates,
@@ -459,6 +516,11 @@ func (b *reorderBuffer) push(p *rtp.Packet, now time.Time) []*rtp.Packet {
 	}
 	d := int16(p.SequenceNumber - b.next)
 	if d < 0 {
+		if !b.gaveUp.IsZero() && now.Sub(b.gaveUp) < reorderMaxWait {
+			// It came after all: waiting this much longer would have had it.
+			b.learn(b.curWait() + now.Sub(b.gaveUp))
+			b.gaveUp = time.Time{}
+		}
 		if b.late++; b.late < lateResync {
 			return nil
 		}
@@ -476,14 +538,18 @@ func (b *reorderBuffer) push(p *rtp.Packet, now time.Time) []*rtp.Packet {
 			b.since = now
 		}
 		b.pending[p.SequenceNumber] = p
-		if len(b.pending) < reorderMax && now.Sub(b.since) < reorderWait {
+		if len(b.pending) < reorderMax && now.Sub(b.since) < b.curWait() {
 			return nil
 		}
 		// Give up on the missing packets: skip to the oldest one we hold. The gap is
 		// seen downstream as loss.
 		b.next = b.nextHeld()
+		b.gaveUp = now
 		return b.drain(b.out[:0], now)
 	default:
+		if len(b.pending) > 0 {
+			b.learn(now.Sub(b.since)) // a gap filled
+		}
 		return b.drain(append(b.out[:0], p), now)
 	}
 }

@@ -95,6 +95,14 @@ func newTestPatternSource(w, h, fps int, paced bool) *testPatternSource {
 	return &testPatternSource{pace: newPacer(iv), r: newPatternRenderer(w, h)}
 }
 
+// newNamedTestPatternSource is the test pattern with name written on it (camera =
+// "test:NAME").
+func newNamedTestPatternSource(name string, w, h, fps int, paced bool) *testPatternSource {
+	s := newTestPatternSource(w, h, fps, paced)
+	s.r.setName(name)
+	return s
+}
+
 func (s *testPatternSource) ReadFrame() (*image.YCbCr, bool, error) {
 	if err := s.pace.wait(); err != nil {
 		return nil, false, err

@@ -34,7 +34,7 @@ const (
 	// notice when there is none.
 	SourceDefault = ""
 	// SourceTest is the synthetic source: a moving test pattern with a frame counter, or
-	// a tone.
+	// a tone. As a camera, "test:NAME" writes NAME on the pattern.
 	SourceTest = "test"
 )
 

@@ -1,9 +1,11 @@
 package devices
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -511,5 +513,55 @@ func TestEncoderAtSourceSize(t *testing.T) {
 	t.Logf("RSS grew %d kB over %d streams", grew/1024, n)
 	if grew > 150<<20 { // a leak would be ~480 MB; without one it is a few MB
 		t.Fatalf("RSS grew %d MB over %d streams: an encoder leaks", grew>>20, n)
+	}
+}
+
+// TestReorderWaitLearnsRetransmissionTime: a gap that a retransmission fills after
+// 100 ms (a NACK on a 80 ms RTT link) raises the wait above 200 ms, so the next such gap
+// is waited for instead of skipped; a packet that comes after the buffer gave up raises
+// it too.
+func TestReorderWaitLearnsRetransmissionTime(t *testing.T) {
+	pk := func(seq uint16) *rtp.Packet { return &rtp.Packet{Header: rtp.Header{SequenceNumber: seq}} }
+	var b reorderBuffer
+	t0 := time.Unix(0, 0)
+	b.push(pk(1), t0)
+	b.push(pk(3), t0.Add(10*time.Millisecond)) // 2 is missing
+	if got := b.push(pk(4), t0.Add(80*time.Millisecond)); len(got) != 2 {
+		t.Fatalf("gave up after 70 ms with the default wait: want 3 and 4 out, got %d packets", len(got))
+	}
+	if got := b.push(pk(2), t0.Add(110*time.Millisecond)); len(got) != 0 {
+		t.Fatal("a packet behind the buffer was delivered")
+	}
+	if w := b.Wait(); w < 200*time.Millisecond {
+		t.Fatalf("wait %v after a packet came 100 ms late", w)
+	}
+	// The next gap is waited for.
+	t1 := t0.Add(time.Second)
+	b.push(pk(6), t1) // 5 missing
+	if got := b.push(pk(7), t1.Add(150*time.Millisecond)); len(got) != 0 {
+		t.Fatalf("gave up after 150 ms with a %v wait", b.Wait())
+	}
+	if got := b.push(pk(5), t1.Add(160*time.Millisecond)); len(got) != 3 {
+		t.Fatalf("retransmitted 5 did not release 5, 6, 7: %d packets", len(got))
+	}
+}
+
+// camera = "test:NAME" writes the name on the pattern: two demo accounts' patterns
+// differ where the name is, and the frame is otherwise the test pattern.
+func TestNamedTestPattern(t *testing.T) {
+	for _, size := range [][2]int{{640, 480}, {64, 48}, {32, 24}} {
+		a := newNamedTestPatternSource("alice", size[0], size[1], 30, false).r.Render(0, time.Time{})
+		b := newNamedTestPatternSource("bob", size[0], size[1], 30, false).r.Render(0, time.Time{})
+		plain := newPatternRenderer(size[0], size[1]).Render(0, time.Time{})
+		if bytes.Equal(a.Y, b.Y) || bytes.Equal(a.Y, plain.Y) {
+			t.Errorf("%v: the names do not show", size)
+		}
+		if !bytes.Equal(a.Y[:len(a.Y)/2], plain.Y[:len(plain.Y)/2]) {
+			t.Errorf("%v: the name is drawn over the bars", size)
+		}
+	}
+	src, notice := openVideoSource("test:carol", 64, 48, 30, false, slog.New(slog.DiscardHandler))
+	if notice != "" || src.Label() != "test pattern" {
+		t.Fatalf("test:carol: %v %q", src, notice)
 	}
 }

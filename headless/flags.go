@@ -23,13 +23,15 @@ const (
 
 // Options are the parsed command line.
 type Options struct {
-	Config      string
-	Answer      Answer
-	Call        []string // user IDs to call at start
-	Video       bool
-	Play        string
-	Record      string
-	Overwrite   bool
+	Config    string
+	Answer    Answer
+	Call      []string // user IDs to call at start
+	Video     bool
+	Play      string
+	Record    string
+	Overwrite bool
+	// RecordDir: one Ogg/Opus file per remote participant's audio stream in it.
+	RecordDir   string
 	Echo        bool
 	HangupAfter time.Duration
 	ExitOnClose bool
@@ -49,7 +51,8 @@ Events: one JSON object per line on stdout (time, event, session, user, ...): on
 offline, call, accept, reject, stop, user_not_answer, session_close, connection_state,
 reconnect, remote_stream, stats, update, invalid_event, call_blocked (a call declined
 without ringing: calls.accept_from), error.
-Commands, one per line on stdin: accept, reject, hangup, update k=v ..., mute audio|video,
+Commands, one per line on stdin: accept|reject|hangup [SESSION] [k=v ...] (the pairs are
+the extension sent; a word with = is never a session), update k=v ..., mute audio|video,
 unmute audio|video, call ID[,ID...] [audio|video], quit.
 Room mode (--room ID, the [conference] server of the config; no XMPP account needed):
 events room_joined, participant_joined, participant_left, connection_state (per feed),
@@ -93,8 +96,9 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	callIDs := fs.String("call", "", "call ID[,ID...] at start (with [quickblox]: also logins, emails, full names)")
 	fs.BoolVar(&o.Video, "video", false, "send and accept video (default: audio only)")
 	fs.StringVar(&o.Play, "play", "", "WAV or Ogg/Opus file to send as the microphone")
-	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file (created 0600; an existing file is refused)")
+	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file, every participant of a group call mixed (created 0600; an existing file is refused)")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "let --record replace an existing file")
+	fs.StringVar(&o.RecordDir, "record-dir", "", "write each remote participant's audio to its own Ogg/Opus file in this directory (SESSION-USER.ogg)")
 	fs.BoolVar(&o.Echo, "echo", false, "send back to each opponent what it sends")
 	fs.DurationVar(&o.HangupAfter, "hangup-after", 0, "hang up a call this long after it was accepted (0: never)")
 	fs.BoolVar(&o.ExitOnClose, "exit-on-close", false, "exit when the session closes")
@@ -125,6 +129,9 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	}
 	if o.Room != "" && (len(o.Call) > 0 || o.Echo || o.Record != "") {
 		return nil, errors.New("--room: not with --call, --echo or --record")
+	}
+	if o.Record != "" && o.RecordDir != "" {
+		return nil, errors.New("--record and --record-dir: one or the other")
 	}
 	if o.Stats < 0 {
 		return nil, errors.New("--stats: negative duration")

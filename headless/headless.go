@@ -121,6 +121,11 @@ func checkFiles(o *Options) error {
 		}
 		f.Close()
 	}
+	if o.RecordDir != "" {
+		if st, err := os.Stat(o.RecordDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--record-dir: no directory %s", o.RecordDir)
+		}
+	}
 	if o.Record != "" { // the file itself is made at the first remote audio
 		if st, err := os.Stat(filepath.Dir(o.Record)); err != nil || !st.IsDir() {
 			return fmt.Errorf("--record: no directory %s", filepath.Dir(o.Record))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -45,9 +46,14 @@ type runner struct {
 	offlineSaid bool
 	started     bool // callAtStart placed
 
-	recorder   devices.Receiver // --record, on the first remote audio stream
-	removeSink func()
-	recordErr  chan error // the recorder's first write error (capacity 1)
+	// --record: the mix of every remote audio stream, made at the first one; mixIn
+	// decode the streams into it (their path holds the session ID).
+	mixRec *devices.MixRecorder
+	mixIn  []recording
+	// perUser are --record-dir's recorders, one per remote audio stream, with what
+	// removes each from its stream.
+	perUser   []recording
+	recordErr chan error // the recorder's first write error (capacity 1)
 
 	hangupCh chan string   // session IDs whose --hangup-after timer fired
 	done     chan struct{} // closed when the loop ends
@@ -312,6 +318,7 @@ func (r *runner) callEvent(ctx context.Context, ev call.Event) (code int, exit b
 			r.record(e.Stream)
 		}
 	case call.SessionCloseEvent:
+		r.stopRecordingSession(id)
 		r.dropPending(id)
 		delete(r.sessions, id)
 		if info != nil && info.hangup != nil {
@@ -522,14 +529,26 @@ func (r *runner) command(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
-// record starts --record on the first remote audio stream.
-func (r *runner) record(st *call.RemoteStream) {
-	if r.o.Record == "" || r.recorder != nil {
-		return
+// recording is one --record-dir file.
+type recording struct {
+	rec    devices.Receiver
+	remove func()
+	path   string
+}
+
+// recordOne starts a --record-dir file for one remote audio stream:
+// DIR/SESSION-USER.ogg (an existing file is refused without --overwrite).
+func (r *runner) recordOne(st *call.RemoteStream) {
+	name := safeName(st.SessionID) + "-" + safeName(string(st.User)) + ".ogg"
+	path := filepath.Join(r.o.RecordDir, name)
+	for _, p := range r.perUser {
+		if p.path == path {
+			return // the same stream again (a reconnection): keep the file going
+		}
 	}
-	rec, err := devices.NewOggRecorderWith(r.o.Record, devices.RecordOptions{
+	rec, err := devices.NewOggRecorderWith(path, devices.RecordOptions{
 		Overwrite: r.o.Overwrite,
-		OnError: func(err error) { // on the recorder's goroutine: hand over, never block
+		OnError: func(err error) {
 			select {
 			case r.recordErr <- err:
 			default:
@@ -537,26 +556,104 @@ func (r *runner) record(st *call.RemoteStream) {
 		},
 	})
 	if err != nil {
-		select { // reported (and with --exit-on-close, ends the run) like a write error
-		case r.recordErr <- fmt.Errorf("record: %w", err):
-		default:
-		}
+		r.out.errorf(st.SessionID, string(st.User), "record: "+err.Error())
 		return
 	}
-	r.recorder = rec
-	r.removeSink = st.AddSink(rec)
-	r.log.Info("recording", "file", r.o.Record, "session", st.SessionID, "user", st.User)
+	r.perUser = append(r.perUser, recording{rec: rec, remove: st.AddSink(rec), path: path})
+	r.log.Info("recording", "file", path, "session", st.SessionID, "user", st.User)
+}
+
+// safeName keeps letters, digits and .-@_ of a session or user ID for a file name.
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '@', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+	s = strings.TrimLeft(s, ".")
+	if len(s) > 100 {
+		s = s[:100]
+	}
+	if s == "" {
+		s = "_"
+	}
+	return s
+}
+
+// record starts --record on the first remote audio stream and adds every later one to
+// it (a group call's participants, mixed), or a --record-dir file on each.
+func (r *runner) record(st *call.RemoteStream) {
+	if r.o.RecordDir != "" {
+		r.recordOne(st)
+		return
+	}
+	if r.o.Record == "" {
+		return
+	}
+	if r.mixRec == nil {
+		rec, err := devices.NewMixRecorder(r.o.Record, devices.RecordOptions{
+			Overwrite: r.o.Overwrite,
+			OnError: func(err error) { // on the recorder's goroutine: hand over, never block
+				select {
+				case r.recordErr <- err:
+				default:
+				}
+			},
+		})
+		if err != nil {
+			select { // reported (and with --exit-on-close, ends the run) like a write error
+			case r.recordErr <- fmt.Errorf("record: %w", err):
+			default:
+			}
+			r.o.Record = "" // tried once
+			return
+		}
+		r.mixRec = rec
+		r.log.Info("recording", "file", r.o.Record)
+	}
+	in, err := devices.NewAudioReceiver("audio/opus", r.mixRec, st.SessionID+"/"+string(st.User), r.log)
+	if err != nil {
+		r.out.errorf(st.SessionID, string(st.User), "record: "+err.Error())
+		return
+	}
+	r.mixIn = append(r.mixIn, recording{rec: in, remove: st.AddSink(in), path: st.SessionID})
+	r.log.Info("recording into the mix", "session", st.SessionID, "user", st.User)
+}
+
+// stopRecordingSession takes a closed session's streams out of the mix.
+func (r *runner) stopRecordingSession(id string) {
+	kept := r.mixIn[:0]
+	for _, in := range r.mixIn {
+		if in.path == id {
+			in.remove()
+			in.rec.Close()
+			continue
+		}
+		kept = append(kept, in)
+	}
+	r.mixIn = kept
 }
 
 func (r *runner) stopRecording() {
-	if r.recorder == nil {
+	for _, p := range r.perUser {
+		p.remove()
+		if err := p.rec.Close(); err != nil {
+			r.log.Warn("record", "file", p.path, "err", err)
+		}
+	}
+	r.perUser = nil
+	for _, in := range r.mixIn {
+		in.remove()
+		in.rec.Close()
+	}
+	r.mixIn = nil
+	if r.mixRec == nil {
 		return
 	}
-	if r.removeSink != nil {
-		r.removeSink()
-	}
-	if err := r.recorder.Close(); err != nil {
+	if err := r.mixRec.Close(); err != nil {
 		r.log.Warn("record", "err", err)
 	}
-	r.recorder = nil
+	r.mixRec = nil
 }

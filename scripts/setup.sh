@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Installs what ttycall's build, tests and demo need from Debian's packages and the npm
-# registry. Idempotent: prints nothing and changes nothing when everything is present.
+# Installs what ttycall needs from Debian's packages and the npm registry.
+#   scripts/setup.sh        what the build and `make demo` need (Prosody, the codecs, cgo)
+#   scripts/setup.sh test   that, and what the tests need (tmux, Chromium, Janus, npm packages)
+# Idempotent: prints nothing and changes nothing when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-demo}
+case $mode in demo|test) ;; *) echo "usage: $0 [demo|test]" >&2; exit 2 ;; esac
 
-# Debian packages: the XMPP server, the codecs for cgo, the tools the tests drive.
+# Debian packages of the build and the demo: the XMPP server, the codecs for cgo.
 pkgs=(
   prosody lua-unbound        # the local XMPP server of tests and demo
   pkg-config libvpx-dev libopus-dev libopusfile-dev  # VP8 and Opus through cgo
   gcc libc6-dev              # cgo
+)
+# Debian packages only the tests need: the tools they drive.
+test_pkgs=(
   iproute2 util-linux        # network namespaces (ip, unshare) in reconnection and interop tests
-  nftables                   # interop's ICE-restart test drops UDP inside its own network namespace
+  nftables                   # interop's ICE-restart test drops UDP inside its own network namespace; NAT routers
+  coturn                     # the TURN/STUN server of the NAT traversal tests (internal/nattest)
   procps                     # pgrep in the server's tests
   tmux                       # end-to-end TUI tests
   chromium                   # QuickBlox web SDK interop tests
   janus                      # the Janus VideoRoom SFU of the conference tests (internal/janusserver)
   chafa                      # ui/video's comparison benchmark
 )
-# Node.js and npm drive the interop tests' browser. They may come from elsewhere than
-# Debian (npm is then bundled with node, and Debian's npm would conflict): ask for the
-# Debian packages only when the commands are missing.
-command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+if [[ $mode == test ]]; then
+  pkgs+=("${test_pkgs[@]}")
+  # Node.js and npm drive the interop tests' browser. They may come from elsewhere than
+  # Debian (npm is then bundled with node, and Debian's npm would conflict): ask for the
+  # Debian packages only when the commands are missing.
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -50,11 +61,18 @@ if ((${#missing[@]})); then
   if [ -x /etc/init.d/prosody ]; then
     $sudo /etc/init.d/prosody stop >/dev/null 2>&1 || true
   fi
+  # Likewise coturn: the tests run their own inside network namespaces.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet coturn 2>/dev/null; then
+    $sudo systemctl stop coturn >/dev/null 2>&1 || true
+  fi
   # Likewise Janus: the tests run their own, unprivileged, from a generated config.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet janus 2>/dev/null; then
     $sudo systemctl stop janus >/dev/null 2>&1 || true
   fi
 fi
+
+# Everything below is for the tests only.
+[[ $mode == test ]] || exit 0
 
 # npm packages of the interop tests (QuickBlox web SDK, playwright-core), from the lock
 # file: again when an earlier install did not finish (npm writes its own record,

@@ -52,6 +52,9 @@ type Options struct {
 	Notices <-chan string
 	// Rooms joins conference rooms (r on the contacts screen); nil: no conferences.
 	Rooms RoomJoiner
+	// Levels reads a remote user's audio level (0..1, live) for the audio call screen;
+	// nil: levels are estimated from the stats' bitrate.
+	Levels func(call.UserID) (float64, bool)
 	// HelpNote is shown in the help panel and, at start, on the notice line (the
 	// demo's "To join as bob: …").
 	HelpNote string
@@ -75,7 +78,8 @@ type env struct {
 	now     func() time.Time
 	keys    KeyMap
 	styles  Styles
-	video   VideoScreen // nil: no video drawn
+	video   VideoScreen                       // nil: no video drawn
+	levels  func(call.UserID) (float64, bool) // Options.Levels
 	// tick is tea.Tick; tests replace it to see timers without waiting for them.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
@@ -167,6 +171,7 @@ func New(o Options) *Model {
 		keys:    DefaultKeyMap(),
 		styles:  DefaultStyles(),
 		video:   o.Video,
+		levels:  o.Levels,
 		tick:    tea.Tick,
 	}
 	h := help.New()
@@ -396,6 +401,14 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case uv.KittyGraphicsEvent:
 		if m.env.video != nil && msg.Options.ID == video.KittyQueryID && string(msg.Payload) == "OK" {
 			m.env.log.Info("terminal speaks kitty graphics: video in kitty mode")
+			// The start's "video in 256 colours" no longer holds.
+			var keep []string
+			for _, l := range strings.Split(m.notice, "\n") {
+				if !strings.HasPrefix(l, "video in 256 colours") {
+					keep = append(keep, l)
+				}
+			}
+			m.notice = strings.Join(keep, "\n")
 			if err := m.env.video.SetMode(video.ModeKitty); err != nil {
 				cmds = append(cmds, m.setError(err))
 			}
@@ -797,7 +810,8 @@ func (m *Model) frame() (top, bottom string, bodyH int) {
 	if m.errText != "" {
 		bottoms = append(bottoms, st.Error.Render("error: "+m.errText))
 	} else if m.notice != "" {
-		bottoms = append(bottoms, st.Notice.Render(m.notice))
+		// Wrapped, not cut: a long notice (a path to copy) is read whole.
+		bottoms = append(bottoms, st.Notice.Render(ansi.Wrap(m.notice, max(m.width, 10), " /")))
 	}
 	if m.showHelp {
 		bottoms = append(bottoms, m.helpView())
@@ -968,6 +982,9 @@ func (m *Model) devicesInUse() (cam, mic string) {
 		case devices.SourceDefault:
 			return "default"
 		case devices.SourceTest:
+			return "test"
+		}
+		if strings.HasPrefix(s, devices.SourceTest+":") {
 			return "test"
 		}
 		return s

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/chat"
+	"github.com/ttycall/ttycall/ui/video"
 )
 
 func TestStatusBar(t *testing.T) {
@@ -270,5 +271,32 @@ func TestUpdateRestartsReaders(t *testing.T) {
 	msgs := runCmd(cmd)
 	if _, ok := findMsg[call.StopEvent](msgs); !ok {
 		t.Fatalf("the reader was not restarted: %v", msgs)
+	}
+}
+
+// The demo's note shows at start and stays in the help after the notice clears.
+func TestHelpNote(t *testing.T) {
+	h := newHarness(t)
+	h.m = New(Options{Account: h.acc, Engine: h.eng, Config: h.m.env.cfg, HelpNote: "To join as bob: ttycall --config /tmp/demo/bob.toml"})
+	h.m.callEvents, h.m.chatEvents = nil, nil
+	h.send(tea.WindowSizeMsg{Width: 60, Height: 30})
+	h.mustSee("To join as bob: ttycall --config")
+	h.key("j")
+	h.mustNotSee("To join as bob")
+	h.key("?")
+	h.mustSee("To join as bob: ttycall --config", "/tmp/demo/bob.toml")
+}
+
+func TestModeNotice(t *testing.T) {
+	if n := modeNotice(video.ModeHalfBlock256, true); !strings.Contains(n, "256 colours") || !strings.Contains(n, "COLORTERM=truecolor") {
+		t.Errorf("%q", n)
+	}
+	for _, m := range []video.Mode{video.ModeHalfBlock, video.ModeKitty} {
+		if n := modeNotice(m, true); n != "" {
+			t.Errorf("%v: %q", m, n)
+		}
+	}
+	if n := modeNotice(video.ModeHalfBlock256, false); n != "" {
+		t.Errorf("chosen mode: %q", n)
 	}
 }

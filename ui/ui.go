@@ -25,14 +25,22 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/app"
 	"github.com/ttycall/ttycall/ui/video"
 )
 
+// Extra are optional settings of Run.
+type Extra struct {
+	// HelpNote is shown at start on the notice line and always in the help (?): the
+	// demo's "To join as bob: …", which the alternate screen would otherwise hide.
+	HelpNote string
+}
+
 // Run opens the interface and returns when the user quits.
-func Run(ctx context.Context, cfg *config.Config, logPath string) error {
+func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra) error {
 	if cfg == nil {
 		return errors.New("ui: no configuration")
 	}
@@ -67,25 +75,34 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	cfg = &c
 
 	mediaNotices := newNoticeBox()
-	defer mediaNotices.close() // runs after a.Close (deferred below): no device posts any more
-	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log, OnMediaNotice: mediaNotices.post,
-		// QuickBlox mode signs in before the interface opens: say why it waits.
-		Context: ctx,
-		OnSignInRetry: func(err error, retryIn time.Duration) {
-			fmt.Fprintf(os.Stderr, "ttycall: %v\nttycall: retrying in %s (Ctrl-C to quit)\n", err, retryIn.Round(time.Second))
-		},
-	}
-	if out != nil {
-		opts.AudioOutput = out
-	}
-	a, err := app.New(cfg, opts)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-
+	defer mediaNotices.close() // runs after the app's Close (wg.Wait below): no device posts any more
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var p *tea.Program // set before the sign-in can retry (it starts after NewProgram)
+	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log, OnMediaNotice: mediaNotices.post,
+		// QuickBlox mode signs in first, with the interface open (signin.go): its status
+		// line tells each failed attempt and counts down to the next.
+		Context: ctx,
+		OnSignInRetry: func(err error, retryIn time.Duration) {
+			p.Send(signInRetryMsg{Err: err, RetryIn: retryIn})
+		},
+	}
+	// Remote audio passes a meter on its way out: the audio call screen's levels.
+	var meter *devices.Meter
+	if out != nil {
+		meter = devices.NewMeter(out)
+		opts.AudioOutput = meter
+	}
+	// Without QuickBlox nothing is dialled before Run: a bad config is said before the
+	// interface opens.
+	var pre *app.App
+	if !cfg.QuickBlox.Enabled {
+		a, err := app.New(cfg, opts)
+		if err != nil {
+			return err
+		}
+		pre = a
+	}
 
 	// Video is written straight to the terminal by a video.Screen, through the same
 	// locked writer as Bubble Tea (ui/video/README.md). Without a terminal there is no
@@ -103,22 +120,11 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		auto := cfg.UI.Render == "" || strings.EqualFold(cfg.UI.Render, "auto")
 		kittyQuery = auto && mode != video.ModeKitty && mode != video.ModeASCII
 		log.Info("video render mode", "mode", mode, "kitty_query", kittyQuery)
+		if n := modeNotice(mode, auto); n != "" {
+			notices = append(notices, n)
+		}
 	} else {
 		log.Warn("output is not a terminal: no video")
-	}
-	mo := Options{
-		Account:     a.NamedAccount(), // QuickBlox users' full names on the contacts
-		Engine:      NewEngine(a.Engine()),
-		Config:      cfg,
-		Self:        a.Account().JID().Bare().String(), // in QuickBlox mode learned at sign-in
-		LogPath:     logPath,
-		Logger:      log,
-		HistoryPath: DefaultHistoryPath(),
-		KittyQuery:  kittyQuery,
-		Notices:     mediaNotices.ch,
-	}
-	if scr != nil {
-		mo.Video = scr
 	}
 	// Conference rooms (r): left at the end whatever the screen was.
 	var roomOut devices.AudioOutput
@@ -127,12 +133,43 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 	}
 	rooms := newRoomJoiner(cfg, roomOut, log)
 	defer rooms.Close()
-	mo.Rooms = rooms
-	m := New(mo)
-	if len(notices) > 0 {
-		m.notice = notices[0]
+	// newModel builds the root model around a signed-in app.
+	newModel := func(a *app.App) *Model {
+		mo := Options{
+			Account:     a.NamedAccount(), // QuickBlox users' full names on the contacts
+			Engine:      NewEngine(a.Engine()),
+			Config:      cfg,
+			Self:        a.Account().JID().Bare().String(), // in QuickBlox mode learned at sign-in
+			LogPath:     logPath,
+			Logger:      log,
+			HistoryPath: DefaultHistoryPath(),
+			KittyQuery:  kittyQuery,
+			Notices:     mediaNotices.ch,
+			Rooms:       rooms,
+		}
+		if meter != nil {
+			mo.Levels = func(id call.UserID) (float64, bool) { return meter.Level(string(id)) }
+		}
+		for _, e := range extra {
+			mo.HelpNote = e.HelpNote
+		}
+		if scr != nil {
+			mo.Video = scr
+		}
+		m := New(mo)
+		start := notices
+		if mo.HelpNote != "" {
+			start = append(start[:len(start):len(start)], mo.HelpNote)
+		}
+		m.notice = strings.Join(start, "\n") // once, at start; the next key clears them
+		return m
 	}
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(tty))
+	var first *Model
+	if pre != nil {
+		first = newModel(pre)
+	}
+	root := newSignIn(first, cfg.QuickBlox.APIEndpoint, cfg.Path)
+	p = tea.NewProgram(root, tea.WithContext(ctx), tea.WithOutput(tty))
 
 	// A panic in one of these goroutines stops the program like one in Bubble Tea's.
 	var panicked atomic.Bool
@@ -147,16 +184,36 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 		f()
 	}
 
-	// The account runs until ctx ends (cancel below) or authentication fails; its end is
-	// reported to the model, which quits with the error.
+	// The account goroutine owns the app: in QuickBlox mode it signs in first (until
+	// ctx ends), hands the model its account and engine, then keeps the account online
+	// until ctx ends (cancel below) or authentication fails; that end is reported to the
+	// model, which quits with the error. It closes the app after ctx ended.
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		guard("account", func() {
+			a := pre
+			if a == nil {
+				var err error
+				if a, err = app.New(cfg, opts); err != nil {
+					if ctx.Err() == nil {
+						log.Error("sign-in failed", "err", err)
+					}
+					p.Send(signInFailedMsg{Err: err})
+					return
+				}
+				p.Send(signedInMsg{Model: newModel(a)})
+			}
+			defer func() {
+				if err := a.Close(); err != nil {
+					log.Warn("close", "err", err)
+				}
+			}()
 			if err := a.Run(ctx); err != nil {
 				p.Send(accountEndedMsg{Err: err})
 			}
+			<-ctx.Done() // the model quits with the error; the app closes after it
 		})
 	}()
 	// The video screen draws until ctx ends (cancel below) or a write fails.
@@ -174,21 +231,36 @@ func Run(ctx context.Context, cfg *config.Config, logPath string) error {
 
 	runErr := runGuarded(p, logPath, log)
 	cancel()
-	closeErr := a.Close()
 	wg.Wait()
-	if panicked.Load() || m.crashed || errors.Is(runErr, tea.ErrProgramPanic) {
+	m := root.inner // nil when the user quit before the sign-in ended
+	if panicked.Load() || (m != nil && m.crashed) || errors.Is(runErr, tea.ErrProgramPanic) {
 		return crashError(logPath)
 	}
-	if m.fatal != nil {
+	if m != nil && m.fatal != nil {
 		return m.fatal
+	}
+	if m == nil && root.failed != nil {
+		return root.failed // shown on the screen; said again where the shell can keep it
 	}
 	if runErr != nil && !(errors.Is(runErr, tea.ErrProgramKilled) && ctx.Err() != nil) {
 		return fmt.Errorf("ui: %w", runErr)
 	}
-	if closeErr != nil {
-		log.Warn("close", "err", closeErr)
-	}
 	return nil
+}
+
+// modeNotice says once that the video is drawn in fewer colours than the best mode,
+// and how to change that; "" in the best modes or when the user chose the mode.
+func modeNotice(mode video.Mode, auto bool) string {
+	if !auto {
+		return ""
+	}
+	switch mode {
+	case video.ModeHalfBlock256:
+		return "video in 256 colours: the terminal does not say it has truecolor (set COLORTERM=truecolor if it does)"
+	case video.ModeASCII:
+		return "video as text: this terminal has no colour graphics (TERM=" + os.Getenv("TERM") + ")"
+	}
+	return ""
 }
 
 // defaultStatsInterval is the stats report interval (seconds) when the config has none.

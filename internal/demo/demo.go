@@ -105,6 +105,7 @@ func run(ctx context.Context, dir string, noUI bool, stdout, stderr io.Writer) (
 	fmt.Fprintf(stdout, "ttycall demo: Prosody on %s (domain %s) with alice, bob and echo (password = name)\n", srv.Addr, srv.Domain)
 	fmt.Fprintf(stdout, "  echo bot online (pid %d, events %s)\n", bot.cmd.Process.Pid, bot.eventsPath)
 	fmt.Fprintf(stdout, "  log %s\n", logPath)
+	join := fmt.Sprintf("To join as bob: %s --config %s", exe, paths["bob"])
 	fmt.Fprintf(stdout, "To join as bob, open a second terminal and run:\n  %s --config %s\n", exe, paths["bob"])
 
 	if !noUI {
@@ -116,7 +117,9 @@ func run(ctx context.Context, dir string, noUI bool, stdout, stderr io.Writer) (
 		if err := os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state")); err != nil {
 			return fmt.Errorf("demo state dir: %w", err)
 		}
-		if err := ui.Run(ctx, cfg, filepath.Join(dir, "alice.log")); err != nil {
+		// The interface's alternate screen hides what was printed: it shows how to join
+		// at start and in its help.
+		if err := ui.Run(ctx, cfg, filepath.Join(dir, "alice.log"), ui.Extra{HelpNote: join + " (in a second terminal)"}); err != nil {
 			return fmt.Errorf("ui: %w", err)
 		}
 		return nil
@@ -149,7 +152,7 @@ resource = "ttycall"
 incoming_limit = %[5]d
 
 [media]
-camera = "test"
+camera = "test:%[1]s"
 microphone = "test"
 `, user, srv.Domain, srv.Addr, srv.CAFile, limit)
 }

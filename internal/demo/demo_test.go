@@ -202,6 +202,28 @@ func TestDemoQuitFromInterfaceStopsEverything(t *testing.T) {
 		}
 		screen, _ = tmux(ctx, "capture-pane", "-p", "-t", "demo")
 	}
+	// How to join as bob is on the screen (the alternate screen hides what the demo
+	// printed before), and in the help.
+	if !strings.Contains(screen, "To join as bob:") || !strings.Contains(screen, "bob.toml") {
+		t.Errorf("no join line on the screen:\n%s", screen)
+	}
+	if out, err := tmux(ctx, "send-keys", "-t", "demo", "j"); err != nil { // clears the notice
+		t.Fatalf("tmux send-keys: %v: %s", err, out)
+	}
+	if out, err := tmux(ctx, "send-keys", "-t", "demo", "?"); err != nil {
+		t.Fatalf("tmux send-keys: %v: %s", err, out)
+	}
+	for !strings.Contains(screen, "log file:") {
+		select {
+		case <-poll.C:
+		case <-ctx.Done():
+			t.Fatalf("no help; screen:\n%s", screen)
+		}
+		screen, _ = tmux(ctx, "capture-pane", "-p", "-t", "demo")
+	}
+	if !strings.Contains(screen, "To join as bob:") {
+		t.Errorf("no join line in the help:\n%s", screen)
+	}
 	logText, err := os.ReadFile(filepath.Join(dir, "demo.log"))
 	if err != nil {
 		t.Fatal(err)

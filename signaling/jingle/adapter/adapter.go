@@ -454,6 +454,18 @@ func (a *Adapter) end(ctx context.Context, s *session, reason string) error {
 		return a.cfg.Transport.SendJMI(ctx, peerFull, jmi.Message{Kind: jmi.Reject, ID: s.id, Reason: reason})
 	case ended:
 		return nil
+	case initiating:
+		// Our session-initiate waits in the worker or is on its way: the terminate
+		// follows it there, so the peer never sees them the other way round (and a
+		// session-initiate not yet sent is not sent at all; the peer then only has
+		// our proceeded proposal, which we retract).
+		a.later(func(ctx context.Context) {
+			j := &jingle.Jingle{Action: jingle.SessionTerminate, SID: s.id, Reason: &jingle.Reason{Condition: reason}}
+			if err := a.cfg.Transport.SendJingle(ctx, peerFull, j); err != nil {
+				_ = a.cfg.Transport.SendJMI(ctx, peer, jmi.Message{Kind: jmi.Retract, ID: s.id, Reason: reason})
+			}
+		})
+		return nil
 	}
 	j := &jingle.Jingle{Action: jingle.SessionTerminate, SID: s.id, Reason: &jingle.Reason{Condition: reason}}
 	err := a.cfg.Transport.SendJingle(ctx, peerFull, j)

@@ -149,6 +149,12 @@ func (a *Adapter) receive(m signaling.Message) {
 // initiate sends our session-initiate to the device that proceeded, then the
 // candidates gathered meanwhile.
 func (a *Adapter) initiate(ctx context.Context, s *session) {
+	a.mu.Lock()
+	gone := s.st != initiating
+	a.mu.Unlock()
+	if gone {
+		return // ended before its turn: the peer hears nothing of it (see end)
+	}
 	contents, groups, err := jingle.FromSDP(s.offerSDP, jingle.Initiator)
 	if err == nil {
 		j := &jingle.Jingle{Action: jingle.SessionInitiate, SID: s.id, Initiator: a.self(), Contents: contents, Groups: groups}
