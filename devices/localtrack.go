@@ -48,8 +48,10 @@ type localTrack struct {
 	frames   atomic.Uint64 // samples written, for stats and tests
 	width    int           // video: the size asked for at creation
 	height   int
-	adapt    *adapter     // video: bitrate -> frame rate and size
-	opus     *opusEncoder // audio: FEC, packet loss, DTX
+	adapt    *adapter                  // video: bitrate -> frame rate and size
+	gate     *gatedVideo               // video: the source side, where simulcast layers tap frames
+	sim      atomic.Pointer[Simulcast] // video: extra layers for an SFU (simulcast.go); nil: none
+	opus     *opusEncoder              // audio: FEC, packet loss, DTX
 	closing  atomic.Bool
 	done     chan struct{} // closed when the encode goroutine ends
 	closeMu  sync.Mutex
@@ -166,6 +168,9 @@ func (t *localTrack) loop(dur time.Duration) {
 				t.log.Debug("write sample", "track", t.kind, "err", err)
 			}
 			t.frames.Add(1)
+			if s := t.sim.Load(); s != nil {
+				s.sample(media.Sample{Data: data, Duration: d})
+			}
 		}
 		if rel != nil {
 			rel()
@@ -210,6 +215,8 @@ type gatedVideo struct {
 	adapt   *adapter
 	small   [2]*image.YCbCr // downscaled frames, alternated: the encoder reads one while the next is made
 	nsmall  int
+	fps     int                        // the frame rate asked, for simulcast layers
+	sim     *atomic.Pointer[Simulcast] // the track's simulcast layers, fed every shown frame
 }
 
 func (g *gatedVideo) Read() (image.Image, func(), error) {
@@ -253,6 +260,11 @@ func (g *gatedVideo) readShown() (*image.YCbCr, error) {
 			g.black = b
 		}
 		img, fresh = b, true // never written again, so shareable with the preview
+	}
+	if g.sim != nil {
+		if s := g.sim.Load(); s != nil {
+			s.frame(img)
+		}
 	}
 	if g.preview != nil {
 		switch {
@@ -324,7 +336,8 @@ func newVideoTrack(src videoSource, w, h, fps, bitrate int, preview *FrameSlot, 
 	t := &localTrack{kind: KindVideo, label: src.Label(), src: src, log: log, width: w, height: h,
 		adapt: &adapter{w: w, h: h, fps: fps, target: bitrate}}
 	t.enabled.Store(true)
-	gate := &gatedVideo{src: src, enabled: &t.enabled, preview: preview, mirror: mirror, adapt: t.adapt}
+	gate := &gatedVideo{src: src, enabled: &t.enabled, preview: preview, mirror: mirror, adapt: t.adapt, fps: fps, sim: &t.sim}
+	t.gate = gate
 	enc, err := newVP8Encoder(video.ReaderFunc(gate.Read), w, h, fps, bitrate)
 	if err != nil {
 		return nil, fmt.Errorf("vp8 encoder %dx%d: %w", w, h, err)
