@@ -160,3 +160,18 @@ func TestExpiredCredentialsRenewed(t *testing.T) {
 	alice.receiving(0, sid2)
 	bob.receiving(i, sid2)
 }
+
+// Two ttycall peers on one network and no server at all: host candidates leave as mDNS
+// names (.local), which the peers resolve on their link.
+func TestSameLANNoServers(t *testing.T) {
+	w := newWorld(t, worldOpts{natA: netsim.Cone, natB: netsim.Cone}, "alice", "bob")
+	extra := stats + "[ice]\nexternal_services = false\n"
+	bob := w.start(w.net.HostA, "bob", nil, "--config", w.config("bob", extra), "--answer", "auto", "--video")
+	alice := w.start(w.net.HostA, "alice", nil, "--config", w.config("alice", extra), "--video")
+	bob.wait(0, short, "event", "online")
+	alice.wait(0, short, "event", "online")
+	_, sa, _ := call(t, alice, bob, w.id("bob"))
+	if c := candidate(sa); c["local_type"] != "host" {
+		t.Errorf("candidate pair %v, want host", c)
+	}
+}
