@@ -84,12 +84,20 @@ func (e *Env) StartTtycall(id int, o TtyOpts) *Tty {
 // startTty runs `ttycall headless` with the config file cfg; id names it in logs.
 func startTty(tb testing.TB, cfg string, id int, extra []string) *Tty {
 	tb.Helper()
+	// Loopback-only ICE for pion: the engine's switch for tests (internal/app).
+	return startTtyIn(tb, nil, []string{"TTYCALL_ICE_LOOPBACK=1"}, cfg, id, extra)
+}
+
+// startTtyIn is startTty with the command prefixed by wrap (["ip", "netns", "exec", NS])
+// and only env added (no loopback-only switch: a namespace of netsim has its own network).
+func startTtyIn(tb testing.TB, wrap, env []string, cfg string, id int, extra []string) *Tty {
+	tb.Helper()
 	e := struct{ tb testing.TB }{tb}
 	bin := testbin.Path(e.tb)
 	args := append([]string{"headless", "--config", cfg, "--log-level", "debug"}, extra...)
-	cmd := exec.Command(bin, args...)
-	// Loopback-only ICE for pion: the engine's switch for tests (internal/app).
-	cmd.Env = append(os.Environ(), "TTYCALL_ICE_LOOPBACK=1")
+	argv := append(append(append([]string(nil), wrap...), bin), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
 	// SIGKILL when the test binary dies (a -timeout panic runs no cleanup): at stdin EOF
 	// ttycall headless would otherwise run on for ever.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -178,7 +178,7 @@
   }
 
   // init: QB.init with the local chat endpoint (and API endpoint when given), the page's
-  // webrtc settings, loopback-only candidates and the stanza and listener hooks. Returns
+  // webrtc settings, loopback-only candidates (unless o.allCandidates) and the stanza and listener hooks. Returns
   // the Strophe connection.
   function init(o, authKey, authSecret, endpoints) {
     var cfg = {
@@ -196,7 +196,9 @@
     };
     // No accountKey: the config is the 4th argument.
     QB.init(o.appId, authKey, authSecret, cfg);
-    loopbackOnly();
+    // o.allCandidates (opt-in, NAT tests in network namespaces): keep every candidate,
+    // for a page whose o.webrtc sets iceServers and iceTransportPolicy 'relay'.
+    if (!o.allCandidates) loopbackOnly();
     // Hooks on Strophe: the stanzas as they go to and come from the wire.
     var conn = QB.chat.connection;
     var prevOut = conn.xmlOutput, prevIn = conn.xmlInput;
@@ -324,6 +326,12 @@
               if (st.kind === 'video') { r.inVideoBytes += st.bytesReceived || 0; r.framesDecoded += st.framesDecoded || 0; }
             } else if (st.type === 'transport') {
               r.iceState = st.iceState; r.dtlsState = st.dtlsState;
+              // The selected pair's candidate types (host, srflx, prflx, relay).
+              var pair = report.get(st.selectedCandidatePairId);
+              var lc = pair && report.get(pair.localCandidateId);
+              var rc = pair && report.get(pair.remoteCandidateId);
+              if (lc) { r.localCandidateType = lc.candidateType; r.localRelayProtocol = lc.relayProtocol; }
+              if (rc) r.remoteCandidateType = rc.candidateType;
             } else if (st.type === 'outbound-rtp') {
               r.outBytes += st.bytesSent || 0;
               r.outPackets += st.packetsSent || 0;
