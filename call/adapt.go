@@ -54,6 +54,11 @@ func (s *Session) estimate(p *peer) int {
 	if loss := int(p.videoLoss.Load()); loss > lossDecrease {
 		est = est * (200 - loss) / 200
 	}
+	// A peer that sends REMB (receiver-side estimation, no transport-wide feedback)
+	// caps the estimate: GCC without feedback would never lower it.
+	if remb := int(p.remb.Load()); remb > 0 && remb < est {
+		est = remb
+	}
 	return est
 }
 

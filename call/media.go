@@ -112,6 +112,9 @@ func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func(), o
 				switch x := pkt.(type) {
 				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 					keyFrame()
+				case *rtcp.ReceiverEstimatedMaximumBitrate:
+					// A peer that estimates on its side (REMB) caps ours.
+					p.remb.Store(int64(x.Bitrate))
 				case *rtcp.ReceiverReport:
 					reportLoss(x.Reports, sender, onLoss)
 				case *rtcp.SenderReport:

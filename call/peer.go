@@ -14,6 +14,7 @@ import (
 // goroutine, except mediaMu/mediaClosed/mediaWG which media goroutines use.
 type peer struct {
 	videoLoss atomic.Int32 // percent of our video the opponent reports lost (adapt.go)
+	remb      atomic.Int64 // the opponent's REMB estimate (bit/s), 0: none (adapt.go)
 
 	mediaMu     sync.Mutex
 	mediaClosed bool // guarded by mediaMu; no media goroutine starts once set
