@@ -66,8 +66,14 @@ type Config struct {
 	IncomingLimit int
 	BandwidthKbps int // 0: no cap; else b=AS in the video section
 
-	ICEServers []ICEServer
-	RelayOnly  bool
+	// ICEServers are the STUN/TURN servers of every call. ICEServersFunc, when set,
+	// is asked for each new peer connection instead (credentials that expire are
+	// fetched per call); when it fails, ICEServers are used.
+	ICEServers     []ICEServer
+	ICEServersFunc func(ctx context.Context) ([]ICEServer, error)
+	// RelayOnly: candidates through TURN relays only; no host or server-reflexive
+	// candidate ever leaves, in an SDP or trickled (peers never learn our addresses).
+	RelayOnly bool
 	// LoopbackOnly gathers only loopback candidates (tests: traffic stays on 127.0.0.1).
 	LoopbackOnly bool
 
@@ -138,10 +144,9 @@ type Client struct {
 	listeners listeners           // guarded by mu; handler per event type
 	closing   bool                // guarded by mu; no new sessions once set
 
-	cfg       Config
-	log       *slog.Logger
-	api       *webrtc.API
-	rtcConfig webrtc.Configuration
+	cfg Config
+	log *slog.Logger
+	api *webrtc.API
 
 	evq          *queue[queuedEvent]
 	events       chan Event
@@ -182,7 +187,6 @@ func NewClient(cfg Config) (*Client, error) {
 		listeners:    make(listeners),
 		cfg:          cfg,
 		log:          cfg.Logger.With("local", string(cfg.LocalID)),
-		rtcConfig:    rtcConfiguration(&cfg),
 		evq:          newQueue[queuedEvent](maxQueuedEvents),
 		events:       make(chan Event, 256),
 		stopDispatch: make(chan struct{}),

@@ -17,7 +17,7 @@ type Event interface {
 // EventMeta holds the fields every event has.
 type EventMeta struct {
 	SessionID string
-	// User is the opponent the event is about (the sender of a signal, the peer of a
+	// User is the opponent the event is about (the sender of a message, the peer of a
 	// connection); empty for events about the whole session.
 	User UserID
 	Time time.Time
@@ -82,7 +82,7 @@ type UserNotAnswerEvent struct {
 
 // SessionCloseEvent: the session closed (onSessionCloseListener); it is the last
 // event of its session, except InvalidEvents about operations attempted on the closed
-// session (Accept after close) or signals that make no sense after it.
+// session (Accept after close) or messages that make no sense after it.
 type SessionCloseEvent struct {
 	EventMeta
 	// Reason says why, in words for a log or a status line ("hung up", "rejected",
@@ -102,6 +102,9 @@ type SessionStateEvent struct {
 type ConnectionStateEvent struct {
 	EventMeta
 	State ConnectionState
+	// Reason says why, with FAILED before the first connection: which relay could not
+	// be used, or that none is configured. "" otherwise.
+	Reason string
 }
 
 // ReconnectEvent: reconnection progress with User (RECONNECTING, RECONNECTED, FAILED).
@@ -116,11 +119,13 @@ type UpdateEvent struct {
 	Ext Extension
 }
 
-// InvalidEvent: a signal or an operation that could not be applied
+// InvalidEvent: a message or an operation that could not be applied
 // (onInvalidEventsListener). Nothing else changed because of it.
 type InvalidEvent struct {
 	EventMeta
-	// Op names what was attempted: a signal type ("hangUp") or a method ("Accept").
+	// Op names what was attempted: the kind of an incoming message ("offer",
+	// "terminate", ...; "signal" for one the adapter could not decode), "send <kind>"
+	// for one that could not be sent, or a method ("Accept").
 	Op  string
 	Err error
 }
@@ -191,4 +196,7 @@ type CandidatePair struct {
 	RemoteType    string
 	RemoteAddress string
 	RemotePort    int
+	// RelayProtocol is how we reach our TURN server when LocalType is relay: "udp",
+	// "tcp" or "tls" ("" otherwise).
+	RelayProtocol string
 }

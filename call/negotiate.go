@@ -80,7 +80,8 @@ func (s *Session) newPC(p *peer) error {
 // attachMedia fills with its echo tracks. Callbacks of a connection that is no longer
 // p.pc or p.next change nothing.
 func (s *Session) buildPC(p *peer) (*webrtc.PeerConnection, echoTracks, error) {
-	pc, err := s.c.api.NewPeerConnection(s.c.rtcConfig)
+	rc, info := s.c.rtcConfiguration()
+	pc, err := s.c.api.NewPeerConnection(rc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: new peer connection: %w", ErrWebRTC, err)
 	}
@@ -93,7 +94,11 @@ func (s *Session) buildPC(p *peer) (*webrtc.PeerConnection, echoTracks, error) {
 			return
 		}
 		init := c.ToJSON()
+		typ := c.Typ
 		s.post(func() {
+			if pc == p.pc && typ == webrtc.ICECandidateTypeRelay {
+				p.ice.relayGathered = true
+			}
 			if pc == p.pc || pc == p.next {
 				s.onLocalCandidate(p, init)
 			}
@@ -104,6 +109,9 @@ func (s *Session) buildPC(p *peer) (*webrtc.PeerConnection, echoTracks, error) {
 	pc.OnICEConnectionStateChange(func(webrtc.ICEConnectionState) { s.post(func() { s.onPCState(p) }) })
 	pc.OnConnectionStateChange(func(webrtc.PeerConnectionState) { s.post(func() { s.onPCState(p) }) })
 	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.readTrack(p, pc, echo, t) })
+	if p.pc == nil {
+		p.ice = info
+	}
 	return pc, echo, nil
 }
 

@@ -28,6 +28,7 @@ type peer struct {
 	answered bool   // offer/answer done: dialing is over
 	sdpSent  bool   // our offer or answer left: candidates may follow
 
+	ice         iceInfo                   // the servers of p.pc and whether it gathered a relay candidate
 	localCands  []webrtc.ICECandidateInit // gathered before sdpSent
 	remoteCands []ICECandidate            // received before the remote description
 

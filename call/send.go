@@ -17,6 +17,9 @@ type outMessage struct {
 // send queues m for the Signaling; it never blocks. Messages leave in the order they
 // were queued (an offer before its candidates).
 func (c *Client) send(s *Session, m Message) {
+	if c.cfg.RelayOnly && !relayOnly(m) {
+		return
+	}
 	if !c.sendq.push(outMessage{sess: s, m: m}) {
 		c.log.Debug("message after close dropped", "kind", m.Kind(), "to", string(m.Head().To))
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // Session is one call session. Its state is owned by one goroutine (run) that executes
-// operations one at a time from a queue: API calls, incoming signals, pion callbacks and
+// operations one at a time from a queue: API calls, incoming messages, pion callbacks and
 // timers all become operations, so none of them race and SDP operations never overlap.
 type Session struct {
 	mu        sync.Mutex
@@ -142,8 +142,12 @@ func (s *Session) setConnState(p *peer, n ConnectionState) {
 	s.mu.Lock()
 	s.connState[p.user] = n
 	s.mu.Unlock()
-	s.log.Info("connection state", "user", string(p.user), "old", old.String(), "new", n.String())
-	s.c.emit(s, ConnectionStateEvent{EventMeta: s.meta(p.user), State: n})
+	reason := ""
+	if n == ConnectionFailed && !p.wasConnected {
+		reason = p.ice.failReason()
+	}
+	s.log.Info("connection state", "user", string(p.user), "old", old.String(), "new", n.String(), "reason", reason)
+	s.c.emit(s, ConnectionStateEvent{EventMeta: s.meta(p.user), State: n, Reason: reason})
 }
 
 // ID is the session ID (a UUID chosen by the initiator).

@@ -82,6 +82,9 @@ func (s *Session) peerStats(p *peer) Stats {
 			LocalType: l.CandidateType.String(), LocalAddress: l.IP, LocalPort: int(l.Port),
 			RemoteType: r.CandidateType.String(), RemoteAddress: r.IP, RemotePort: int(r.Port),
 		}
+		if l.CandidateType == webrtc.ICECandidateTypeRelay {
+			st.Candidate.RelayProtocol = l.RelayProtocol
+		}
 	}
 	s.addSenderStats(p, &st, &sent)
 	st.AvailableOutgoingBitrate = float64(s.estimate(p))

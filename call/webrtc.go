@@ -1,6 +1,7 @@
 package call
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -135,9 +136,21 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 
 	se := webrtc.SettingEngine{}
 	se.SetPrflxAcceptanceMinWait(0) // else ~1 call in 20 stalls ~1 s (interop-facts.md)
+	// pion waits 2 s before it nominates a relayed pair, in case a direct one succeeds
+	// meanwhile; behind a symmetric NAT none will, and every relayed call took 2 s to
+	// connect (BenchmarkCallSetup, internal/nattest). 1 s still leaves direct checks
+	// several rounds (200 ms apart) to win.
+	se.SetRelayAcceptanceMinWait(time.Second)
 	// A remote DTLS close does not close our peer connection: the hangUp signal closes
 	// it, so a hang-up is always reported as a hang-up.
 	se.DisableCloseByDTLS(true)
+	// Host candidates go out as mDNS names (.local), as browsers send theirs: a peer on
+	// the same link resolves them, nobody else learns our private addresses, and a
+	// remote relay is never asked to send to them. A TURN server with no route to a
+	// private address (as in internal/nattest, and many hosted relays) drops the whole
+	// allocation on the first such send, taking every relayed pair with it: two
+	// ttycall peers behind symmetric NATs never connected, while two browsers did.
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryAndGather)
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
@@ -154,15 +167,109 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
-func rtcConfiguration(cfg *Config) webrtc.Configuration {
-	var rc webrtc.Configuration
-	for _, s := range cfg.ICEServers {
-		rc.ICEServers = append(rc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+// iceServersTimeout bounds ICEServersFunc for one peer connection (an XMPP round trip
+// when the credentials are not cached).
+const iceServersTimeout = 5 * time.Second
+
+// iceInfo is what a peer connection was given and gathered, for the reason of a failure.
+type iceInfo struct {
+	relays        []string // the TURN URLs it was given
+	relayGathered bool     // a relay candidate was gathered (an allocation worked)
+}
+
+// failReason says why ICE found no path, for a user whose call did not connect.
+func (i iceInfo) failReason() string {
+	switch {
+	case len(i.relays) == 0:
+		return "no TURN server configured or reachable; see README: NAT traversal"
+	case !i.relayGathered:
+		return fmt.Sprintf("TURN server %s unreachable or refused our credentials; see README: NAT traversal", strings.Join(i.relays, ", "))
 	}
-	if cfg.RelayOnly {
+	return fmt.Sprintf("no path to the peer, even through %s; see README: NAT traversal", strings.Join(i.relays, ", "))
+}
+
+// rtcConfiguration builds the configuration of a new peer connection with the servers
+// of this call (ICEServersFunc, else ICEServers).
+func (c *Client) rtcConfiguration() (webrtc.Configuration, iceInfo) {
+	servers := c.cfg.ICEServers
+	if f := c.cfg.ICEServersFunc; f != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), iceServersTimeout)
+		got, err := f(ctx)
+		cancel()
+		if err != nil {
+			c.log.Warn("ICE servers: using the configured ones", "err", err)
+		} else {
+			servers = got
+		}
+	}
+	var rc webrtc.Configuration
+	var info iceInfo
+	for _, s := range servers {
+		rc.ICEServers = append(rc.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+		for _, u := range s.URLs {
+			if strings.HasPrefix(u, "turn:") || strings.HasPrefix(u, "turns:") {
+				info.relays = append(info.relays, u)
+			}
+		}
+	}
+	if c.cfg.RelayOnly {
 		rc.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
-	return rc
+	return rc, info
+}
+
+// relayOnly removes from an outgoing message every candidate that is not a relay one,
+// in its SDP and in its trickled candidates, and reports whether anything is left to
+// send. pion gathers only relay candidates under ICETransportPolicyRelay; this is the
+// last check before anything leaves the machine, so that no path ever puts our address
+// in a message in relay-only mode.
+func relayOnly(m Message) bool {
+	switch x := m.(type) {
+	case *Offer:
+		x.SDP = relaySDP(x.SDP)
+	case *Answer:
+		x.SDP = relaySDP(x.SDP)
+	case *Restart:
+		x.SDP = relaySDP(x.SDP)
+	case *Candidates:
+		kept := make([]ICECandidate, 0, len(x.Candidates))
+		for _, c := range x.Candidates {
+			if c.Candidate == "" || isRelay(c.Candidate) {
+				kept = append(kept, c)
+			}
+		}
+		x.Candidates = kept
+		return len(kept) > 0
+	}
+	return true
+}
+
+// relaySDP drops the a=candidate lines of sdp that are not relay candidates.
+func relaySDP(sdp string) string {
+	if !strings.Contains(sdp, "candidate:") {
+		return sdp
+	}
+	lines := strings.SplitAfter(sdp, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if c, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), "a="); ok && strings.HasPrefix(c, "candidate:") && !isRelay(c) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "")
+}
+
+// isRelay reports whether a candidate attribute ("candidate:... typ relay ...") is a
+// relay candidate.
+func isRelay(cand string) bool {
+	f := strings.Fields(cand)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "typ" {
+			return f[i+1] == "relay"
+		}
+	}
+	return false
 }
 
 // withBandwidth writes b=AS:kbps into the video m-section (after its c= line, where

@@ -26,6 +26,9 @@ type Config struct {
 	// VideoBitrate caps our video in bit/s (Janus enforces it through REMB as well);
 	// 0: the room's cap.
 	VideoBitrate int
+	// Simulcast publishes our video as three layers (full, half and quarter
+	// resolution) for Janus to forward to each subscriber the one it asks for.
+	Simulcast bool
 	// ICEServers are STUN/TURN servers; RelayOnly uses relays only.
 	ICEServers []ICEServer
 	RelayOnly  bool

@@ -209,7 +209,7 @@ func TestLoadErrorsNameKeyAndLine(t *testing.T) {
 		{"incoming limit", "[calls]\nincoming_limit = 0\n", ErrInvalid, "calls.incoming_limit", 2},
 		{"bandwidth", "[calls]\nbandwidth = -1\n", ErrInvalid, "calls.bandwidth", 2},
 		{"policy", "[ice]\ntransport_policy = \"none\"\n", ErrInvalid, "ice.transport_policy", 2},
-		{"relay without servers", "[ice]\ntransport_policy = \"relay\"\n", ErrInvalid, "ice.transport_policy", 2},
+		{"relay without servers", "[ice]\ntransport_policy = \"relay\"\nexternal_services = false\n", ErrInvalid, "ice.transport_policy", 2},
 		{"bad ice url", "[[ice.servers]]\nurls = [\"stun:a:1\"]\n[[ice.servers]]\nurls = [\"http://x\"]\n", ErrInvalid, "ice.servers[1].urls", 4},
 		{"turn without credential", "[[ice.servers]]\nurls = [\"turn:a:1\"]\nusername = \"u\"\n", ErrInvalid, "ice.servers[0].username", 3},
 		{"dotted key", "calls.bandwidth = -5\n", ErrInvalid, "calls.bandwidth", 1},

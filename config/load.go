@@ -48,7 +48,7 @@ func Default() *Config {
 			Bandwidth:               0,
 			Protocol:                "auto",
 		},
-		ICE: ICE{TransportPolicy: "all"},
+		ICE: ICE{TransportPolicy: "all", ExternalServices: true},
 		Media: Media{
 			Width:      640,
 			Height:     480,
@@ -56,7 +56,7 @@ func Default() *Config {
 			VideoCodec: "vp8",
 		},
 		UI:         UI{Render: "auto", MaxFPS: 30},
-		Conference: Conference{Bitrate: 256},
+		Conference: Conference{Bitrate: 256, Simulcast: true},
 		// The QuickBlox web SDK's defaults (src/qbConfig.js).
 		QuickBlox: QuickBlox{
 			APIEndpoint:  "https://api.quickblox.com",
@@ -321,8 +321,8 @@ func (c *Config) validate(path string, kl *keyLines) error {
 			bad("ice.servers.username", i, "a TURN server needs username and credential")
 		}
 	}
-	if c.ICE.TransportPolicy == "relay" && len(c.ICE.Servers) == 0 {
-		bad("ice.transport_policy", -1, `"relay" needs a TURN server in [[ice.servers]]`)
+	if c.ICE.TransportPolicy == "relay" && len(c.ICE.Servers) == 0 && !c.ICE.ExternalServices {
+		bad("ice.transport_policy", -1, `"relay" needs a TURN server in [[ice.servers]] or external_services = true`)
 	}
 
 	m := c.Media

@@ -44,7 +44,7 @@ type Line struct {
 	Kind     string `json:"kind,omitempty"`      // remote_stream
 	Ext      any    `json:"ext,omitempty"`       // call, accept, reject, stop, update
 	CallType string `json:"call_type,omitempty"` // call, accept, reject, stop: "audio" | "video"
-	Message  string `json:"message,omitempty"`   // error, invalid_event, offline
+	Message  string `json:"message,omitempty"`   // error, invalid_event, offline, connection_state FAILED
 	Reason   string `json:"reason,omitempty"`    // session_close
 	Op       string `json:"op,omitempty"`        // invalid_event
 
@@ -95,6 +95,7 @@ type candidateJSON struct {
 	RemoteType    string `json:"remote_type"`
 	RemoteAddress string `json:"remote_address"`
 	RemotePort    int    `json:"remote_port"`
+	RelayProtocol string `json:"relay_protocol,omitempty"` // udp, tcp or tls: how our relay is reached
 }
 
 // queueLen is how many lines wait for a slow stdout before lines are dropped.
@@ -260,6 +261,7 @@ func callLine(ev call.Event) (Line, bool) {
 	case call.ConnectionStateEvent:
 		l := meta(ev, EvConnectionState)
 		l.State = e.State.String()
+		l.Message = e.Reason
 		return l, true
 	case call.ReconnectEvent:
 		l := meta(ev, EvReconnect)
@@ -296,7 +298,7 @@ func callLine(ev call.Event) (Line, bool) {
 		rtt := float64(s.RTT.Microseconds()) / 1000
 		l.RTTMillis = &rtt
 		c := s.Candidate
-		l.Candidate = &candidateJSON{c.Protocol, c.LocalType, c.LocalAddress, c.LocalPort, c.RemoteType, c.RemoteAddress, c.RemotePort}
+		l.Candidate = &candidateJSON{c.Protocol, c.LocalType, c.LocalAddress, c.LocalPort, c.RemoteType, c.RemoteAddress, c.RemotePort, c.RelayProtocol}
 		l.AvailableOutgoingBitrate = s.AvailableOutgoingBitrate
 		return l, true
 	default:

@@ -96,7 +96,7 @@ func ParseFlags(args []string, stderr io.Writer) (*Options, error) {
 	callIDs := fs.String("call", "", "call ID[,ID...] at start (with [quickblox]: also logins, emails, full names)")
 	fs.BoolVar(&o.Video, "video", false, "send and accept video (default: audio only)")
 	fs.StringVar(&o.Play, "play", "", "WAV or Ogg/Opus file to send as the microphone")
-	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file (created 0600; an existing file is refused)")
+	fs.StringVar(&o.Record, "record", "", "write the remote audio to this Ogg/Opus file, every participant of a group call mixed (created 0600; an existing file is refused)")
 	fs.BoolVar(&o.Overwrite, "overwrite", false, "let --record replace an existing file")
 	fs.StringVar(&o.RecordDir, "record-dir", "", "write each remote participant's audio to its own Ogg/Opus file in this directory (SESSION-USER.ogg)")
 	fs.BoolVar(&o.Echo, "echo", false, "send back to each opponent what it sends")

@@ -954,3 +954,49 @@ func TestRecordDirOneFilePerParticipant(t *testing.T) {
 		}
 	}
 }
+
+// powerAt is the Goertzel power of f Hz in 48 kHz samples.
+func powerAt(pcm []int16, f float64) float64 {
+	coeff := 2 * math.Cos(2*math.Pi*f/48000)
+	var s1, s2 float64
+	for _, v := range pcm {
+		s := float64(v) + coeff*s1 - s2
+		s2, s1 = s1, s
+	}
+	return s1*s1 + s2*s2 - coeff*s1*s2
+}
+
+// --record in a group call: one file with every participant mixed (both tones in it).
+func TestRecordMixesGroupCall(t *testing.T) {
+	e := newEnv(t, "alice", "bob", "carol")
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "mix.ogg")
+	toneB, toneC := filepath.Join(dir, "b.wav"), filepath.Join(dir, "c.wav")
+	writeToneWAV(t, toneB, 880, 3*time.Second)
+	writeToneWAV(t, toneC, 660, 3*time.Second)
+
+	alice := start(t, "alice", "--config", e.config("alice", "", ""), "--answer", "auto", "--record", rec, "--hangup-after", "4s", "--exit-on-close")
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto", "--play", toneB, "--hangup-after", "4s", "--exit-on-close")
+	alice.wait(0, short, "event", "online")
+	bob.wait(0, short, "event", "online")
+	carol := start(t, "carol", "--config", e.config("carol", "", ""), "--call", e.id("alice")+","+e.id("bob"),
+		"--play", toneC, "--hangup-after", "4s", "--exit-on-close")
+	alice.wait(0, long, "event", "remote_stream", "kind", "audio", "user", e.id("bob"))
+	alice.wait(0, long, "event", "remote_stream", "kind", "audio", "user", e.id("carol"))
+	for _, p := range []*proc{alice, bob, carol} {
+		p.exit(long)
+	}
+	pcm, err := devices.LoadAudioFile(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(rec); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("recording's mode %v, %v; want 0600", st.Mode().Perm(), err)
+	}
+	noise := powerAt(pcm, 1234)
+	b, c := powerAt(pcm, 880), powerAt(pcm, 660)
+	t.Logf("%.2f s; power 880 Hz %.3g, 660 Hz %.3g, 1234 Hz %.3g", float64(len(pcm))/48000, b, c, noise)
+	if b < 100*noise || c < 100*noise {
+		t.Errorf("the mix lacks a participant: 880 Hz %.3g, 660 Hz %.3g, noise %.3g", b, c, noise)
+	}
+}

@@ -46,12 +46,14 @@ type runner struct {
 	offlineSaid bool
 	started     bool // callAtStart placed
 
-	recorder devices.Receiver // --record, on the first remote audio stream
+	// --record: the mix of every remote audio stream, made at the first one; mixIn
+	// decode the streams into it (their path holds the session ID).
+	mixRec *devices.MixRecorder
+	mixIn  []recording
 	// perUser are --record-dir's recorders, one per remote audio stream, with what
 	// removes each from its stream.
-	perUser    []recording
-	removeSink func()
-	recordErr  chan error // the recorder's first write error (capacity 1)
+	perUser   []recording
+	recordErr chan error // the recorder's first write error (capacity 1)
 
 	hangupCh chan string   // session IDs whose --hangup-after timer fired
 	done     chan struct{} // closed when the loop ends
@@ -316,6 +318,7 @@ func (r *runner) callEvent(ctx context.Context, ev call.Event) (code int, exit b
 			r.record(e.Stream)
 		}
 	case call.SessionCloseEvent:
+		r.stopRecordingSession(id)
 		r.dropPending(id)
 		delete(r.sessions, id)
 		if info != nil && info.hangup != nil {
@@ -579,35 +582,58 @@ func safeName(s string) string {
 	return s
 }
 
-// record starts --record on the first remote audio stream, or a --record-dir file on
-// each.
+// record starts --record on the first remote audio stream and adds every later one to
+// it (a group call's participants, mixed), or a --record-dir file on each.
 func (r *runner) record(st *call.RemoteStream) {
 	if r.o.RecordDir != "" {
 		r.recordOne(st)
 		return
 	}
-	if r.o.Record == "" || r.recorder != nil {
+	if r.o.Record == "" {
 		return
 	}
-	rec, err := devices.NewOggRecorderWith(r.o.Record, devices.RecordOptions{
-		Overwrite: r.o.Overwrite,
-		OnError: func(err error) { // on the recorder's goroutine: hand over, never block
-			select {
-			case r.recordErr <- err:
+	if r.mixRec == nil {
+		rec, err := devices.NewMixRecorder(r.o.Record, devices.RecordOptions{
+			Overwrite: r.o.Overwrite,
+			OnError: func(err error) { // on the recorder's goroutine: hand over, never block
+				select {
+				case r.recordErr <- err:
+				default:
+				}
+			},
+		})
+		if err != nil {
+			select { // reported (and with --exit-on-close, ends the run) like a write error
+			case r.recordErr <- fmt.Errorf("record: %w", err):
 			default:
 			}
-		},
-	})
-	if err != nil {
-		select { // reported (and with --exit-on-close, ends the run) like a write error
-		case r.recordErr <- fmt.Errorf("record: %w", err):
-		default:
+			r.o.Record = "" // tried once
+			return
 		}
+		r.mixRec = rec
+		r.log.Info("recording", "file", r.o.Record)
+	}
+	in, err := devices.NewAudioReceiver("audio/opus", r.mixRec, st.SessionID+"/"+string(st.User), r.log)
+	if err != nil {
+		r.out.errorf(st.SessionID, string(st.User), "record: "+err.Error())
 		return
 	}
-	r.recorder = rec
-	r.removeSink = st.AddSink(rec)
-	r.log.Info("recording", "file", r.o.Record, "session", st.SessionID, "user", st.User)
+	r.mixIn = append(r.mixIn, recording{rec: in, remove: st.AddSink(in), path: st.SessionID})
+	r.log.Info("recording into the mix", "session", st.SessionID, "user", st.User)
+}
+
+// stopRecordingSession takes a closed session's streams out of the mix.
+func (r *runner) stopRecordingSession(id string) {
+	kept := r.mixIn[:0]
+	for _, in := range r.mixIn {
+		if in.path == id {
+			in.remove()
+			in.rec.Close()
+			continue
+		}
+		kept = append(kept, in)
+	}
+	r.mixIn = kept
 }
 
 func (r *runner) stopRecording() {
@@ -618,14 +644,16 @@ func (r *runner) stopRecording() {
 		}
 	}
 	r.perUser = nil
-	if r.recorder == nil {
+	for _, in := range r.mixIn {
+		in.remove()
+		in.rec.Close()
+	}
+	r.mixIn = nil
+	if r.mixRec == nil {
 		return
 	}
-	if r.removeSink != nil {
-		r.removeSink()
-	}
-	if err := r.recorder.Close(); err != nil {
+	if err := r.mixRec.Close(); err != nil {
 		r.log.Warn("record", "err", err)
 	}
-	r.recorder = nil
+	r.mixRec = nil
 }

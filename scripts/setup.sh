@@ -17,7 +17,8 @@ pkgs=(
 # Debian packages only the tests need: the tools they drive.
 test_pkgs=(
   iproute2 util-linux        # network namespaces (ip, unshare) in reconnection and interop tests
-  nftables                   # interop's ICE-restart test drops UDP inside its own network namespace
+  nftables                   # interop's ICE-restart test drops UDP inside its own network namespace; NAT routers
+  coturn                     # the TURN/STUN server of the NAT traversal tests (internal/nattest)
   procps                     # pgrep in the server's tests
   tmux                       # end-to-end TUI tests
   chromium                   # QuickBlox web SDK interop tests
@@ -59,6 +60,10 @@ if ((${#missing[@]})); then
   fi
   if [ -x /etc/init.d/prosody ]; then
     $sudo /etc/init.d/prosody stop >/dev/null 2>&1 || true
+  fi
+  # Likewise coturn: the tests run their own inside network namespaces.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet coturn 2>/dev/null; then
+    $sudo systemctl stop coturn >/dev/null 2>&1 || true
   fi
   # Likewise Janus: the tests run their own, unprivileged, from a generated config.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet janus 2>/dev/null; then

@@ -277,6 +277,10 @@ func (c *callModel) handle(msg call.Event) tea.Cmd {
 				}
 			}
 			c.logf("%s %s", nameOf(msg.User, c.names), p.stateText())
+			if msg.Reason != "" {
+				// Not just FAILED: what to do about it (a relay, see the README).
+				c.logf("%s: %s", nameOf(msg.User, c.names), msg.Reason)
+			}
 		}
 	case call.ReconnectEvent:
 		if p := c.peer(msg.User); p != nil {
@@ -366,7 +370,11 @@ func fmtExt(ext call.Extension) string {
 // by the video.Screen, not through the view.
 func (c *callModel) tick() tea.Cmd {
 	id := c.sessionID
-	return c.env.tick(time.Second, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
+	d := time.Second
+	if c.callType == call.CallTypeAudio {
+		d = 200 * time.Millisecond // the level meters move live
+	}
+	return c.env.tick(d, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
 }
 
 // update handles a key on the call screen.
@@ -798,5 +806,10 @@ func candText(p call.CandidatePair) string {
 	if p.LocalType == "" && p.RemoteType == "" {
 		return "-"
 	}
-	return fmt.Sprintf("%s→%s/%s", p.LocalType, p.RemoteType, p.Protocol)
+	s := fmt.Sprintf("%s→%s/%s", p.LocalType, p.RemoteType, p.Protocol)
+	if p.RelayProtocol != "" {
+		// The user sees that the call goes through a relay, and how it is reached.
+		s += " (TURN over " + p.RelayProtocol + ")"
+	}
+	return s
 }

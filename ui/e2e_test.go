@@ -478,3 +478,40 @@ func TestEndToEndGroupCallOneRejects(t *testing.T) {
 	carol.keys("Tab")
 	carol.show("history", carol.waitText(screenWait, "rejected", "alice", "bob"))
 }
+
+// TestEndToEndNarrowTerminals: alice at 80x24, bob at 60x20. The hint lines keep the
+// essential keys, alice sees "Calling bob…", bob's incoming prompt takes every key (a,
+// j, Enter start no call under it), and the call connects and ends.
+func TestEndToEndNarrowTerminals(t *testing.T) {
+	_, sessions := startTUIs(t, "alice", "bob")
+	alice, bob := sessions["alice"], sessions["bob"]
+	for s, size := range map[*tmuxSession][2]string{alice: {"80", "24"}, bob: {"60", "20"}} {
+		if out, err := s.tmux("resize-window", "-t", s.name, "-x", size[0], "-y", size[1]); err != nil {
+			t.Fatalf("resize: %v: %s", err, out)
+		}
+	}
+	alice.show("contacts at 80x24", alice.waitRoster("alice", "bob"))
+	bob.waitRoster("bob", "alice")
+	alice.waitText(screenWait, "enter/v video call", "? help", "q quit")
+	bob.waitText(screenWait, "enter/v", "? help", "q quit")
+
+	alice.keys("Enter")
+	alice.show("calling", alice.waitText(screenWait, "Calling bob…", "(h to cancel)", "h hang up", "? help", "q quit"))
+	bob.show("incoming at 60x20", bob.waitText(screenWait, "Incoming video call from alice", "y accept"))
+	bob.keys("a", "j", "Enter", "v")
+	bob.waitText(screenWait, "Incoming video call from alice")
+	if s := bob.capture(); strings.Contains(s, "call with") {
+		t.Fatalf("a key under the prompt started a call:\n%s", s)
+	}
+	bob.keys("y")
+	alice.show("in the call", alice.waitText(screenWait, "bob (bob@localhost) · CONNECTED"))
+	bob.show("in the call at 60x20", bob.waitText(screenWait, "alice (alice@localhost) · CONNECTED", "h hang up", "q quit"))
+
+	alice.keys("h")
+	alice.waitText(screenWait, "ttycall · contacts", "call ended")
+	bob.waitText(screenWait, "ttycall · contacts", "call ended")
+	alice.keys("q")
+	bob.keys("q")
+	alice.waitText(screenWait, "EXITED 0")
+	bob.waitText(screenWait, "EXITED 0")
+}

@@ -2,8 +2,9 @@
 // presence, incoming calls, the call screen with video drawn in the terminal.
 //
 // app.go holds the root model and routes between the screens (contacts.go, incoming.go,
-// call.go, history.go); events.go is the one place where engine and account events
-// become messages; keys.go and styles.go hold every binding and style. The package never
+// call.go, history.go); signin.go stands in front of it while a QuickBlox sign-in waits;
+// events.go is the one place where engine and account events become messages; keys.go
+// and styles.go hold every binding and style. The package never
 // imports the WebRTC stack: it sees the engine through call's public types and the Engine
 // interface.
 package ui
@@ -25,6 +26,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/app"
@@ -74,25 +76,34 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 	cfg = &c
 
 	mediaNotices := newNoticeBox()
-	defer mediaNotices.close() // runs after a.Close (deferred below): no device posts any more
-	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log, OnMediaNotice: mediaNotices.post,
-		// QuickBlox mode signs in before the interface opens: say why it waits.
-		Context: ctx,
-		OnSignInRetry: func(err error, retryIn time.Duration) {
-			fmt.Fprintf(os.Stderr, "ttycall: %v\nttycall: retrying in %s (Ctrl-C to quit)\n", err, retryIn.Round(time.Second))
-		},
-	}
-	if out != nil {
-		opts.AudioOutput = out
-	}
-	a, err := app.New(cfg, opts)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-
+	defer mediaNotices.close() // runs after the app's Close (wg.Wait below): no device posts any more
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var p *tea.Program // set before the sign-in can retry (it starts after NewProgram)
+	opts := app.Options{DecodeVideo: true, Platform: "ttycall", Logger: log, OnMediaNotice: mediaNotices.post,
+		// QuickBlox mode signs in first, with the interface open (signin.go): its status
+		// line tells each failed attempt and counts down to the next.
+		Context: ctx,
+		OnSignInRetry: func(err error, retryIn time.Duration) {
+			p.Send(signInRetryMsg{Err: err, RetryIn: retryIn})
+		},
+	}
+	// Remote audio passes a meter on its way out: the audio call screen's levels.
+	var meter *devices.Meter
+	if out != nil {
+		meter = devices.NewMeter(out)
+		opts.AudioOutput = meter
+	}
+	// Without QuickBlox nothing is dialled before Run: a bad config is said before the
+	// interface opens.
+	var pre *app.App
+	if !cfg.QuickBlox.Enabled {
+		a, err := app.New(cfg, opts)
+		if err != nil {
+			return err
+		}
+		pre = a
+	}
 
 	// Video is written straight to the terminal by a video.Screen, through the same
 	// locked writer as Bubble Tea (ui/video/README.md). Without a terminal there is no
@@ -116,23 +127,6 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 	} else {
 		log.Warn("output is not a terminal: no video")
 	}
-	mo := Options{
-		Account:     a.NamedAccount(), // QuickBlox users' full names on the contacts
-		Engine:      NewEngine(a.Engine()),
-		Config:      cfg,
-		Self:        a.Account().JID().Bare().String(), // in QuickBlox mode learned at sign-in
-		LogPath:     logPath,
-		Logger:      log,
-		HistoryPath: DefaultHistoryPath(),
-		KittyQuery:  kittyQuery,
-		Notices:     mediaNotices.ch,
-	}
-	for _, e := range extra {
-		mo.HelpNote = e.HelpNote
-	}
-	if scr != nil {
-		mo.Video = scr
-	}
 	// Conference rooms (r): left at the end whatever the screen was.
 	var roomOut devices.AudioOutput
 	if out != nil {
@@ -140,13 +134,43 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 	}
 	rooms := newRoomJoiner(cfg, roomOut, log)
 	defer rooms.Close()
-	mo.Rooms = rooms
-	m := New(mo)
-	if mo.HelpNote != "" {
-		notices = append(notices, mo.HelpNote)
+	// newModel builds the root model around a signed-in app.
+	newModel := func(a *app.App) *Model {
+		mo := Options{
+			Account:     a.NamedAccount(), // QuickBlox users' full names on the contacts
+			Engine:      NewEngine(a.Engine()),
+			Config:      cfg,
+			Self:        a.Account().JID().Bare().String(), // in QuickBlox mode learned at sign-in
+			LogPath:     logPath,
+			Logger:      log,
+			HistoryPath: DefaultHistoryPath(),
+			KittyQuery:  kittyQuery,
+			Notices:     mediaNotices.ch,
+			Rooms:       rooms,
+		}
+		if meter != nil {
+			mo.Levels = func(id call.UserID) (float64, bool) { return meter.Level(string(id)) }
+		}
+		for _, e := range extra {
+			mo.HelpNote = e.HelpNote
+		}
+		if scr != nil {
+			mo.Video = scr
+		}
+		m := New(mo)
+		start := notices
+		if mo.HelpNote != "" {
+			start = append(start[:len(start):len(start)], mo.HelpNote)
+		}
+		m.notice = strings.Join(start, "\n") // once, at start; the next key clears them
+		return m
 	}
-	m.notice = strings.Join(notices, "\n") // once, at start; the next key clears them
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithOutput(tty))
+	var first *Model
+	if pre != nil {
+		first = newModel(pre)
+	}
+	root := newSignIn(first, cfg.QuickBlox.APIEndpoint, cfg.Path)
+	p = tea.NewProgram(root, tea.WithContext(ctx), tea.WithOutput(tty))
 
 	// A panic in one of these goroutines stops the program like one in Bubble Tea's.
 	var panicked atomic.Bool
@@ -161,16 +185,36 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 		f()
 	}
 
-	// The account runs until ctx ends (cancel below) or authentication fails; its end is
-	// reported to the model, which quits with the error.
+	// The account goroutine owns the app: in QuickBlox mode it signs in first (until
+	// ctx ends), hands the model its account and engine, then keeps the account online
+	// until ctx ends (cancel below) or authentication fails; that end is reported to the
+	// model, which quits with the error. It closes the app after ctx ended.
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		guard("account", func() {
+			a := pre
+			if a == nil {
+				var err error
+				if a, err = app.New(cfg, opts); err != nil {
+					if ctx.Err() == nil {
+						log.Error("sign-in failed", "err", err)
+					}
+					p.Send(signInFailedMsg{Err: err})
+					return
+				}
+				p.Send(signedInMsg{Model: newModel(a)})
+			}
+			defer func() {
+				if err := a.Close(); err != nil {
+					log.Warn("close", "err", err)
+				}
+			}()
 			if err := a.Run(ctx); err != nil {
 				p.Send(accountEndedMsg{Err: err})
 			}
+			<-ctx.Done() // the model quits with the error; the app closes after it
 		})
 	}()
 	// The video screen draws until ctx ends (cancel below) or a write fails.
@@ -188,19 +232,19 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 
 	runErr := runGuarded(p, logPath, log)
 	cancel()
-	closeErr := a.Close()
 	wg.Wait()
-	if panicked.Load() || m.crashed || errors.Is(runErr, tea.ErrProgramPanic) {
+	m := root.inner // nil when the user quit before the sign-in ended
+	if panicked.Load() || (m != nil && m.crashed) || errors.Is(runErr, tea.ErrProgramPanic) {
 		return crashError(logPath)
 	}
-	if m.fatal != nil {
+	if m != nil && m.fatal != nil {
 		return m.fatal
+	}
+	if m == nil && root.failed != nil {
+		return root.failed // shown on the screen; said again where the shell can keep it
 	}
 	if runErr != nil && !(errors.Is(runErr, tea.ErrProgramKilled) && ctx.Err() != nil) {
 		return fmt.Errorf("ui: %w", runErr)
-	}
-	if closeErr != nil {
-		log.Warn("close", "err", closeErr)
 	}
 	return nil
 }

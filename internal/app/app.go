@@ -192,6 +192,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		sig = &call.Router{Default: newChooser(by, pick), Protocols: by}
 	}
 	ecfg := EngineConfig(cfg, acc.LocalID(), sig, o)
+	ecfg.ICEServersFunc = newICESource(cfg, ecfg.ICEServers, acc, log).servers
 	ecfg.Admit = admitter(cfg, scheme, acc)
 	engine, err := call.NewClient(ecfg)
 	if err != nil {

@@ -8,6 +8,9 @@ import (
 type configParams struct {
 	Dir, Domain, Cert, Key, Log string
 	C2S, DirectTLS, HTTP        int
+	IP                          string
+	Modules                     []string
+	Extra                       string
 }
 
 // The config keeps Prosody on loopback with our own ports, data and log. run_as_root:
@@ -20,19 +23,20 @@ run_as_root = true
 pidfile = "{{.Dir}}/prosody.pid"
 data_path = "{{.Dir}}/data"
 log = { { levels = { min = "info" }, to = "file", filename = "{{.Log}}" } }
-interfaces = { "127.0.0.1" }
-local_interfaces = { "127.0.0.1" }
+interfaces = { "{{.IP}}" }
+local_interfaces = { "{{.IP}}" }
 c2s_ports = { {{.C2S}} }
 c2s_direct_tls_ports = { {{.DirectTLS}} }
-c2s_direct_tls_interfaces = { "127.0.0.1" }
+c2s_direct_tls_interfaces = { "{{.IP}}" }
 s2s_ports = { }
 http_ports = { {{.HTTP}} }
-http_interfaces = { "127.0.0.1" }
+http_interfaces = { "{{.IP}}" }
 https_ports = { }
 https_interfaces = { }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "http"; "websocket";
 	"carbons"; -- XEP-0280: JMI answered on one device stops the others ringing
+	{{range .Modules}}"{{.}}"; {{end}}
 }
 modules_disabled = { "s2s"; "offline"; "c2s_limits"; "limits" }
 authentication = "internal_plain"
@@ -44,6 +48,7 @@ cross_domain_websocket = true
 c2s_stanza_size_limit = 1048576
 network_settings = { nagle = false }
 ssl = { key = "{{.Key}}"; certificate = "{{.Cert}}"; }
+{{.Extra}}
 VirtualHost "{{.Domain}}"
 	ssl = { key = "{{.Key}}"; certificate = "{{.Cert}}"; }
 `))

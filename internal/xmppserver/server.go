@@ -34,6 +34,18 @@ type Options struct {
 	// StartTimeout bounds the wait for the ports to answer; default 10 s.
 	StartTimeout time.Duration
 	Logger       *slog.Logger
+
+	// IP is the address Prosody listens on; default 127.0.0.1. Tests of NAT traversal
+	// give an address inside a network namespace of their own.
+	IP string
+	// Wrap prefixes the prosody command (["ip", "netns", "exec", NAME] runs it in a
+	// network namespace); Dial reaches its ports from there. Both or neither.
+	Wrap []string
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Modules are enabled besides the default ones ("turn_external", ...).
+	Modules []string
+	// Extra is Lua appended to the global section of the config (module options).
+	Extra string
 }
 
 // Server is a running Prosody.
@@ -58,7 +70,13 @@ type Server struct {
 	timeout   time.Duration
 	log       *slog.Logger
 
-	mu   sync.Mutex
+	mu      sync.Mutex
+	ip      string
+	wrap    []string
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	modules []string
+	extra   string
+
 	cmd  *exec.Cmd     // guarded by mu; nil when stopped
 	done chan struct{} // guarded by mu; closed when cmd has exited
 }
@@ -77,7 +95,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Domain: o.Domain, Dir: o.Dir, timeout: o.StartTimeout, log: o.Logger}
+	if o.IP == "" {
+		o.IP = "127.0.0.1"
+	}
+	if o.Dial == nil {
+		o.Dial = (&net.Dialer{}).DialContext
+	}
+	s := &Server{Domain: o.Domain, Dir: o.Dir, timeout: o.StartTimeout, log: o.Logger,
+		ip: o.IP, wrap: o.Wrap, dial: o.Dial, modules: o.Modules, extra: o.Extra}
 	if s.Dir == "" {
 		dir, err := os.MkdirTemp("", "ttycall-prosody-")
 		if err != nil {
@@ -115,9 +140,9 @@ func (s *Server) prepare() error {
 	if err != nil {
 		return err
 	}
-	s.Addr = "127.0.0.1:" + strconv.Itoa(ports[0])
-	s.DirectTLSAddr = "127.0.0.1:" + strconv.Itoa(ports[1])
-	s.HTTPAddr = "127.0.0.1:" + strconv.Itoa(ports[2])
+	s.Addr = net.JoinHostPort(s.ip, strconv.Itoa(ports[0]))
+	s.DirectTLSAddr = net.JoinHostPort(s.ip, strconv.Itoa(ports[1]))
+	s.HTTPAddr = net.JoinHostPort(s.ip, strconv.Itoa(ports[2]))
 	s.WebSocketURL = "ws://" + s.HTTPAddr + "/xmpp-websocket"
 	s.CAFile = certFile
 	s.LogFile = filepath.Join(s.Dir, "prosody.log")
@@ -125,6 +150,7 @@ func (s *Server) prepare() error {
 	cfg := renderConfig(configParams{
 		Dir: s.Dir, Domain: s.Domain, C2S: ports[0], DirectTLS: ports[1], HTTP: ports[2],
 		Cert: certFile, Key: keyFile, Log: s.LogFile,
+		IP: s.ip, Modules: s.modules, Extra: s.extra,
 	})
 	if err := os.WriteFile(s.cfgPath, []byte(cfg), 0o600); err != nil {
 		return fmt.Errorf("xmppserver: write config: %w", err)
@@ -134,7 +160,8 @@ func (s *Server) prepare() error {
 
 // start launches the process and waits for the c2s and HTTP ports.
 func (s *Server) start(ctx context.Context) error {
-	cmd := exec.Command("prosody", "--config", s.cfgPath)
+	argv := append(append([]string(nil), s.wrap...), "prosody", "--config", s.cfgPath)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = s.Dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -168,7 +195,7 @@ func (s *Server) start(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	for _, addr := range []string{s.Addr, s.HTTPAddr} {
-		if err := waitPort(ctx, addr, done); err != nil {
+		if err := waitPort(ctx, s.dial, addr, done); err != nil {
 			_ = s.Kill()
 			return fmt.Errorf("xmppserver: prosody did not come up on %s: %w\n%s%s", addr, err, out.String(), s.logTail())
 		}
@@ -178,12 +205,11 @@ func (s *Server) start(ctx context.Context) error {
 }
 
 // waitPort dials addr until it answers, the process exits or ctx ends.
-func waitPort(ctx context.Context, addr string, exited <-chan struct{}) error {
-	var d net.Dialer
+func waitPort(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), addr string, exited <-chan struct{}) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := dial(ctx, "tcp", addr)
 		if err == nil {
 			c.Close()
 			return nil
