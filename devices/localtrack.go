@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,7 @@ type localTrack struct {
 	log     *slog.Logger
 
 	enabled   atomic.Bool
+	level     atomic.Uint64 // audio: RMS of the last chunk sent (float64 bits; 0 when muted)
 	kfPending atomic.Bool
 	bitrate   atomic.Int64 // pending bitrate change; 0: none
 
@@ -364,7 +366,29 @@ func newVideoTrack(src videoSource, w, h, fps, bitrate int, preview *FrameSlot, 
 type gatedAudio struct {
 	src     audioSource
 	enabled *atomic.Bool
+	level   *atomic.Uint64 // the last chunk's RMS (float64 bits); nil: not measured
 }
+
+// measure keeps the RMS of a chunk as sent (silence when disabled), for AudioLevel.
+func (g *gatedAudio) measure(pcm []int16) {
+	if g.level == nil {
+		return
+	}
+	var sum float64
+	for _, v := range pcm {
+		f := float64(v) / 32768
+		sum += f * f
+	}
+	rms := 0.0
+	if len(pcm) > 0 {
+		rms = math.Sqrt(sum / float64(len(pcm)))
+	}
+	g.level.Store(math.Float64bits(rms))
+}
+
+// AudioLevel is the RMS (0..1 of full scale) of the microphone's latest 20 ms as sent:
+// 0 while muted. Video tracks return 0.
+func (t *localTrack) AudioLevel() float64 { return math.Float64frombits(t.level.Load()) }
 
 func (g *gatedAudio) Read() (wave.Audio, func(), error) {
 	chunk := wave.NewInt16Interleaved(wave.ChunkInfo{Len: chunkSamples, Channels: 1, SamplingRate: sampleRate})
@@ -374,6 +398,7 @@ func (g *gatedAudio) Read() (wave.Audio, func(), error) {
 	if !g.enabled.Load() {
 		clear(chunk.Data)
 	}
+	g.measure(chunk.Data)
 	return chunk, func() {}, nil
 }
 
@@ -383,7 +408,7 @@ const opusBitrate = 32000
 func newAudioTrack(src audioSource, streamID string, log *slog.Logger) (*localTrack, error) {
 	t := &localTrack{kind: KindAudio, label: src.Label(), src: src, log: log}
 	t.enabled.Store(true)
-	gate := &gatedAudio{src: src, enabled: &t.enabled}
+	gate := &gatedAudio{src: src, enabled: &t.enabled, level: &t.level}
 	enc, err := newOpusEncoder(gate, opusBitrate)
 	if err != nil {
 		return nil, fmt.Errorf("opus encoder: %w", err)

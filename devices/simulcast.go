@@ -42,6 +42,7 @@ type simLayer struct {
 	frames    chan *image.YCbCr
 	buf       [2]*image.YCbCr // shrunk frames, alternated: the encoder reads one while the next is made
 	nbuf      int
+	scratch   *image.YCbCr // the quarter layer's half frame when the half layer skipped one
 	stop      chan struct{}
 	stopped   atomic.Bool // no more frames: stop is closed or about to be
 	done      chan struct{}
@@ -165,26 +166,62 @@ func (s *Simulcast) sample(smp media.Sample) {
 
 // frame hands a gated source frame to the reduced layers (the source's goroutine).
 func (s *Simulcast) frame(img *image.YCbCr) {
-	var half *image.YCbCr
+	var half *image.YCbCr // this frame at half size, once made
 	for _, l := range s.layers {
 		if l == nil || l.stopped.Load() || len(l.frames) > 0 {
 			continue // stopped, or still encoding: this layer skips a frame
 		}
-		// The quarter from the half frame: a quarter of the work of shrinking the source.
-		src, scale := img, l.scale
-		if l.scale == 4 && half != nil {
-			src, scale = half, 2
+		dst := l.buf[l.nbuf^1]
+		var next *image.YCbCr
+		switch {
+		case l.scale == 2:
+			next = halve(img, dst)
+			half = next
+		case half != nil: // the quarter from the half frame: a quarter of the work
+			next = halve(half, dst)
+		default:
+			l.scratch = halve(img, l.scratch)
+			if l.scratch != nil {
+				next = halve(l.scratch, dst)
+			}
 		}
-		next := downscale(src, scale, l.buf[l.nbuf^1])
-		if next == src {
+		if next == nil {
 			continue // too small to shrink
 		}
 		l.nbuf ^= 1
 		l.buf[l.nbuf] = next
-		if l.scale == 2 {
-			half = next
-		}
 		l.frames <- next // never blocks: this is the only sender and the slot is free
+	}
+}
+
+// halve shrinks a 4:2:0 frame to half its size (even sizes), each pixel the rounded
+// mean of four, into dst when it has the right size; nil when src is too small. A
+// fast path of downscale's box filter for the one scale simulcast uses: shrinking
+// took a quarter of the CPU of a 640x480 simulcast with the general filter.
+func halve(src, dst *image.YCbCr) *image.YCbCr {
+	w, h := (src.Rect.Dx()/2)&^1, (src.Rect.Dy()/2)&^1
+	if w < 2 || h < 2 {
+		return nil
+	}
+	if dst == nil || dst.Rect.Dx() != w || dst.Rect.Dy() != h {
+		dst = image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+	}
+	halvePlane(src.Y, src.YStride, dst.Y, dst.YStride, w, h)
+	halvePlane(src.Cb, src.CStride, dst.Cb, dst.CStride, w/2, h/2)
+	halvePlane(src.Cr, src.CStride, dst.Cr, dst.CStride, w/2, h/2)
+	return dst
+}
+
+// halvePlane writes the w x h plane out from the 2w x 2h plane in (strides given;
+// image.YCbCr planes start at the rectangle's corner).
+func halvePlane(in []byte, inStride int, out []byte, outStride, w, h int) {
+	for y := 0; y < h; y++ {
+		r0 := in[2*y*inStride : 2*y*inStride+2*w]
+		r1 := in[(2*y+1)*inStride : (2*y+1)*inStride+2*w]
+		o := out[y*outStride : y*outStride+w]
+		for x := range o {
+			o[x] = byte((int(r0[2*x]) + int(r0[2*x+1]) + int(r1[2*x]) + int(r1[2*x+1]) + 2) >> 2)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"image"
 	"testing"
 	"time"
 
@@ -55,5 +56,33 @@ func TestSimulcastLayers(t *testing.T) {
 	sim.Close()
 	if s.Video.(*localTrack).sim.Load() != nil {
 		t.Error("still attached after Close")
+	}
+}
+
+// TestHalve: the fast path agrees with downscale's box filter (which truncates where
+// halve rounds: at most 1 apart), at odd sizes too.
+func TestHalve(t *testing.T) {
+	for _, sz := range [][2]int{{320, 240}, {322, 182}, {7, 9}} {
+		src := image.NewYCbCr(image.Rect(0, 0, sz[0], sz[1]), image.YCbCrSubsampleRatio420)
+		for i := range src.Y {
+			src.Y[i] = byte(i * 7)
+		}
+		for i := range src.Cb {
+			src.Cb[i], src.Cr[i] = byte(i*3), byte(255-i)
+		}
+		got, want := halve(src, nil), downscale(src, 2, nil)
+		if got.Rect != want.Rect {
+			t.Fatalf("%v: size %v, want %v", sz, got.Rect, want.Rect)
+		}
+		for _, p := range [][2][]byte{{got.Y, want.Y}, {got.Cb, want.Cb}, {got.Cr, want.Cr}} {
+			for i := range p[0] {
+				if d := int(p[0][i]) - int(p[1][i]); d < 0 || d > 1 {
+					t.Fatalf("%v: byte %d: %d, box filter %d", sz, i, p[0][i], p[1][i])
+				}
+			}
+		}
+	}
+	if halve(image.NewYCbCr(image.Rect(0, 0, 3, 3), image.YCbCrSubsampleRatio420), nil) != nil {
+		t.Error("a 3x3 frame halved")
 	}
 }

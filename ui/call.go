@@ -371,7 +371,7 @@ func fmtExt(ext call.Extension) string {
 func (c *callModel) tick() tea.Cmd {
 	id := c.sessionID
 	d := time.Second
-	if c.callType == call.CallTypeAudio && c.env.levels != nil {
+	if c.callType == call.CallTypeAudio {
 		d = 200 * time.Millisecond // the level meters move live
 	}
 	return c.env.tick(d, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })

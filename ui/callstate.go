@@ -193,6 +193,11 @@ func (c *callModel) audioPanel(p *peer, w, h int) string {
 		l, _ := c.env.levels(p.id)
 		them = meterBar(l, barW)
 	}
+	if c.local != nil && c.local.Audio != nil {
+		if m, ok := c.local.Audio.(interface{ AudioLevel() float64 }); ok { // as sent
+			you = meterBar(m.AudioLevel(), barW)
+		}
+	}
 	mine := "mic on"
 	if c.micMuted {
 		mine = st.StateWarn.Render("mic muted")

@@ -2,8 +2,9 @@
 // presence, incoming calls, the call screen with video drawn in the terminal.
 //
 // app.go holds the root model and routes between the screens (contacts.go, incoming.go,
-// call.go, history.go); events.go is the one place where engine and account events
-// become messages; keys.go and styles.go hold every binding and style. The package never
+// call.go, history.go); signin.go stands in front of it while a QuickBlox sign-in waits;
+// events.go is the one place where engine and account events become messages; keys.go
+// and styles.go hold every binding and style. The package never
 // imports the WebRTC stack: it sees the engine through call's public types and the Engine
 // interface.
 package ui
