@@ -410,7 +410,7 @@ func (r *Room) publish(ctx context.Context, c *conn) error {
 		if t == nil {
 			continue
 		}
-		if t.Kind() == devices.KindVideo && r.cfg.Simulcast {
+		if t.Kind() == devices.KindVideo && r.cfg.Simulcast && devices.SimulcastWorth(t) {
 			if err := r.addSimulcast(c, pc, t); err != nil {
 				return err
 			}

@@ -16,7 +16,8 @@ import (
 // TestPublishSimulcast: ttycall publishes its 320x240 test pattern as simulcast into a
 // room of the real Janus; another ttycall subscribes and decodes the feed at
 // substream 0 (a quarter: 80 px wide), then 2 (full: 320), then 0 again. With
-// simulcast off, the feed is one layer: substream 0 asked, 320 px arrive.
+// simulcast off, the feed is one layer: substream 0 asked, 320 px arrive; a 160x120
+// camera is not worth simulcast and sends one layer.
 func TestPublishSimulcast(t *testing.T) {
 	janusservertest.NeedMedia(t)
 	// A layer switch lands at a key frame of the new layer: Janus sends a PLI at the
@@ -81,6 +82,23 @@ func TestPublishSimulcast(t *testing.T) {
 				t.Fatalf("%s: frame width %d, want %d", what, width(id), want)
 			}
 		}
+	}
+
+	// A camera under devices.MinSimulcastWidth sends one layer even when asked.
+	ls, err := devices.GetUserMedia(context.Background(), devices.MediaParams{Video: true, Width: 160, Height: 120, FPS: 15},
+		devices.Options{Camera: devices.SourceTest, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	small, err := conference.Join(ctx, conference.Config{Server: s.URL, Room: "simpub", Display: "small", Local: ls,
+		Simulcast: true, LoopbackOnly: true, TestAddresses: testAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	if small.Simulcast() {
+		t.Error("a 160x120 camera publishes simulcast")
 	}
 
 	oneID := publish("one", false).ID()

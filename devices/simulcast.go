@@ -20,6 +20,18 @@ import (
 // full, half and quarter resolution.
 var SimulcastRIDs = [3]string{"h", "m", "l"}
 
+// MinSimulcastWidth is the narrowest camera worth simulcast: its quarter layer is then
+// 80 px wide, what a small tile of half blocks (80 columns) shows. Below it the small
+// layers would cost encoders for pictures too small to use (browsers, likewise, send
+// fewer layers for small cameras).
+const MinSimulcastWidth = 320
+
+// SimulcastWorth tells whether a local video track is large enough for simulcast.
+func SimulcastWorth(lt LocalTrack) bool {
+	t, ok := lt.(*localTrack)
+	return ok && t.kind == KindVideo && t.gate != nil && t.width >= MinSimulcastWidth
+}
+
 // Simulcast sends a local video track as three layers for an SFU (Janus), each its own
 // RTP stream with a RID: the track's own encoder output as the full layer "h", and two
 // more encoders fed with the same source frames shrunk by 2 and 4 ("m", "l"). The

@@ -2,6 +2,7 @@ package nattest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +174,22 @@ func TestSameLANNoServers(t *testing.T) {
 	_, sa, _ := call(t, alice, bob, w.id("bob"))
 	if c := candidate(sa); c["local_type"] != "host" {
 		t.Errorf("candidate pair %v, want host", c)
+	}
+}
+
+// A wrong TURN secret (the XMPP server signs credentials coturn refuses): the call
+// fails with a message that names the relay, not a bare FAILED or a hang.
+func TestWrongTURNSecretNamesRelay(t *testing.T) {
+	w := newWorld(t, worldOpts{natA: netsim.Symmetric, natB: netsim.Symmetric, turn: true, extdisco: true, extSecret: "wrong-secret"}, "alice", "bob")
+	extra := "[ice]\ntransport_policy = \"relay\"\n"
+	bob := w.start(w.net.HostB, "bob", nil, "--config", w.config("bob", extra), "--answer", "auto")
+	alice := w.start(w.net.HostA, "alice", nil, "--config", w.config("alice", extra))
+	bob.wait(0, short, "event", "online")
+	alice.wait(0, short, "event", "online")
+	alice.send("call " + w.id("bob") + " audio")
+	_, ev := alice.wait(0, long, "event", "connection_state", "state", "FAILED")
+	relay := fmt.Sprintf("turn:%s:%d", netsim.PubIP, netsim.TURNPort)
+	if m := ev.str("message"); !strings.Contains(m, relay) || !strings.Contains(m, "NAT traversal") {
+		t.Errorf("FAILED message %q does not name %s and the README section", m, relay)
 	}
 }
