@@ -43,10 +43,10 @@ const lossDecrease = 10
 // GCC's delay-based estimate (delayBasedBWE says why not pion's combined one), lowered
 // by the loss rule on the loss the receiver reports in its RTCP receiver reports.
 func (s *Session) estimate(p *peer) int {
-	if p.statsID == "" {
+	if p.statsID() == "" {
 		return 0
 	}
-	e, ok := s.c.estimators.Load(p.statsID)
+	e, ok := s.c.estimators.Load(p.statsID())
 	if !ok {
 		return 0
 	}
@@ -83,7 +83,7 @@ func (s *Session) adapt() {
 	}
 	lowest := 0
 	for _, p := range s.peers {
-		if p.pc == nil || !p.answered || p.echo != nil {
+		if p.cur == nil || !p.answered || p.echo() != nil {
 			continue
 		}
 		if e := s.estimate(p); e > 0 && (lowest == 0 || e < lowest) {

@@ -173,7 +173,7 @@ func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks
 		p.remotes.setAudio(rs)
 	}
 	s.post(func() {
-		if !s.closed && !p.closed && (pc == p.pc || pc == p.next) {
+		if !s.closed && !p.closed && (pc == p.pc() || (p.next != nil && pc == p.next.pc)) {
 			s.c.emit(s, RemoteStreamEvent{EventMeta: s.meta(p.user), Stream: rs})
 		}
 	})
