@@ -153,6 +153,12 @@
     var Native = window.RTCPeerConnection;
     if (Native.ttLoopback) return;
     class LoopbackPC extends Native {
+      // login's relayOnly (impairment benchmarks): every connection goes through the
+      // TURN relay the test runs, as iceTransportPolicy 'relay' makes it.
+      constructor(config, ...rest) {
+        if (window.ttRelayOnly) config = Object.assign({}, config || {}, { iceTransportPolicy: 'relay' });
+        super(config, ...rest);
+      }
       set onicecandidate(fn) {
         super.onicecandidate = typeof fn !== 'function' ? fn : function (ev) {
           if (ev.candidate && ev.candidate.candidate && !isLoopbackCandidate(ev.candidate.candidate)) {
@@ -196,6 +202,7 @@
     };
     // No accountKey: the config is the 4th argument.
     QB.init(o.appId, authKey, authSecret, cfg);
+    window.ttRelayOnly = !!o.relayOnly;
     // o.allCandidates (opt-in, NAT tests in network namespaces): keep every candidate,
     // for a page whose o.webrtc sets iceServers and iceTransportPolicy 'relay'.
     if (!o.allCandidates) loopbackOnly();
@@ -323,7 +330,18 @@
               r.inBytes += st.bytesReceived || 0;
               r.inPackets += st.packetsReceived || 0;
               if (st.kind === 'audio') r.inAudioBytes += st.bytesReceived || 0;
-              if (st.kind === 'video') { r.inVideoBytes += st.bytesReceived || 0; r.framesDecoded += st.framesDecoded || 0; }
+              if (st.kind === 'video') {
+                r.inVideoBytes += st.bytesReceived || 0; r.framesDecoded += st.framesDecoded || 0;
+                r.freezeCount = st.freezeCount || 0; r.totalFreezesDuration = st.totalFreezesDuration || 0;
+                r.inVideoPacketsLost = st.packetsLost || 0; r.inVideoPackets = st.packetsReceived || 0;
+                r.nackCount = st.nackCount || 0; r.frameWidth = st.frameWidth || 0;
+              }
+              if (st.kind === 'audio') {
+                r.inAudioPacketsLost = st.packetsLost || 0; r.inAudioPackets = st.packetsReceived || 0;
+                r.concealedSamples = st.concealedSamples || 0; r.totalSamplesReceived = st.totalSamplesReceived || 0;
+              }
+            } else if (st.type === 'candidate-pair' && st.nominated && st.availableOutgoingBitrate) {
+              r.availableOutgoingBitrate = st.availableOutgoingBitrate;
             } else if (st.type === 'transport') {
               r.iceState = st.iceState; r.dtlsState = st.dtlsState;
               // The selected pair's candidate types (host, srflx, prflx, relay).
