@@ -9,6 +9,7 @@ package call
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -24,7 +25,19 @@ type conn struct {
 
 	sdpSent    bool                      // our offer or answer left: candidates may follow
 	localCands []webrtc.ICECandidateInit // gathered before sdpSent
+	sentCands  []webrtc.ICECandidateInit // every candidate sent, for resendCandidates
+	resend     *timer                    // resendCandidates' timer, from the first candidates
 }
+
+// candidateResendAfter is how long after our first candidates left (as answerer) they
+// are all sent once more if ICE has not connected by then. The QuickBlox web SDK
+// (2.23) queues candidates that come before its remote description is set and adds
+// them only when a later candidates message comes; our answer's candidates often come
+// a few ms after the answer, before Chromium has applied it, and in relay-only calls
+// they are the only ones: the page never learned them, never opened its relay to us,
+// and ICE failed after 30 s (BenchmarkImpairedWeb, ttycall <-> Chromium). Sending them
+// again makes the SDK add the whole queue. A pion peer ignores the duplicates.
+const candidateResendAfter = time.Second
 
 // newConn creates a peer connection for p (its first, or the replacement of a
 // reconnect) with its callbacks wired to session operations, and in Echo mode the map
@@ -120,7 +133,7 @@ func (c *conn) applyAnswer(s *Session, raw string) error {
 func (c *conn) sent(s *Session, p *peer) {
 	c.sdpSent = true
 	if len(c.localCands) > 0 {
-		s.sendCandidates(p, c.localCands)
+		c.sendLocal(s, p, c.localCands)
 		c.localCands = nil
 	}
 }
@@ -132,7 +145,38 @@ func (c *conn) localCandidate(s *Session, p *peer, ic webrtc.ICECandidateInit) {
 		c.localCands = append(c.localCands, ic)
 		return
 	}
-	s.sendCandidates(p, []webrtc.ICECandidateInit{ic})
+	c.sendLocal(s, p, []webrtc.ICECandidateInit{ic})
+}
+
+// sendLocal sends our candidates cs and remembers them; the first ones start the
+// resend timer (candidateResendAfter).
+func (c *conn) sendLocal(s *Session, p *peer, cs []webrtc.ICECandidateInit) {
+	c.sentCands = append(c.sentCands, cs...)
+	s.sendCandidates(p, cs)
+	if c.resend == nil {
+		c.resend = s.after(candidateResendAfter, func() {
+			// The caller resends when the answer comes (onAnswer): only then is the
+			// callee's remote description surely set.
+			if p.callMsg == nil {
+				c.resendCandidates(s, p)
+			}
+		})
+	}
+}
+
+// resendCandidates sends every candidate sent so far once more, in one message, while
+// c is p's connection and ICE has not connected (see candidateResendAfter).
+func (c *conn) resendCandidates(s *Session, p *peer) {
+	if c != p.cur || p.closed || len(c.sentCands) == 0 {
+		return
+	}
+	switch c.pc.ICEConnectionState() {
+	case webrtc.ICEConnectionStateNew, webrtc.ICEConnectionStateChecking:
+	default:
+		return
+	}
+	s.log.Debug("candidates sent again", "user", string(p.user), "n", len(c.sentCands))
+	s.sendCandidates(p, c.sentCands)
 }
 
 // addCandidates adds remote candidates to c. It returns pion's refusals.
@@ -152,6 +196,7 @@ func (c *conn) addCandidates(s *Session, p *peer, cs []ICECandidate) []error {
 // close closes c and forgets its stats. Its media goroutines end with it (closePeer
 // waits for them).
 func (c *conn) close(s *Session, p *peer) {
+	stopTimer(&c.resend)
 	if err := c.pc.Close(); err != nil {
 		s.log.Debug("peer connection close", "user", string(p.user), "err", err)
 	}

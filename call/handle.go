@@ -143,6 +143,9 @@ func (s *Session) onAnswer(sig *Answer) error {
 	stopTimer(&p.dialTimer)
 	stopTimer(&p.noAnswerTimer)
 	s.applyRemoteCandidates(p)
+	// The callee has set our offer by now: candidates it got earlier may have been
+	// queued and forgotten (candidateResendAfter), so they go once more.
+	p.cur.resendCandidates(s, p)
 	s.c.emit(s, AcceptEvent{EventMeta: s.meta(sig.From), CallType: s.callType, Ext: sig.Ext})
 	return nil
 }

@@ -72,3 +72,37 @@ func TestStrangerLoopbackCandidates(t *testing.T) {
 		t.Error("a packet reached the loopback port the stranger chose")
 	}
 }
+
+// TestAnswerCandidatesResent: our answer's candidates go once more while ICE has not
+// connected, because the QuickBlox web SDK forgets candidates that come before it has
+// applied our answer (candidateResendAfter). The stranger's offer names candidates
+// nobody answers on, so ICE stays checking and the candidates already sent must come
+// again.
+func TestAnswerCandidatesResent(t *testing.T) {
+	x := startProsody(t, "alice", "mallory")
+	alice := newXMPPParty(t, x, "alice", func(c *Config) { c.Echo = true })
+	mallory := newStranger(t, x, "mallory")
+	callSig := mallory.call(alice.LocalID(), strangerOffer(t))
+	mallory.send(alice.LocalID(), callSig)
+	alice.rec.wait(t, "call", isType[CallEvent](mallory.LocalID()))
+	s := alice.Session(callSig.SessionID)
+	if s == nil {
+		t.Fatal("no session")
+	}
+	if err := s.Accept(nil); err != nil {
+		t.Fatal(err)
+	}
+	mallory.waitSignal("accept", func(s *wire.Signal) bool { return s.Type == wire.TypeAccept })
+	seen := map[string]bool{}
+	mallory.waitSignal("candidates sent again", func(s *wire.Signal) bool {
+		if s.Type != wire.TypeICECandidates || s.SessionID != callSig.SessionID {
+			return false
+		}
+		again := false
+		for _, c := range s.Candidates {
+			again = again || seen[c.Candidate]
+			seen[c.Candidate] = true
+		}
+		return again
+	})
+}
