@@ -22,7 +22,10 @@ type peer struct {
 	pc    *webrtc.PeerConnection // nil until we offer or answer
 	state ConnectionState
 
-	offer    string // a remote offer waiting for Accept
+	offer string // a remote offer waiting for Accept
+	// deferred: the caller rings before its offer exists (Offer.Deferred); Accept
+	// tells it so with an Answer without SDP and its offer is answered when it comes.
+	deferred bool
 	callMsg  *Offer // our offer, re-sent while dialing when the protocol wants it
 	answered bool   // offer/answer done: dialing is over
 	sdpSent  bool   // our offer or answer left: candidates may follow
@@ -85,7 +88,7 @@ func (p *peer) enterMedia() bool {
 
 // live reports whether p holds a peer connection or an offer waiting for Accept (nil:
 // no). A peer that only holds candidates is not live: its call may never come.
-func (p *peer) live() bool { return p != nil && (p.pc != nil || p.offer != "") }
+func (p *peer) live() bool { return p != nil && (p.pc != nil || p.offer != "" || p.deferred) }
 
 // peerFor returns the peer of u, making an empty one (no pc yet) if needed.
 func (s *Session) peerFor(u UserID) *peer {

@@ -52,10 +52,7 @@ func (a *Adapter) HandleJMI(m jmi.Envelope) {
 			a.receive(&signaling.Reject{Header: a.header(s)})
 		}
 	case jmi.Retract:
-		if a.drop(s, proceeded) {
-			return // the engine never saw it
-		}
-		if a.drop(s, offered) {
+		if a.drop(s, ringing, proceeded, offered) {
 			a.receive(&signaling.Terminate{Header: a.header(s)})
 		}
 	case jmi.Ringing:
@@ -84,16 +81,13 @@ func (a *Adapter) fromOurDevice(m jmi.Envelope) {
 		return // the copy of our own proceed
 	}
 	a.log.Info("jingle: call answered on another device", "id", m.ID, "kind", m.Kind)
-	if a.drop(s, proceeded) {
-		return
-	}
-	if a.drop(s, offered) {
+	if a.drop(s, ringing, proceeded, offered) {
 		a.receive(&signaling.Terminate{Header: a.header(s)})
 	}
 }
 
-// proposal answers a propose: ringing and proceed (see the package doc), unless Admit
-// refuses the caller.
+// proposal answers a propose with ringing and hands the engine a deferred Offer (see
+// the package doc), unless Admit refuses the caller.
 func (a *Adapter) proposal(m jmi.Envelope) {
 	peer := m.From.Bare()
 	if a.cfg.Admit != nil {
@@ -109,7 +103,7 @@ func (a *Adapter) proposal(m jmi.Envelope) {
 	if slices.Contains(m.Media, "video") {
 		t = signaling.CallTypeVideo
 	}
-	s := &session{id: m.ID, role: jingle.Responder, peer: peer, peerFull: m.From, callType: t, st: proceeded}
+	s := &session{id: m.ID, role: jingle.Responder, peer: peer, peerFull: m.From, callType: t, st: ringing}
 	a.mu.Lock()
 	if a.sessions[m.ID] != nil {
 		a.mu.Unlock()
@@ -117,22 +111,19 @@ func (a *Adapter) proposal(m jmi.Envelope) {
 	}
 	a.sessions[m.ID] = s
 	a.mu.Unlock()
+	a.receive(&signaling.Offer{Header: a.header(s), Deferred: true})
 	a.later(func(ctx context.Context) {
 		if err := a.cfg.Transport.SendJMI(ctx, m.From, jmi.Message{Kind: jmi.Ringing, ID: m.ID}); err != nil {
 			a.log.Info("jingle: ringing", "err", err)
 		}
-		if err := a.cfg.Transport.SendJMI(ctx, m.From, jmi.Message{Kind: jmi.Proceed, ID: m.ID}); err != nil {
-			a.log.Info("jingle: proceed", "err", err)
-			a.drop(s, proceeded)
-		}
 	})
 }
 
-// drop ends s if it is in state st, and says whether it did.
-func (a *Adapter) drop(s *session, st state) bool {
+// drop ends s if it is in one of the states sts, and says whether it did.
+func (a *Adapter) drop(s *session, sts ...state) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if s.st != st {
+	if !slices.Contains(sts, s.st) {
 		return false
 	}
 	s.st = ended
@@ -216,7 +207,7 @@ func (a *Adapter) HandleJingle(from jid.JID, j *jingle.Jingle) (func(), *jingle.
 			}
 		}, nil
 	case jingle.TransportInfo:
-		if s.st == proposed || s.st == proceeded {
+		if s.st == proposed || s.st == ringing || s.st == proceeded {
 			return nil, jingle.ErrOutOfOrder
 		}
 		cands := a.candidatesLocked(s, j.Contents)
@@ -262,7 +253,7 @@ func (a *Adapter) HandleJingle(from jid.JID, j *jingle.Jingle) (func(), *jingle.
 // one (without JMI); a second one for a live session or while we call the same peer is
 // a tie-break.
 func (a *Adapter) initiateLocked(from jid.JID, j *jingle.Jingle, s *session) (func(), *jingle.Error) {
-	if s != nil && !(s.role == jingle.Responder && s.st == proceeded && from.Equal(s.peerFull)) {
+	if s != nil && !(s.role == jingle.Responder && (s.st == proceeded || s.st == ringing) && from.Equal(s.peerFull)) {
 		return nil, jingle.ErrTieBreak.With("session %s exists", j.SID)
 	}
 	if s == nil {
@@ -298,9 +289,11 @@ func (a *Adapter) initiateLocked(from jid.JID, j *jingle.Jingle, s *session) (fu
 		a.sessions[j.SID] = s
 	}
 	s.peerFull, s.callType, s.st = from, t, offered
-	s.contents = nil
+	accepted := s.accepted
+	s.contents, s.media = nil, nil
 	for _, c := range j.Contents {
 		s.contents = append(s.contents, c.Name)
+		s.media = append(s.media, mediaName(c))
 	}
 	h := a.header(s)
 	cands := a.candidatesLocked(s, j.Contents)
@@ -308,6 +301,9 @@ func (a *Adapter) initiateLocked(from jid.JID, j *jingle.Jingle, s *session) (fu
 		a.receive(&signaling.Offer{Header: h, SDP: sdp})
 		if len(cands) > 0 {
 			a.receive(&signaling.Candidates{Header: h, Candidates: cands})
+		}
+		if accepted {
+			return // the engine answers at once: nothing rings
 		}
 		a.later(func(ctx context.Context) {
 			info := &jingle.Jingle{Action: jingle.SessionInfo, SID: s.id, Info: jingle.RTPInfo(jingle.InfoRinging)}
