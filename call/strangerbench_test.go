@@ -3,8 +3,10 @@ package call
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,9 +53,11 @@ func BenchmarkNeverConnecting600(b *testing.B) {
 		sdp := deadOffer(b)
 		base := goleak.IgnoreCurrent()
 		g0, fd0, rss0 := runtime.NumGoroutine(), openFDs(b), selfRSS()
+		cpu0 := selfCPU()
 		b.ResetTimer()
 		freed := neverConnecting(b, alice, mallory, sdp, 600)
 		b.StopTimer()
+		cpu := selfCPU() - cpu0
 		if err := goleak.Find(base); err != nil {
 			b.Errorf("goroutines left: %v", err)
 		}
@@ -61,7 +65,27 @@ func BenchmarkNeverConnecting600(b *testing.B) {
 		b.ReportMetric(float64(runtime.NumGoroutine()-g0), "goroutines-left")
 		b.ReportMetric(float64(openFDs(b)-fd0), "fds-left")
 		b.ReportMetric(selfRSS()-rss0, "rss-growth-MB")
+		debug.FreeOSMemory()
+		b.ReportMetric(selfRSS()-rss0, "rss-growth-after-free-MB")
+		b.ReportMetric(cpu.Seconds(), "cpu-s")
 	}
+}
+
+// liveHeapMB is the heap in use after a collection, in MB.
+func liveHeapMB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
+}
+
+// selfCPU is the user+system CPU time of this process (not of its children).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSequentialCalls: TTYCALL_BENCH_CALLS (default 1000) 1:1 video calls one
@@ -86,12 +110,11 @@ func BenchmarkSequentialCalls(b *testing.B) {
 		}
 		b.ResetTimer()
 		var g1, fd1 int
-		var rss1 float64
+		var rss1, heap1 float64
 		for i := 1; i <= n; i++ {
 			one()
 			if i == n/10 {
-				runtime.GC()
-				g1, fd1, rss1 = runtime.NumGoroutine(), openFDs(b), selfRSS()
+				g1, fd1, rss1, heap1 = runtime.NumGoroutine(), openFDs(b), selfRSS(), liveHeapMB()
 			}
 			if i%100 == 0 {
 				// The recorders keep every event: drop them, they are the test's memory.
@@ -104,9 +127,10 @@ func BenchmarkSequentialCalls(b *testing.B) {
 			}
 		}
 		b.StopTimer()
-		runtime.GC()
-		g2, fd2, rss2 := runtime.NumGoroutine(), openFDs(b), selfRSS()
-		b.Logf("after %d calls: goroutines %d, fds %d, RSS %.1f MB; after %d: %d, %d, %.1f MB", n/10, g1, fd1, rss1, n, g2, fd2, rss2)
+		g2, fd2, rss2, heap2 := runtime.NumGoroutine(), openFDs(b), selfRSS(), liveHeapMB()
+		b.Logf("after %d calls: goroutines %d, fds %d, RSS %.1f MB, live heap %.1f MB; after %d: %d, %d, %.1f MB, %.1f MB",
+			n/10, g1, fd1, rss1, heap1, n, g2, fd2, rss2, heap2)
+		b.ReportMetric(heap2-heap1, "live-heap-growth-MB")
 		b.ReportMetric(float64(g2-g1), "goroutine-growth")
 		b.ReportMetric(float64(fd2-fd1), "fd-growth")
 		b.ReportMetric(rss2-rss1, "rss-growth-MB")

@@ -136,6 +136,11 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 
 	se := webrtc.SettingEngine{}
 	se.SetPrflxAcceptanceMinWait(0) // else ~1 call in 20 stalls ~1 s (interop-facts.md)
+	// pion waits 2 s before it nominates a relayed pair, in case a direct one succeeds
+	// meanwhile; behind a symmetric NAT none will, and every relayed call took 2 s to
+	// connect (BenchmarkCallSetup, internal/nattest). 1 s still leaves direct checks
+	// several rounds (200 ms apart) to win.
+	se.SetRelayAcceptanceMinWait(time.Second)
 	// A remote DTLS close does not close our peer connection: the hangUp signal closes
 	// it, so a hang-up is always reported as a hang-up.
 	se.DisableCloseByDTLS(true)

@@ -27,6 +27,7 @@ import (
 	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/ttycall/ttycall/internal/guard"
 	"github.com/ttycall/ttycall/signaling/jingle"
 	"github.com/ttycall/ttycall/signaling/jmi"
 )
@@ -163,12 +164,12 @@ func (a *Account) handleJingleIQ(iq stanza.IQ, t xmlstream.TokenReadEncoder, sta
 	}
 	j, err := a.parseJingle(t, start)
 	if err != nil {
-		a.log.Info("chat: refused a Jingle IQ", "from", from, "err", err)
+		a.logBad(from, "chat: refused a Jingle IQ", "err", err)
 		return a.jingleError(t, iq, jingle.ErrIQBadRequest.With("%v", err))
 	}
 	then, jerr := h.HandleJingle(from, j)
 	if jerr != nil {
-		a.log.Info("chat: Jingle IQ answered with an error", "from", from, "action", j.Action, "sid", j.SID, "err", jerr)
+		a.logBad(from, "chat: Jingle IQ answered with an error", "action", j.Action, "sid", guard.Clip(j.SID), "err", jerr)
 		return a.jingleError(t, iq, jerr)
 	}
 	if _, err := xmlstream.Copy(t, iq.Result(nil)); err != nil {
@@ -309,7 +310,7 @@ func (a *Account) handleJMI(t xml.TokenReader, msg stanza.Message) error {
 		case child.Name.Space == jmi.NS && len(found) == 0:
 			m, err := jmi.Parse(r, child)
 			if err != nil {
-				a.log.Info("chat: dropped a JMI message", "from", from, "err", err)
+				a.logBad(from, "chat: dropped a JMI message", "err", err)
 				continue
 			}
 			found = append(found, JMIMessage{Message: m, From: from, To: msg.To})
@@ -317,7 +318,7 @@ func (a *Account) handleJMI(t xml.TokenReader, msg stanza.Message) error {
 			// Only our own server may hand us carbons (XEP-0280 §11): a copy from anyone
 			// else is a forgery.
 			if !from.Equal(a.local.Bare()) {
-				a.log.Info("chat: dropped a carbon not from our account", "from", from)
+				a.logBad(from, "chat: dropped a carbon not from our account")
 				continue
 			}
 			if m, ok := a.carbonJMI(xmlstream.MultiReader(xmlstream.Token(child.Copy()), r)); ok {

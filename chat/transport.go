@@ -221,6 +221,15 @@ func (a *Account) badSignal(from wire.UserID, id string, err error) {
 	a.emit(ErrorEvent{Err: err})
 }
 
+// logBad logs a line about a stranger's bad input, rate-limited per sender (bare
+// JID) with a count of the lines left out; the sender is clipped.
+func (a *Account) logBad(from jid.JID, msg string, args ...any) {
+	key := from.Bare().String()
+	if ok, more := a.badLog.Allow(key); ok {
+		a.log.Info(msg, append([]any{"from", guard.Clip(from.String()), "suppressed", more}, args...)...)
+	}
+}
+
 // randomID is a fresh stanza id: 16 random bytes in hex.
 func randomID() string {
 	var b [16]byte

@@ -26,6 +26,10 @@ type Config struct {
 	// VideoBitrate caps our video in bit/s (Janus enforces it through REMB as well);
 	// 0: the room's cap.
 	VideoBitrate int
+	// Simulcast publishes our video as three layers (full, half and quarter
+	// resolution) for Janus to forward to each subscriber the one it asks for, when
+	// the camera is at least devices.MinSimulcastWidth wide and Janus takes them.
+	Simulcast bool
 	// ICEServers are STUN/TURN servers; RelayOnly uses relays only.
 	ICEServers []ICEServer
 	RelayOnly  bool

@@ -86,6 +86,9 @@ type Participant struct {
 	Talking     bool
 	// Audio and Video tell whether the participant publishes them.
 	Audio, Video bool
+	// Simulcast: its video comes in three layers (Janus' substreams), so SetLayers
+	// changes the size received.
+	Simulcast bool
 	// VideoStream is the participant's video when subscribed and arriving (nil else).
 	VideoStream *RemoteStream
 	// Streams are the participant's streams arriving now (audio, video).

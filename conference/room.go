@@ -65,6 +65,8 @@ type conn struct {
 	subJoined  bool
 	subscribed map[string]janus.SubscribedStream // guarded by Room.mu; by our mid
 	layers     map[string]Layer                  // the substream asked per our mid (simulcast)
+	sim        *devices.Simulcast                // our video's layers, when offered as simulcast
+	simulcast  bool                              // Janus took the three layers (else only "h" is sent)
 }
 
 // Messages to run.
@@ -163,6 +165,14 @@ func (r *Room) ID() string {
 	return r.myID
 }
 
+// Simulcast tells whether we publish our video as three layers now: Config.Simulcast
+// asked for it and Janus' answer took them.
+func (r *Room) Simulcast() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.c != nil && r.c.simulcast
+}
+
 // Participants returns the other participants, ordered by name.
 func (r *Room) Participants() []Participant {
 	r.mu.Lock()
@@ -173,6 +183,7 @@ func (r *Room) Participants() []Participant {
 		for _, s := range f.streams {
 			p.Audio = p.Audio || (s.Type == "audio" && !s.Disabled)
 			p.Video = p.Video || (s.Type == "video" && !s.Disabled)
+			p.Simulcast = p.Simulcast || (s.Type == "video" && !s.Disabled && s.Simulcast)
 		}
 		for _, rs := range f.remotes {
 			if rs.Ended() {
@@ -399,6 +410,12 @@ func (r *Room) publish(ctx context.Context, c *conn) error {
 		if t == nil {
 			continue
 		}
+		if t.Kind() == devices.KindVideo && r.cfg.Simulcast && devices.SimulcastWorth(t) {
+			if err := r.addSimulcast(c, pc, t); err != nil {
+				return err
+			}
+			continue
+		}
 		tr, err := pc.AddTransceiverFromTrack(t.WebRTC(), send)
 		if err != nil {
 			return fmt.Errorf("%w: add %s: %w", ErrWebRTC, t.Kind(), err)
@@ -426,6 +443,13 @@ func (r *Room) publish(ctx context.Context, c *conn) error {
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
 		return fmt.Errorf("%w: set answer: %w", ErrWebRTC, err)
+	}
+	if c.sim != nil {
+		c.simulcast = answerTakesSimulcast(sdp)
+		if !c.simulcast {
+			r.log.Info("the room takes no simulcast: publishing one layer")
+			c.sim.Single()
+		}
 	}
 	return nil
 }
@@ -756,6 +780,9 @@ func (r *Room) teardown(c *conn) {
 		if pc != nil {
 			_ = pc.Close()
 		}
+	}
+	if c.sim != nil {
+		_ = c.sim.Close()
 	}
 }
 

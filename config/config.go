@@ -133,6 +133,9 @@ type Conference struct {
 	Create  bool   `toml:"create"`  // create the room when it does not exist (we host it)
 	Display string `toml:"display"` // our name in rooms; "" = the account's user name
 	Bitrate int    `toml:"bitrate"` // kbit/s cap on our video in rooms; 256
+	// Simulcast publishes our video in rooms as three layers (full, half, quarter
+	// size) when the room takes them; true.
+	Simulcast bool `toml:"simulcast"`
 }
 
 // QuickBlox is the [quickblox] section. When the file has this table, ttycall signs in

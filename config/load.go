@@ -56,7 +56,7 @@ func Default() *Config {
 			VideoCodec: "vp8",
 		},
 		UI:         UI{Render: "auto", MaxFPS: 30},
-		Conference: Conference{Bitrate: 256},
+		Conference: Conference{Bitrate: 256, Simulcast: true},
 		// The QuickBlox web SDK's defaults (src/qbConfig.js).
 		QuickBlox: QuickBlox{
 			APIEndpoint:  "https://api.quickblox.com",

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -368,5 +369,25 @@ func TestAudioFECRecoversLoss(t *testing.T) {
 	}
 	if st.TotalSamplesReceived != uint64(len(clean)) {
 		t.Errorf("totalSamplesReceived %d, want %d", st.TotalSamplesReceived, len(clean))
+	}
+}
+
+// The microphone's level is measured as sent: the tone's RMS, 0 while muted.
+func TestLocalAudioLevel(t *testing.T) {
+	on, level := &atomic.Bool{}, &atomic.Uint64{}
+	on.Store(true)
+	g := &gatedAudio{src: newToneSource(440, false), enabled: on, level: level}
+	if _, _, err := g.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if l := math.Float64frombits(level.Load()); l < 0.05 || l > 1 {
+		t.Fatalf("tone level %v", l)
+	}
+	on.Store(false)
+	if _, _, err := g.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if l := math.Float64frombits(level.Load()); l != 0 {
+		t.Fatalf("muted level %v, want 0", l)
 	}
 }

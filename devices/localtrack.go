@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,14 +43,17 @@ type localTrack struct {
 	log     *slog.Logger
 
 	enabled   atomic.Bool
+	level     atomic.Uint64 // audio: RMS of the last chunk sent (float64 bits; 0 when muted)
 	kfPending atomic.Bool
 	bitrate   atomic.Int64 // pending bitrate change; 0: none
 
 	frames   atomic.Uint64 // samples written, for stats and tests
 	width    int           // video: the size asked for at creation
 	height   int
-	adapt    *adapter     // video: bitrate -> frame rate and size
-	opus     *opusEncoder // audio: FEC, packet loss, DTX
+	adapt    *adapter                  // video: bitrate -> frame rate and size
+	gate     *gatedVideo               // video: the source side, where simulcast layers tap frames
+	sim      atomic.Pointer[Simulcast] // video: extra layers for an SFU (simulcast.go); nil: none
+	opus     *opusEncoder              // audio: FEC, packet loss, DTX
 	closing  atomic.Bool
 	done     chan struct{} // closed when the encode goroutine ends
 	closeMu  sync.Mutex
@@ -166,6 +170,9 @@ func (t *localTrack) loop(dur time.Duration) {
 				t.log.Debug("write sample", "track", t.kind, "err", err)
 			}
 			t.frames.Add(1)
+			if s := t.sim.Load(); s != nil {
+				s.sample(media.Sample{Data: data, Duration: d})
+			}
 		}
 		if rel != nil {
 			rel()
@@ -210,6 +217,8 @@ type gatedVideo struct {
 	adapt   *adapter
 	small   [2]*image.YCbCr // downscaled frames, alternated: the encoder reads one while the next is made
 	nsmall  int
+	fps     int                        // the frame rate asked, for simulcast layers
+	sim     *atomic.Pointer[Simulcast] // the track's simulcast layers, fed every shown frame
 }
 
 func (g *gatedVideo) Read() (image.Image, func(), error) {
@@ -253,6 +262,11 @@ func (g *gatedVideo) readShown() (*image.YCbCr, error) {
 			g.black = b
 		}
 		img, fresh = b, true // never written again, so shareable with the preview
+	}
+	if g.sim != nil {
+		if s := g.sim.Load(); s != nil {
+			s.frame(img)
+		}
 	}
 	if g.preview != nil {
 		switch {
@@ -324,7 +338,8 @@ func newVideoTrack(src videoSource, w, h, fps, bitrate int, preview *FrameSlot, 
 	t := &localTrack{kind: KindVideo, label: src.Label(), src: src, log: log, width: w, height: h,
 		adapt: &adapter{w: w, h: h, fps: fps, target: bitrate}}
 	t.enabled.Store(true)
-	gate := &gatedVideo{src: src, enabled: &t.enabled, preview: preview, mirror: mirror, adapt: t.adapt}
+	gate := &gatedVideo{src: src, enabled: &t.enabled, preview: preview, mirror: mirror, adapt: t.adapt, fps: fps, sim: &t.sim}
+	t.gate = gate
 	enc, err := newVP8Encoder(video.ReaderFunc(gate.Read), w, h, fps, bitrate)
 	if err != nil {
 		return nil, fmt.Errorf("vp8 encoder %dx%d: %w", w, h, err)
@@ -351,7 +366,29 @@ func newVideoTrack(src videoSource, w, h, fps, bitrate int, preview *FrameSlot, 
 type gatedAudio struct {
 	src     audioSource
 	enabled *atomic.Bool
+	level   *atomic.Uint64 // the last chunk's RMS (float64 bits); nil: not measured
 }
+
+// measure keeps the RMS of a chunk as sent (silence when disabled), for AudioLevel.
+func (g *gatedAudio) measure(pcm []int16) {
+	if g.level == nil {
+		return
+	}
+	var sum float64
+	for _, v := range pcm {
+		f := float64(v) / 32768
+		sum += f * f
+	}
+	rms := 0.0
+	if len(pcm) > 0 {
+		rms = math.Sqrt(sum / float64(len(pcm)))
+	}
+	g.level.Store(math.Float64bits(rms))
+}
+
+// AudioLevel is the RMS (0..1 of full scale) of the microphone's latest 20 ms as sent:
+// 0 while muted. Video tracks return 0.
+func (t *localTrack) AudioLevel() float64 { return math.Float64frombits(t.level.Load()) }
 
 func (g *gatedAudio) Read() (wave.Audio, func(), error) {
 	chunk := wave.NewInt16Interleaved(wave.ChunkInfo{Len: chunkSamples, Channels: 1, SamplingRate: sampleRate})
@@ -361,6 +398,7 @@ func (g *gatedAudio) Read() (wave.Audio, func(), error) {
 	if !g.enabled.Load() {
 		clear(chunk.Data)
 	}
+	g.measure(chunk.Data)
 	return chunk, func() {}, nil
 }
 
@@ -370,7 +408,7 @@ const opusBitrate = 32000
 func newAudioTrack(src audioSource, streamID string, log *slog.Logger) (*localTrack, error) {
 	t := &localTrack{kind: KindAudio, label: src.Label(), src: src, log: log}
 	t.enabled.Store(true)
-	gate := &gatedAudio{src: src, enabled: &t.enabled}
+	gate := &gatedAudio{src: src, enabled: &t.enabled, level: &t.level}
 	enc, err := newOpusEncoder(gate, opusBitrate)
 	if err != nil {
 		return nil, fmt.Errorf("opus encoder: %w", err)

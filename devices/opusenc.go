@@ -90,6 +90,7 @@ func (e *opusEncoder) Read() ([]byte, func(), error) {
 	if !e.src.enabled.Load() {
 		clear(e.pcm)
 	}
+	e.src.measure(e.pcm)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.enc == nil {

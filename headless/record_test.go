@@ -55,3 +55,29 @@ func TestRecordWriteErrorExits(t *testing.T) {
 		t.Errorf("alice exit code %d", code)
 	}
 }
+
+// TestStrangerCallBlocked: with the default accept_from (contacts), a call from someone
+// not in the roster never reaches --answer auto: the bot writes call_blocked (the
+// stanza's sender as the user) and the caller is rejected (exit 4).
+func TestStrangerCallBlocked(t *testing.T) {
+	e := newEnv(t, "bob", "alice")
+	if err := e.srv.Register(t.Context(), "carol", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	bob := start(t, "bob", "--config", e.config("bob", "", ""), "--answer", "auto")
+	bob.wait(0, short, "event", "online")
+	carol := start(t, "carol", "--config", e.config("carol", "", ""), "--call", e.id("bob"), "--exit-on-close")
+	_, blocked := bob.wait(0, short, "event", "call_blocked")
+	if blocked.str("user") != e.id("carol") {
+		t.Errorf("call_blocked %v, want carol as the user", blocked)
+	}
+	if code := carol.exit(long); code != 4 {
+		t.Errorf("carol's exit code %d, want 4 (rejected)", code)
+	}
+	for _, ev := range bob.all() {
+		if ev.str("event") == "call" {
+			t.Fatalf("a stranger's call rang: %v", ev)
+		}
+	}
+	bob.quit()
+}

@@ -52,6 +52,9 @@ type Options struct {
 	Notices <-chan string
 	// Rooms joins conference rooms (r on the contacts screen); nil: no conferences.
 	Rooms RoomJoiner
+	// Levels reads a remote user's audio level (0..1, live) for the audio call screen;
+	// nil: levels are estimated from the stats' bitrate.
+	Levels func(call.UserID) (float64, bool)
 	// HelpNote is shown in the help panel and, at start, on the notice line (the
 	// demo's "To join as bob: …").
 	HelpNote string
@@ -75,7 +78,8 @@ type env struct {
 	now     func() time.Time
 	keys    KeyMap
 	styles  Styles
-	video   VideoScreen // nil: no video drawn
+	video   VideoScreen                       // nil: no video drawn
+	levels  func(call.UserID) (float64, bool) // Options.Levels
 	// tick is tea.Tick; tests replace it to see timers without waiting for them.
 	tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
@@ -167,6 +171,7 @@ func New(o Options) *Model {
 		keys:    DefaultKeyMap(),
 		styles:  DefaultStyles(),
 		video:   o.Video,
+		levels:  o.Levels,
 		tick:    tea.Tick,
 	}
 	h := help.New()

@@ -370,7 +370,11 @@ func fmtExt(ext call.Extension) string {
 // by the video.Screen, not through the view.
 func (c *callModel) tick() tea.Cmd {
 	id := c.sessionID
-	return c.env.tick(time.Second, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
+	d := time.Second
+	if c.callType == call.CallTypeAudio {
+		d = 200 * time.Millisecond // the level meters move live
+	}
+	return c.env.tick(d, func(time.Time) tea.Msg { return callTickMsg{SessionID: id} })
 }
 
 // update handles a key on the call screen.

@@ -348,3 +348,22 @@ func TestCallDepartedLeavesLayout(t *testing.T) {
 	h.mustSee("video call with Bob (bob@example.org)")
 	equal(t, len(h.m.call.record(h.now, "").Peers), 2) // the history still names both
 }
+
+// An audio call shows a live level for the other side, measured on their decoded
+// audio, and says when they are silent.
+func TestAudioCallLevels(t *testing.T) {
+	h := newHarness(t)
+	level, ok := 0.0, false
+	h.m.env.levels = func(call.UserID) (float64, bool) { return level, ok }
+	h.key("a")
+	id := h.m.call.sessionID
+	h.event(call.ConnectionStateEvent{EventMeta: meta(id, "bob@example.org"), State: call.ConnectionConnected})
+	h.event(call.RemoteStreamEvent{EventMeta: meta(id, "bob@example.org"), Stream: &call.RemoteStream{Kind: devices.KindAudio}})
+	h.mustSee("B O B", "CONNECTED", "silent", "mic on")
+	level, ok = 0.5, true
+	h.send(callTickMsg{SessionID: id})
+	h.mustSee("▮▮▮▮▮▮▮▮▮▮")
+	h.mustNotSee("silent")
+	h.key("m")
+	h.mustSee("mic muted")
+}

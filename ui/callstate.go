@@ -8,6 +8,7 @@ package ui
 import (
 	"fmt"
 	"image"
+	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -183,12 +184,19 @@ func (c *callModel) audioPanel(p *peer, w, h int) string {
 		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, strings.Join(lines, "\n"))
 	}
 	barW := min(20, max(w-20, 4))
-	them, you := "-", "-"
+	them, you := levelBar(0, barW), levelBar(0, barW)
 	if p.hasStats {
 		them = levelBar(p.stats.Remote.Audio.BitrateKbps, barW)
 		you = levelBar(p.stats.Local.Audio.BitrateKbps, barW)
-	} else {
-		them, you = levelBar(0, barW), levelBar(0, barW)
+	}
+	if c.env.levels != nil { // measured on the decoded audio: live
+		l, _ := c.env.levels(p.id)
+		them = meterBar(l, barW)
+	}
+	if c.local != nil && c.local.Audio != nil {
+		if m, ok := c.local.Audio.(interface{ AudioLevel() float64 }); ok { // as sent
+			you = meterBar(m.AudioLevel(), barW)
+		}
 	}
 	mine := "mic on"
 	if c.micMuted {
@@ -198,11 +206,30 @@ func (c *callModel) audioPanel(p *peer, w, h int) string {
 	if p.hasStats && p.stats.Remote.Audio.BitrateKbps < silentKbps {
 		theirs = st.Muted.Render("silent")
 	}
+	if c.env.levels != nil {
+		if l, ok := c.env.levels(p.id); !ok || l < 0.002 {
+			theirs = st.Muted.Render("silent")
+		} else {
+			theirs = ""
+		}
+	}
 	lines = append(lines, fmt.Sprintf("%-6s %s %s", ansi.Truncate(name, 6, "…"), them, theirs), fmt.Sprintf("%-6s %s %s", "you", you, mine))
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, w, "…")
 	}
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, lipgloss.JoinVertical(lipgloss.Left, lines...))
+}
+
+// meterBar draws a measured RMS level (0..1 of full scale) on a dB scale: -60 dBFS
+// empty, 0 dBFS full.
+func meterBar(rms float64, w int) string {
+	f := 0.0
+	if rms > 0 {
+		f = (20*math.Log10(rms) + 60) / 60
+	}
+	f = min(max(f, 0), 1)
+	n := int(f*float64(w) + 0.5)
+	return strings.Repeat("▮", n) + strings.Repeat("▯", w-n)
 }
 
 // silentKbps: below this an Opus stream carries silence (a muted microphone sends

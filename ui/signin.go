@@ -184,7 +184,11 @@ func (s *signInModel) View() tea.View {
 func (s *signInModel) render() string {
 	st := s.styles
 	w := max(s.width, 10)
-	title := st.Title.Render(ansi.Truncate("ttycall · signing in", w, "…"))
+	title := "ttycall · signing in"
+	if s.failed != nil {
+		title = "ttycall · sign-in failed"
+	}
+	title = st.Title.Render(ansi.Truncate(title, w, "…"))
 	var body string
 	if s.failed != nil {
 		body = st.Error.Render(ansi.Wrap(s.refusal(), w, " /"))

@@ -183,7 +183,7 @@ func TestSignInRefusedSaysWhatToFix(t *testing.T) {
 	}
 	h.mustSee("QuickBlox refused the sign-in: wrong user name or password: check quickblox.login",
 		"quickblox.password", "Fix /home/u/.config/ttycall/config.toml and start ttycall again; q quits.",
-		"QuickBlox sign-in failed · q quits")
+		"QuickBlox sign-in failed · q quits", "ttycall · sign-in failed")
 	if strings.Contains(h.screen(), "{") {
 		t.Fatalf("raw JSON on the screen:\n%s", h.screen())
 	}

@@ -2,8 +2,9 @@
 // presence, incoming calls, the call screen with video drawn in the terminal.
 //
 // app.go holds the root model and routes between the screens (contacts.go, incoming.go,
-// call.go, history.go); events.go is the one place where engine and account events
-// become messages; keys.go and styles.go hold every binding and style. The package never
+// call.go, history.go); signin.go stands in front of it while a QuickBlox sign-in waits;
+// events.go is the one place where engine and account events become messages; keys.go
+// and styles.go hold every binding and style. The package never
 // imports the WebRTC stack: it sees the engine through call's public types and the Engine
 // interface.
 package ui
@@ -25,6 +26,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/config"
 	"github.com/ttycall/ttycall/devices"
 	"github.com/ttycall/ttycall/internal/app"
@@ -86,8 +88,11 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 			p.Send(signInRetryMsg{Err: err, RetryIn: retryIn})
 		},
 	}
+	// Remote audio passes a meter on its way out: the audio call screen's levels.
+	var meter *devices.Meter
 	if out != nil {
-		opts.AudioOutput = out
+		meter = devices.NewMeter(out)
+		opts.AudioOutput = meter
 	}
 	// Without QuickBlox nothing is dialled before Run: a bad config is said before the
 	// interface opens.
@@ -142,6 +147,9 @@ func Run(ctx context.Context, cfg *config.Config, logPath string, extra ...Extra
 			KittyQuery:  kittyQuery,
 			Notices:     mediaNotices.ch,
 			Rooms:       rooms,
+		}
+		if meter != nil {
+			mo.Levels = func(id call.UserID) (float64, bool) { return meter.Level(string(id)) }
 		}
 		for _, e := range extra {
 			mo.HelpNote = e.HelpNote

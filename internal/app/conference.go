@@ -54,7 +54,7 @@ func ConferenceConfig(cfg *config.Config, o RoomOptions) (conference.Config, err
 	return conference.Config{
 		Server: cf.Server, Token: cf.Token, Room: o.Room, Pin: cf.Pin, Display: display,
 		Create: cf.Create || o.Create, Secret: cf.Secret,
-		Local: o.Local, VideoBitrate: cf.Bitrate * 1000,
+		Local: o.Local, VideoBitrate: cf.Bitrate * 1000, Simulcast: cf.Simulcast,
 		ICEServers: servers, RelayOnly: cfg.ICE.TransportPolicy == "relay",
 		LoopbackOnly: LoopbackFromEnv(), TestAddresses: testAddrs,
 		DecodeVideo: o.DecodeVideo, AudioOutput: o.AudioOutput, OnEvent: o.OnEvent,

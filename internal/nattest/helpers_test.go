@@ -136,7 +136,10 @@ func (w *world) start(ns, name string, env []string, args ...string) *proc {
 	t := w.t
 	t.Helper()
 	cmd := w.net.Command(ns, bin, append([]string{"headless", "--log-level", "debug"}, args...)...)
-	cmd.Env = append(append(os.Environ(), env...), os.Getenv("NATTEST_ENV"))
+	cmd.Env = append(os.Environ(), env...)
+	if e := os.Getenv("NATTEST_ENV"); e != "" { // debugging: PION_LOG_TRACE=ice,turn
+		cmd.Env = append(cmd.Env, e)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logDir := os.Getenv("NATTEST_LOGDIR") // keeps the logs (debugging)
 	if logDir == "" {

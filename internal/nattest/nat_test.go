@@ -2,6 +2,7 @@ package nattest
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +117,79 @@ func TestUDPBlockedTURNOverTCPThenTLS(t *testing.T) {
 	bob.wait(i, long, "event", "connection_state", "session", sid2, "state", "CONNECTED")
 	relayPair(t, "alice (TLS)", alice.receiving(0, sid2), "tls")
 	bob.receiving(i, sid2)
+}
+
+// Relay-only mode on a network where a direct path exists (cone NATs, a STUN server):
+// both ends use relays.
+func TestRelayOnlyWhereDirectWorks(t *testing.T) {
+	w := newWorld(t, worldOpts{natA: netsim.Cone, natB: netsim.Cone, turn: true, extdisco: true}, "alice", "bob")
+	extra := stats + "[ice]\ntransport_policy = \"relay\"\n"
+	bob := w.start(w.net.HostB, "bob", nil, "--config", w.config("bob", extra), "--answer", "auto", "--video")
+	alice := w.start(w.net.HostA, "alice", nil, "--config", w.config("alice", extra), "--video")
+	bob.wait(0, short, "event", "online")
+	alice.wait(0, short, "event", "online")
+	_, sa, sb := call(t, alice, bob, w.id("bob"))
+	for who, e := range map[string]event{"alice": sa, "bob": sb} {
+		if c := candidate(e); c["local_type"] != "relay" || c["remote_type"] != "relay" {
+			t.Errorf("%s: candidate pair %v, want relay/relay", who, c)
+		}
+	}
+}
+
+// Credentials from XEP-0215 that expire between two calls: the second call fetches new
+// ones (behind symmetric NATs only the relay connects, and coturn refuses expired ones).
+func TestExpiredCredentialsRenewed(t *testing.T) {
+	const ttl = 5 * time.Second
+	w := newWorld(t, worldOpts{natA: netsim.Symmetric, natB: netsim.Symmetric, turn: true, extdisco: true, extTTL: int(ttl / time.Second)}, "alice", "bob")
+	bob := w.start(w.net.HostB, "bob", nil, "--config", w.config("bob", stats), "--answer", "auto", "--video")
+	alice := w.start(w.net.HostA, "alice", nil, "--config", w.config("alice", stats), "--video")
+	bob.wait(0, short, "event", "online")
+	alice.wait(0, short, "event", "online")
+	expired := time.Now().Add(ttl + time.Second) // every credential of the first call is dead then
+	sid, _, _ := call(t, alice, bob, w.id("bob"))
+	alice.send("hangup")
+	alice.wait(0, short, "event", "session_close", "session", sid)
+	bob.wait(0, short, "event", "session_close", "session", sid)
+	// The condition under test is the clock: the first credentials must have expired.
+	time.Sleep(time.Until(expired))
+	mark := len(bob.all())
+	alice.send("call " + w.id("bob") + " video")
+	i, ev := bob.waitFn(mark, short, "second call", func(e event) bool { return e.str("event") == "call" && e.str("session") != sid })
+	sid2 := ev.str("session")
+	alice.wait(0, long, "event", "connection_state", "session", sid2, "state", "CONNECTED")
+	bob.wait(i, long, "event", "connection_state", "session", sid2, "state", "CONNECTED")
+	alice.receiving(0, sid2)
+	bob.receiving(i, sid2)
+}
+
+// Two ttycall peers on one network and no server at all: host candidates leave as mDNS
+// names (.local), which the peers resolve on their link.
+func TestSameLANNoServers(t *testing.T) {
+	w := newWorld(t, worldOpts{natA: netsim.Cone, natB: netsim.Cone}, "alice", "bob")
+	extra := stats + "[ice]\nexternal_services = false\n"
+	bob := w.start(w.net.HostA, "bob", nil, "--config", w.config("bob", extra), "--answer", "auto", "--video")
+	alice := w.start(w.net.HostA, "alice", nil, "--config", w.config("alice", extra), "--video")
+	bob.wait(0, short, "event", "online")
+	alice.wait(0, short, "event", "online")
+	_, sa, _ := call(t, alice, bob, w.id("bob"))
+	if c := candidate(sa); c["local_type"] != "host" {
+		t.Errorf("candidate pair %v, want host", c)
+	}
+}
+
+// A wrong TURN secret (the XMPP server signs credentials coturn refuses): the call
+// fails with a message that names the relay, not a bare FAILED or a hang.
+func TestWrongTURNSecretNamesRelay(t *testing.T) {
+	w := newWorld(t, worldOpts{natA: netsim.Symmetric, natB: netsim.Symmetric, turn: true, extdisco: true, extSecret: "wrong-secret"}, "alice", "bob")
+	extra := "[ice]\ntransport_policy = \"relay\"\n"
+	bob := w.start(w.net.HostB, "bob", nil, "--config", w.config("bob", extra), "--answer", "auto")
+	alice := w.start(w.net.HostA, "alice", nil, "--config", w.config("alice", extra))
+	bob.wait(0, short, "event", "online")
+	alice.wait(0, short, "event", "online")
+	alice.send("call " + w.id("bob") + " audio")
+	_, ev := alice.wait(0, long, "event", "connection_state", "state", "FAILED")
+	relay := fmt.Sprintf("turn:%s:%d", netsim.PubIP, netsim.TURNPort)
+	if m := ev.str("message"); !strings.Contains(m, relay) || !strings.Contains(m, "NAT traversal") {
+		t.Errorf("FAILED message %q does not name %s and the README section", m, relay)
+	}
 }
