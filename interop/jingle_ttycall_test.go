@@ -20,6 +20,7 @@ type JingleTtyOpts struct {
 	Protocol   string  // calls.protocol; "" = "jingle" (no roster needed for discovery)
 	AnswerTime float64 // calls.answer_time_interval (s); 0: default
 	Stats      float64 // calls.stats_report_time_interval (s); 0: off
+	AcceptFrom string  // calls.accept_from; "" = "anyone"
 }
 
 // Ttycall starts `ttycall headless` as user@domain (jid ID scheme) and waits for
@@ -33,7 +34,10 @@ func (e *JingleEnv) Ttycall(ctx context.Context, user string, o JingleTtyOpts) *
 	fmt.Fprintf(&b, "[account]\njid = %q\npassword = %q\nserver = %q\nca_file = %q\nid_scheme = \"jid\"\nresource = \"tty\"\n\n",
 		user+"@"+e.Server.Domain, password, e.Server.Addr, e.Server.CAFile)
 	// The browser's users are not in ttycall's roster: let them ring (calls.accept_from).
-	fmt.Fprintf(&b, "[calls]\nprotocol = %q\naccept_from = \"anyone\"\n", o.Protocol)
+	if o.AcceptFrom == "" {
+		o.AcceptFrom = "anyone"
+	}
+	fmt.Fprintf(&b, "[calls]\nprotocol = %q\naccept_from = %q\n", o.Protocol, o.AcceptFrom)
 	if o.AnswerTime > 0 {
 		fmt.Fprintf(&b, "answer_time_interval = %g\n", o.AnswerTime)
 	}
@@ -396,4 +400,49 @@ func TestJingleRingsBeforeProceed(t *testing.T) {
 		}
 	}
 	checkNoGarbage(t, tty)
+}
+
+// TestJingleStrangerDeclined: with calls.accept_from = "contacts", a propose from
+// someone not in the roster is declined (JMI reject) without ringing, here or on the
+// caller's side (no JMI ringing).
+func TestJingleStrangerDeclined(t *testing.T) {
+	ctx := ctxFor(t, 2*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	tty := env.Ttycall(ctx, "bob", JingleTtyOpts{AcceptFrom: "contacts"})
+	alice, _ := env.StanzaUser(ctx, "alice", "page")
+	pm, tm := alice.Mark(), tty.Mark()
+	sid := fmt.Sprintf("stranger-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": sid, "media": []string{"audio"}})
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "reject", "id", sid, "from", "bob@localhost/tty")
+	for _, e := range alice.Events(pm) {
+		if e.Str("event") == "jmi" && e.Str("id") == sid && e.Str("kind") != "reject" && e.Str("kind") != "propose" {
+			t.Errorf("a stranger's call got %s", e)
+		}
+	}
+	for _, e := range tty.Events(tm) {
+		if e.Str("session") == sid && e.Str("event") == "call" {
+			t.Errorf("a stranger's call rang: %s", e)
+		}
+	}
+}
+
+// TestJingleProposeBounced: calling a contact with no device online (the server
+// bounces the propose: the test's Prosody stores no messages) ends the call at once
+// as offline, long before the answer timeout.
+func TestJingleProposeBounced(t *testing.T) {
+	ctx := ctxFor(t, 2*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{AnswerTime: 600})
+	tm := tty.Mark()
+	tty.Send("call bob@localhost audio")
+	rej := tty.Wait(ctx, tm, "event", "reject", "user", "bob@localhost")
+	if rej.Ext()["reason"] != "offline" {
+		t.Errorf("reject event %s, want ext reason offline", rej)
+	}
+	tty.Wait(ctx, tm, "event", "session_close", "session", rej.Str("session"))
+	for _, e := range tty.Events(tm) {
+		if e.Str("event") == "user_not_answer" {
+			t.Errorf("a bounced call waited for the answer timeout: %s", e)
+		}
+	}
 }

@@ -46,6 +46,10 @@ const Protocol = "jingle"
 // ErrGroupCall: Jingle calls are 1:1 until conferences exist.
 var ErrGroupCall = errors.New("jingle: group calls with Jingle (Conversations, Dino...) contacts are not supported yet: call them one at a time")
 
+// OfflineReason is Ext["reason"] of the Reject that ends a call whose propose bounced:
+// the contact has no device online.
+const OfflineReason = "offline"
+
 // ErrUnsupported: what the engine asked has no Jingle form the peers take.
 var ErrUnsupported = errors.New("jingle: not supported")
 

@@ -466,3 +466,30 @@ func TestMuteSessionInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestProposeBounced: our propose comes back as an error (no device of bob online):
+// the call ends at once with a Reject marked offline; a bounce from anyone else, or
+// of a propose already taken, changes nothing.
+func TestProposeBounced(t *testing.T) {
+	r := newRig(t, time.Hour)
+	init := golden(t, "session-initiate")
+	offer, _ := jingle.ToSDP(init.Contents, init.Groups, jingle.Initiator)
+	h := signaling.Header{Session: signaling.Session{ID: "b1", CallType: signaling.CallTypeAudio, Initiator: "alice@example.org", Opponents: []signaling.UserID{"bob@example.org"}}, To: "bob@example.org"}
+	if err := r.a.Offer(context.Background(), &signaling.Offer{Header: h, SDP: offer}); err != nil {
+		t.Fatal(err)
+	}
+	next(t, r.tr.out, "propose")
+	bounce := func(from string) {
+		r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Propose, ID: "b1"}, From: mustJID(t, from), Bounced: true})
+	}
+	bounce("mallory@example.org")
+	none(t, r.eng.in, "an end on a stranger's bounce")
+	bounce("bob@example.org")
+	rej, ok := next(t, r.eng.in, "reject").(*signaling.Reject)
+	if !ok || rej.Session.ID != "b1" || rej.From != "bob@example.org" || rej.Ext["reason"] != OfflineReason {
+		t.Fatalf("engine got %+v", rej)
+	}
+	bounce("bob@example.org")
+	none(t, r.eng.in, "a second end")
+	none(t, r.tr.out, "a retract of a bounced propose")
+}

@@ -18,6 +18,10 @@ func (a *Adapter) HandleJMI(m jmi.Envelope) {
 		a.log.Debug("jingle: stale JMI message dropped", "kind", m.Kind, "id", m.ID, "from", m.From)
 		return
 	}
+	if m.Bounced {
+		a.bounced(m)
+		return
+	}
 	if m.Carbon != "" || m.From.Bare().Equal(a.cfg.Local) {
 		a.fromOurDevice(m)
 		return
@@ -57,6 +61,29 @@ func (a *Adapter) HandleJMI(m jmi.Envelope) {
 		}
 	case jmi.Ringing:
 		a.log.Debug("jingle: peer rings", "id", m.ID, "from", m.From)
+	}
+}
+
+// bounced: our propose came back (no device of the contact online): the call ends at
+// once, as a Reject with Ext reason "offline" (the engine shows the contact offline)
+// instead of ringing into the void until the answer timeout.
+func (a *Adapter) bounced(m jmi.Envelope) {
+	a.mu.Lock()
+	s := a.sessions[m.ID]
+	a.mu.Unlock()
+	if s == nil || s.role != jingle.Initiator || !s.peer.Equal(m.From.Bare()) {
+		return
+	}
+	if a.drop(s, proposed) {
+		a.mu.Lock()
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		a.mu.Unlock()
+		a.log.Info("jingle: propose bounced: contact offline", "id", s.id, "to", s.peer)
+		h := a.header(s)
+		h.Ext = signaling.Extension{"reason": OfflineReason}
+		a.receive(&signaling.Reject{Header: h})
 	}
 }
 
