@@ -43,16 +43,21 @@ const lossDecrease = 10
 // GCC's delay-based estimate (delayBasedBWE says why not pion's combined one), lowered
 // by the loss rule on the loss the receiver reports in its RTCP receiver reports.
 func (s *Session) estimate(p *peer) int {
-	if p.statsID == "" {
+	if p.statsID() == "" {
 		return 0
 	}
-	e, ok := s.c.estimators.Load(p.statsID)
+	e, ok := s.c.estimators.Load(p.statsID())
 	if !ok {
 		return 0
 	}
 	est := e.(cc.BandwidthEstimator).GetTargetBitrate()
 	if loss := int(p.videoLoss.Load()); loss > lossDecrease {
 		est = est * (200 - loss) / 200
+	}
+	// A peer that sends REMB (receiver-side estimation, no transport-wide feedback)
+	// caps the estimate: GCC without feedback would never lower it.
+	if remb := int(p.remb.Load()); remb > 0 && remb < est {
+		est = remb
 	}
 	return est
 }
@@ -78,7 +83,7 @@ func (s *Session) adapt() {
 	}
 	lowest := 0
 	for _, p := range s.peers {
-		if p.pc == nil || !p.answered || p.echo != nil {
+		if p.cur == nil || !p.answered || p.echo() != nil {
 			continue
 		}
 		if e := s.estimate(p); e > 0 && (lowest == 0 || e < lowest) {

@@ -123,7 +123,7 @@ func (s *Session) onOffer(sig *Offer) error {
 // onAnswer applies the answer of a user we called.
 func (s *Session) onAnswer(sig *Answer) error {
 	p := s.peers[sig.From]
-	if p == nil || p.callMsg == nil || p.answered || p.pc == nil {
+	if p == nil || p.callMsg == nil || p.answered || p.cur == nil {
 		return fmt.Errorf("%w: accept from %s, who was not called", ErrInvalidState, sig.From)
 	}
 	// An answer we cannot apply ends the call with that user: they think it is
@@ -135,7 +135,7 @@ func (s *Session) onAnswer(sig *Answer) error {
 		s.closeIfEmpty("bad answer")
 		return err
 	}
-	if err := s.remoteAnswer(p.pc, sig.SDP); err != nil {
+	if err := p.cur.applyAnswer(s, sig.SDP); err != nil {
 		return fail(fmt.Errorf("answer of %s: %w", sig.From, err))
 	}
 	p.answered = true

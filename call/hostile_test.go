@@ -89,10 +89,10 @@ func (f *hostileFixture) untouched(t *testing.T) {
 	t.Helper()
 	probe(t, f.s, func() error {
 		p := f.s.peers["carol"]
-		if p == nil || p.pc == nil {
+		if p == nil || p.pc() == nil {
 			return errors.New("no peer connection with carol")
 		}
-		if st := p.pc.SignalingState(); st != webrtc.SignalingStateStable {
+		if st := p.pc().SignalingState(); st != webrtc.SignalingStateStable {
 			return fmt.Errorf("signaling state %s", st)
 		}
 		return nil

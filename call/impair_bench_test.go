@@ -20,26 +20,6 @@ func (discardOutput) NewInput(string, int) (devices.PCMWriter, error) { return d
 func (discardOutput) WritePCM([]int16) error                          { return nil }
 func (discardOutput) Close() error                                    { return nil }
 
-// benchProfile is one of the issue's network profiles: a link shaped the same way in
-// both directions (each side's egress), possibly changed mid-call.
-type benchProfile struct {
-	name     string
-	link     impair.Profile // each direction
-	capacity int            // bit/s, for "mean bitrate vs capacity" (0: no cap)
-	// drop: at 1/3 of the call the link becomes dropTo, at 2/3 back to link.
-	drop   bool
-	dropTo impair.Profile
-}
-
-var benchProfiles = []benchProfile{
-	{name: "a-2pct-60ms", link: impair.Profile{Loss: 0.02, Delay: 30 * time.Millisecond}},
-	{name: "b-5pct-120ms-30jit", link: impair.Profile{Loss: 0.05, Delay: 60 * time.Millisecond, Jitter: 30 * time.Millisecond}},
-	{name: "c-1mbit", link: impair.Profile{RateBps: 1_000_000}, capacity: 1_000_000},
-	{name: "d-300kbit", link: impair.Profile{RateBps: 300_000}, capacity: 300_000},
-	{name: "e-2mbit-400k-2mbit", link: impair.Profile{RateBps: 2_000_000}, capacity: 2_000_000,
-		drop: true, dropTo: impair.Profile{RateBps: 400_000}},
-}
-
 // BenchmarkImpairedCall runs a 640x480@30 video call (test pattern and tone both ways,
 // decoded on both sides) between two ttycall engines over in-process shaped links, one
 // per profile of the issue, and reports what bob receives from alice as Chromium's
@@ -53,8 +33,8 @@ func BenchmarkImpairedCall(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("IMPAIR_SECONDS")); err == nil && v > 0 {
 		secs = v
 	}
-	for _, bp := range benchProfiles {
-		b.Run(bp.name, func(b *testing.B) {
+	for _, bp := range impair.BenchProfiles {
+		b.Run(bp.Name, func(b *testing.B) {
 			for range b.N {
 				runImpairedCall(b, bp, time.Duration(secs)*time.Second)
 			}
@@ -62,12 +42,12 @@ func BenchmarkImpairedCall(b *testing.B) {
 	}
 }
 
-func runImpairedCall(b *testing.B, bp benchProfile, dur time.Duration) {
+func runImpairedCall(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
 	bus := membus.New()
-	na, withA := impairedNet(b, bp.link, 1)
-	blink := bp.link
+	na, withA := impairedNet(b, bp.Link, 1)
+	blink := bp.Link
 	if os.Getenv("IMPAIR_ONEWAY") != "" {
-		blink = impair.Profile{Delay: bp.link.Delay}
+		blink = impair.Profile{Delay: bp.Link.Delay}
 	}
 	nb, withB := impairedNet(b, blink, 2)
 	media := func(c *Config) {
@@ -81,9 +61,9 @@ func runImpairedCall(b *testing.B, bp benchProfile, dur time.Duration) {
 	s, _ := startCall(b, alice, bob, CallTypeVideo, nil, nil)
 	start := time.Now()
 	var dropAt time.Time
-	if bp.drop {
-		dropTimer := time.AfterFunc(dur/3, func() { na.SetProfile(bp.dropTo); nb.SetProfile(bp.dropTo) })
-		upTimer := time.AfterFunc(2*dur/3, func() { na.SetProfile(bp.link); nb.SetProfile(bp.link) })
+	if bp.Drop {
+		dropTimer := time.AfterFunc(dur/3, func() { na.SetProfile(bp.DropTo); nb.SetProfile(bp.DropTo) })
+		upTimer := time.AfterFunc(2*dur/3, func() { na.SetProfile(bp.Link); nb.SetProfile(bp.Link) })
 		defer dropTimer.Stop()
 		defer upTimer.Stop()
 		dropAt = start.Add(dur / 3)
@@ -143,10 +123,10 @@ func runImpairedCall(b *testing.B, bp benchProfile, dur time.Duration) {
 	b.ReportMetric(kbps, "sent-kbps")
 	b.ReportMetric(float64(last.Remote.Video.PacketsLost), "video-lost")
 	b.ReportMetric(float64(last.Remote.Video.NACKCount), "nacks")
-	if bp.capacity > 0 {
-		b.ReportMetric(100*kbps*1000/float64(bp.capacity), "sent-%-of-capacity")
+	if bp.Capacity > 0 {
+		b.ReportMetric(100*kbps*1000/float64(bp.Capacity), "sent-%-of-capacity")
 	}
-	if bp.drop {
+	if bp.Drop {
 		// Recovery: from the drop until the last report (before the capacity comes back)
 		// in which the freeze total still grew; and until alice's estimate went under
 		// the new capacity.
@@ -164,7 +144,7 @@ func runImpairedCall(b *testing.B, bp benchProfile, dur time.Duration) {
 			prev = e.Stats.Remote.Video.TotalFreezesDuration
 		}
 		for _, e := range sent {
-			if !e.Time.Before(dropAt) && e.Stats.AvailableOutgoingBitrate > 0 && e.Stats.AvailableOutgoingBitrate < float64(bp.dropTo.RateBps) {
+			if !e.Time.Before(dropAt) && e.Stats.AvailableOutgoingBitrate > 0 && e.Stats.AvailableOutgoingBitrate < float64(bp.DropTo.RateBps) {
 				adapted = e.Time.Sub(dropAt)
 				break
 			}
@@ -181,7 +161,7 @@ func runImpairedCall(b *testing.B, bp benchProfile, dur time.Duration) {
 	}
 	ca := na.Counters()
 	b.Logf("%s: %s; alice's link: %d packets, %d lost, %d queue drops; last report: %s",
-		bp.name, end.Sub(start).Round(time.Second), ca.Packets, ca.DroppedLoss, ca.DroppedQueue, statsLine(last))
+		bp.Name, end.Sub(start).Round(time.Second), ca.Packets, ca.DroppedLoss, ca.DroppedQueue, statsLine(last))
 }
 
 func statsLine(s Stats) string {

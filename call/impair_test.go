@@ -71,7 +71,7 @@ func TestNACKRecoversLostVideo(t *testing.T) {
 	// RTX was negotiated for alice's video sender.
 	rtx := uint32(0)
 	_ = s.do("check RTX", func() error {
-		for _, snd := range s.peers["bob"].pc.GetSenders() {
+		for _, snd := range s.peers["bob"].pc().GetSenders() {
 			if tr := snd.Track(); tr != nil && tr.Kind().String() == "video" {
 				rtx = uint32(snd.GetParameters().Encodings[0].RTX.SSRC)
 			}

@@ -112,6 +112,9 @@ func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func(), o
 				switch x := pkt.(type) {
 				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 					keyFrame()
+				case *rtcp.ReceiverEstimatedMaximumBitrate:
+					// A peer that estimates on its side (REMB) caps ours.
+					p.remb.Store(int64(x.Bitrate))
 				case *rtcp.ReceiverReport:
 					reportLoss(x.Reports, sender, onLoss)
 				case *rtcp.SenderReport:
@@ -170,7 +173,7 @@ func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks
 		p.remotes.setAudio(rs)
 	}
 	s.post(func() {
-		if !s.closed && !p.closed && (pc == p.pc || pc == p.next) {
+		if !s.closed && !p.closed && (pc == p.pc() || (p.next != nil && pc == p.next.pc)) {
 			s.c.emit(s, RemoteStreamEvent{EventMeta: s.meta(p.user), Stream: rs})
 		}
 	})

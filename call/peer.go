@@ -14,22 +14,24 @@ import (
 // goroutine, except mediaMu/mediaClosed/mediaWG which media goroutines use.
 type peer struct {
 	videoLoss atomic.Int32 // percent of our video the opponent reports lost (adapt.go)
+	remb      atomic.Int64 // the opponent's REMB estimate (bit/s), 0: none (adapt.go)
 
 	mediaMu     sync.Mutex
 	mediaClosed bool // guarded by mediaMu; no media goroutine starts once set
 
 	user  UserID
-	pc    *webrtc.PeerConnection // nil until we offer or answer
+	cur   *conn // nil until we offer or answer
 	state ConnectionState
 
 	offer    string // a remote offer waiting for Accept
 	callMsg  *Offer // our offer, re-sent while dialing when the protocol wants it
 	answered bool   // offer/answer done: dialing is over
-	sdpSent  bool   // our offer or answer left: candidates may follow
 
-	ice         iceInfo                   // the servers of p.pc and whether it gathered a relay candidate
-	localCands  []webrtc.ICECandidateInit // gathered before sdpSent
-	remoteCands []ICECandidate            // received before the remote description
+	ice iceInfo // the servers of p.cur and whether it gathered a relay candidate
+	// remoteCands are the opponent's candidates received before the remote description
+	// of the connection they are for: they may come before any connection exists, and
+	// during a reconnect they are the next connection's.
+	remoteCands []ICECandidate
 
 	dialTimer, noAnswerTimer *timer // stopped by the answer
 	// connectTimer bounds the time from offer/answer to the first CONNECTED: a peer
@@ -45,14 +47,11 @@ type peer struct {
 
 	// A reconnect replaces the peer connection, as the web SDK does (a new DTLS
 	// certificate, ICE credentials and SSRCs): next is the new one while our reconnect
-	// offer waits for its answer; the answer swaps it in and closes pc.
-	next     *webrtc.PeerConnection
-	nextEcho echoTracks
+	// offer waits for its answer; the answer swaps it in and closes cur.
+	next *conn
 
-	echo    echoTracks // pc's echo tracks (Echo mode)
 	remotes remoteSet
 	stats   statsPrev // previous counters for bitrates
-	statsID string    // the pc's stats ID (key of Client.statsGetters)
 
 	closed  bool
 	mediaWG sync.WaitGroup // remote track readers and RTCP readers
@@ -85,7 +84,31 @@ func (p *peer) enterMedia() bool {
 
 // live reports whether p holds a peer connection or an offer waiting for Accept (nil:
 // no). A peer that only holds candidates is not live: its call may never come.
-func (p *peer) live() bool { return p != nil && (p.pc != nil || p.offer != "") }
+func (p *peer) live() bool { return p != nil && (p.cur != nil || p.offer != "") }
+
+// pc is p's current pion connection, nil until we offer or answer.
+func (p *peer) pc() *webrtc.PeerConnection {
+	if p.cur == nil {
+		return nil
+	}
+	return p.cur.pc
+}
+
+// echo is the echo tracks of p's current connection (Echo mode), else nil.
+func (p *peer) echo() echoTracks {
+	if p.cur == nil {
+		return nil
+	}
+	return p.cur.echo
+}
+
+// statsID is the stats ID of p's current connection, "" without one.
+func (p *peer) statsID() string {
+	if p.cur == nil {
+		return ""
+	}
+	return p.cur.statsID
+}
 
 // peerFor returns the peer of u, making an empty one (no pc yet) if needed.
 func (s *Session) peerFor(u UserID) *peer {
@@ -109,7 +132,7 @@ func (s *Session) dial(u UserID, ext Extension) error {
 	if err := s.newPC(p); err != nil {
 		return fail(err)
 	}
-	sdp, err := s.localOffer(p, p.pc, p.echo)
+	sdp, err := p.cur.offer(s, p)
 	if err != nil {
 		return fail(err)
 	}
@@ -137,7 +160,7 @@ func (s *Session) dial(u UserID, ext Extension) error {
 
 // answer answers p's stored offer and sends accept.
 func (s *Session) answer(p *peer, ext Extension) error {
-	if p.pc == nil {
+	if p.cur == nil {
 		if err := s.newPC(p); err != nil {
 			return err
 		}
@@ -150,7 +173,7 @@ func (s *Session) answer(p *peer, ext Extension) error {
 		s.closePeer(p)
 		return err
 	}
-	sdp, err := s.localAnswer(p, p.pc, p.echo, offer)
+	sdp, err := p.cur.answer(s, p, offer)
 	if err != nil {
 		return fail(fmt.Errorf("answer %s: %w", p.user, err))
 	}
@@ -164,16 +187,17 @@ func (s *Session) answer(p *peer, ext Extension) error {
 // onPCState maps pion's current peer-connection state to the SDK's connection state
 // and drives reconnection.
 func (s *Session) onPCState(p *peer) {
-	if p.closed || p.pc == nil {
+	if p.closed || p.cur == nil {
 		return
 	}
+	pc := p.cur.pc
 	var n ConnectionState
-	switch p.pc.ConnectionState() {
+	switch pc.ConnectionState() {
 	case webrtc.PeerConnectionStateNew, webrtc.PeerConnectionStateConnecting:
 		n = ConnectionConnecting
 	case webrtc.PeerConnectionStateConnected:
 		n = ConnectionConnected
-		if p.pc.ICEConnectionState() == webrtc.ICEConnectionStateCompleted {
+		if pc.ICEConnectionState() == webrtc.ICEConnectionStateCompleted {
 			n = ConnectionCompleted
 		}
 	case webrtc.PeerConnectionStateDisconnected:
@@ -250,7 +274,7 @@ func (s *Session) startReconnect(p *peer) {
 	restart = func() {
 		// Restart while ICE is down; a restarted agent that is still checking is left
 		// to finish (its checks succeed as soon as the path is back).
-		st := p.pc.ICEConnectionState()
+		st := p.cur.pc.ICEConnectionState()
 		down := st == webrtc.ICEConnectionStateDisconnected || st == webrtc.ICEConnectionStateFailed
 		if down && s.rules.Offers(cfg.LocalID, p.user) {
 			s.restartICE(p)
@@ -274,19 +298,19 @@ func (s *Session) setReconnect(p *peer, st ReconnectionState) {
 }
 
 // restartICE offers, in a Restart with a fresh ID, from a new
-// peer connection (p.next) that replaces p.pc when the answer comes: the web SDK answers
+// peer connection (p.next) that replaces p.cur when the answer comes: the web SDK answers
 // a reconnect from a new connection too, so restarting ICE on the old one is not enough
 // (its DTLS would never meet the new one's). An earlier offer that was never answered
 // is dropped.
 func (s *Session) restartICE(p *peer) {
 	s.dropNext(p)
-	pc, echo, err := s.buildPC(p)
+	next, err := s.newConn(p)
 	if err != nil {
 		s.log.Warn("reconnect offer failed", "user", string(p.user), "err", err)
 		return
 	}
-	p.next, p.nextEcho = pc, echo
-	sdp, err := s.localOffer(p, pc, echo)
+	p.next = next
+	sdp, err := next.offer(s, p)
 	if err != nil {
 		s.log.Warn("reconnect offer failed", "user", string(p.user), "err", err)
 		s.dropNext(p)
@@ -294,16 +318,17 @@ func (s *Session) restartICE(p *peer) {
 	}
 	p.restartOfferID = uuid.NewString()
 	s.log.Info("ICE restart offered", "user", string(p.user), "offerId", p.restartOfferID)
-	s.c.send(s, &Restart{ // pc's candidates follow (onLocalCandidate)
+	s.c.send(s, &Restart{ // next's candidates follow (conn.localCandidate)
 		Header: s.header(p.user, nil), ID: p.restartOfferID, Type: SDPOffer, SDP: sdp,
 	})
+	next.sent(s, p)
 }
 
 // onRestart handles a Restart: answer a reconnect offer from a
 // new peer connection, or apply the answer to ours (p.next); either way the new
 // connection replaces the old one, which never sees a reconnect description.
 func (s *Session) onRestart(p *peer, sd *Restart) error {
-	if p == nil || p.pc == nil || !p.answered {
+	if p == nil || p.cur == nil || !p.answered {
 		return fmt.Errorf("%w: ICE restart without a connection", ErrInvalidState)
 	}
 	// Checked before pion sees them: a bad restart description leaves the connection as
@@ -314,36 +339,37 @@ func (s *Session) onRestart(p *peer, sd *Restart) error {
 			// Glare: the higher ID offers; the other side answers ours.
 			return fmt.Errorf("%w: restart offer while our offer %s waits for its answer", ErrInvalidState, p.restartOfferID)
 		}
-		offer, err := s.c.checkRemoteSDP(sd.SDP, webrtc.SDPTypeOffer, p.pc.RemoteDescription())
+		offer, err := s.c.checkRemoteSDP(sd.SDP, webrtc.SDPTypeOffer, p.cur.pc.RemoteDescription())
 		if err != nil {
 			return fmt.Errorf("restart offer: %w", err)
 		}
-		pc, echo, err := s.buildPC(p)
+		next, err := s.newConn(p)
 		if err != nil {
 			return err
 		}
-		p.next, p.nextEcho = pc, echo
+		p.next = next
 		fail := func(err error) error {
 			s.dropNext(p)
 			return err
 		}
-		sdp, err := s.localAnswer(p, pc, echo, offer)
+		sdp, err := next.answer(s, p, offer)
 		if err != nil {
 			return fail(fmt.Errorf("restart: %w", err))
 		}
-		s.c.send(s, &Restart{ // pc's candidates follow (onLocalCandidate)
+		s.c.send(s, &Restart{ // next's candidates follow (conn.localCandidate)
 			Header: s.header(p.user, nil), ID: sd.ID, Type: SDPAnswer, SDP: sdp,
 		})
+		next.sent(s, p)
 		s.swapPC(p)
 		return nil
 	case SDPAnswer:
 		if sd.ID == "" || sd.ID != p.restartOfferID || p.next == nil {
 			return fmt.Errorf("%w: answer to unknown offer %q", ErrInvalidState, sd.ID)
 		}
-		if st := p.next.SignalingState(); st != webrtc.SignalingStateHaveLocalOffer {
+		if st := p.next.pc.SignalingState(); st != webrtc.SignalingStateHaveLocalOffer {
 			return fmt.Errorf("%w: restart answer in signaling state %s", ErrInvalidState, st)
 		}
-		if err := s.remoteAnswer(p.next, sd.SDP); err != nil {
+		if err := p.next.applyAnswer(s, sd.SDP); err != nil {
 			if errors.Is(err, ErrWebRTC) {
 				s.dropNext(p) // pion refused it: the restart loop offers again
 			} // else the offer still waits for a good answer
@@ -370,11 +396,11 @@ func (s *Session) closePeer(p *peer) {
 	p.mediaClosed = true
 	p.mediaMu.Unlock()
 	s.dropNext(p)
-	if p.pc != nil {
-		s.closePC(p, p.pc)
+	if p.cur != nil {
+		p.cur.close(s, p)
 	}
 	p.mediaWG.Wait()
-	if p.pc != nil {
+	if p.cur != nil {
 		s.setConnState(p, ConnectionClosed)
 	}
 	delete(s.peers, p.user)
@@ -384,7 +410,7 @@ func (s *Session) closePeer(p *peer) {
 // keyFrameFor asks for a key frame of the video p receives from us: from the local
 // encoder, or in Echo mode from p itself (what we echo).
 func (s *Session) keyFrameFor(p *peer) {
-	if p.echo != nil {
+	if p.echo() != nil {
 		p.remotes.requestKeyFrame()
 		return
 	}

@@ -28,7 +28,7 @@ func (s *Session) startStats() {
 	var tick func()
 	tick = func() {
 		for _, p := range s.sortedPeers() {
-			if p.pc != nil && p.answered {
+			if p.cur != nil && p.answered {
 				s.c.emit(s, StatsEvent{EventMeta: s.meta(p.user), Stats: s.peerStats(p)})
 			}
 		}
@@ -44,7 +44,7 @@ func (s *Session) peerStats(p *peer) Stats {
 	// pion's GetStats (v4.2) has inbound-rtp and the ICE entries, but no outbound-rtp or
 	// remote-inbound-rtp: what we send comes from the stats interceptor alone
 	// (addSenderStats), so nothing is counted twice.
-	rep := p.pc.GetStats()
+	rep := p.cur.pc.GetStats()
 	var sent, recv [3]uint64
 	cands := map[string]webrtc.ICECandidateStats{}
 	var pair *webrtc.ICECandidatePairStats
@@ -107,7 +107,7 @@ func (s *Session) peerStats(p *peer) Stats {
 	s.mu.Lock()
 	ls := s.local
 	s.mu.Unlock()
-	if ls != nil && ls.Video != nil && p.echo == nil && s.callType == CallTypeVideo {
+	if ls != nil && ls.Video != nil && p.echo() == nil && s.callType == CallTypeVideo {
 		framesSent = ls.Video.Frames()
 		st.Local.Video.Width, st.Local.Video.Height = ls.Video.FrameSize()
 		st.Local.Video.QualityLimitationReason = ls.Video.Quality().Limitation
@@ -142,16 +142,16 @@ func (s *Session) peerStats(p *peer) Stats {
 // no outbound-rtp): bytes and packets to st.Local and sent, loss, jitter and RTT as the
 // receiver reports them, NACKs and PLIs both ways.
 func (s *Session) addSenderStats(p *peer, st *Stats, sent *[3]uint64) {
-	if p.statsID == "" {
+	if p.statsID() == "" {
 		return
 	}
-	g, ok := s.c.statsGetters.Load(p.statsID)
+	g, ok := s.c.statsGetters.Load(p.statsID())
 	if !ok {
 		return
 	}
 	getter := g.(stats.Getter)
 	// What we sent about what we receive (pion's GetStats leaves these at 0).
-	for _, rcv := range p.pc.GetReceivers() {
+	for _, rcv := range p.cur.pc.GetReceivers() {
 		tr := rcv.Track()
 		if tr == nil {
 			continue
@@ -165,7 +165,7 @@ func (s *Session) addSenderStats(p *peer, st *Stats, sent *[3]uint64) {
 			t.PLICount += uint64(x.InboundRTPStreamStats.PLICount)
 		}
 	}
-	for _, snd := range p.pc.GetSenders() {
+	for _, snd := range p.cur.pc.GetSenders() {
 		tr := snd.Track()
 		if tr == nil {
 			continue

@@ -55,13 +55,13 @@ func TestStrangerLoopbackCandidates(t *testing.T) {
 	}
 	probe(t, s, func() error {
 		p := s.peers[mallory.LocalID()]
-		if p == nil || p.pc == nil {
+		if p == nil || p.pc() == nil {
 			return fmt.Errorf("no peer connection with mallory")
 		}
-		if strings.Contains(p.pc.RemoteDescription().SDP, "a=candidate") {
-			return fmt.Errorf("remote description kept candidates:\n%s", p.pc.RemoteDescription().SDP)
+		if strings.Contains(p.pc().RemoteDescription().SDP, "a=candidate") {
+			return fmt.Errorf("remote description kept candidates:\n%s", p.pc().RemoteDescription().SDP)
 		}
-		for _, st := range p.pc.GetStats() {
+		for _, st := range p.pc().GetStats() {
 			if c, ok := st.(webrtc.ICECandidateStats); ok && c.Type == webrtc.StatsTypeRemoteCandidate {
 				return fmt.Errorf("remote candidate %s:%d reached the ICE agent", c.IP, c.Port)
 			}

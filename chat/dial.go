@@ -57,6 +57,7 @@ func (a *Account) dial(ctx context.Context) (*xmpp.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat: connect: %w", err)
 	}
+	conn = stableConn{conn}
 	var rw net.Conn = conn
 	var state xmpp.SessionState
 	// origin is the `from` of our stream header. Before StartTLS the header travels in

@@ -53,6 +53,16 @@ func needBrowser(tb testing.TB) (chromium, node string) {
 // servePage serves the test page and the SDK bundle on 127.0.0.1:0 until cleanup.
 func servePage(tb testing.TB) string {
 	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return servePageOn(tb, ln)
+}
+
+// servePageOn serves the test page on ln (closed at cleanup) and returns its base URL.
+func servePageOn(tb testing.TB, ln net.Listener) string {
+	tb.Helper()
 	files := map[string]struct{ path, ctype string }{
 		"/":                 {filepath.Join(webDir, "page.html"), "text/html; charset=utf-8"},
 		"/page.js":          {filepath.Join(webDir, "page.js"), "text/javascript; charset=utf-8"},
@@ -69,10 +79,6 @@ func servePage(tb testing.TB) string {
 		w.Header().Set("Cache-Control", "no-store")
 		http.ServeFile(w, r, f.path)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan struct{})
 	go func() { // stopped by srv.Close at cleanup
@@ -234,9 +240,18 @@ func startBrowser(tb testing.TB, ctx context.Context, base string) *Browser {
 // served at base; it is stopped at cleanup.
 func startDriver(tb testing.TB, ctx context.Context, dir, base, chromium, node string) *Browser {
 	tb.Helper()
-	cmd := exec.Command(node, "driver.mjs")
+	return startDriverIn(tb, ctx, dir, base, chromium, node, nil, nil)
+}
+
+// startDriverIn is startDriver with the command prefixed by wrap (["ip", "netns", "exec",
+// NS]: the browser lives in that namespace) and env added (TT_ALLOW_HOSTS,
+// TT_CHROMIUM_ARGS: see driver.mjs).
+func startDriverIn(tb testing.TB, ctx context.Context, dir, base, chromium, node string, wrap, env []string) *Browser {
+	tb.Helper()
+	argv := append(append([]string(nil), wrap...), node, "driver.mjs")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TT_BASE_URL="+base, "TT_CHROMIUM="+chromium)
+	cmd.Env = append(append(os.Environ(), "TT_BASE_URL="+base, "TT_CHROMIUM="+chromium), env...)
 	// SIGTERM (the driver closes Chromium, then exits) when the test binary dies without
 	// running its cleanups.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
@@ -449,6 +464,11 @@ type RTPStats struct {
 	FramesDecoded float64 `json:"framesDecoded"`
 	IceState      string  `json:"iceState"`  // of the transport: new, checking, connected...
 	DtlsState     string  `json:"dtlsState"` // new, connecting, connected, closed, failed
+	// The selected candidate pair: host, srflx, prflx or relay on each end, and how the
+	// local relay is reached (udp, tcp, tls).
+	LocalCandidateType  string `json:"localCandidateType"`
+	RemoteCandidateType string `json:"remoteCandidateType"`
+	LocalRelayProtocol  string `json:"localRelayProtocol"`
 }
 
 // Stats returns the RTP counters of the given session (or the current one), by opponent.

@@ -52,6 +52,10 @@ type WebRTC struct {
 	DialingTimeInterval float64 `json:"dialingTimeInterval,omitempty"`
 	// DisconnectTimeInterval: how long a broken connection may take to come back.
 	DisconnectTimeInterval float64 `json:"disconnectTimeInterval,omitempty"`
+	// IceServers for the SDK's peer connections ({urls, username, credential}).
+	IceServers []map[string]any `json:"iceServers,omitempty"`
+	// RelayOnly makes the page's peer connections relay-only (not an SDK setting).
+	RelayOnly bool `json:"-"`
 }
 
 // WebUser opens a page and logs it in as QuickBlox user id.
@@ -67,6 +71,7 @@ func (e *Env) WebUser(ctx context.Context, id int, w WebRTC) *Page {
 		"websocket": e.Server.WebSocketURL,
 		"domain":    e.Server.Domain,
 		"webrtc":    w,
+		"relayOnly": w.RelayOnly,
 	})
 	want := fmt.Sprintf("%s@%s", userNode(id), e.Server.Domain)
 	if len(res.JID) < len(want) || res.JID[:len(want)] != want {

@@ -26,6 +26,7 @@ type TtyOpts struct {
 	DialingTime    float64  // calls.dialing_time_interval (s); 0: default
 	StatsInterval  float64  // calls.stats_report_time_interval (s); 0: off
 	DisconnectTime float64  // calls.disconnect_time_interval (s); 0: default
+	ExtraTOML      string   // appended to the config file (an [ice] section, ...)
 }
 
 // Tty is one running `ttycall headless` with the quickblox ID scheme.
@@ -59,6 +60,7 @@ func (e *Env) writeConfig(id int, o TtyOpts) string {
 		fmt.Fprintf(&b, "disconnect_time_interval = %g\n", o.DisconnectTime)
 	}
 	b.WriteString("\n[media]\ncamera = \"test\"\nmicrophone = \"test\"\n")
+	b.WriteString(o.ExtraTOML)
 	path := filepath.Join(e.tb.TempDir(), fmt.Sprintf("ttycall-%d.toml", id))
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		e.tb.Fatal(err)
@@ -84,12 +86,20 @@ func (e *Env) StartTtycall(id int, o TtyOpts) *Tty {
 // startTty runs `ttycall headless` with the config file cfg; id names it in logs.
 func startTty(tb testing.TB, cfg string, id int, extra []string) *Tty {
 	tb.Helper()
+	// Loopback-only ICE for pion: the engine's switch for tests (internal/app).
+	return startTtyIn(tb, nil, []string{"TTYCALL_ICE_LOOPBACK=1"}, cfg, id, extra)
+}
+
+// startTtyIn is startTty with the command prefixed by wrap (["ip", "netns", "exec", NS])
+// and only env added (no loopback-only switch: a namespace of netsim has its own network).
+func startTtyIn(tb testing.TB, wrap, env []string, cfg string, id int, extra []string) *Tty {
+	tb.Helper()
 	e := struct{ tb testing.TB }{tb}
 	bin := testbin.Path(e.tb)
 	args := append([]string{"headless", "--config", cfg, "--log-level", "debug"}, extra...)
-	cmd := exec.Command(bin, args...)
-	// Loopback-only ICE for pion: the engine's switch for tests (internal/app).
-	cmd.Env = append(os.Environ(), "TTYCALL_ICE_LOOPBACK=1")
+	argv := append(append(append([]string(nil), wrap...), bin), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
 	// SIGKILL when the test binary dies (a -timeout panic runs no cleanup): at stdin EOF
 	// ttycall headless would otherwise run on for ever.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

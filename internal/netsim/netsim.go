@@ -310,6 +310,46 @@ func Dialer(ns string) func(ctx context.Context, network, addr string) (net.Conn
 	}
 }
 
+// Listen opens a listener inside namespace ns (a page server on pub for a browser in
+// a private network); the test process itself stays in its own namespace.
+func Listen(ns, network, addr string) (net.Listener, error) {
+	type result struct {
+		ln  net.Listener
+		err error
+	}
+	ch := make(chan result, 1)
+	// As in Dialer: the socket keeps the namespace it was made in.
+	go func() {
+		runtime.LockOSThread()
+		self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, fmt.Errorf("netsim: %w", err)}
+			return
+		}
+		defer self.Close()
+		f, err := os.Open("/var/run/netns/" + ns)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, fmt.Errorf("netsim: %w", err)}
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{nil, fmt.Errorf("netsim: setns %s: %w", ns, err)}
+			return
+		}
+		ln, err := net.Listen(network, addr)
+		if unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		ch <- result{ln, err}
+	}()
+	r := <-ch
+	return r.ln, r.err
+}
+
 func run(name string, args ...string) error {
 	var out bytes.Buffer
 	cmd := exec.Command(name, args...)

@@ -27,11 +27,20 @@ function out(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
+// TT_ALLOW_HOSTS (opt-in, comma-separated): addresses inside the test's own network
+// namespaces (netsim) that the page may reach besides loopback, for a browser run in a
+// namespace behind a NAT. Empty: loopback only.
+const allowHosts = new Set((process.env.TT_ALLOW_HOSTS || '').split(',').map((s) => s.trim()).filter(Boolean));
+// TT_CHROMIUM_ARGS (opt-in, space-separated): extra flags, such as
+// --unsafely-treat-insecure-origin-as-secure=http://ADDR:PORT for a page not on loopback.
+const extraArgs = (process.env.TT_CHROMIUM_ARGS || '').split(' ').filter(Boolean);
+
 function isLocal(u) {
   try {
     const url = typeof u === 'string' ? new URL(u) : u;
     if (url.protocol === 'data:' || url.protocol === 'blob:' || url.protocol === 'about:') return true;
     const h = url.hostname;
+    if (allowHosts.has(h)) return true;
     return h === '127.0.0.1' || h === 'localhost' || h === '[::1]' || h === '::1';
   } catch {
     return false;
@@ -54,6 +63,7 @@ const args = [
   '--ignore-certificate-errors',
 ];
 if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
+args.push(...extraArgs);
 
 const t0 = Date.now();
 const browser = await chromium.launch({ executablePath, headless: true, args });

@@ -153,6 +153,12 @@
     var Native = window.RTCPeerConnection;
     if (Native.ttLoopback) return;
     class LoopbackPC extends Native {
+      // login's relayOnly (impairment benchmarks): every connection goes through the
+      // TURN relay the test runs, as iceTransportPolicy 'relay' makes it.
+      constructor(config, ...rest) {
+        if (window.ttRelayOnly) config = Object.assign({}, config || {}, { iceTransportPolicy: 'relay' });
+        super(config, ...rest);
+      }
       set onicecandidate(fn) {
         super.onicecandidate = typeof fn !== 'function' ? fn : function (ev) {
           if (ev.candidate && ev.candidate.candidate && !isLoopbackCandidate(ev.candidate.candidate)) {
@@ -178,7 +184,7 @@
   }
 
   // init: QB.init with the local chat endpoint (and API endpoint when given), the page's
-  // webrtc settings, loopback-only candidates and the stanza and listener hooks. Returns
+  // webrtc settings, loopback-only candidates (unless o.allCandidates) and the stanza and listener hooks. Returns
   // the Strophe connection.
   function init(o, authKey, authSecret, endpoints) {
     var cfg = {
@@ -196,7 +202,10 @@
     };
     // No accountKey: the config is the 4th argument.
     QB.init(o.appId, authKey, authSecret, cfg);
-    loopbackOnly();
+    window.ttRelayOnly = !!o.relayOnly;
+    // o.allCandidates (opt-in, NAT tests in network namespaces): keep every candidate,
+    // for a page whose o.webrtc sets iceServers and iceTransportPolicy 'relay'.
+    if (!o.allCandidates) loopbackOnly();
     // Hooks on Strophe: the stanzas as they go to and come from the wire.
     var conn = QB.chat.connection;
     var prevOut = conn.xmlOutput, prevIn = conn.xmlInput;
@@ -321,9 +330,26 @@
               r.inBytes += st.bytesReceived || 0;
               r.inPackets += st.packetsReceived || 0;
               if (st.kind === 'audio') r.inAudioBytes += st.bytesReceived || 0;
-              if (st.kind === 'video') { r.inVideoBytes += st.bytesReceived || 0; r.framesDecoded += st.framesDecoded || 0; }
+              if (st.kind === 'video') {
+                r.inVideoBytes += st.bytesReceived || 0; r.framesDecoded += st.framesDecoded || 0;
+                r.freezeCount = st.freezeCount || 0; r.totalFreezesDuration = st.totalFreezesDuration || 0;
+                r.inVideoPacketsLost = st.packetsLost || 0; r.inVideoPackets = st.packetsReceived || 0;
+                r.nackCount = st.nackCount || 0; r.frameWidth = st.frameWidth || 0;
+              }
+              if (st.kind === 'audio') {
+                r.inAudioPacketsLost = st.packetsLost || 0; r.inAudioPackets = st.packetsReceived || 0;
+                r.concealedSamples = st.concealedSamples || 0; r.totalSamplesReceived = st.totalSamplesReceived || 0;
+              }
+            } else if (st.type === 'candidate-pair' && st.nominated && st.availableOutgoingBitrate) {
+              r.availableOutgoingBitrate = st.availableOutgoingBitrate;
             } else if (st.type === 'transport') {
               r.iceState = st.iceState; r.dtlsState = st.dtlsState;
+              // The selected pair's candidate types (host, srflx, prflx, relay).
+              var pair = report.get(st.selectedCandidatePairId);
+              var lc = pair && report.get(pair.localCandidateId);
+              var rc = pair && report.get(pair.remoteCandidateId);
+              if (lc) { r.localCandidateType = lc.candidateType; r.localRelayProtocol = lc.relayProtocol; }
+              if (rc) r.remoteCandidateType = rc.candidateType;
             } else if (st.type === 'outbound-rtp') {
               r.outBytes += st.bytesSent || 0;
               r.outPackets += st.packetsSent || 0;
