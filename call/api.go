@@ -234,7 +234,7 @@ func (c *Client) Receive(m Message) {
 	// checks it again when it applies the message.
 	var sdpErr error
 	offer, isOffer := m.(*Offer)
-	if isOffer && c.Session(h.Session.ID) == nil {
+	if isOffer && c.Session(h.Session.ID) == nil && !offer.Deferred {
 		_, sdpErr = c.checkRemoteSDP(offer.SDP, webrtc.SDPTypeOffer, nil)
 	}
 	c.mu.Lock()

@@ -69,9 +69,18 @@ func (s *Session) dropPeer(u UserID, reason string) {
 // the same call, and in an ACTIVE session an offer from another participant (the mesh
 // rule) is answered without asking.
 func (s *Session) onOffer(sig *Offer) error {
-	offer, err := s.c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeOffer, nil)
 	p := s.peers[sig.From]
-	if err != nil && !p.live() {
+	if sig.Deferred {
+		if s.outgoing || s.State() != SessionNew || p.live() || sig.From != s.initiator {
+			return fmt.Errorf("%w: deferred call in %s", ErrInvalidState, s.State())
+		}
+		p = s.peerFor(sig.From)
+		p.deferred = true
+		s.ring(sig)
+		return nil
+	}
+	offer, err := s.c.checkRemoteSDP(sig.SDP, webrtc.SDPTypeOffer, nil)
+	if err != nil && (!p.live() || p.deferred) {
 		// A first call we can never answer: reject it so the caller stops dialing. A
 		// bad copy of a call we already hold changes nothing.
 		s.c.send(s, &Reject{Header: s.header(sig.From, nil)})
@@ -83,6 +92,16 @@ func (s *Session) onOffer(sig *Offer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if p != nil && p.deferred {
+		// The offer of a call that rang before it existed: answered at once when
+		// the call is accepted, else by Accept.
+		p.deferred = false
+		p.offer = offer
+		if s.State() == SessionActive {
+			return s.answer(p, nil)
+		}
+		return nil
 	}
 	if p.live() {
 		if p.callMsg != nil && !p.answered {
@@ -98,14 +117,7 @@ func (s *Session) onOffer(sig *Offer) error {
 		}
 		p = s.peerFor(sig.From)
 		p.offer = offer
-		if !s.ringing {
-			s.ringing = true
-			s.answerTimer = s.after(s.c.cfg.AnswerTimeInterval, func() { s.close("answer timeout") })
-			s.c.emit(s, CallEvent{
-				EventMeta: s.meta(sig.From), CallType: s.callType, InitiatorID: s.initiator,
-				OpponentIDs: s.OpponentIDs(), Ext: sig.Ext,
-			})
-		}
+		s.ring(sig)
 		return nil
 	case SessionActive:
 		if sig.From == s.initiator {
@@ -118,6 +130,19 @@ func (s *Session) onOffer(sig *Offer) error {
 	default:
 		return fmt.Errorf("%w: call in %s", ErrInvalidState, s.State())
 	}
+}
+
+// ring emits CallEvent once and starts the answer timeout.
+func (s *Session) ring(sig *Offer) {
+	if s.ringing {
+		return
+	}
+	s.ringing = true
+	s.answerTimer = s.after(s.c.cfg.AnswerTimeInterval, func() { s.close("answer timeout") })
+	s.c.emit(s, CallEvent{
+		EventMeta: s.meta(sig.From), CallType: s.callType, InitiatorID: s.initiator,
+		OpponentIDs: s.OpponentIDs(), Ext: sig.Ext,
+	})
 }
 
 // onAnswer applies the answer of a user we called.

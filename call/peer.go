@@ -23,7 +23,10 @@ type peer struct {
 	cur   *conn // nil until we offer or answer
 	state ConnectionState
 
-	offer    string // a remote offer waiting for Accept
+	offer string // a remote offer waiting for Accept
+	// deferred: the caller rings before its offer exists (Offer.Deferred); Accept
+	// tells it so with an Answer without SDP and its offer is answered when it comes.
+	deferred bool
 	callMsg  *Offer // our offer, re-sent while dialing when the protocol wants it
 	answered bool   // offer/answer done: dialing is over
 
@@ -84,7 +87,7 @@ func (p *peer) enterMedia() bool {
 
 // live reports whether p holds a peer connection or an offer waiting for Accept (nil:
 // no). A peer that only holds candidates is not live: its call may never come.
-func (p *peer) live() bool { return p != nil && (p.cur != nil || p.offer != "") }
+func (p *peer) live() bool { return p != nil && (p.cur != nil || p.offer != "" || p.deferred) }
 
 // pc is p's current pion connection, nil until we offer or answer.
 func (p *peer) pc() *webrtc.PeerConnection {

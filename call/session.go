@@ -307,6 +307,13 @@ func (s *Session) Accept(ext Extension) error {
 		// Answer every offer received so far (the initiator's, and those of callees with
 		// higher IDs that were quicker), then offer to the callees with lower IDs.
 		for _, p := range s.sortedPeers() {
+			if p.deferred {
+				// Its offer comes after this Answer without SDP (Offer.Deferred);
+				// ConnectTimeInterval bounds the wait for it.
+				s.c.send(s, &Answer{Header: s.header(p.user, ext)})
+				s.startConnectTimer(p)
+				continue
+			}
 			if p.offer != "" {
 				if err := s.answer(p, ext); err != nil {
 					errs = append(errs, err)
@@ -407,6 +414,17 @@ func (s *Session) setEnabled(k devices.Kind, on bool) error {
 		return fmt.Errorf("%w: no local %s track", ErrMedia, k)
 	}
 	t.SetEnabled(on)
+	// Peers that can show it are told (Jingle session-info; see signaling.Mute).
+	s.post(func() {
+		if s.closed || s.State() != SessionActive {
+			return
+		}
+		for _, u := range s.peerIDs() {
+			if s.peers[u].live() {
+				s.c.send(s, &Mute{Header: s.header(u, nil), Media: k.String(), Muted: !on})
+			}
+		}
+	})
 	return nil
 }
 

@@ -34,6 +34,8 @@ type (
 	Terminate   = signaling.Terminate
 	Restart     = signaling.Restart
 	Update      = signaling.Update
+	Mute        = signaling.Mute
+	Muter       = signaling.Muter
 	SDPType     = signaling.SDPType
 	Signaling   = signaling.Signaling
 	Incoming    = signaling.Incoming

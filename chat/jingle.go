@@ -265,6 +265,9 @@ func (a *Account) SendJMI(ctx context.Context, to jid.JID, m jmi.Message) error 
 	ctx, cancel := a.sendContext(ctx)
 	defer cancel()
 	msg := stanza.Message{ID: randomID(), To: to, Type: stanza.ChatMessage}
+	if m.Kind == jmi.Propose {
+		msg.ID = jmi.ProposeStanzaID(m.ID) // a bounce names the call (HandleJMI)
+	}
 	store := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsHints, Local: "store"}})
 	if err := sess.Send(ctx, msg.Wrap(xmlstream.MultiReader(m.TokenReader(), store))); err != nil {
 		return fmt.Errorf("chat: jmi %s to %s: %w", m.Kind, to, err)
@@ -287,9 +290,18 @@ func (a *Account) enableCarbons(ctx context.Context, s *xmpp.Session) {
 // handleJMI reads a non-headline message for JMI elements, directly or in a carbon.
 func (a *Account) handleJMI(t xml.TokenReader, msg stanza.Message) error {
 	h := a.jingleHandler()
-	if h == nil || msg.Type == stanza.ErrorMessage {
-		// An error is a bounce of something we sent (a propose to a contact with no
-		// device online): its JMI element is ours, not the sender's.
+	if h == nil {
+		return nil
+	}
+	if msg.Type == stanza.ErrorMessage {
+		// An error is a bounce of something we sent: its JMI element (when the
+		// server copies it) is ours, not the sender's. A bounced propose (a contact
+		// with no device online) ends that call; the adapter checks that it went
+		// to the bouncing address.
+		if id, ok := jmi.BouncedPropose(msg.ID); ok && !msg.From.Equal(jid.JID{}) {
+			a.log.Info("chat: our propose bounced", "to", msg.From, "id", id)
+			h.HandleJMI(JMIMessage{Message: jmi.Message{Kind: jmi.Propose, ID: id}, From: msg.From, To: msg.To, Bounced: true})
+		}
 		return nil
 	}
 	from := msg.From

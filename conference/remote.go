@@ -72,18 +72,29 @@ func (r *RemoteStream) FirstPacketAt() time.Time {
 // MimeType is the codec ("video/VP8", "audio/opus").
 func (r *RemoteStream) MimeType() string { return r.mime }
 
-// pump reads the track until it ends, fanning packets out to the sinks; first is
-// called after the first packet.
-func (r *RemoteStream) pump(t *webrtc.TrackRemote, first func()) {
+// pump reads the track until it ends (nil) or the stream is ended while the track
+// goes on (its mid given to another feed: the packet read then is returned, for the
+// next stream), fanning packets out to the sinks; pending is a packet read before;
+// first is called after the first packet.
+func (r *RemoteStream) pump(t *webrtc.TrackRemote, pending []byte, first func()) []byte {
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
-		n, _, err := t.Read(buf)
-		if err != nil {
-			r.ended.Store(true)
-			return
+		var b []byte
+		if pending != nil {
+			b, pending = pending, nil
+		} else {
+			n, _, err := t.Read(buf)
+			if err != nil {
+				r.ended.Store(true)
+				return nil
+			}
+			b = buf[:n]
+			if r.ended.Load() {
+				return append([]byte(nil), b...)
+			}
 		}
-		if pkt.Unmarshal(buf[:n]) != nil {
+		if pkt.Unmarshal(b) != nil {
 			continue
 		}
 		if r.pkts.Add(1) == 1 {

@@ -514,7 +514,7 @@ func (r *Room) handle(c *conn, m any) (reason string, err error, over bool) {
 		if m.gen != c.gen {
 			return
 		}
-		r.trackStarted(m.rs)
+		r.trackStarted(c, m.rs)
 	case tickMsg:
 		r.estimateTalking()
 	case pcStateMsg:
@@ -752,9 +752,15 @@ func (r *Room) setTalking(id string, talking bool, level float64, fromJanus bool
 }
 
 // trackStarted: the first packet of a remote stream arrived.
-func (r *Room) trackStarted(rs *RemoteStream) {
+func (r *Room) trackStarted(c *conn, rs *RemoteStream) {
 	r.mu.Lock()
 	f := r.feeds[rs.ID]
+	if s, ok := c.subscribed[rs.Mid]; !ok || s.FeedID != rs.ID {
+		// Its mid went to another feed before its first packet: its reader starts
+		// the stream of that feed with the next packet.
+		rs.ended.Store(true)
+		f = nil
+	}
 	var becameConnected bool
 	if f != nil {
 		f.remotes = append(f.remotes, rs)

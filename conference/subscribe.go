@@ -223,6 +223,13 @@ func (r *Room) answer(c *conn, offer *janus.JSEP) error {
 
 // readTrack is the reader of one remote stream, on the goroutine pion starts for
 // OnTrack; it ends when the track ends (unsubscribed, or the connection closed).
+//
+// Janus reuses a freed slot of the subscription (mid) for the next publisher's stream
+// and keeps the slot's SSRC and msid, so for pion the track goes on and OnTrack does not
+// fire again (measured with Janus 1.x: a leaves, b joins, b's audio came on mid "0"
+// with a's SSRC). So the one reader serves whichever feed its mid carries: when the
+// mid is given to another feed (setSubscribed ends the stream), the next packet starts
+// a new RemoteStream for that feed.
 func (r *Room) readTrack(c *conn, pc *webrtc.PeerConnection, t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	r.mu.Lock()
 	if r.mediaEnd {
@@ -236,13 +243,40 @@ func (r *Room) readTrack(c *conn, pc *webrtc.PeerConnection, t *webrtc.TrackRemo
 			mid = tr.Mid()
 		}
 	}
-	s, ok := c.subscribed[mid]
 	r.mu.Unlock()
 	defer r.media.Done()
-	if !ok {
-		r.log.Warn("track of no subscribed stream", "mid", mid)
-		return
+	var pending []byte // the first packet for the next stream
+	warned := false
+	for {
+		r.mu.Lock()
+		s, ok := c.subscribed[mid]
+		r.mu.Unlock()
+		if !ok {
+			// Not (or no longer) subscribed: drop packets until the mid is given to a
+			// feed again or the track ends.
+			if !warned {
+				r.log.Warn("track of no subscribed stream", "mid", mid)
+				warned = true
+			}
+			buf := make([]byte, 1500)
+			n, _, err := t.Read(buf)
+			if err != nil {
+				return
+			}
+			pending = buf[:n]
+			continue
+		}
+		warned = false
+		pending = r.serveStream(c, pc, t, mid, s, pending)
+		if pending == nil {
+			return
+		}
 	}
+}
+
+// serveStream reads t as the stream s until the track ends (nil) or the mid is given
+// to another feed (the first packet read after that).
+func (r *Room) serveStream(c *conn, pc *webrtc.PeerConnection, t *webrtc.TrackRemote, mid string, s janus.SubscribedStream, pending []byte) []byte {
 	kind := devices.KindAudio
 	if t.Kind() == webrtc.RTPCodecTypeVideo {
 		kind = devices.KindVideo
@@ -265,5 +299,9 @@ func (r *Room) readTrack(c *conn, pc *webrtc.PeerConnection, t *webrtc.TrackRemo
 		rs.AddSink(rc)
 		defer rc.Close()
 	}
-	rs.pump(t, func() { r.inbox.push(trackMsg{gen: c.gen, rs: rs}) })
+	if pending != nil && kind == devices.KindVideo {
+		// The new feed's video starts mid-stream for this decoder.
+		rs.RequestKeyFrame()
+	}
+	return rs.pump(t, pending, func() { r.inbox.push(trackMsg{gen: c.gen, rs: rs}) })
 }

@@ -20,6 +20,7 @@ type JingleTtyOpts struct {
 	Protocol   string  // calls.protocol; "" = "jingle" (no roster needed for discovery)
 	AnswerTime float64 // calls.answer_time_interval (s); 0: default
 	Stats      float64 // calls.stats_report_time_interval (s); 0: off
+	AcceptFrom string  // calls.accept_from; "" = "anyone"
 }
 
 // Ttycall starts `ttycall headless` as user@domain (jid ID scheme) and waits for
@@ -33,7 +34,10 @@ func (e *JingleEnv) Ttycall(ctx context.Context, user string, o JingleTtyOpts) *
 	fmt.Fprintf(&b, "[account]\njid = %q\npassword = %q\nserver = %q\nca_file = %q\nid_scheme = \"jid\"\nresource = \"tty\"\n\n",
 		user+"@"+e.Server.Domain, password, e.Server.Addr, e.Server.CAFile)
 	// The browser's users are not in ttycall's roster: let them ring (calls.accept_from).
-	fmt.Fprintf(&b, "[calls]\nprotocol = %q\naccept_from = \"anyone\"\n", o.Protocol)
+	if o.AcceptFrom == "" {
+		o.AcceptFrom = "anyone"
+	}
+	fmt.Fprintf(&b, "[calls]\nprotocol = %q\naccept_from = %q\n", o.Protocol, o.AcceptFrom)
 	if o.AnswerTime > 0 {
 		fmt.Fprintf(&b, "answer_time_interval = %g\n", o.AnswerTime)
 	}
@@ -126,8 +130,9 @@ func TestJingleTtycallCallsPage(t *testing.T) {
 	checkNoGarbage(t, tty)
 }
 
-// TestJinglePageCallsTtycall: the page proposes; ttycall rings and proceeds, takes the
-// session-initiate and accepts (auto); media both ways; the page ends the call.
+// TestJinglePageCallsTtycall: the page proposes; ttycall rings (JMI ringing), accepts
+// (auto) with a proceed, and answers the page's session-initiate; media both ways; the
+// page ends the call.
 func TestJinglePageCallsTtycall(t *testing.T) {
 	ctx := ctxFor(t, 3*time.Minute)
 	env := startJingleEnv(t, ctx, "alice", "bob")
@@ -143,7 +148,6 @@ func TestJinglePageCallsTtycall(t *testing.T) {
 	if in.Str("user") != "alice@localhost" || in.Str("call_type") != "video" {
 		t.Errorf("ttycall call event %s", in)
 	}
-	alice.Wait(ctx, pm, "event", "ringing", "sid", sid)
 	alice.Wait(ctx, pm, "event", "accepted", "sid", sid)
 	alice.Wait(ctx, pm, "event", "connection", "sid", sid, "state", "connected")
 	waitJingleMedia(t, ctx, alice, sid, "audio", "video")
@@ -169,7 +173,8 @@ func TestJingleRejectRetractBusyTimeout(t *testing.T) {
 	rej := fmt.Sprintf("rej-%d", time.Now().UnixNano())
 	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": rej, "media": []string{"audio"}})
 	tty.Wait(ctx, tm, "event", "call", "session", rej)
-	alice.Wait(ctx, pm, "event", "terminated", "sid", rej, "reason", "decline")
+	// Declined while ringing, before any session-initiate: a JMI reject.
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "reject", "id", rej, "from", "bob@localhost/tty")
 	tty.Wait(ctx, tm, "event", "session_close", "session", rej)
 
 	// Busy: the page ends ttycall's call with busy. (ttycall headless exits when its
@@ -196,14 +201,14 @@ func TestJingleRejectRetractBusyTimeout(t *testing.T) {
 	alice.Wait(ctx, pm, "event", "jmi", "kind", "retract", "id", noAns)
 	tty.Wait(ctx, tm, "event", "session_close", "session", noAns)
 
-	// The caller gives up while ttycall rings: the page ends its session (cancel).
+	// The caller gives up while ttycall rings (before any proceed): the page retracts.
 	tty2 := env.Ttycall(ctx, "carol", JingleTtyOpts{Args: []string{"--answer", "ignore"}})
 	pm, tm = alice.Mark(), tty2.Mark()
 	gone := fmt.Sprintf("gone-%d", time.Now().UnixNano())
 	alice.Must(ctx, nil, "propose", map[string]any{"to": "carol@localhost", "id": gone, "media": []string{"audio"}})
 	tty2.Wait(ctx, tm, "event", "call", "session", gone)
-	alice.Wait(ctx, pm, "event", "ringing", "sid", gone)
-	alice.Must(ctx, nil, "end", map[string]any{"sid": gone, "reason": "cancel"})
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "ringing", "id", gone)
+	alice.Must(ctx, nil, "jmi", map[string]any{"to": "carol@localhost", "kind": "retract", "id": gone})
 	tty2.Wait(ctx, tm, "event", "session_close", "session", gone)
 	checkNoGarbage(t, tty)
 	checkNoGarbage(t, tty2)
@@ -334,6 +339,110 @@ func TestJingleGroupCallRefused(t *testing.T) {
 	for _, e := range bob.Events(pm) {
 		if e.Str("event") == "jmi" {
 			t.Errorf("the page was called: %s", e)
+		}
+	}
+}
+
+// TestJingleRingsBeforeProceed (the point of XEP-0353): a proposed call rings in
+// ttycall and on bob's other device (a second page) at the same time; ttycall sends
+// ringing but no proceed until the user accepts; then it proceeds, tells bob's other
+// devices (accept to bob's bare JID), and answers the page's session-initiate; media
+// both ways; ttycall's mute and unmute reach the page as session-info. A second
+// proposal taken on the other device stops ttycall ringing.
+func TestJingleRingsBeforeProceed(t *testing.T) {
+	ctx := ctxFor(t, 3*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	tty := env.Ttycall(ctx, "bob", JingleTtyOpts{Args: []string{"--answer", "ignore", "--video"}, Stats: 0.5})
+	alice, _ := env.StanzaUser(ctx, "alice", "page")
+	phone, _ := env.StanzaUser(ctx, "bob", "phone")
+	phone.Must(ctx, nil, "setAuto", map[string]any{"mode": "ring"})
+
+	pm, tm, fm := alice.Mark(), tty.Mark(), phone.Mark()
+	sid := fmt.Sprintf("rbp-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": sid, "media": []string{"audio", "video"}})
+	in := tty.Wait(ctx, tm, "event", "call", "session", sid)
+	if in.Str("user") != "alice@localhost" || in.Str("call_type") != "video" {
+		t.Errorf("ttycall call event %s", in)
+	}
+	phone.Wait(ctx, fm, "event", "jmi", "kind", "propose", "id", sid)
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "ringing", "id", sid, "from", "bob@localhost/tty")
+	for _, e := range alice.Events(pm) {
+		if e.Str("event") == "jmi" && e.Str("kind") == "proceed" {
+			t.Fatalf("ttycall proceeded before the user accepted: %s", e)
+		}
+	}
+	tty.Send("accept " + sid)
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "proceed", "id", sid, "from", "bob@localhost/tty")
+	phone.Wait(ctx, fm, "event", "jmi", "kind", "accept", "id", sid)
+	alice.Wait(ctx, pm, "event", "accepted", "sid", sid)
+	tty.Wait(ctx, tm, "event", "connection_state", "session", sid, "user", "alice@localhost", "state", "CONNECTED")
+	waitJingleMedia(t, ctx, alice, sid, "audio", "video")
+	waitTtyReceivesFrom(t, ctx, tty, tm, sid, "alice@localhost", true)
+	// Muting is told to the page (session-info mute/unmute, StanzaJS's jingle:mute).
+	tty.Send("mute audio")
+	alice.Wait(ctx, pm, "event", "mute", "sid", sid)
+	tty.Send("unmute audio")
+	alice.Wait(ctx, pm, "event", "unmute", "sid", sid)
+	alice.Must(ctx, nil, "end", map[string]any{"sid": sid, "reason": "success"})
+	tty.Wait(ctx, tm, "event", "session_close", "session", sid)
+
+	// Taken on the other device: its accept to bob's bare JID stops ttycall ringing,
+	// and ttycall tells the caller nothing.
+	pm, tm = alice.Mark(), tty.Mark()
+	taken := fmt.Sprintf("taken-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": taken, "media": []string{"audio"}})
+	tty.Wait(ctx, tm, "event", "call", "session", taken)
+	phone.Must(ctx, nil, "jmi", map[string]any{"to": "bob@localhost", "kind": "accept", "id": taken})
+	tty.Wait(ctx, tm, "event", "session_close", "session", taken)
+	for _, e := range alice.Events(pm) {
+		if e.Str("event") == "jmi" && e.Str("id") == taken && (e.Str("kind") == "proceed" || e.Str("kind") == "reject") {
+			t.Errorf("ttycall answered a call taken on another device: %s", e)
+		}
+	}
+	checkNoGarbage(t, tty)
+}
+
+// TestJingleStrangerDeclined: with calls.accept_from = "contacts", a propose from
+// someone not in the roster is declined (JMI reject) without ringing, here or on the
+// caller's side (no JMI ringing).
+func TestJingleStrangerDeclined(t *testing.T) {
+	ctx := ctxFor(t, 2*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	tty := env.Ttycall(ctx, "bob", JingleTtyOpts{AcceptFrom: "contacts"})
+	alice, _ := env.StanzaUser(ctx, "alice", "page")
+	pm, tm := alice.Mark(), tty.Mark()
+	sid := fmt.Sprintf("stranger-%d", time.Now().UnixNano())
+	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": sid, "media": []string{"audio"}})
+	alice.Wait(ctx, pm, "event", "jmi", "kind", "reject", "id", sid, "from", "bob@localhost/tty")
+	for _, e := range alice.Events(pm) {
+		if e.Str("event") == "jmi" && e.Str("id") == sid && e.Str("kind") != "reject" && e.Str("kind") != "propose" {
+			t.Errorf("a stranger's call got %s", e)
+		}
+	}
+	for _, e := range tty.Events(tm) {
+		if e.Str("session") == sid && e.Str("event") == "call" {
+			t.Errorf("a stranger's call rang: %s", e)
+		}
+	}
+}
+
+// TestJingleProposeBounced: calling a contact with no device online (the server
+// bounces the propose: the test's Prosody stores no messages) ends the call at once
+// as offline, long before the answer timeout.
+func TestJingleProposeBounced(t *testing.T) {
+	ctx := ctxFor(t, 2*time.Minute)
+	env := startJingleEnv(t, ctx, "alice", "bob")
+	tty := env.Ttycall(ctx, "alice", JingleTtyOpts{AnswerTime: 600})
+	tm := tty.Mark()
+	tty.Send("call bob@localhost audio")
+	rej := tty.Wait(ctx, tm, "event", "reject", "user", "bob@localhost")
+	if rej.Ext()["reason"] != "offline" {
+		t.Errorf("reject event %s, want ext reason offline", rej)
+	}
+	tty.Wait(ctx, tm, "event", "session_close", "session", rej.Str("session"))
+	for _, e := range tty.Events(tm) {
+		if e.Str("event") == "user_not_answer" {
+			t.Errorf("a bounced call waited for the answer timeout: %s", e)
 		}
 	}
 }

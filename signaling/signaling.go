@@ -192,9 +192,17 @@ type Message interface {
 type Offer struct {
 	Header
 	SDP string
+	// Deferred: the call rings before its SDP exists (Jingle Message Initiation: a
+	// propose rings every device, and the caller's session-initiate comes only after
+	// one of them proceeds). SDP is empty; the engine rings, and on Accept sends an
+	// Answer without SDP (the adapter's "proceed"); the caller's SDP then comes as a
+	// second Offer from the same user, which the accepted session answers at once.
+	// Only a new incoming call may be deferred.
+	Deferred bool
 }
 
-// Answer accepts an Offer (QuickBlox "accept", Jingle session-accept).
+// Answer accepts an Offer (QuickBlox "accept", Jingle session-accept). An Answer
+// without SDP accepts a Deferred offer (JMI proceed): the SDP offer follows.
 type Answer struct {
 	Header
 	SDP string
@@ -246,6 +254,25 @@ type Restart struct {
 type Update struct {
 	Header
 }
+
+// Mute tells a participant of an active session that the local user turned a kind
+// of media off or on, without renegotiation (Jingle session-info mute/unmute). It is
+// optional: the engine's Mute reaches only a Signaling that implements Muter (and a
+// Router or other wrapper that passes it on); a protocol without such a message
+// (QuickBlox) is told nothing.
+type Mute struct {
+	Header
+	Media string // "audio" or "video"
+	Muted bool   // false: unmuted
+}
+
+// Muter is the optional side of a Signaling that can tell peers of Mute.
+type Muter interface {
+	Mute(ctx context.Context, m *Mute) error
+}
+
+// Kind implements Message.
+func (*Mute) Kind() string { return "mute" }
 
 // Kind implements Message.
 func (*Offer) Kind() string      { return "offer" }
@@ -372,6 +399,15 @@ func (r *Router) Update(ctx context.Context, m *Update) error {
 	return route(ctx, r, m, Signaling.Update)
 }
 
+// Mute implements Muter: it reaches the session's Signaling when that is a Muter.
+func (r *Router) Mute(ctx context.Context, m *Mute) error {
+	sg, err := r.pick(m.Session)
+	if err != nil {
+		return err
+	}
+	return Send(ctx, sg, m)
+}
+
 // Rules implements Signaling; a session without a route gets the zero Rules.
 func (r *Router) Rules(s Session) Rules {
 	sg, err := r.pick(s)
@@ -399,6 +435,11 @@ func Send(ctx context.Context, sg Signaling, m Message) error {
 		return sg.Restart(ctx, m)
 	case *Update:
 		return sg.Update(ctx, m)
+	case *Mute:
+		if mu, ok := sg.(Muter); ok {
+			return mu.Mute(ctx, m)
+		}
+		return nil // optional: a protocol without it is told nothing
 	}
 	return fmt.Errorf("signaling: unknown message %T", m)
 }

@@ -63,3 +63,24 @@ func TestNormalizeSDP(t *testing.T) {
 		}
 	}
 }
+
+// muter is a named adapter that also takes Mute (signaling.Muter).
+type muter struct{ named }
+
+func (m muter) Mute(_ context.Context, x *Mute) error { return m.rec(x) }
+
+// TestMuteOptional: Mute reaches an adapter that implements Muter, through a Router
+// too, and is dropped without error for one that does not (QuickBlox).
+func TestMuteOptional(t *testing.T) {
+	var got []string
+	r := &Router{Default: named{"qb", &got}, Protocols: map[string]Signaling{"jingle": muter{named{"jingle", &got}}}}
+	ctx := context.Background()
+	for _, p := range []string{"jingle", "quickblox"} {
+		if err := Send(ctx, r, &Mute{Header: Header{Session: Session{ID: "s", Protocol: p}}, Media: "audio", Muted: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 1 || got[0] != "jingle:mute" {
+		t.Fatalf("got %v, want only jingle:mute", got)
+	}
+}

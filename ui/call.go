@@ -261,6 +261,11 @@ func (c *callModel) handle(msg call.Event) tea.Cmd {
 	case call.AcceptEvent:
 		c.setPhase(msg.User, "CONNECTING", "accepted")
 	case call.RejectEvent:
+		if msg.Ext["reason"] == "offline" {
+			// The call could reach no device (a Jingle propose bounced).
+			c.setPhase(msg.User, "OFFLINE", "is offline")
+			break
+		}
 		c.setPhase(msg.User, "REJECTED", "rejected")
 	case call.StopEvent:
 		c.setPhase(msg.User, "HUNG UP", "hung up")

@@ -174,11 +174,13 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: signaling: %w", err)
 	}
 	var sig call.Signaling = qb
+	admit := admitter(cfg, scheme, acc)
 	if cfg.Calls.Protocol != quickblox.Protocol {
 		// Standard calls beside QuickBlox's (protocol.go).
 		jg, err := jingleadapter.New(jingleadapter.Config{
 			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
 			AnswerTimeout: cfg.Calls.AnswerTimeInterval.Duration(),
+			Admit:         jingleAdmit(admit),
 		})
 		if err != nil {
 			acc.Close()
@@ -193,7 +195,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	}
 	ecfg := EngineConfig(cfg, acc.LocalID(), sig, o)
 	ecfg.ICEServersFunc = newICESource(cfg, ecfg.ICEServers, acc, log).servers
-	ecfg.Admit = admitter(cfg, scheme, acc)
+	ecfg.Admit = admit
 	engine, err := call.NewClient(ecfg)
 	if err != nil {
 		if a.jingle != nil {
@@ -229,6 +231,18 @@ func admitter(cfg *config.Config, scheme wire.Scheme, acc *chat.Account) func(*c
 			return nil
 		}
 		return fmt.Errorf("%w: %s is not a contact (calls.accept_from = %q)", call.ErrBlocked, o.From, mode)
+	}
+}
+
+// jingleAdmit is the Jingle adapter's admission by the same calls.accept_from rule as
+// the engine's: a stranger's propose is declined (JMI reject) before anything rings or
+// answers ringing, here or on the caller's side.
+func jingleAdmit(admit func(*call.Offer) error) func(call.UserID) error {
+	if admit == nil {
+		return nil
+	}
+	return func(u call.UserID) error {
+		return admit(&call.Offer{Header: call.Header{From: u}})
 	}
 }
 

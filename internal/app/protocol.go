@@ -16,6 +16,7 @@ import (
 	"github.com/ttycall/ttycall/call"
 	"github.com/ttycall/ttycall/chat"
 	"github.com/ttycall/ttycall/config"
+	"github.com/ttycall/ttycall/signaling"
 	"github.com/ttycall/ttycall/signaling/jingle"
 	jingleadapter "github.com/ttycall/ttycall/signaling/jingle/adapter"
 	"github.com/ttycall/ttycall/signaling/jmi"
@@ -143,6 +144,11 @@ func (c *chooser) Restart(ctx context.Context, m *call.Restart) error {
 
 func (c *chooser) Update(ctx context.Context, m *call.Update) error {
 	return c.route(ctx, &m.Header, false).Update(ctx, m)
+}
+
+// Mute passes the engine's optional Mute on to the session's adapter (call.Muter).
+func (c *chooser) Mute(ctx context.Context, m *call.Mute) error {
+	return signaling.Send(ctx, c.route(ctx, &m.Header, false), m)
 }
 
 // Rules are QuickBlox's until the offer picks (a Jingle session ignores the re-sent

@@ -78,6 +78,20 @@ type Envelope struct {
 	// Delayed: the server stored it (offline delivery or an archive): a stale
 	// proposal must not ring.
 	Delayed bool
+	// Bounced: an error message returned our own propose of this ID (Kind Propose):
+	// the contact has no device online to take it (and no server stores it). From
+	// is the address it was sent to.
+	Bounced bool
+}
+
+// ProposeStanzaID is the message ID our propose of JMI id goes out with: a bounce
+// (an error message carries the ID, rarely the element) names the call it ends.
+func ProposeStanzaID(id string) string { return "jmi-propose-" + id }
+
+// BouncedPropose returns the JMI id of our propose that stanzaID names, if it does.
+func BouncedPropose(stanzaID string) (string, bool) {
+	id, ok := strings.CutPrefix(stanzaID, "jmi-propose-")
+	return id, ok && id != ""
 }
 
 // Parse reads the JMI element whose start token is start from r.

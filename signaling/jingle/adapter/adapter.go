@@ -9,12 +9,15 @@
 // Answer; candidates trickle as transport-info both ways. The engine's Terminate before
 // a proceed is a JMI retract (the engine's answer timeout ends an unanswered propose).
 //
-// An incoming call: a propose is answered with ringing and proceed at once, because
-// the engine rings on an offer, and only the session-initiate that follows carries one;
-// from then on the call rings here and the caller's other devices see our proceed. The
-// engine's Answer is our session-accept (and an accept to our own bare JID, so our
-// other devices stop ringing); its Reject a session-terminate with decline (busy when
-// another call is live).
+// An incoming call: a propose is answered with ringing and handed to the engine as a
+// deferred Offer (signaling.Offer.Deferred): the engine rings, and so do our other
+// devices and the caller's. The engine's Answer without SDP (the user accepted) is our
+// proceed to the caller and an accept to our own bare JID (our other devices stop
+// ringing); the caller's session-initiate then becomes the Offer the engine answers
+// at once, with our session-accept. The engine's Reject before that is a JMI reject;
+// after a session-initiate, a session-terminate with decline (busy when another call
+// is live). Another device of ours answering (a carbon of its accept, proceed or
+// reject) or the caller's retract ends the ringing session.
 //
 // Jingle calls are 1:1: an Offer to more than one user is refused with ErrGroupCall.
 // Jingle IQs are answered before the engine sees them; what does not fit a session
@@ -42,6 +45,10 @@ const Protocol = "jingle"
 
 // ErrGroupCall: Jingle calls are 1:1 until conferences exist.
 var ErrGroupCall = errors.New("jingle: group calls with Jingle (Conversations, Dino...) contacts are not supported yet: call them one at a time")
+
+// OfflineReason is Ext["reason"] of the Reject that ends a call whose propose bounced:
+// the contact has no device online.
+const OfflineReason = "offline"
 
 // ErrUnsupported: what the engine asked has no Jingle form the peers take.
 var ErrUnsupported = errors.New("jingle: not supported")
@@ -82,7 +89,8 @@ const (
 	proposed   state = iota + 1 // outgoing: propose sent, waiting for proceed
 	initiating                  // outgoing: proceed came, session-initiate on its way
 	initiated                   // outgoing: session-initiate acknowledged, waiting for accept
-	proceeded                   // incoming: we proceeded, waiting for session-initiate
+	ringing                     // incoming: propose came, the engine rings (no SDP yet)
+	proceeded                   // incoming: accepted, we proceeded, waiting for session-initiate
 	offered                     // incoming: session-initiate came, the engine rings
 	active                      // accepted either way
 	ended
@@ -98,9 +106,11 @@ type session struct {
 	st       state
 	offerSDP string // outgoing: the engine's offer, sent at proceed
 	contents []string
+	media    []string                 // the media of each of contents ("audio", "video")
 	pending  []signaling.ICECandidate // ours, before session-initiate went out
 	ufrag    string                   // ours, for transport-info
-	timer    *time.Timer              // AnswerTimeout of an outgoing call
+	timer    *time.Timer              // AnswerTimeout: an outgoing call, an incoming proposal
+	accepted bool                     // incoming: our accept went to our other devices
 }
 
 // Adapter implements signaling.Signaling over Jingle and JMI, and receives Jingle IQs
@@ -119,7 +129,10 @@ type Adapter struct {
 	done   chan struct{}
 }
 
-var _ signaling.Signaling = (*Adapter)(nil)
+var (
+	_ signaling.Signaling = (*Adapter)(nil)
+	_ signaling.Muter     = (*Adapter)(nil)
+)
 
 // New starts an adapter; Close stops it.
 func New(cfg Config) (*Adapter, error) {
@@ -291,6 +304,7 @@ func (a *Adapter) Offer(ctx context.Context, m *signaling.Offer) error {
 		st: proposed, offerSDP: m.SDP}
 	for _, c := range contents {
 		s.contents = append(s.contents, c.Name)
+		s.media = append(s.media, mediaName(c))
 		if s.ufrag == "" && c.Transport != nil {
 			s.ufrag = c.Transport.Ufrag
 		}
@@ -317,11 +331,29 @@ func (a *Adapter) Offer(ctx context.Context, m *signaling.Offer) error {
 func (a *Adapter) Answer(ctx context.Context, m *signaling.Answer) error {
 	a.mu.Lock()
 	s := a.sessions[m.Session.ID]
-	if s == nil || s.st != offered {
+	if s != nil && s.st == ringing && m.SDP == "" {
+		// The user accepted a proposed call: proceed; the caller's session-initiate
+		// brings the offer the engine answers.
+		s.st, s.accepted = proceeded, true
+		if s.timer != nil {
+			s.timer.Reset(a.cfg.AnswerTimeout) // a full window for the session-initiate
+		}
+		peer := s.peerFull
+		a.mu.Unlock()
+		if err := a.cfg.Transport.SendJMI(ctx, peer, jmi.Message{Kind: jmi.Proceed, ID: m.Session.ID}); err != nil {
+			return err
+		}
+		if err := a.cfg.Transport.SendJMI(ctx, a.cfg.Local, jmi.Message{Kind: jmi.Accept, ID: m.Session.ID}); err != nil {
+			a.log.Info("jingle: accept to our other devices", "err", err)
+		}
+		return nil
+	}
+	if s == nil || s.st != offered || m.SDP == "" {
 		a.mu.Unlock()
 		return fmt.Errorf("jingle: answer for session %s: %w", m.Session.ID, ErrUnsupported)
 	}
-	peer := s.peerFull
+	peer, accepted := s.peerFull, s.accepted
+	s.accepted = true
 	a.mu.Unlock()
 	contents, groups, err := jingle.FromSDP(m.SDP, jingle.Responder)
 	if err != nil {
@@ -339,6 +371,9 @@ func (a *Adapter) Answer(ctx context.Context, m *signaling.Answer) error {
 		}
 	}
 	a.mu.Unlock()
+	if accepted {
+		return nil // told our other devices at proceed
+	}
 	if err := a.cfg.Transport.SendJMI(ctx, a.cfg.Local, jmi.Message{Kind: jmi.Accept, ID: m.Session.ID}); err != nil {
 		a.log.Info("jingle: accept to our other devices", "err", err)
 	}
@@ -354,7 +389,7 @@ func (a *Adapter) Candidates(ctx context.Context, m *signaling.Candidates) error
 		a.mu.Unlock()
 		return nil // the session ended: its candidates are of no use
 	}
-	if s.st == proposed || s.st == initiating || s.st == proceeded {
+	if s.st == proposed || s.st == initiating || s.st == ringing || s.st == proceeded {
 		s.pending = append(s.pending, m.Candidates...)
 		a.mu.Unlock()
 		return nil
@@ -450,7 +485,10 @@ func (a *Adapter) end(ctx context.Context, s *session, reason string) error {
 			reason = jingle.ReasonCancel
 		}
 		return a.cfg.Transport.SendJMI(ctx, peer, jmi.Message{Kind: jmi.Retract, ID: s.id, Reason: reason})
-	case proceeded:
+	case ringing, proceeded:
+		if reason == jingle.ReasonSuccess {
+			reason = jingle.ReasonCancel
+		}
 		return a.cfg.Transport.SendJMI(ctx, peerFull, jmi.Message{Kind: jmi.Reject, ID: s.id, Reason: reason})
 	case ended:
 		return nil
@@ -479,6 +517,42 @@ func (a *Adapter) end(ctx context.Context, s *session, reason string) error {
 // transport-replace; ICE restarts are not offered over Jingle.
 func (a *Adapter) Restart(context.Context, *signaling.Restart) error {
 	return fmt.Errorf("jingle: ICE restart: %w", ErrUnsupported)
+}
+
+// Mute implements signaling.Muter: session-info mute or unmute (XEP-0167 §7.2) naming
+// the content of that media, once the call is accepted.
+func (a *Adapter) Mute(ctx context.Context, m *signaling.Mute) error {
+	a.mu.Lock()
+	s := a.sessions[m.Session.ID]
+	if s == nil || s.st != active {
+		a.mu.Unlock()
+		return nil // nothing to tell: the call is not up (or over)
+	}
+	peer, sid, name := s.peerFull, s.id, ""
+	for i, md := range s.media {
+		if md == m.Media {
+			name = s.contents[i]
+			break
+		}
+	}
+	a.mu.Unlock()
+	if name == "" {
+		return nil // no content of that media in this call
+	}
+	kind := jingle.InfoUnmute
+	if m.Muted {
+		kind = jingle.InfoMute
+	}
+	info := jingle.RTPInfo(kind)
+	info.Creator, info.Name = string(jingle.Initiator), name
+	return a.cfg.Transport.SendJingle(ctx, peer, &jingle.Jingle{Action: jingle.SessionInfo, SID: sid, Info: info})
+}
+
+func mediaName(c jingle.Content) string {
+	if c.Description == nil {
+		return ""
+	}
+	return c.Description.Media
 }
 
 // Update implements signaling.Signaling: Jingle has no application extension; dropped.

@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,18 +111,47 @@ func newRig(t *testing.T, timeout time.Duration) *rig {
 	return r
 }
 
-// incomingCall brings a call from bob/phone up to the engine's Offer: propose, our
-// ringing and proceed, bob's session-initiate (StanzaJS's).
-func (r *rig) incomingCall(t *testing.T, sid string) jid.JID {
+// proposed brings a propose from bob/phone to the engine: a deferred Offer (the engine
+// rings before any SDP) and our JMI ringing, and nothing else (no proceed before the
+// user accepts: bob's and our other devices go on ringing).
+func (r *rig) proposed(t *testing.T, sid string) jid.JID {
 	t.Helper()
 	bob := mustJID(t, "bob@example.org/phone")
 	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Propose, ID: sid, Media: []string{"audio", "video"}}, From: bob, To: r.me.Bare()})
+	o, ok := next(t, r.eng.in, "deferred offer").(*signaling.Offer)
+	if !ok || !o.Deferred || o.SDP != "" || o.Session.ID != sid || o.From != "bob@example.org" || o.Session.CallType != signaling.CallTypeVideo {
+		t.Fatalf("engine got %+v, want a deferred offer", o)
+	}
 	if s := next(t, r.tr.out, "ringing"); s.m == nil || s.m.Kind != jmi.Ringing || !s.to.Equal(bob) {
 		t.Fatalf("sent %+v, want ringing to bob", s)
 	}
-	if s := next(t, r.tr.out, "proceed"); s.m == nil || s.m.Kind != jmi.Proceed || s.m.ID != sid {
+	none(t, r.tr.out, "a proceed before the user accepted")
+	return bob
+}
+
+// accept is the engine's Answer without SDP (the user accepted a deferred call): our
+// proceed to bob's device and an accept to our own bare JID.
+func (r *rig) accept(t *testing.T, sid string, bob jid.JID) {
+	t.Helper()
+	h := signaling.Header{Session: signaling.Session{ID: sid, Protocol: Protocol}, To: "bob@example.org"}
+	if err := r.a.Answer(context.Background(), &signaling.Answer{Header: h}); err != nil {
+		t.Fatal(err)
+	}
+	if s := next(t, r.tr.out, "proceed"); s.m == nil || s.m.Kind != jmi.Proceed || s.m.ID != sid || !s.to.Equal(bob) {
 		t.Fatalf("sent %+v, want proceed", s)
 	}
+	if s := next(t, r.tr.out, "accept to our devices"); s.m == nil || s.m.Kind != jmi.Accept || !s.to.Equal(r.me.Bare()) {
+		t.Fatalf("sent %+v, want accept to our bare JID", s)
+	}
+}
+
+// incomingCall brings a call from bob/phone up to the engine's Offer with SDP:
+// propose, the engine rings, the user accepts (proceed), bob's session-initiate
+// (StanzaJS's).
+func (r *rig) incomingCall(t *testing.T, sid string) jid.JID {
+	t.Helper()
+	bob := r.proposed(t, sid)
+	r.accept(t, sid, bob)
 	init := golden(t, "session-initiate")
 	init.SID = sid
 	then, jerr := r.a.HandleJingle(bob, init)
@@ -133,9 +163,7 @@ func (r *rig) incomingCall(t *testing.T, sid string) jid.JID {
 	if !ok || o.Session.ID != sid || o.From != "bob@example.org" || o.Session.CallType != signaling.CallTypeVideo || !strings.Contains(o.SDP, "m=video") {
 		t.Fatalf("engine got %+v", o)
 	}
-	if s := next(t, r.tr.out, "session-info ringing"); s.j == nil || s.j.Info.Kind() != jingle.InfoRinging {
-		t.Fatalf("sent %+v, want session-info ringing", s)
-	}
+	none(t, r.tr.out, "session-info ringing for an accepted call")
 	return bob
 }
 
@@ -155,9 +183,6 @@ func TestHostileJingle(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s := next(t, r.tr.out, "session-accept"); s.j == nil || s.j.Action != jingle.SessionAccept || !s.to.Equal(bob) {
-		t.Fatalf("sent %+v", s)
-	}
-	if s := next(t, r.tr.out, "accept to our devices"); s.m == nil || s.m.Kind != jmi.Accept || !s.to.Equal(r.me.Bare()) {
 		t.Fatalf("sent %+v", s)
 	}
 
@@ -308,19 +333,24 @@ func TestUnansweredRetracted(t *testing.T) {
 
 // TestAnsweredElsewhere: our other device takes the call: ours stops ringing.
 func TestAnsweredElsewhere(t *testing.T) {
-	r := newRig(t, 0)
-	r.incomingCall(t, "e1")
 	phone := mustJID(t, "alice@example.org/phone")
-	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Accept, ID: "e1"}, From: phone, To: r.me.Bare()})
-	if _, ok := next(t, r.eng.in, "terminate").(*signaling.Terminate); !ok {
-		t.Fatal("the engine still rings")
+	for _, kind := range []jmi.Kind{jmi.Accept, jmi.Reject} {
+		r := newRig(t, 0)
+		bob := r.proposed(t, "e1")
+		env := jmi.Envelope{Message: jmi.Message{Kind: kind, ID: "e1"}, From: phone, To: r.me.Bare()}
+		if kind == jmi.Reject {
+			env = jmi.Envelope{Message: jmi.Message{Kind: kind, ID: "e1"}, From: phone, To: bob, Carbon: "sent"}
+		}
+		r.a.HandleJMI(env)
+		if _, ok := next(t, r.eng.in, "terminate").(*signaling.Terminate); !ok {
+			t.Fatalf("%s on another device: the engine still rings", kind)
+		}
+		none(t, r.tr.out, "a send for a call answered elsewhere")
 	}
 	// A carbon of our own proceed changes nothing.
 	r2 := newRig(t, 0)
-	bob := mustJID(t, "bob@example.org/phone")
-	r2.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Propose, ID: "e2", Media: []string{"audio"}}, From: bob})
-	next(t, r2.tr.out, "ringing")
-	next(t, r2.tr.out, "proceed")
+	bob := r2.proposed(t, "e2")
+	r2.accept(t, "e2", bob)
 	r2.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Proceed, ID: "e2"}, From: r2.me, To: bob, Carbon: "sent"})
 	init := golden(t, "session-initiate")
 	init.SID = "e2"
@@ -343,4 +373,159 @@ func TestStaleProposalIgnored(t *testing.T) {
 		t.Fatal(jerr)
 	}
 	none(t, r.tr.out, "answer to a stale proposal")
+}
+
+// TestRingBeforeProceed: a proposed call rings in the engine without SDP; rejecting it
+// is a JMI reject to the caller's device, and the caller's retract ends it.
+func TestRingBeforeProceed(t *testing.T) {
+	r := newRig(t, 0)
+	bob := r.proposed(t, "p1")
+	h := signaling.Header{Session: signaling.Session{ID: "p1", Protocol: Protocol}}
+	if err := r.a.Reject(context.Background(), &signaling.Reject{Header: h}); err != nil {
+		t.Fatal(err)
+	}
+	if s := next(t, r.tr.out, "reject"); s.m == nil || s.m.Kind != jmi.Reject || s.m.ID != "p1" || !s.to.Equal(bob) || s.m.Reason != jingle.ReasonDecline {
+		t.Fatalf("sent %+v, want a JMI reject with decline", s)
+	}
+
+	r.proposed(t, "p2")
+	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Retract, ID: "p2"}, From: bob})
+	if _, ok := next(t, r.eng.in, "terminate").(*signaling.Terminate); !ok {
+		t.Fatal("a retracted call still rings")
+	}
+	// Retracted after the user accepted (before the session-initiate): ended too.
+	r.proposed(t, "p3")
+	r.accept(t, "p3", bob)
+	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Retract, ID: "p3"}, From: bob})
+	if _, ok := next(t, r.eng.in, "terminate").(*signaling.Terminate); !ok {
+		t.Fatal("a call retracted after proceed goes on")
+	}
+	// A session-initiate before our proceed (a peer that does not wait) is the
+	// offer of the ringing call: it keeps ringing.
+	r.proposed(t, "p4")
+	init := golden(t, "session-initiate")
+	init.SID = "p4"
+	then, jerr := r.a.HandleJingle(bob, init)
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	then()
+	if o, ok := next(t, r.eng.in, "offer").(*signaling.Offer); !ok || o.Deferred || o.SDP == "" {
+		t.Fatalf("engine got %+v", o)
+	}
+	if s := next(t, r.tr.out, "session-info ringing"); s.j == nil || s.j.Info.Kind() != jingle.InfoRinging {
+		t.Fatalf("sent %+v, want session-info ringing", s)
+	}
+}
+
+// TestMuteSessionInfo: the engine's Mute is a session-info mute/unmute naming the
+// content of that media, once the call is up; nothing before.
+func TestMuteSessionInfo(t *testing.T) {
+	r := newRig(t, 0)
+	const sid = "m1"
+	ctx := context.Background()
+	h := signaling.Header{Session: signaling.Session{ID: sid, Protocol: Protocol}, To: "bob@example.org"}
+	bob := r.proposed(t, sid)
+	if err := r.a.Mute(ctx, &signaling.Mute{Header: h, Media: "audio", Muted: true}); err != nil {
+		t.Fatal(err)
+	}
+	none(t, r.tr.out, "session-info before the call is up")
+	r.accept(t, sid, bob)
+	init := golden(t, "session-initiate")
+	init.SID = sid
+	then, jerr := r.a.HandleJingle(bob, init)
+	if jerr != nil {
+		t.Fatal(jerr)
+	}
+	then()
+	next(t, r.eng.in, "offer")
+	acc := golden(t, "session-accept")
+	answer, err := jingle.ToSDP(acc.Contents, acc.Groups, jingle.Responder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.a.Answer(ctx, &signaling.Answer{Header: h, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	next(t, r.tr.out, "session-accept")
+	want := map[string]string{}
+	for _, c := range init.Contents {
+		want[c.Description.Media] = c.Name
+	}
+	for _, c := range []struct {
+		media string
+		muted bool
+		kind  string
+	}{{"audio", true, jingle.InfoMute}, {"video", true, jingle.InfoMute}, {"audio", false, jingle.InfoUnmute}} {
+		if err := r.a.Mute(ctx, &signaling.Mute{Header: h, Media: c.media, Muted: c.muted}); err != nil {
+			t.Fatal(err)
+		}
+		s := next(t, r.tr.out, "session-info")
+		if s.j == nil || s.j.Action != jingle.SessionInfo || !s.to.Equal(bob) || s.j.Info.Kind() != c.kind ||
+			s.j.Info.Name != want[c.media] || s.j.Info.Creator != "initiator" {
+			t.Fatalf("%s muted=%v: sent %+v (%+v)", c.media, c.muted, s, s.j)
+		}
+	}
+}
+
+// TestProposeBounced: our propose comes back as an error (no device of bob online):
+// the call ends at once with a Reject marked offline; a bounce from anyone else, or
+// of a propose already taken, changes nothing.
+func TestProposeBounced(t *testing.T) {
+	r := newRig(t, time.Hour)
+	init := golden(t, "session-initiate")
+	offer, _ := jingle.ToSDP(init.Contents, init.Groups, jingle.Initiator)
+	h := signaling.Header{Session: signaling.Session{ID: "b1", CallType: signaling.CallTypeAudio, Initiator: "alice@example.org", Opponents: []signaling.UserID{"bob@example.org"}}, To: "bob@example.org"}
+	if err := r.a.Offer(context.Background(), &signaling.Offer{Header: h, SDP: offer}); err != nil {
+		t.Fatal(err)
+	}
+	next(t, r.tr.out, "propose")
+	bounce := func(from string) {
+		r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Propose, ID: "b1"}, From: mustJID(t, from), Bounced: true})
+	}
+	bounce("mallory@example.org")
+	none(t, r.eng.in, "an end on a stranger's bounce")
+	bounce("bob@example.org")
+	rej, ok := next(t, r.eng.in, "reject").(*signaling.Reject)
+	if !ok || rej.Session.ID != "b1" || rej.From != "bob@example.org" || rej.Ext["reason"] != OfflineReason {
+		t.Fatalf("engine got %+v", rej)
+	}
+	bounce("bob@example.org")
+	none(t, r.eng.in, "a second end")
+	none(t, r.tr.out, "a retract of a bounced propose")
+}
+
+// logWatch is a slog handler that reports each message it is given.
+type logWatch struct{ msgs chan string }
+
+func (w logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (w logWatch) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case w.msgs <- r.Message:
+	default:
+	}
+	return nil
+}
+func (w logWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w logWatch) WithGroup(string) slog.Handler      { return w }
+
+// TestProposalForgotten: a proposal nobody here answers is forgotten at AnswerTimeout
+// (the engine stopped ringing and told nobody): a late retract finds no session.
+func TestProposalForgotten(t *testing.T) {
+	r := newRig(t, 0)
+	w := logWatch{msgs: make(chan string, 64)}
+	a, err := New(Config{Local: r.me.Bare(), Self: func() jid.JID { return r.me }, Transport: r.tr,
+		AnswerTimeout: 50 * time.Millisecond, Logger: slog.New(w)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetIncoming(r.eng)
+	t.Cleanup(func() { _ = a.Close() })
+	r.a = a
+	bob := r.proposed(t, "f1")
+	for m := ""; m != "jingle: proposal left unanswered here"; {
+		m = next(t, w.msgs, "the proposal forgotten")
+	}
+	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Retract, ID: "f1"}, From: bob})
+	none(t, r.eng.in, "a terminate for a forgotten proposal")
 }

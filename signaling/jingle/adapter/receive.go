@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"slices"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -16,6 +17,10 @@ import (
 func (a *Adapter) HandleJMI(m jmi.Envelope) {
 	if m.Delayed {
 		a.log.Debug("jingle: stale JMI message dropped", "kind", m.Kind, "id", m.ID, "from", m.From)
+		return
+	}
+	if m.Bounced {
+		a.bounced(m)
 		return
 	}
 	if m.Carbon != "" || m.From.Bare().Equal(a.cfg.Local) {
@@ -52,14 +57,34 @@ func (a *Adapter) HandleJMI(m jmi.Envelope) {
 			a.receive(&signaling.Reject{Header: a.header(s)})
 		}
 	case jmi.Retract:
-		if a.drop(s, proceeded) {
-			return // the engine never saw it
-		}
-		if a.drop(s, offered) {
+		if a.drop(s, ringing, proceeded, offered) {
 			a.receive(&signaling.Terminate{Header: a.header(s)})
 		}
 	case jmi.Ringing:
 		a.log.Debug("jingle: peer rings", "id", m.ID, "from", m.From)
+	}
+}
+
+// bounced: our propose came back (no device of the contact online): the call ends at
+// once, as a Reject with Ext reason "offline" (the engine shows the contact offline)
+// instead of ringing into the void until the answer timeout.
+func (a *Adapter) bounced(m jmi.Envelope) {
+	a.mu.Lock()
+	s := a.sessions[m.ID]
+	a.mu.Unlock()
+	if s == nil || s.role != jingle.Initiator || !s.peer.Equal(m.From.Bare()) {
+		return
+	}
+	if a.drop(s, proposed) {
+		a.mu.Lock()
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		a.mu.Unlock()
+		a.log.Info("jingle: propose bounced: contact offline", "id", s.id, "to", s.peer)
+		h := a.header(s)
+		h.Ext = signaling.Extension{"reason": OfflineReason}
+		a.receive(&signaling.Reject{Header: h})
 	}
 }
 
@@ -84,16 +109,13 @@ func (a *Adapter) fromOurDevice(m jmi.Envelope) {
 		return // the copy of our own proceed
 	}
 	a.log.Info("jingle: call answered on another device", "id", m.ID, "kind", m.Kind)
-	if a.drop(s, proceeded) {
-		return
-	}
-	if a.drop(s, offered) {
+	if a.drop(s, ringing, proceeded, offered) {
 		a.receive(&signaling.Terminate{Header: a.header(s)})
 	}
 }
 
-// proposal answers a propose: ringing and proceed (see the package doc), unless Admit
-// refuses the caller.
+// proposal answers a propose with ringing and hands the engine a deferred Offer (see
+// the package doc), unless Admit refuses the caller.
 func (a *Adapter) proposal(m jmi.Envelope) {
 	peer := m.From.Bare()
 	if a.cfg.Admit != nil {
@@ -109,30 +131,37 @@ func (a *Adapter) proposal(m jmi.Envelope) {
 	if slices.Contains(m.Media, "video") {
 		t = signaling.CallTypeVideo
 	}
-	s := &session{id: m.ID, role: jingle.Responder, peer: peer, peerFull: m.From, callType: t, st: proceeded}
+	s := &session{id: m.ID, role: jingle.Responder, peer: peer, peerFull: m.From, callType: t, st: ringing}
 	a.mu.Lock()
 	if a.sessions[m.ID] != nil {
 		a.mu.Unlock()
 		return
 	}
 	a.sessions[m.ID] = s
+	if d := a.cfg.AnswerTimeout; d > 0 {
+		// Bounds how long we keep a proposal nobody here answers: the engine stops
+		// ringing at its own answer timeout and tells nobody (the caller and our other
+		// devices go on).
+		s.timer = time.AfterFunc(d, func() {
+			if a.drop(s, ringing, proceeded) {
+				a.log.Info("jingle: proposal left unanswered here", "id", s.id, "from", s.peerFull)
+			}
+		})
+	}
 	a.mu.Unlock()
+	a.receive(&signaling.Offer{Header: a.header(s), Deferred: true})
 	a.later(func(ctx context.Context) {
 		if err := a.cfg.Transport.SendJMI(ctx, m.From, jmi.Message{Kind: jmi.Ringing, ID: m.ID}); err != nil {
 			a.log.Info("jingle: ringing", "err", err)
 		}
-		if err := a.cfg.Transport.SendJMI(ctx, m.From, jmi.Message{Kind: jmi.Proceed, ID: m.ID}); err != nil {
-			a.log.Info("jingle: proceed", "err", err)
-			a.drop(s, proceeded)
-		}
 	})
 }
 
-// drop ends s if it is in state st, and says whether it did.
-func (a *Adapter) drop(s *session, st state) bool {
+// drop ends s if it is in one of the states sts, and says whether it did.
+func (a *Adapter) drop(s *session, sts ...state) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if s.st != st {
+	if !slices.Contains(sts, s.st) {
 		return false
 	}
 	s.st = ended
@@ -216,7 +245,7 @@ func (a *Adapter) HandleJingle(from jid.JID, j *jingle.Jingle) (func(), *jingle.
 			}
 		}, nil
 	case jingle.TransportInfo:
-		if s.st == proposed || s.st == proceeded {
+		if s.st == proposed || s.st == ringing || s.st == proceeded {
 			return nil, jingle.ErrOutOfOrder
 		}
 		cands := a.candidatesLocked(s, j.Contents)
@@ -262,7 +291,7 @@ func (a *Adapter) HandleJingle(from jid.JID, j *jingle.Jingle) (func(), *jingle.
 // one (without JMI); a second one for a live session or while we call the same peer is
 // a tie-break.
 func (a *Adapter) initiateLocked(from jid.JID, j *jingle.Jingle, s *session) (func(), *jingle.Error) {
-	if s != nil && !(s.role == jingle.Responder && s.st == proceeded && from.Equal(s.peerFull)) {
+	if s != nil && !(s.role == jingle.Responder && (s.st == proceeded || s.st == ringing) && from.Equal(s.peerFull)) {
 		return nil, jingle.ErrTieBreak.With("session %s exists", j.SID)
 	}
 	if s == nil {
@@ -298,9 +327,11 @@ func (a *Adapter) initiateLocked(from jid.JID, j *jingle.Jingle, s *session) (fu
 		a.sessions[j.SID] = s
 	}
 	s.peerFull, s.callType, s.st = from, t, offered
-	s.contents = nil
+	accepted := s.accepted
+	s.contents, s.media = nil, nil
 	for _, c := range j.Contents {
 		s.contents = append(s.contents, c.Name)
+		s.media = append(s.media, mediaName(c))
 	}
 	h := a.header(s)
 	cands := a.candidatesLocked(s, j.Contents)
@@ -308,6 +339,9 @@ func (a *Adapter) initiateLocked(from jid.JID, j *jingle.Jingle, s *session) (fu
 		a.receive(&signaling.Offer{Header: h, SDP: sdp})
 		if len(cands) > 0 {
 			a.receive(&signaling.Candidates{Header: h, Candidates: cands})
+		}
+		if accepted {
+			return // the engine answers at once: nothing rings
 		}
 		a.later(func(ctx context.Context) {
 			info := &jingle.Jingle{Action: jingle.SessionInfo, SID: s.id, Info: jingle.RTPInfo(jingle.InfoRinging)}
