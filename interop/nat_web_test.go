@@ -101,8 +101,21 @@ func TestWebBehindNATRelayToTtycall(t *testing.T) {
 
 	// ttycall's pair is relay, and no candidate the page received from ttycall (SDP or
 	// trickled) names anything but a relay.
-	e := tty.Wait(ctx, tm, "event", "stats", "session", c.Session, "user", strconv.Itoa(101))
-	if cand, _ := e["candidate"].(map[string]any); cand["local_type"] != "relay" || cand["remote_type"] != "relay" {
+	// Stats events come from the start of the call, the pair only once ICE has one.
+	var cand map[string]any
+	if err := until(ctx, 100*time.Millisecond, "ttycall's candidate pair", func() (bool, error) {
+		for _, e := range tty.Events(tm) {
+			if e.Str("event") == "stats" && e.Str("session") == c.Session && e.Str("user") == strconv.Itoa(101) {
+				if cp, _ := e["candidate"].(map[string]any); cp["local_type"] != "" && cp["local_type"] != nil {
+					cand = cp
+				}
+			}
+		}
+		return cand != nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if cand["local_type"] != "relay" || cand["remote_type"] != "relay" {
 		t.Errorf("ttycall candidate pair %v, want relay/relay", cand)
 	}
 	for _, ev := range web.Events(wm) {
