@@ -292,6 +292,12 @@ func TestCallRejectedAndNotAnswered(t *testing.T) {
 	id = inCall(t, h)
 	h.event(call.UserNotAnswerEvent{EventMeta: meta(id, "bob@example.org")})
 	h.mustSee("NO ANSWER")
+	h.event(call.SessionCloseEvent{EventMeta: meta(id, ""), Reason: "not answered"})
+
+	// A Jingle propose the server bounced (no device of bob online).
+	id = inCall(t, h)
+	h.event(call.RejectEvent{EventMeta: meta(id, "bob@example.org"), Ext: call.Extension{"reason": "offline"}})
+	h.mustSee("OFFLINE")
 }
 
 func TestCallHelpListsCallKeys(t *testing.T) {

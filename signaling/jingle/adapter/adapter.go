@@ -109,7 +109,7 @@ type session struct {
 	media    []string                 // the media of each of contents ("audio", "video")
 	pending  []signaling.ICECandidate // ours, before session-initiate went out
 	ufrag    string                   // ours, for transport-info
-	timer    *time.Timer              // AnswerTimeout of an outgoing call
+	timer    *time.Timer              // AnswerTimeout: an outgoing call, an incoming proposal
 	accepted bool                     // incoming: our accept went to our other devices
 }
 
@@ -335,6 +335,9 @@ func (a *Adapter) Answer(ctx context.Context, m *signaling.Answer) error {
 		// The user accepted a proposed call: proceed; the caller's session-initiate
 		// brings the offer the engine answers.
 		s.st, s.accepted = proceeded, true
+		if s.timer != nil {
+			s.timer.Reset(a.cfg.AnswerTimeout) // a full window for the session-initiate
+		}
 		peer := s.peerFull
 		a.mu.Unlock()
 		if err := a.cfg.Transport.SendJMI(ctx, peer, jmi.Message{Kind: jmi.Proceed, ID: m.Session.ID}); err != nil {

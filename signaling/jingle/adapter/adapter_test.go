@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -492,4 +493,39 @@ func TestProposeBounced(t *testing.T) {
 	bounce("bob@example.org")
 	none(t, r.eng.in, "a second end")
 	none(t, r.tr.out, "a retract of a bounced propose")
+}
+
+// logWatch is a slog handler that reports each message it is given.
+type logWatch struct{ msgs chan string }
+
+func (w logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (w logWatch) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case w.msgs <- r.Message:
+	default:
+	}
+	return nil
+}
+func (w logWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w logWatch) WithGroup(string) slog.Handler      { return w }
+
+// TestProposalForgotten: a proposal nobody here answers is forgotten at AnswerTimeout
+// (the engine stopped ringing and told nobody): a late retract finds no session.
+func TestProposalForgotten(t *testing.T) {
+	r := newRig(t, 0)
+	w := logWatch{msgs: make(chan string, 64)}
+	a, err := New(Config{Local: r.me.Bare(), Self: func() jid.JID { return r.me }, Transport: r.tr,
+		AnswerTimeout: 50 * time.Millisecond, Logger: slog.New(w)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SetIncoming(r.eng)
+	t.Cleanup(func() { _ = a.Close() })
+	r.a = a
+	bob := r.proposed(t, "f1")
+	for m := ""; m != "jingle: proposal left unanswered here"; {
+		m = next(t, w.msgs, "the proposal forgotten")
+	}
+	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Retract, ID: "f1"}, From: bob})
+	none(t, r.eng.in, "a terminate for a forgotten proposal")
 }

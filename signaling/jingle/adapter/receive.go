@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"slices"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -137,6 +138,16 @@ func (a *Adapter) proposal(m jmi.Envelope) {
 		return
 	}
 	a.sessions[m.ID] = s
+	if d := a.cfg.AnswerTimeout; d > 0 {
+		// Bounds how long we keep a proposal nobody here answers: the engine stops
+		// ringing at its own answer timeout and tells nobody (the caller and our other
+		// devices go on).
+		s.timer = time.AfterFunc(d, func() {
+			if a.drop(s, ringing, proceeded) {
+				a.log.Info("jingle: proposal left unanswered here", "id", s.id, "from", s.peerFull)
+			}
+		})
+	}
 	a.mu.Unlock()
 	a.receive(&signaling.Offer{Header: a.header(s), Deferred: true})
 	a.later(func(ctx context.Context) {
