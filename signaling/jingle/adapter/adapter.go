@@ -189,6 +189,9 @@ func (a *Adapter) EndAll(ctx context.Context) {
 	}
 	a.mu.Unlock()
 	for _, s := range live {
+		if a.drop(s, ringing) {
+			continue // still ringing here: our other devices may take it
+		}
 		reason := jingle.ReasonSuccess
 		a.mu.Lock()
 		if s.st != active {
@@ -458,6 +461,11 @@ func (a *Adapter) Terminate(ctx context.Context, m *signaling.Terminate) error {
 	s := a.sessions[m.Session.ID]
 	a.mu.Unlock()
 	if s == nil {
+		return nil
+	}
+	if a.drop(s, ringing) {
+		// Stopped ringing here (shutdown): the caller and our other devices go on; a
+		// reject would end the call on all of them.
 		return nil
 	}
 	reason := jingle.ReasonSuccess

@@ -529,3 +529,17 @@ func TestProposalForgotten(t *testing.T) {
 	r.a.HandleJMI(jmi.Envelope{Message: jmi.Message{Kind: jmi.Retract, ID: "f1"}, From: bob})
 	none(t, r.eng.in, "a terminate for a forgotten proposal")
 }
+
+// TestRingingNotRejectedAtShutdown: the engine's Terminate of a call still ringing
+// here (ttycall quits) tells nobody: the caller and our other devices go on.
+func TestRingingNotRejectedAtShutdown(t *testing.T) {
+	r := newRig(t, 0)
+	r.proposed(t, "q1")
+	h := signaling.Header{Session: signaling.Session{ID: "q1", Protocol: Protocol}}
+	if err := r.a.Terminate(context.Background(), &signaling.Terminate{Header: h}); err != nil {
+		t.Fatal(err)
+	}
+	r.proposed(t, "q2")
+	r.a.EndAll(context.Background())
+	none(t, r.tr.out, "a reject of a call still ringing")
+}
