@@ -21,18 +21,13 @@ import (
 // may reach only pub's address (TT_ALLOW_HOSTS); the page keeps all its candidates, and
 // relay policy is what keeps host and srflx candidates out of use.
 //
-// Off unless TTYCALL_INTEROP_NAT_WEB=1: it fails intermittently on a real interop bug.
 // Relay-only ttycall answers with no candidate in its SDP (its relay candidate comes
 // about 20 ms later, trickled), and the QuickBlox SDK keeps a trickled candidate that
 // arrives before its setRemoteDescription has resolved without ever applying it
 // (qbRTCPeerConnection.addCandidates applies the stored ones only when another batch
-// comes later). Chromium then never pairs with ttycall's relay. Fix in ttycall (e.g.
-// answer QuickBlox peers once relay candidates are in the SDP, or trickle them again),
-// then drop this switch.
+// comes later): Chromium never paired with ttycall's relay, in some runs. ttycall now
+// sends its candidates again while ICE has not connected (call.candidateResendAfter).
 func TestWebBehindNATRelayToTtycall(t *testing.T) {
-	if os.Getenv("TTYCALL_INTEROP_NAT_WEB") != "1" {
-		t.Skip("interop: known interop bug, see the comment; TTYCALL_INTEROP_NAT_WEB=1 runs it")
-	}
 	chromium, node := needBrowser(t)
 	netsim.Require(t)
 	ctx := ctxFor(t, 2*time.Minute)
