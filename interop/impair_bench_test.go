@@ -71,17 +71,55 @@ func startRelay(b *testing.B, bp impair.BenchProfile, dur time.Duration) (*impai
 	return r, w
 }
 
-// shape runs the call for dur, dropping the capacity in the middle third for (e).
-func shape(r *impair.Relay, bp impair.BenchProfile, dur time.Duration) {
+// shape runs the call for dur, dropping the capacity in the middle third for (e). For
+// (e) it reports the receiver's rate (recvBytes: its cumulative received bytes) before
+// the drop (the second half of the first third), during it, and the recovery time: from
+// the capacity's return until the rate over the last second is back to 90% of the rate
+// before the drop (-1: not within the last third).
+func shape(b *testing.B, who string, r *impair.Relay, bp impair.BenchProfile, dur time.Duration, recvBytes func() float64) {
 	if !bp.Drop {
 		<-time.After(dur) // the call runs for its length: this is the measurement
 		return
 	}
-	<-time.After(dur / 3)
+	<-time.After(dur / 6)
+	b0, t0 := recvBytes(), time.Now()
+	<-time.After(dur/3 - dur/6)
+	before := (recvBytes() - b0) * 8 / 1000 / time.Since(t0).Seconds()
 	r.Net.SetProfile(bp.DropTo)
+	b1, t1 := recvBytes(), time.Now()
 	<-time.After(dur / 3)
+	during := (recvBytes() - b1) * 8 / 1000 / time.Since(t1).Seconds()
 	r.Net.SetProfile(bp.Link)
-	<-time.After(dur - 2*(dur/3))
+	back := time.Now()
+	end := back.Add(dur - 2*(dur/3))
+	type sample struct {
+		t time.Time
+		b float64
+	}
+	samples := []sample{{back, recvBytes()}}
+	recovery := -1.0
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for now := range tick.C {
+		if now.After(end) {
+			break
+		}
+		cur := sample{now, recvBytes()}
+		samples = append(samples, cur)
+		// the rate over the last second (or since the capacity came back)
+		i := 0
+		for i < len(samples)-1 && cur.t.Sub(samples[i+1].t) >= time.Second {
+			i++
+		}
+		if recovery < 0 && cur.t.Sub(samples[i].t) >= 900*time.Millisecond {
+			if (cur.b-samples[i].b)*8/1000/cur.t.Sub(samples[i].t).Seconds() >= 0.9*before {
+				recovery = cur.t.Sub(back).Seconds()
+			}
+		}
+	}
+	b.ReportMetric(recovery, "recovery-s")
+	b.Logf("%s %s: received %.0f kbit/s before the drop, %.0f during it; back to 90%% %.2f s after the capacity returned",
+		bp.Name, who, before, during, recovery)
 }
 
 func reportWeb(b *testing.B, who string, in, out webStats, dur time.Duration, bp impair.BenchProfile) {
@@ -116,7 +154,10 @@ func webToWeb(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
 	start := time.Now()
 	s0 := callee.webStats(ctx, c.Session)["101"]
 	o0 := caller.webStats(ctx, c.Session)["102"]
-	shape(r, bp, dur)
+	shape(b, "chromium->chromium", r, bp, dur, func() float64 {
+		st := callee.webStats(ctx, c.Session)["101"]
+		return st.InVideoBytes + st.InAudioBytes
+	})
 	in := delta(callee.webStats(ctx, c.Session)["101"], s0)
 	out := delta(caller.webStats(ctx, c.Session)["102"], o0)
 	reportWeb(b, "chromium->chromium", in, out, time.Since(start), bp)
@@ -140,7 +181,10 @@ func ttyToWeb(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
 	tty.Wait(cctx, tm, "event", "connection_state", "session", c.Session, "user", "101", "state", "CONNECTED")
 	start := time.Now()
 	s0 := web.webStats(ctx, c.Session)["201"]
-	shape(r, bp, dur)
+	shape(b, "ttycall->chromium", r, bp, dur, func() float64 {
+		st := web.webStats(ctx, c.Session)["201"]
+		return st.InVideoBytes + st.InAudioBytes
+	})
 	in := delta(web.webStats(ctx, c.Session)["201"], s0)
 	// What ttycall sent comes from what Chromium received (bytes), and what ttycall
 	// received from its last stats event.
