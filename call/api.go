@@ -329,6 +329,27 @@ func (c *Client) newIncomingLocked(o *Offer, sdpErr error) (*Session, error) {
 	return c.newSessionLocked(si, false), nil
 }
 
+// Blocked reports a call that an adapter refused by the same rule as Config.Admit
+// before it reached the engine (the Jingle adapter declines a stranger's propose
+// itself, so that the caller never sees ringing): the user sees it as a blocked
+// call, as with QuickBlox. The adapter has already declined it; nothing is sent.
+// h is the call's header as an Offer would carry it. A flood from one sender is
+// rate-limited like offers. It takes no lock of the engine's, so an adapter may call
+// it under its own; after Close it does nothing.
+func (c *Client) Blocked(h Header, err error) {
+	if ok, _ := c.offers.Allow(string(h.From)); !ok {
+		return
+	}
+	if ok, more := c.badLog.Allow(string(h.From)); ok {
+		c.log.Info("call blocked", "from", guard.Clip(string(h.From)), "session", guard.Clip(h.Session.ID), "err", err, "suppressed", more)
+	}
+	c.emitDroppable(nil, MissedCallEvent{
+		EventMeta: EventMeta{SessionID: guard.Clip(h.Session.ID), User: h.From, Time: time.Now()},
+		CallType:  h.Session.CallType, InitiatorID: h.Session.Initiator,
+		OpponentIDs: slices.Clone(h.Session.Opponents), Reason: "blocked",
+	})
+}
+
 // refusedMessage reports a message that made no session: a blocked call only in the
 // log (rate-limited; its MissedCallEvent is out already), a rate-limited offer only as
 // often as the sender's log lines (a flood of offers is not a flood of events),

@@ -68,3 +68,22 @@ func TestScreenDropsMessages(t *testing.T) {
 		}
 	}
 }
+
+// Client.Blocked reports a call an adapter declined itself (a Jingle stranger's
+// propose) as the engine reports one its own Admit blocks: a MissedCallEvent with
+// reason "blocked" naming the caller, and nothing rings.
+func TestBlockedReportsMissedCall(t *testing.T) {
+	bus := membus.New()
+	bob := newMemParty(t, bus, "bob", nil)
+	h := Header{From: "mallory", To: "bob", Session: SessionInfo{ID: "s-1", CallType: CallTypeVideo, Initiator: "mallory", Opponents: []UserID{"bob"}}}
+	bob.Blocked(h, ErrBlocked)
+	m := bob.rec.wait(t, "blocked call", isType[MissedCallEvent]("mallory")).(MissedCallEvent)
+	if m.Reason != "blocked" || m.SessionID != "s-1" || m.CallType != CallTypeVideo || m.InitiatorID != "mallory" {
+		t.Errorf("missed call %+v", m)
+	}
+	for _, ev := range bob.rec.events() {
+		if _, ok := ev.(CallEvent); ok {
+			t.Fatal("a blocked call rang")
+		}
+	}
+}

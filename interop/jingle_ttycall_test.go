@@ -404,7 +404,8 @@ func TestJingleRingsBeforeProceed(t *testing.T) {
 
 // TestJingleStrangerDeclined: with calls.accept_from = "contacts", a propose from
 // someone not in the roster is declined (JMI reject) without ringing, here or on the
-// caller's side (no JMI ringing).
+// caller's side (no JMI ringing), and shown here as a blocked call (call_blocked
+// naming the stranger), as a QuickBlox stranger's is.
 func TestJingleStrangerDeclined(t *testing.T) {
 	ctx := ctxFor(t, 2*time.Minute)
 	env := startJingleEnv(t, ctx, "alice", "bob")
@@ -414,6 +415,10 @@ func TestJingleStrangerDeclined(t *testing.T) {
 	sid := fmt.Sprintf("stranger-%d", time.Now().UnixNano())
 	alice.Must(ctx, nil, "propose", map[string]any{"to": "bob@localhost", "id": sid, "media": []string{"audio"}})
 	alice.Wait(ctx, pm, "event", "jmi", "kind", "reject", "id", sid, "from", "bob@localhost/tty")
+	blocked := tty.Wait(ctx, tm, "event", "call_blocked", "session", sid)
+	if blocked.Str("user") != "alice@localhost" || blocked.Str("call_type") != "audio" {
+		t.Errorf("call_blocked %s, want user alice@localhost, call_type audio", blocked)
+	}
 	for _, e := range alice.Events(pm) {
 		if e.Str("event") == "jmi" && e.Str("id") == sid && e.Str("kind") != "reject" && e.Str("kind") != "propose" {
 			t.Errorf("a stranger's call got %s", e)

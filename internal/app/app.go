@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -175,12 +176,14 @@ func New(cfg *config.Config, o Options) (*App, error) {
 	}
 	var sig call.Signaling = qb
 	admit := admitter(cfg, scheme, acc)
+	// The engine, once made: the Jingle adapter reports the strangers it declines to it.
+	var engineRef atomic.Pointer[call.Client]
 	if cfg.Calls.Protocol != quickblox.Protocol {
 		// Standard calls beside QuickBlox's (protocol.go).
 		jg, err := jingleadapter.New(jingleadapter.Config{
 			Local: account, Self: acc.FullJID, Transport: acc, Logger: log.With("part", "jingle"),
 			AnswerTimeout: cfg.Calls.AnswerTimeInterval.Duration(),
-			Admit:         jingleAdmit(admit),
+			Admit:         jingleAdmit(admit, &engineRef),
 		})
 		if err != nil {
 			acc.Close()
@@ -206,6 +209,7 @@ func New(cfg *config.Config, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: call engine: %w", err)
 	}
 	a.engine = engine
+	engineRef.Store(engine)
 	if a.jingle != nil {
 		a.jingle.SetIncoming(engine)
 	}
@@ -236,13 +240,21 @@ func admitter(cfg *config.Config, scheme wire.Scheme, acc *chat.Account) func(*c
 
 // jingleAdmit is the Jingle adapter's admission by the same calls.accept_from rule as
 // the engine's: a stranger's propose is declined (JMI reject) before anything rings or
-// answers ringing, here or on the caller's side.
-func jingleAdmit(admit func(*call.Offer) error) func(call.UserID) error {
+// answers ringing, here or on the caller's side. The engine never sees that call, so
+// it is reported to it (engine, nil until made) as blocked, as the engine reports a
+// QuickBlox stranger's: a MissedCallEvent the user can add the caller from.
+func jingleAdmit(admit func(*call.Offer) error, engine *atomic.Pointer[call.Client]) func(call.Header) error {
 	if admit == nil {
 		return nil
 	}
-	return func(u call.UserID) error {
-		return admit(&call.Offer{Header: call.Header{From: u}})
+	return func(h call.Header) error {
+		err := admit(&call.Offer{Header: h})
+		if errors.Is(err, call.ErrBlocked) {
+			if c := engine.Load(); c != nil {
+				c.Blocked(h, err)
+			}
+		}
+		return err
 	}
 }
 

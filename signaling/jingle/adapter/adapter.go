@@ -70,8 +70,10 @@ type Config struct {
 	// Transport carries the stanzas.
 	Transport Transport
 	// Admit, when set, is asked about every proposal before we proceed; an error
-	// rejects it (the engine's own Admit still decides on the offer).
-	Admit func(from signaling.UserID) error
+	// rejects it (the engine's own Admit still decides on the offer). h is the
+	// header the call's Offer would carry (caller, session ID, call type), so that a
+	// refusal can be reported as the engine reports its own.
+	Admit func(h signaling.Header) error
 	// SendTimeout bounds a send the adapter makes on its own (proceed, initiate).
 	SendTimeout time.Duration
 	// AnswerTimeout ends an outgoing call no device has accepted: a propose nobody

@@ -118,8 +118,13 @@ func (a *Adapter) fromOurDevice(m jmi.Envelope) {
 // the package doc), unless Admit refuses the caller.
 func (a *Adapter) proposal(m jmi.Envelope) {
 	peer := m.From.Bare()
+	t := signaling.CallTypeAudio
+	if slices.Contains(m.Media, "video") {
+		t = signaling.CallTypeVideo
+	}
+	s := &session{id: m.ID, role: jingle.Responder, peer: peer, peerFull: m.From, callType: t, st: ringing}
 	if a.cfg.Admit != nil {
-		if err := a.cfg.Admit(signaling.UserID(peer.String())); err != nil {
+		if err := a.cfg.Admit(a.header(s)); err != nil {
 			a.log.Info("jingle: proposal refused", "from", m.From, "err", err)
 			a.later(func(ctx context.Context) {
 				_ = a.cfg.Transport.SendJMI(ctx, m.From, jmi.Message{Kind: jmi.Reject, ID: m.ID, Reason: jingle.ReasonDecline})
@@ -127,11 +132,6 @@ func (a *Adapter) proposal(m jmi.Envelope) {
 			return
 		}
 	}
-	t := signaling.CallTypeAudio
-	if slices.Contains(m.Media, "video") {
-		t = signaling.CallTypeVideo
-	}
-	s := &session{id: m.ID, role: jingle.Responder, peer: peer, peerFull: m.From, callType: t, st: ringing}
 	a.mu.Lock()
 	if a.sessions[m.ID] != nil {
 		a.mu.Unlock()
@@ -318,12 +318,13 @@ func (a *Adapter) initiateLocked(from jid.JID, j *jingle.Jingle, s *session) (fu
 		}
 	}
 	if s == nil {
+		s = &session{id: j.SID, role: jingle.Responder, peer: from.Bare()}
 		if a.cfg.Admit != nil {
-			if err := a.cfg.Admit(signaling.UserID(from.Bare().String())); err != nil {
+			s.callType = t
+			if err := a.cfg.Admit(a.header(s)); err != nil {
 				return nil, jingle.ErrNotAcceptable.With("%v", err)
 			}
 		}
-		s = &session{id: j.SID, role: jingle.Responder, peer: from.Bare()}
 		a.sessions[j.SID] = s
 	}
 	s.peerFull, s.callType, s.st = from, t, offered
