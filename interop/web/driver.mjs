@@ -34,6 +34,9 @@ const allowHosts = new Set((process.env.TT_ALLOW_HOSTS || '').split(',').map((s)
 // TT_CHROMIUM_ARGS (opt-in, space-separated): extra flags, such as
 // --unsafely-treat-insecure-origin-as-secure=http://ADDR:PORT for a page not on loopback.
 const extraArgs = (process.env.TT_CHROMIUM_ARGS || '').split(' ').filter(Boolean);
+// TT_PAGE_GLOBAL: the library global a page must have once loaded, besides the tests'
+// `tt` (QB for this QuickBlox page; ../jingle/driver.mjs sets XMPP for StanzaJS's).
+const pageGlobal = process.env.TT_PAGE_GLOBAL || 'QB';
 
 function isLocal(u) {
   try {
@@ -109,8 +112,8 @@ async function openPage(name) {
   page.on('pageerror', (e) => out({ page: name, event: 'pageerror', message: String(e && e.message || e) }));
   page.on('crash', () => out({ page: name, event: 'crash' }));
   await page.goto(base + '/', { waitUntil: 'load' });
-  const ok = await page.evaluate(() => typeof window.QB === 'object' && typeof window.tt === 'object');
-  if (!ok) throw new Error('page did not load QB and tt');
+  const ok = await page.evaluate((g) => typeof window[g] === 'object' && typeof window.tt === 'object', pageGlobal);
+  if (!ok) throw new Error(`page did not load ${pageGlobal} and tt`);
   return true;
 }
 
