@@ -269,85 +269,59 @@ func Wrap(ns string) []string { return []string{"ip", "netns", "exec", ns} }
 // Dialer returns a dial function whose connections are made inside namespace ns (the
 // test process itself stays in its own namespace).
 func Dialer(ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		type result struct {
-			c   net.Conn
-			err error
-		}
-		ch := make(chan result, 1)
-		// The goroutine's thread enters ns and goes back before it is unlocked. A thread
-		// that cannot go back stays locked and ends with the goroutine; that is rare,
-		// since an ending thread fires the Pdeathsig of children it started.
-		go func() {
-			runtime.LockOSThread()
-			self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-			if err != nil {
-				runtime.UnlockOSThread()
-				ch <- result{nil, fmt.Errorf("netsim: %w", err)}
-				return
-			}
-			defer self.Close()
-			f, err := os.Open("/var/run/netns/" + ns)
-			if err != nil {
-				runtime.UnlockOSThread()
-				ch <- result{nil, fmt.Errorf("netsim: %w", err)}
-				return
-			}
-			defer f.Close()
-			if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-				runtime.UnlockOSThread()
-				ch <- result{nil, fmt.Errorf("netsim: setns %s: %w", ns, err)}
-				return
-			}
-			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil {
-				runtime.UnlockOSThread()
-			}
-			ch <- result{c, err}
-		}()
-		r := <-ch
-		return r.c, r.err
+	return func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+		err = inNetns(ns, func() error {
+			c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+			return err
+		})
+		return c, err
 	}
 }
 
 // Listen opens a listener inside namespace ns (a page server on pub for a browser in
 // a private network); the test process itself stays in its own namespace.
-func Listen(ns, network, addr string) (net.Listener, error) {
-	type result struct {
-		ln  net.Listener
-		err error
-	}
-	ch := make(chan result, 1)
-	// As in Dialer: the socket keeps the namespace it was made in.
-	go func() {
+func Listen(ns, network, addr string) (ln net.Listener, err error) {
+	err = inNetns(ns, func() error {
+		ln, err = net.Listen(network, addr)
+		return err
+	})
+	return ln, err
+}
+
+// inNetns runs f on a thread inside namespace ns and waits for it: a socket f makes keeps
+// the namespace it was made in. The goroutine's thread enters ns and goes back before it
+// is unlocked. A thread that cannot go back stays locked and ends with the goroutine;
+// that is rare, since an ending thread fires the Pdeathsig of children it started.
+func inNetns(ns string, f func() error) error {
+	done := make(chan error, 1)
+	go func() { // ends when f returns
 		runtime.LockOSThread()
 		self, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
 		if err != nil {
 			runtime.UnlockOSThread()
-			ch <- result{nil, fmt.Errorf("netsim: %w", err)}
+			done <- fmt.Errorf("netsim: %w", err)
 			return
 		}
 		defer self.Close()
-		f, err := os.Open("/var/run/netns/" + ns)
+		target, err := os.Open("/var/run/netns/" + ns)
 		if err != nil {
 			runtime.UnlockOSThread()
-			ch <- result{nil, fmt.Errorf("netsim: %w", err)}
+			done <- fmt.Errorf("netsim: %w", err)
 			return
 		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 			runtime.UnlockOSThread()
-			ch <- result{nil, fmt.Errorf("netsim: setns %s: %w", ns, err)}
+			done <- fmt.Errorf("netsim: setns %s: %w", ns, err)
 			return
 		}
-		ln, err := net.Listen(network, addr)
+		err = f()
 		if unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil {
 			runtime.UnlockOSThread()
 		}
-		ch <- result{ln, err}
+		done <- err
 	}()
-	r := <-ch
-	return r.ln, r.err
+	return <-done
 }
 
 func run(name string, args ...string) error {
