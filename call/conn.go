@@ -72,7 +72,10 @@ func (s *Session) newConn(p *peer) (*conn, error) {
 	// handlers only ask the session to re-read the current state of p.cur (order-safe).
 	pc.OnICEConnectionStateChange(func(webrtc.ICEConnectionState) { s.post(func() { s.onPCState(p) }) })
 	pc.OnConnectionStateChange(func(webrtc.PeerConnectionState) { s.post(func() { s.onPCState(p) }) })
-	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.readTrack(p, pc, c.echo, t) })
+	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
+		s.readReceiverRTCP(p, r)
+		s.readTrack(p, pc, c.echo, t)
+	})
 	if p.cur == nil {
 		p.ice = info
 	}

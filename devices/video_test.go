@@ -32,6 +32,14 @@ func encodeVideo(t testing.TB, src videoSource, n int, disabled bool) ([]*rtp.Pa
 	return runTrack(t, tr, cs.start, vp8Codec, disabled), cs
 }
 
+// periodicKeyFrames makes the encoders of t's tracks send a key frame every n frames
+// (as a sender that answers a key-frame request would) instead of on request only.
+func periodicKeyFrames(t *testing.T, n int) {
+	old := keyFrameDist
+	keyFrameDist = n
+	t.Cleanup(func() { keyFrameDist = old })
+}
+
 // decodeAll feeds packets synchronously and returns the decoded frames.
 func decodeAll(t testing.TB, pkts []*rtp.Packet) ([]*image.YCbCr, *VideoReceiver) {
 	t.Helper()
@@ -183,6 +191,7 @@ func TestMutedCameraSendsBlack(t *testing.T) {
 // TestLossRequestsKeyFrame drops one packet of an inter frame: the receiver asks for a
 // key frame, shows nothing damaged meanwhile, and resumes on the next key frame.
 func TestLossRequestsKeyFrame(t *testing.T) {
+	periodicKeyFrames(t, 60)
 	pkts, _ := encodeVideo(t, newTestPatternSource(320, 240, 30, false), 90, false)
 	var keyStarts []int
 	for i, p := range pkts {
@@ -422,6 +431,7 @@ func TestSequenceRestart(t *testing.T) {
 
 	// Video: stream A, then stream B numbered 20000 behind; B's periodic key frame at
 	// frame 60 must be decoded and what follows it shown.
+	periodicKeyFrames(t, 60)
 	a, _ := encodeVideo(t, newTestPatternSource(320, 240, 30, false), 10, false)
 	bp, _ := encodeVideo(t, newTestPatternSource(320, 240, 30, false), 90, false)
 	slot := &FrameSlot{}

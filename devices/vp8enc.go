@@ -69,6 +69,10 @@ import (
 	"github.com/pion/mediadevices/pkg/io/video"
 )
 
+// keyFrameDist is the most frames between two key frames: libwebrtc's keyFrameInterval
+// (a variable so that tests can ask for periodic key frames).
+var keyFrameDist = 3000
+
 // vp8Encoder is libvpx's VP8 encoder, set up the way Chromium sets it up for real-time
 // calls, with what mediadevices' wrapper does not expose: the real-time speed
 // (cpu-used), threads and token partitions chosen from the machine and the frame size
@@ -165,8 +169,12 @@ func (e *vp8Encoder) init(w, h int) error {
 	// durations, which a silent drop would shift; the ladder lowers the frame rate.
 	c.rc_dropframe_thresh = 0
 	c.rc_resize_allowed = 0
+	// Key frames on request (PLI/FIR, a new receiver, a size change), as libwebrtc
+	// does (keyFrameInterval 3000): a periodic key frame every 2 s was 5-10 times a
+	// frame's size for nothing, a burst that queued and lost on bad links and froze
+	// Chromium receivers (14 key frames in 30 s, BenchmarkImpairedWeb profile b).
 	c.kf_mode = C.VPX_KF_AUTO
-	c.kf_max_dist = C.uint(2 * e.fps)
+	c.kf_max_dist = C.uint(keyFrameDist)
 	partitions := 0 // log2: 1 partition per thread, rounded down
 	for t := threads; t > 1; t >>= 1 {
 		partitions++

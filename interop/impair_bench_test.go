@@ -24,6 +24,13 @@ type webStats struct {
 	NACKCount                float64 `json:"nackCount"`
 	FrameWidth               float64 `json:"frameWidth"`
 	AvailableOutgoingBitrate float64 `json:"availableOutgoingBitrate"`
+	FECPacketsReceived       float64 `json:"fecPacketsReceived"`
+	JitterBufferDelay        float64 `json:"jitterBufferDelay"`
+	JitterBufferEmittedCount float64 `json:"jitterBufferEmittedCount"`
+	RemoteRTT                float64 `json:"remoteRTT"`
+	PLICount                 float64 `json:"pliCount"`
+	KeyFramesDecoded         float64 `json:"keyFramesDecoded"`
+	FramesDropped            float64 `json:"framesDropped"`
 }
 
 func (p *Page) webStats(ctx context.Context, session string) map[string]webStats {
@@ -135,9 +142,13 @@ func reportWeb(b *testing.B, who string, in, out webStats, dur time.Duration, bp
 	if bp.Capacity > 0 {
 		b.ReportMetric(100*kbps*1000/float64(bp.Capacity), "sent-%-of-capacity")
 	}
-	b.Logf("%s %s: %.1f fps, freezes %.0f (%.1fs), video lost %.0f/%.0f, audio lost %.0f/%.0f, nack %.0f, width %.0f, sent %.0f kbit/s",
+	jb := 0.0
+	if in.JitterBufferEmittedCount > 0 {
+		jb = 1000 * in.JitterBufferDelay / in.JitterBufferEmittedCount
+	}
+	b.Logf("%s %s: %.1f fps, freezes %.0f (%.1fs), video lost %.0f/%.0f, FEC packets %.0f, jitter buffer %.0f ms, audio lost %.0f/%.0f, nack %.0f, width %.0f, sent %.0f kbit/s, its video sender's RTT %.0f ms, PLI %.0f, key frames %.0f, frames dropped %.0f",
 		bp.Name, who, in.FramesDecoded/secs, in.FreezeCount, in.TotalFreezesDuration, in.InVideoPacketsLost, in.InVideoPackets,
-		in.InAudioPacketsLost, in.InAudioPackets, in.NACKCount, in.FrameWidth, kbps)
+		in.FECPacketsReceived, jb, in.InAudioPacketsLost, in.InAudioPackets, in.NACKCount, in.FrameWidth, kbps, 1000*in.RemoteRTT, in.PLICount, in.KeyFramesDecoded, in.FramesDropped)
 }
 
 func webToWeb(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
@@ -169,7 +180,8 @@ func ttyToWeb(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
 	r, w := startRelay(b, bp, dur)
 	ice := fmt.Sprintf("\n[ice]\ntransport_policy = \"relay\"\n[[ice.servers]]\nurls = [%q]\nusername = %q\ncredential = %q\n",
 		r.URL, r.Username, r.Password)
-	tty := env.Ttycall(ctx, 201, TtyOpts{Args: []string{"--answer", "auto", "--video"}, StatsInterval: 1, ExtraTOML: ice})
+	tty := env.Ttycall(ctx, 201, TtyOpts{Args: []string{"--answer", "auto", "--video"}, StatsInterval: 1, ExtraTOML: ice,
+		MediaTOML: os.Getenv("IMPAIR_TTYCALL_MEDIA")})
 	web := env.WebUser(ctx, 101, w)
 	wm, tm := web.Mark(), tty.Mark()
 	var c callResult
@@ -197,6 +209,8 @@ func ttyToWeb(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
 		}
 	}
 	if last != nil {
+		lraw, _ := json.Marshal(last["local"])
+		b.Logf("ttycall's local: %s rtt %v", lraw, last["rtt_ms"])
 		raw, _ := json.Marshal(last["remote"])
 		b.Logf("%s chromium->ttycall: ttycall's last stats (whole call): %s", bp.Name, raw)
 	}
@@ -213,6 +227,12 @@ func delta(b, a webStats) webStats {
 	d.InAudioPacketsLost -= a.InAudioPacketsLost
 	d.InAudioPackets -= a.InAudioPackets
 	d.NACKCount -= a.NACKCount
+	d.FECPacketsReceived -= a.FECPacketsReceived
+	d.PLICount -= a.PLICount
+	d.KeyFramesDecoded -= a.KeyFramesDecoded
+	d.FramesDropped -= a.FramesDropped
+	d.JitterBufferDelay -= a.JitterBufferDelay
+	d.JitterBufferEmittedCount -= a.JitterBufferEmittedCount
 	d.InVideoBytes -= a.InVideoBytes
 	d.InAudioBytes -= a.InAudioBytes
 	d.OutVideoBytes -= a.OutVideoBytes

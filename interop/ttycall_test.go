@@ -27,6 +27,7 @@ type TtyOpts struct {
 	StatsInterval  float64  // calls.stats_report_time_interval (s); 0: off
 	DisconnectTime float64  // calls.disconnect_time_interval (s); 0: default
 	ExtraTOML      string   // appended to the config file (an [ice] section, ...)
+	MediaTOML      string   // more keys of the [media] section ("fps = 20\n")
 }
 
 // Tty is one running `ttycall headless` with the quickblox ID scheme.
@@ -60,6 +61,7 @@ func (e *Env) writeConfig(id int, o TtyOpts) string {
 		fmt.Fprintf(&b, "disconnect_time_interval = %g\n", o.DisconnectTime)
 	}
 	b.WriteString("\n[media]\ncamera = \"test\"\nmicrophone = \"test\"\n")
+	b.WriteString(o.MediaTOML)
 	b.WriteString(o.ExtraTOML)
 	path := filepath.Join(e.tb.TempDir(), fmt.Sprintf("ttycall-%d.toml", id))
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

@@ -335,11 +335,16 @@
                 r.freezeCount = st.freezeCount || 0; r.totalFreezesDuration = st.totalFreezesDuration || 0;
                 r.inVideoPacketsLost = st.packetsLost || 0; r.inVideoPackets = st.packetsReceived || 0;
                 r.nackCount = st.nackCount || 0; r.frameWidth = st.frameWidth || 0;
+                r.fecPacketsReceived = st.fecPacketsReceived || 0; r.pliCount = st.pliCount || 0;
+                r.keyFramesDecoded = st.keyFramesDecoded || 0; r.framesDropped = st.framesDropped || 0;
+                r.jitterBufferDelay = st.jitterBufferDelay || 0; r.jitterBufferEmittedCount = st.jitterBufferEmittedCount || 0;
               }
               if (st.kind === 'audio') {
                 r.inAudioPacketsLost = st.packetsLost || 0; r.inAudioPackets = st.packetsReceived || 0;
                 r.concealedSamples = st.concealedSamples || 0; r.totalSamplesReceived = st.totalSamplesReceived || 0;
               }
+            } else if (st.type === 'remote-inbound-rtp' && st.kind === 'video') {
+              r.remoteRTT = st.roundTripTime || 0;
             } else if (st.type === 'candidate-pair' && st.nominated && st.availableOutgoingBitrate) {
               r.availableOutgoingBitrate = st.availableOutgoingBitrate;
             } else if (st.type === 'transport') {
@@ -354,7 +359,7 @@
               r.outBytes += st.bytesSent || 0;
               r.outPackets += st.packetsSent || 0;
               if (st.kind === 'audio') r.outAudioBytes += st.bytesSent || 0;
-              if (st.kind === 'video') r.outVideoBytes += st.bytesSent || 0;
+              if (st.kind === 'video') { r.outVideoBytes += st.bytesSent || 0; }
             }
           });
           return [u, r];
