@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
+
+	"github.com/ttycall/ttycall/devices"
 )
 
 // adaptInterval is how often a session hands its bandwidth estimate to the video
@@ -86,7 +88,10 @@ func (s *Session) adapt() {
 		if p.cur == nil || !p.answered || p.echo() != nil {
 			continue
 		}
-		if e := s.estimate(p); e > 0 && (lowest == 0 || e < lowest) {
+		e := s.estimate(p)
+		// What the peer's ULPFEC parity packets will take of it (devices/fectrack.go).
+		e = int(float64(e) / (1 + devices.FECOverhead(int(p.videoLoss.Load()))))
+		if e > 0 && (lowest == 0 || e < lowest) {
 			lowest = e
 		}
 	}

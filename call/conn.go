@@ -74,7 +74,7 @@ func (s *Session) newConn(p *peer) (*conn, error) {
 	pc.OnConnectionStateChange(func(webrtc.PeerConnectionState) { s.post(func() { s.onPCState(p) }) })
 	pc.OnTrack(func(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 		s.readReceiverRTCP(p, r)
-		s.readTrack(p, pc, c.echo, t)
+		s.readTrack(p, pc, c.echo, t, r)
 	})
 	if p.cur == nil {
 		p.ice = info
@@ -102,7 +102,7 @@ func (c *conn) offer(s *Session, p *peer) (string, error) {
 // creates our answer and sets it as the local description. It returns the answer as
 // it is sent (with b=AS).
 func (c *conn) answer(s *Session, p *peer, offer string) (string, error) {
-	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: signaling.NormalizeSDP(offer)}); err != nil {
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: withoutBareFEC(signaling.NormalizeSDP(offer))}); err != nil {
 		return "", fmt.Errorf("%w: set remote offer: %w", ErrWebRTC, err)
 	}
 	if err := s.attachMedia(p, c.pc, c.echo, false); err != nil {
@@ -125,7 +125,7 @@ func (c *conn) applyAnswer(s *Session, raw string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: withoutBareFEC(ans)}); err != nil {
 		return fmt.Errorf("%w: set remote answer: %w", ErrWebRTC, err)
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -60,12 +62,25 @@ func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTrack
 		if err != nil {
 			return fmt.Errorf("%w: add %s track: %w", ErrMedia, t.Kind(), err)
 		}
-		var onLoss func(int)
+		var onLoss func(ssrc uint32, pct int, rtt time.Duration)
 		if l, ok := t.(interface{ SetPacketLoss(int) }); ok && t.Kind() == devices.KindAudio {
-			onLoss = l.SetPacketLoss
+			onLoss = func(_ uint32, pct int, _ time.Duration) { l.SetPacketLoss(pct) }
 		}
 		if t.Kind() == devices.KindVideo {
-			onLoss = func(pct int) { p.videoLoss.Store(int32(pct)) }
+			fec, _ := t.(interface{ SetStreamLoss(uint32, int) })
+			var q queueWatch
+			onLoss = func(ssrc uint32, pct int, rtt time.Duration) {
+				p.videoLoss.Store(int32(pct))
+				if fec == nil {
+					return
+				}
+				// Parity repairs a lossy link; on a full queue it only adds to what
+				// overflows, so losses while the round trip is inflated get none.
+				if q.observe(time.Now(), rtt) {
+					pct = 0
+				}
+				fec.SetStreamLoss(ssrc, pct)
+			}
 		}
 		s.readRTCP(p, sender, t.RequestKeyFrame, onLoss)
 	}
@@ -96,7 +111,7 @@ func (s *Session) attachMedia(p *peer, pc *webrtc.PeerConnection, echo echoTrack
 // receiver reports for the sender's stream (percent: the Opus encoder sizes its FEC by
 // it). A compound packet that does not parse is skipped: the reader must go on feeding
 // the interceptors (NACK, TWCC, reports).
-func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func(), onLoss func(int)) {
+func (s *Session) readRTCP(p *peer, sender *webrtc.RTPSender, keyFrame func(), onLoss func(ssrc uint32, pct int, rtt time.Duration)) {
 	p.goMedia(func() {
 		buf := make([]byte, rtpBufSize)
 		for {
@@ -148,7 +163,7 @@ func (s *Session) readReceiverRTCP(p *peer, r *webrtc.RTPReceiver) {
 // starts for OnTrack, registered as a media goroutine of p, and ends when the track
 // ends (pc closes: its own close, or its replacement after a reconnect). It fans packets
 // out to the stream's sinks (and pc's echo track).
-func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks, t *webrtc.TrackRemote) {
+func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks, t *webrtc.TrackRemote, rr *webrtc.RTPReceiver) {
 	if !p.enterMedia() {
 		return
 	}
@@ -160,6 +175,11 @@ func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks
 	rs := &RemoteStream{
 		SessionID: s.id, User: p.user, Kind: kind,
 		pc: pc, ssrc: uint32(t.SSRC()), mime: t.Codec().MimeType,
+	}
+	if kind == devices.KindVideo && strings.EqualFold(rs.mime, mimeRED) {
+		// VP8 in RED with ULPFEC (the only video codec we negotiate inside it)
+		rs.red = newRedReceiver(t, rr.GetParameters())
+		rs.mime = webrtc.MimeTypeVP8
 	}
 	defer rs.end()
 	log := s.log.With("user", string(p.user), "kind", kind.String())
@@ -202,16 +222,68 @@ func (s *Session) readTrack(p *peer, pc *webrtc.PeerConnection, echoT echoTracks
 	}
 }
 
-// reportLoss passes the loss a receiver reports for sender's stream to onLoss.
-func reportLoss(reports []rtcp.ReceptionReport, sender *webrtc.RTPSender, onLoss func(int)) {
+// reportLoss passes the loss a receiver reports for sender's stream to onLoss, with the
+// round trip the report block measures (0 when it has none: no sender report seen).
+func reportLoss(reports []rtcp.ReceptionReport, sender *webrtc.RTPSender, onLoss func(ssrc uint32, pct int, rtt time.Duration)) {
 	if onLoss == nil {
 		return
 	}
 	for _, r := range reports {
 		for _, enc := range sender.GetParameters().Encodings {
 			if uint32(enc.SSRC) == r.SSRC {
-				onLoss(int(r.FractionLost) * 100 / 256)
+				onLoss(r.SSRC, int(r.FractionLost)*100/256, reportRTT(time.Now(), r))
 			}
 		}
 	}
+}
+
+// reportRTT is the round trip a reception report block measures (RFC 3550 6.4.1):
+// now less the time of the sender report it echoes less the time it was held.
+func reportRTT(now time.Time, r rtcp.ReceptionReport) time.Duration {
+	if r.LastSenderReport == 0 {
+		return 0
+	}
+	ntp := uint64(now.Unix()+2208988800)<<32 | uint64(now.Nanosecond())*(1<<32)/1e9
+	compact := uint32(ntp >> 16)
+	d := compact - r.LastSenderReport - r.Delay
+	if d > 1<<31 { // the clocks disagree (a report from before a restart)
+		return 0
+	}
+	return time.Duration(uint64(d) * uint64(time.Second) >> 16)
+}
+
+// queueWatch tells a link whose packets wait in a queue (round trip above its floor)
+// from one that loses them at random. The floor is the least round trip of the last
+// 15-30 s (two 15 s windows), so that a route change moves it; a smoothed round trip
+// queueMargin above the floor is a queue.
+type queueWatch struct {
+	cur, prev time.Duration // least round trip of this window and of the one before
+	since     time.Time     // when this window began
+	srtt      time.Duration
+}
+
+// queueMargin is above the round-trip spread of a jittery link (30 ms each way) and
+// below what a bottleneck's queue adds when it overflows.
+const queueMargin = 60 * time.Millisecond
+
+const queueWindow = 15 * time.Second
+
+// observe records a round trip (0: none) and reports whether packets are queueing.
+func (q *queueWatch) observe(now time.Time, rtt time.Duration) bool {
+	if rtt <= 0 {
+		return false
+	}
+	if q.since.IsZero() || now.Sub(q.since) > queueWindow {
+		q.prev, q.cur, q.since = q.cur, rtt, now
+	}
+	q.cur = min(q.cur, rtt)
+	floor := q.cur
+	if q.prev > 0 {
+		floor = min(floor, q.prev)
+	}
+	if q.srtt == 0 {
+		q.srtt = rtt
+	}
+	q.srtt = (7*q.srtt + rtt) / 8
+	return q.srtt > floor+queueMargin
 }

@@ -1,6 +1,7 @@
 package call
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -8,9 +9,11 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/ttycall/ttycall/devices"
+	"github.com/ttycall/ttycall/internal/ulpfec"
 )
 
 // RemoteStream is the media one opponent sends in a session: one per remote track.
@@ -35,6 +38,9 @@ type RemoteStream struct {
 	recv   atomic.Value // devices.Receiver
 	freeze devices.FreezeMeter
 	first  atomic.Int64 // unix nanos of the first packet
+	// red, when not nil, unwraps the RED packets of a video stream sent with ULPFEC and
+	// rebuilds lost ones from its parity packets. Reader goroutine only.
+	red *redReceiver
 }
 
 type sinkRef struct {
@@ -121,9 +127,94 @@ func (r *RemoteStream) pump(read func([]byte) (int, interceptor.Attributes, erro
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
+		if r.red != nil && pkt.PayloadType == r.red.redPT {
+			r.red.handle(&pkt, func(p *rtp.Packet) { r.deliver(p); r.echo(echo, p) })
+			continue
+		}
 		r.deliver(&pkt)
-		if echo != nil {
-			_ = echo.WriteRTP(&pkt)
+		r.echo(echo, &pkt)
+	}
+}
+
+func (r *RemoteStream) echo(echo devices.RTPSink, p *rtp.Packet) {
+	if echo != nil {
+		_ = echo.WriteRTP(p)
+	}
+}
+
+// redReceiver turns a video stream in RED (RFC 2198) with ULPFEC parity packets, as
+// Chromium sends it when both sides negotiated them, back into the media stream: each
+// RED packet's block as a media packet, each parity packet as an empty packet (its
+// sequence number is the stream's: the receivers must not wait for it as a loss), and
+// every media packet the parity rebuilds (internal/ulpfec).
+type redReceiver struct {
+	redPT, fecPT uint8
+	mediaPT      uint8 // VP8's: the one block type passed on as media
+	twccID       uint8 // the header extension zeroed before parity is checked; 0: none
+	dec          *ulpfec.Decoder
+}
+
+// newRedReceiver returns the unwrapper for a remote track whose codec is RED, with the
+// ULPFEC payload type and header extensions negotiated on its receiver.
+func newRedReceiver(t *webrtc.TrackRemote, params webrtc.RTPParameters) *redReceiver {
+	r := &redReceiver{redPT: uint8(t.PayloadType()), dec: ulpfec.NewDecoder(uint32(t.SSRC()))}
+	for _, c := range params.Codecs {
+		switch {
+		case strings.EqualFold(c.MimeType, webrtc.MimeTypeUlpFEC):
+			r.fecPT = uint8(c.PayloadType)
+		case strings.EqualFold(c.MimeType, webrtc.MimeTypeVP8):
+			r.mediaPT = uint8(c.PayloadType)
+		}
+	}
+	for _, e := range params.HeaderExtensions {
+		if e.URI == sdp.TransportCCURI {
+			r.twccID = uint8(e.ID)
+		}
+	}
+	return r
+}
+
+func (r *redReceiver) handle(pkt *rtp.Packet, out func(*rtp.Packet)) {
+	pt, block, err := ulpfec.UnwrapRED(pkt.Payload)
+	if err != nil {
+		return
+	}
+	if r.fecPT != 0 && pt == r.fecPT {
+		rec, _ := r.dec.AddParity(block)
+		pkt.Payload = nil // its sequence number, nothing to decode
+		out(pkt)
+		r.deliverRecovered(rec, out)
+		return
+	}
+	if pt != r.mediaPT {
+		// RED in RED, or a codec we did not negotiate: its number is used, its
+		// content is not (libwebrtc drops such blocks too).
+		pkt.Payload = nil
+		out(pkt)
+		return
+	}
+	pkt.PayloadType, pkt.Payload = pt, block
+	// Parity covers the packet with its transport-wide sequence number zeroed, as the
+	// sender saw it before its congestion control numbered it.
+	h := pkt.Header
+	h.Extensions = append([]rtp.Extension(nil), pkt.Extensions...)
+	if r.twccID != 0 && h.GetExtension(r.twccID) != nil {
+		_ = h.SetExtension(r.twccID, make([]byte, len(h.GetExtension(r.twccID))))
+	}
+	raw, err := (&rtp.Packet{Header: h, Payload: block}).Marshal()
+	var rec [][]byte
+	if err == nil {
+		rec, _ = r.dec.AddMedia(raw)
+	}
+	out(pkt)
+	r.deliverRecovered(rec, out)
+}
+
+func (r *redReceiver) deliverRecovered(rec [][]byte, out func(*rtp.Packet)) {
+	for _, b := range rec {
+		var p rtp.Packet
+		if p.Unmarshal(b) == nil && p.PayloadType == r.mediaPT {
+			out(&p)
 		}
 	}
 }

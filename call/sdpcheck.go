@@ -195,3 +195,66 @@ func (c *Client) checkCandidate(raw string) error {
 	}
 	return nil
 }
+
+// withoutBareFEC removes RED, ULPFEC and their RTX from every video section that lists no
+// VP8. pion would otherwise answer such a section (H264 only, say) with RED alone: a
+// video section open with nothing to decode, where it must be refused.
+func withoutBareFEC(desc string) string {
+	lines := strings.Split(desc, "\r\n")
+	out := make([]string, 0, len(lines))
+	for start := 0; start < len(lines); {
+		end := start + 1
+		for end < len(lines) && !strings.HasPrefix(lines[end], "m=") {
+			end++
+		}
+		out = append(out, bareFECSection(lines[start:end])...)
+		start = end
+	}
+	return strings.Join(out, "\r\n")
+}
+
+func bareFECSection(sec []string) []string {
+	if len(sec) == 0 || !strings.HasPrefix(sec[0], "m=video ") {
+		return sec
+	}
+	drop := map[string]bool{}
+	for _, l := range sec {
+		v, ok := strings.CutPrefix(l, "a=rtpmap:")
+		if !ok {
+			continue
+		}
+		pt, enc, _ := strings.Cut(v, " ")
+		switch enc = strings.ToLower(enc); {
+		case strings.HasPrefix(enc, "vp8/"):
+			return sec // VP8 is there: RED and ULPFEC can carry it
+		case strings.HasPrefix(enc, "red/"), strings.HasPrefix(enc, "ulpfec/"), strings.HasPrefix(enc, "rtx/"):
+			drop[pt] = true
+		}
+	}
+	if len(drop) == 0 {
+		return sec
+	}
+	f := strings.Fields(sec[0])
+	m := f[:3:3]
+	for _, pt := range f[3:] {
+		if !drop[pt] {
+			m = append(m, pt)
+		}
+	}
+	if len(m) == 3 {
+		m = append(m, f[3]) // an m= line needs a format; with port 0 it is refused anyway
+		m[1] = "0"
+	}
+	out := []string{strings.Join(m, " ")}
+	for _, l := range sec[1:] {
+		if v, ok := strings.CutPrefix(l, "a="); ok {
+			if k, rest, ok := strings.Cut(v, ":"); ok && (k == "rtpmap" || k == "fmtp" || k == "rtcp-fb") {
+				if pt, _, _ := strings.Cut(rest, " "); drop[pt] {
+					continue
+				}
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}

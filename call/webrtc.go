@@ -23,7 +23,15 @@ const (
 	ptVP8    = 96
 	ptVP8RTX = 97 // video/rtx apt=96, as Chromium offers it
 	ptOpus   = 111
+	// RED carrying VP8 and ULPFEC parity, with RED's own RTX: what Chromium offers for
+	// video FEC (devices/fectrack.go, internal/ulpfec).
+	ptRED    = 116
+	ptREDRTX = 117
+	ptULPFEC = 118
 )
+
+// mimeRED is RED's media type for video (pion only names audio's).
+const mimeRED = "video/red"
 
 // nackInterval is how often the NACK generator reports missing packets.
 const nackInterval = 20 * time.Millisecond
@@ -68,6 +76,18 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 		PayloadType:        ptVP8RTX,
 	}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("%w: register RTX: %w", ErrWebRTC, err)
+	}
+	// RED and ULPFEC, as Chromium offers them: with both negotiated, each side may send
+	// its video in RED with parity packets that rebuild a lost packet without the round
+	// trip of a retransmission.
+	for _, c := range []webrtc.RTPCodecParameters{
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: mimeRED, ClockRate: 90000}, PayloadType: ptRED},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", ptRED)}, PayloadType: ptREDRTX},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeUlpFEC, ClockRate: 90000}, PayloadType: ptULPFEC},
+	} {
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("%w: register %s: %w", ErrWebRTC, c.MimeType, err)
+		}
 	}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{

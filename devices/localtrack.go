@@ -35,7 +35,7 @@ type sampleWriter interface {
 type localTrack struct {
 	kind    Kind
 	label   string
-	track   *webrtc.TrackLocalStaticSample
+	track   webrtc.TrackLocal
 	out     sampleWriter
 	enc     codec.ReadCloser
 	release func() // frees source resources only the encode goroutine touched
@@ -54,6 +54,7 @@ type localTrack struct {
 	gate     *gatedVideo               // video: the source side, where simulcast layers tap frames
 	sim      atomic.Pointer[Simulcast] // video: extra layers for an SFU (simulcast.go); nil: none
 	opus     *opusEncoder              // audio: FEC, packet loss, DTX
+	fec      *fecTrack                 // video: the pion track, RED/ULPFEC per peer
 	closing  atomic.Bool
 	done     chan struct{} // closed when the encode goroutine ends
 	closeMu  sync.Mutex
@@ -77,6 +78,14 @@ func (t *localTrack) Frames() uint64 { return t.frames.Load() }
 func (t *localTrack) SetPacketLoss(percent int) {
 	if t.opus != nil {
 		t.opus.SetPacketLoss(percent)
+	}
+}
+
+// SetStreamLoss records the loss (percent) the peer receiving our video as stream ssrc
+// reports: it sizes that stream's ULPFEC parity packets (fectrack.go).
+func (t *localTrack) SetStreamLoss(ssrc uint32, percent int) {
+	if t.fec != nil {
+		t.fec.SetLoss(ssrc, percent)
 	}
 }
 
@@ -348,15 +357,11 @@ func newVideoTrack(src videoSource, w, h, fps, bitrate int, preview *FrameSlot, 
 	if r, ok := src.(interface{ release() }); ok {
 		t.release = r.release
 	}
-	tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{
+	tr := newFECTrack(webrtc.RTPCodecCapability{
 		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
 		RTCPFeedback: []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}, {Type: "goog-remb"}},
 	}, "video", streamID)
-	if err != nil {
-		enc.Close()
-		return nil, fmt.Errorf("video track: %w", err)
-	}
-	t.track, t.out = tr, tr
+	t.track, t.out, t.fec = tr, tr, tr
 	t.start(time.Second / time.Duration(max(fps, 1)))
 	return t, nil
 }
