@@ -377,7 +377,7 @@ func (b *audioJB) concealGap(q *jbPacket, ahead int64, now time.Time) jbOut {
 		// The last missing frame, right before q: q's in-band FEC rebuilds it.
 		n := roundPLC(ahead)
 		b.playTS, b.lastSeq = q.ts, q.seq-1
-		b.countConceal(0)
+		b.concealRun++            // in the run, but no concealment: FEC is the sender's audio
 		b.emit(q.arrival, n, now) // rebuilt from q: it left the buffer with q's data
 		return jbOut{Kind: jbConceal, Payload: q.payload, Samples: n}
 	}
