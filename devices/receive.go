@@ -331,7 +331,8 @@ type AudioReceiver struct {
 	// Owned by the goroutine.
 	dec   *opusDecoder
 	jb    audioJB
-	carry []int16 // decoded audio not yet written: the rest of a 20 ms frame
+	carry []int16   // decoded audio not yet written: the rest of a 20 ms frame
+	next  time.Time // when the next audioTick of audio is due
 	zeros []int16
 
 	frames    atomic.Uint64
@@ -393,6 +394,7 @@ const maxConcealed = 5
 const (
 	audioTick    = 10 * time.Millisecond
 	audioTickLen = sampleRate / 100 * audioChannels
+	audioCatchUp = 5 * audioTick
 )
 
 // NewAudioReceiver decodes a remote audio track (mime "audio/opus") into a new input of
@@ -458,8 +460,21 @@ func (r *AudioReceiver) run() {
 				r.onPacket()
 			}
 		case t := <-r.tick:
-			r.playout(t)
+			r.onTick(t)
 		}
+	}
+}
+
+// onTick runs the playout for every audioTick up to t: a ticker drops ticks when its
+// reader is late (a busy machine), and each dropped tick would be 10 ms the output
+// runs short. After a longer stall the backlog is skipped rather than written at once.
+func (r *AudioReceiver) onTick(t time.Time) {
+	if r.next.IsZero() || t.Sub(r.next) > audioCatchUp {
+		r.next = t
+	}
+	for !r.next.After(t) {
+		r.playout(r.next)
+		r.next = r.next.Add(audioTick)
 	}
 }
 
