@@ -182,7 +182,8 @@ func cmpInt64(a, b int64) int {
 
 // tsTime is the time of an unwrapped timestamp from the start of the timeline.
 func tsTime(ts int64) time.Duration {
-	return time.Duration(ts * int64(time.Second) / jbClock)
+	// In two parts, so that no product overflows in a call of any length.
+	return time.Duration(ts/jbClock)*time.Second + time.Duration(ts%jbClock)*time.Second/jbClock
 }
 
 // measure feeds p's arrival to the delay estimate: d is its arrival against its
@@ -232,7 +233,8 @@ func (b *audioJB) push(d time.Duration) {
 
 // ideal is the sender's timestamp that should be playing at now for the target delay.
 func (b *audioJB) ideal(now time.Time) int64 {
-	return int64(now.Sub(b.epoch)-b.base-b.target) * jbClock / int64(time.Second)
+	d := now.Sub(b.epoch) - b.base - b.target
+	return int64(d/time.Second)*jbClock + int64(d%time.Second)*jbClock/int64(time.Second)
 }
 
 // Target is the current target delay.
@@ -266,12 +268,16 @@ func (b *audioJB) pull(now time.Time) jbOut {
 	e := b.playTS - b.ideal(now)
 	switch {
 	case gap == 0 && ahead >= jbFrame:
-		// The sender paused (DTX): silence until q's time; skipped at once when the
-		// playout is behind its target, held a frame longer when ahead of it.
+		// The sender paused (DTX): silence until q's time. A pause is where the delay
+		// moves for free: shortened by as much as the playout is behind its target,
+		// held a frame longer when it is ahead.
 		if e < -jbFrame/2 {
-			return b.decode(now)
+			skip := min(ahead, -e)
+			b.playTS += skip
+			if ahead -= skip; ahead < jbFrame {
+				return b.decode(now)
+			}
 		}
-		b.silentRun = 0
 		if e > jbFrame/2 && b.sinceStretch >= jbDecelEvery {
 			b.sinceStretch = 0
 			b.stats.InsertedSamplesForDeceleration += jbFrame

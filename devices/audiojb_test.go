@@ -316,8 +316,11 @@ func TestAudioJBDTX(t *testing.T) {
 	if len(played(pulls)) != len(ps) {
 		t.Errorf("played %d of %d", len(played(pulls)), len(ps))
 	}
-	if silence < 5*18 {
+	if silence < 5*18 || silence > 5*19 {
 		t.Errorf("%d pulls of silence for 5 DTX pauses of 380 ms", silence)
+	}
+	if st.InsertedSamplesForDeceleration != 0 || st.RemovedSamplesForAcceleration != 0 {
+		t.Errorf("the delay moved across DTX pauses on a clean link: %+v", st)
 	}
 }
 
@@ -483,5 +486,33 @@ func TestAudioReceiverPlayoutClock(t *testing.T) {
 	}
 	if err := r.WriteRTP(&rtp.Packet{}); err == nil {
 		t.Fatal("WriteRTP after Close succeeded")
+	}
+}
+
+// The playout writes 10 ms per audioTick, also for ticks its ticker dropped; after a
+// long stall it does not write the backlog at once.
+func TestAudioReceiverTickCatchUp(t *testing.T) {
+	out := &captureOutput{}
+	r, err := newAudioReceiver("audio/opus", out, "peer", quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.dec.Close()
+	t0 := time.Unix(1000, 0)
+	for i := range 100 { // 2 s of silence packets, all there already
+		r.jb.insert(uint16(i), uint32(i*jbFrame), []byte{31<<3 | 0, 0xff, 0xfe}, t0)
+	}
+	start := t0.Add(time.Second) // every packet is due
+	r.onTick(start)
+	if n := len(out.PCM()); n != audioTickLen {
+		t.Fatalf("first tick wrote %d samples, want %d", n, audioTickLen)
+	}
+	r.onTick(start.Add(4 * audioTick)) // three ticks dropped
+	if n := len(out.PCM()); n != 5*audioTickLen {
+		t.Fatalf("after 5 ticks' time %d samples, want %d", n, 5*audioTickLen)
+	}
+	r.onTick(start.Add(4*audioTick + time.Second)) // a stall
+	if n := len(out.PCM()); n != 6*audioTickLen {
+		t.Fatalf("after a stall %d samples, want %d (no backlog)", n, 6*audioTickLen)
 	}
 }
