@@ -174,15 +174,25 @@ type TrackStats struct {
 	NACKCount uint64
 	PLICount  uint64
 	// Received video: freezes by Chromium's definition (a frame later than
-	// max(3 x the mean frame interval, the mean + 150 ms)), and the mean time a frame
-	// waited between its first packet and its decode (jitterBufferDelay divided by
-	// jitterBufferEmittedCount).
+	// max(3 x the mean frame interval, the mean + 150 ms)).
 	FreezeCount          uint64
 	TotalFreezesDuration time.Duration
-	JitterBufferDelay    time.Duration
-	// Received audio: samples played out and those made up by loss concealment.
-	TotalSamplesReceived uint64
-	ConcealedSamples     uint64
+	// Received video and audio: the mean time a frame (video: between its first packet
+	// and its decode) or a sample (audio: between its packet's arrival and its playout)
+	// waited in the jitter buffer: jitterBufferDelay divided by jitterBufferEmittedCount.
+	JitterBufferDelay time.Duration
+	// Received audio: the jitter buffer's target delay, the mean over emitted samples
+	// (jitterBufferTargetDelay divided by jitterBufferEmittedCount).
+	JitterBufferTargetDelay time.Duration
+	// Received audio: samples played out (decoded, rebuilt from FEC, concealed, or
+	// DTX silence) and those made up for missing packets (lost, late, or the buffer ran
+	// dry), in how many runs; samples inserted or dropped to move the jitter buffer's
+	// delay to its target.
+	TotalSamplesReceived           uint64
+	ConcealedSamples               uint64
+	ConcealmentEvents              uint64
+	InsertedSamplesForDeceleration uint64
+	RemovedSamplesForAcceleration  uint64
 	// Sent video: "none" or "bandwidth" (the encoder lowered its frame rate or size).
 	QualityLimitationReason string
 }

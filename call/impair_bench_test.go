@@ -120,6 +120,7 @@ func runImpairedCall(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
 	b.ReportMetric(last.Remote.Video.TotalFreezesDuration.Seconds(), "freeze-s")
 	b.ReportMetric(float64(last.Remote.Video.FreezeCount), "freezes")
 	b.ReportMetric(concealed, "concealed-%")
+	b.ReportMetric(float64(a.JitterBufferDelay.Microseconds())/1000, "audio-jb-ms")
 	b.ReportMetric(kbps, "sent-kbps")
 	b.ReportMetric(float64(last.Remote.Video.PacketsLost), "video-lost")
 	b.ReportMetric(float64(last.Remote.Video.NACKCount), "nacks")

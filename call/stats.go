@@ -227,6 +227,13 @@ func receiverStats(rs *RemoteStream, t *TrackStats) {
 	case *devices.AudioReceiver:
 		a := r.Stats()
 		t.TotalSamplesReceived, t.ConcealedSamples = a.TotalSamplesReceived, a.ConcealedSamples
+		t.ConcealmentEvents = a.ConcealmentEvents
+		t.InsertedSamplesForDeceleration = a.InsertedSamplesForDeceleration
+		t.RemovedSamplesForAcceleration = a.RemovedSamplesForAcceleration
+		if n := time.Duration(a.JitterBufferEmittedCount); n > 0 {
+			t.JitterBufferDelay = a.JitterBufferDelay / n
+			t.JitterBufferTargetDelay = a.JitterBufferTargetDelay / n
+		}
 	default:
 		if rs.Kind == devices.KindVideo {
 			t.FreezeCount, t.TotalFreezesDuration, _ = rs.freeze.Freezes()

@@ -69,23 +69,8 @@ func encodeAudio(t *testing.T, src audioSource, n int, disabled bool) []*rtp.Pac
 
 func decodeAudio(t *testing.T, pkts []*rtp.Packet) []int16 {
 	t.Helper()
-	out := &captureOutput{}
-	rcv, err := NewAudioReceiver("audio/opus", out, "peer", quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rcv.(*AudioReceiver)
-	r.shutdown() // stop the goroutine; feed synchronously below
-	dec, err := newOpusDecoder(audioChannels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
-	r.dec = dec
-	for _, p := range pkts {
-		r.handle(p)
-	}
-	return out.PCM()
+	pcm, _ := decodeAudioStats(t, pkts)
+	return pcm
 }
 
 func TestToneSurvivesOpus(t *testing.T) {
@@ -268,24 +253,46 @@ func TestOpenPlayerWithoutDevice(t *testing.T) {
 	t.Logf("notice: %s", notice)
 }
 
-// decodeAudioStats is decodeAudio that also returns the receiver's counters.
+// decodeAudioStats is decodeAudio that also returns the receiver's counters. Each
+// packet arrives when its timestamp says (20 ms apart, lost ones leave their slot
+// empty).
 func decodeAudioStats(t *testing.T, pkts []*rtp.Packet) ([]int16, AudioReceiverStats) {
 	t.Helper()
+	return driveAudio(t, pkts, func(int) time.Duration { return 0 })
+}
+
+// driveAudio runs a receiver without its goroutine on a fake clock: packet i arrives
+// at the time its timestamp says plus delay(i) (in arrival order), and the playout
+// runs every audioTick until every packet is played. It returns what was written and
+// the counters.
+func driveAudio(t testing.TB, pkts []*rtp.Packet, delay func(i int) time.Duration) ([]int16, AudioReceiverStats) {
+	t.Helper()
 	out := &captureOutput{}
-	rcv, err := NewAudioReceiver("audio/opus", out, "peer", quietLog())
+	r, err := newAudioReceiver("audio/opus", out, "peer", quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rcv.(*AudioReceiver)
-	r.shutdown()
-	dec, err := newOpusDecoder(audioChannels)
-	if err != nil {
-		t.Fatal(err)
+	defer r.dec.Close()
+	type arrival struct {
+		p  *rtp.Packet
+		at time.Duration
 	}
-	defer dec.Close()
-	r.dec = dec
-	for _, p := range pkts {
-		r.handle(p)
+	var as []arrival
+	for i, p := range pkts {
+		as = append(as, arrival{p, tsTime(int64(int32(p.Timestamp-pkts[0].Timestamp))) + delay(i)})
+	}
+	slices.SortStableFunc(as, func(a, b arrival) int { return cmpInt64(int64(a.at), int64(b.at)) })
+	t0 := time.Unix(1000, 0)
+	tick := audioTick / 2 // the playout's phase against the packets'
+	for _, a := range as {
+		for ; tick < a.at; tick += audioTick {
+			r.playout(t0.Add(tick))
+		}
+		r.handle(a.p, t0.Add(a.at))
+	}
+	for i := 0; (r.jb.Len() > 0 || len(r.carry) > 0) && i < 10000; i++ {
+		r.playout(t0.Add(tick))
+		tick += audioTick
 	}
 	return out.PCM(), r.Stats()
 }

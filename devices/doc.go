@@ -30,7 +30,9 @@
 // packets are put back in order (a short reorder window that lets NACK retransmissions
 // land), assembled into VP8 frames (RFC 7741) and decoded by a small libvpx wrapper of
 // our own, which reads libvpx's corruption flag and refuses absurd frame sizes; after a
-// loss the receiver skips frames until a key frame and asks for one. Opus is decoded by
-// libopus with packet-loss concealment for short gaps. Both receivers follow a sender
-// that restarts its sequence numbers (see lateResync).
+// loss the receiver skips frames until a key frame and asks for one. Opus packets go
+// into an adaptive jitter buffer (audiojb.go, after WebRTC's NetEQ) that a playout clock
+// drains every 20 ms: decoded by libopus, a lost packet rebuilt from the next one's FEC
+// or concealed (PLC) for short gaps. Both receivers follow a sender that restarts its
+// sequence numbers (see lateResync).
 package devices

@@ -63,15 +63,7 @@ func FuzzReceivers(f *testing.F) {
 		for _, p := range ps {
 			r.handle(p)
 		}
-		dec, err := newOpusDecoder(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer dec.Close()
-		ar := &AudioReceiver{out: &captureOutput{}, log: quietLog(), dec: dec, lastFrame: 960}
-		for _, p := range ps {
-			ar.handle(p)
-		}
+		driveAudio(t, ps, func(i int) time.Duration { return time.Duration(i) * 7 * time.Millisecond })
 	})
 }
 

@@ -26,11 +26,13 @@ type Mixer struct {
 }
 
 // Per-input buffering, in frames at 48 kHz. An input starts (and restarts after running
-// dry) only with mixPrebuffer queued, which rides out the 20 ms packet rhythm against the
-// device's ~10 ms period; beyond mixMaxBuffer the oldest audio is dropped so that a
-// sender's clock drift or a stalled device never builds up delay.
+// dry) only with mixPrebuffer queued. Network jitter is the receivers' jitter buffers'
+// business (audiojb.go): they write 10 ms every 10 ms, so the prebuffer covers only a
+// device period (~10 ms) and the jitter of the receivers' timers. Beyond mixMaxBuffer
+// the oldest audio is dropped so that clock drift or a stalled device never builds up
+// delay.
 const (
-	mixPrebuffer = 40 * sampleRate / 1000
+	mixPrebuffer = 20 * sampleRate / 1000
 	mixMaxBuffer = 200 * sampleRate / 1000
 )
 

@@ -315,38 +315,69 @@ func (r *VideoReceiver) decode(frame []byte, started time.Time) {
 }
 
 // AudioReceiver turns a remote Opus RTP stream into PCM for an AudioOutput input.
+// Packets go into a jitter buffer (audiojb.go) as they arrive; a playout clock takes
+// 20 ms from it at a time and writes the decoded, FEC-rebuilt or concealed audio to
+// the output in audioTick pieces, so the output's own buffer can stay small.
 type AudioReceiver struct {
 	rtpQueue
 	out PCMWriter
 	log *slog.Logger
+	// tick drives the playout; now is the clock. Tests inject both.
+	tick     <-chan time.Time
+	now      func() time.Time
+	stopTick func()
+	onPacket func() // tests: called after each packet is in the jitter buffer
 
 	// Owned by the goroutine.
-	dec       *opusDecoder
-	nextSeq   uint16
-	haveSeq   bool
-	late      int // packets in a row behind nextSeq; see lateResync
-	lastFrame int
+	dec   *opusDecoder
+	jb    audioJB
+	carry []int16   // decoded audio not yet written: the rest of a 20 ms frame
+	next  time.Time // when the next audioTick of audio is due
+	zeros []int16
 
 	frames    atomic.Uint64
 	concealed atomic.Uint64
 	fec       atomic.Uint64 // lost frames recovered from the next packet's FEC
-	// As getStats names them: every sample played out (decoded, recovered or
-	// concealed), and the concealed ones.
+	// As getStats names them: every sample played out (decoded, recovered, concealed
+	// or DTX silence), and the concealed ones.
 	samples          atomic.Uint64
 	concealedSamples atomic.Uint64
+	jbMu             sync.Mutex
+	jbStats          jbStats       // guarded by jbMu; a copy of jb's after each pull
+	jbTarget         time.Duration // guarded by jbMu
 }
 
 // AudioReceiverStats are an audio receiver's counters.
 type AudioReceiverStats struct {
 	Frames, Concealed, FECRecovered        uint64
 	TotalSamplesReceived, ConcealedSamples uint64
+	// As getStats names them (inbound-rtp, audio). JitterBufferDelay is summed over
+	// the samples that left the jitter buffer from packets (JitterBufferEmittedCount),
+	// as is JitterBufferTargetDelay; divide by the count for a mean. Concealment
+	// events are runs of concealed samples.
+	JitterBufferDelay              time.Duration
+	JitterBufferTargetDelay        time.Duration
+	JitterBufferEmittedCount       uint64
+	ConcealmentEvents              uint64
+	InsertedSamplesForDeceleration uint64
+	RemovedSamplesForAcceleration  uint64
+	PacketsDiscarded               uint64
+	// Target is the jitter buffer's current target delay.
+	Target time.Duration
 }
 
 // Stats returns the receiver's counters.
 func (r *AudioReceiver) Stats() AudioReceiverStats {
+	r.jbMu.Lock()
+	j, target := r.jbStats, r.jbTarget
+	r.jbMu.Unlock()
 	return AudioReceiverStats{
 		Frames: r.frames.Load(), Concealed: r.concealed.Load(), FECRecovered: r.fec.Load(),
 		TotalSamplesReceived: r.samples.Load(), ConcealedSamples: r.concealedSamples.Load(),
+		JitterBufferDelay: j.Delay, JitterBufferTargetDelay: j.TargetDelay, JitterBufferEmittedCount: j.EmittedCount,
+		ConcealmentEvents: j.ConcealmentEvents, InsertedSamplesForDeceleration: j.InsertedSamplesForDeceleration,
+		RemovedSamplesForAcceleration: j.RemovedSamplesForAcceleration, PacketsDiscarded: j.PacketsDiscarded,
+		Target: target,
 	}
 }
 
@@ -354,13 +385,34 @@ func (r *AudioReceiver) Stats() AudioReceiverStats {
 // spreads mono to the output's channels.
 const audioChannels = 1
 
-// maxConcealed is the longest gap (in packets) filled by Opus packet-loss concealment;
-// longer gaps are left silent rather than filled with a synthetic drone.
+// maxConcealed is the longest gap (in 20 ms frames) filled by Opus packet-loss
+// concealment; longer gaps are left silent rather than filled with a synthetic drone.
 const maxConcealed = 5
+
+// audioTick is the playout's period: half a pull, so the output gets 10 ms pieces and
+// its buffer (mixPrebuffer) need cover only a device period and the timer's jitter.
+const (
+	audioTick    = 10 * time.Millisecond
+	audioTickLen = sampleRate / 100 * audioChannels
+	audioCatchUp = 5 * audioTick
+)
 
 // NewAudioReceiver decodes a remote audio track (mime "audio/opus") into a new input of
 // out named name.
 func NewAudioReceiver(mime string, out AudioOutput, name string, log *slog.Logger) (Receiver, error) {
+	r, err := newAudioReceiver(mime, out, name, log)
+	if err != nil {
+		return nil, err
+	}
+	t := time.NewTicker(audioTick)
+	r.tick, r.now, r.stopTick = t.C, time.Now, t.Stop
+	// Owned by r; ends on Close.
+	go r.run()
+	return r, nil
+}
+
+// newAudioReceiver builds a receiver without its goroutine or clock.
+func newAudioReceiver(mime string, out AudioOutput, name string, log *slog.Logger) (*AudioReceiver, error) {
 	if !strings.EqualFold(mime, webrtc.MimeTypeOpus) {
 		return nil, fmt.Errorf("audio receiver for %q: %w", mime, ErrUnsupportedCodec)
 	}
@@ -379,10 +431,7 @@ func NewAudioReceiver(mime string, out AudioOutput, name string, log *slog.Logge
 		dec.Close()
 		return nil, fmt.Errorf("audio receiver %s: %w", name, err)
 	}
-	r := &AudioReceiver{rtpQueue: newRTPQueue(audioQueue), out: in, log: log, dec: dec, lastFrame: 960}
-	// Owned by r; ends on Close.
-	go r.run()
-	return r, nil
+	return &AudioReceiver{rtpQueue: newRTPQueue(audioQueue), out: in, log: log, dec: dec, stopTick: func() {}}, nil
 }
 
 // Frames returns how many packets were decoded and how many frames were concealed.
@@ -400,61 +449,108 @@ func (r *AudioReceiver) run() {
 	defer close(r.done)
 	defer r.dec.Close()
 	defer r.out.Close()
+	defer r.stopTick()
 	for {
 		select {
 		case <-r.stop:
 			return
 		case p := <-r.in:
-			r.handle(p)
+			r.handle(p, r.now())
+			if r.onPacket != nil {
+				r.onPacket()
+			}
+		case t := <-r.tick:
+			r.onTick(t)
 		}
 	}
 }
 
-func (r *AudioReceiver) handle(p *rtp.Packet) {
-	if r.haveSeq {
-		d := int16(p.SequenceNumber - r.nextSeq)
-		if d < 0 {
-			if r.late++; r.late < lateResync {
-				return // late or duplicate: its time has passed
-			}
-			d = 0 // the sender restarted its numbering: follow it
-		}
-		r.late = 0
-		if d > 0 && d <= maxConcealed {
-			// The frames before the last lost one are concealed (PLC); the last one is
-			// recovered from the in-band FEC of p, when its sender put some there.
-			for range d - 1 {
-				if pcm, err := r.dec.Decode(nil, r.lastFrame); err == nil {
-					r.concealed.Add(1)
-					r.samples.Add(uint64(len(pcm)))
-					r.concealedSamples.Add(uint64(len(pcm)))
-					_ = r.out.WritePCM(pcm)
-				}
-			}
-			if pcm, err := r.dec.DecodeFEC(p.Payload, r.lastFrame); err == nil {
-				r.fec.Add(1)
-				r.samples.Add(uint64(len(pcm)))
-				_ = r.out.WritePCM(pcm)
-			}
-		}
+// onTick runs the playout for every audioTick up to t: a ticker drops ticks when its
+// reader is late (a busy machine), and each dropped tick would be 10 ms the output
+// runs short. After a longer stall the backlog is skipped rather than written at once.
+func (r *AudioReceiver) onTick(t time.Time) {
+	if r.next.IsZero() || t.Sub(r.next) > audioCatchUp {
+		r.next = t
 	}
-	r.haveSeq, r.nextSeq = true, p.SequenceNumber+1
-	if len(p.Payload) == 0 {
+	for !r.next.After(t) {
+		r.playout(r.next)
+		r.next = r.next.Add(audioTick)
+	}
+}
+
+// handle takes a packet that arrived at now.
+func (r *AudioReceiver) handle(p *rtp.Packet, now time.Time) {
+	r.jb.insert(p.SequenceNumber, p.Timestamp, p.Payload, now)
+}
+
+// playout writes audioTick of audio, taking the next 20 ms from the jitter buffer when
+// what is left of the last is shorter. When the buffer has nothing (not started,
+// re-buffering, a long gap) nothing is written, and the output plays silence.
+func (r *AudioReceiver) playout(now time.Time) {
+	if len(r.carry) < audioTickLen {
+		r.pull(now)
+	}
+	n := min(audioTickLen, len(r.carry))
+	if n == 0 {
 		return
 	}
-	pcm, err := r.dec.Decode(p.Payload, 0)
-	if err != nil {
-		r.log.Debug("opus decode", "err", err, "size", len(p.Payload))
-		return
-	}
-	if n := len(pcm) / audioChannels; n > 0 {
-		r.lastFrame = n
-	}
-	r.frames.Add(1)
-	r.samples.Add(uint64(len(pcm)))
-	if err := r.out.WritePCM(pcm); err != nil {
+	if err := r.out.WritePCM(r.carry[:n]); err != nil {
 		r.log.Debug("audio output", "err", err)
 	}
+	r.carry = append(r.carry[:0], r.carry[n:]...)
+}
+
+// pull takes one step of the jitter buffer and appends its audio to carry.
+func (r *AudioReceiver) pull(now time.Time) {
+	f := r.jb.pull(now)
+	r.jbMu.Lock()
+	r.jbStats, r.jbTarget = r.jb.Stats(), r.jb.Target()
+	r.jbMu.Unlock()
+	switch f.Kind {
+	case jbNone:
+		return
+	case jbDecode:
+		if f.Drop != nil {
+			_, _ = r.dec.Decode(f.Drop, 0) // acceleration: keep the decoder's state, drop the audio
+		}
+		pcm, err := r.dec.Decode(f.Payload, 0)
+		if err != nil {
+			r.log.Debug("opus decode", "err", err, "size", len(f.Payload))
+			return
+		}
+		r.frames.Add(1)
+		r.emit(pcm, false)
+	case jbConceal:
+		if f.Payload != nil {
+			if pcm, err := r.dec.DecodeFEC(f.Payload, f.Samples); err == nil {
+				r.fec.Add(1)
+				r.emit(pcm, false)
+			}
+			return
+		}
+		if pcm, err := r.dec.Decode(nil, f.Samples); err == nil {
+			r.concealed.Add(1)
+			r.emit(pcm, true)
+		}
+	case jbInsert:
+		if pcm, err := r.dec.Decode(nil, f.Samples); err == nil {
+			r.emit(pcm, false)
+		}
+	case jbSilence:
+		if cap(r.zeros) < f.Samples*audioChannels {
+			r.zeros = make([]int16, f.Samples*audioChannels)
+		}
+		r.emit(r.zeros[:f.Samples*audioChannels], false)
+	}
+}
+
+// emit queues pcm for the output and counts it.
+func (r *AudioReceiver) emit(pcm []int16, concealed bool) {
+	r.samples.Add(uint64(len(pcm) / audioChannels))
+	if concealed {
+		r.concealedSamples.Add(uint64(len(pcm) / audioChannels))
+	}
+	r.carry = append(r.carry, pcm...)
 }
 
 // reorderBuffer puts packets back in sequence order before frame assembly. A packet that

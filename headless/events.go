@@ -77,14 +77,18 @@ type trackJSON struct {
 	Width       int     `json:"width,omitempty"`
 	Height      int     `json:"height,omitempty"`
 	// As getStats names them.
-	NACKCount               uint64  `json:"nackCount,omitempty"`
-	PLICount                uint64  `json:"pliCount,omitempty"`
-	FreezeCount             uint64  `json:"freezeCount,omitempty"`
-	TotalFreezesDuration    float64 `json:"totalFreezesDuration,omitempty"` // seconds
-	JitterBufferDelayMs     float64 `json:"jitterBufferDelay_ms,omitempty"` // mean per frame
-	TotalSamplesReceived    uint64  `json:"totalSamplesReceived,omitempty"`
-	ConcealedSamples        uint64  `json:"concealedSamples,omitempty"`
-	QualityLimitationReason string  `json:"qualityLimitationReason,omitempty"`
+	NACKCount                 uint64  `json:"nackCount,omitempty"`
+	PLICount                  uint64  `json:"pliCount,omitempty"`
+	FreezeCount               uint64  `json:"freezeCount,omitempty"`
+	TotalFreezesDuration      float64 `json:"totalFreezesDuration,omitempty"`       // seconds
+	JitterBufferDelayMs       float64 `json:"jitterBufferDelay_ms,omitempty"`       // mean per frame (video) or sample (audio)
+	JitterBufferTargetDelayMs float64 `json:"jitterBufferTargetDelay_ms,omitempty"` // audio: mean per sample
+	TotalSamplesReceived      uint64  `json:"totalSamplesReceived,omitempty"`
+	ConcealedSamples          uint64  `json:"concealedSamples,omitempty"`
+	ConcealmentEvents         uint64  `json:"concealmentEvents,omitempty"`
+	InsertedSamples           uint64  `json:"insertedSamplesForDeceleration,omitempty"`
+	RemovedSamples            uint64  `json:"removedSamplesForAcceleration,omitempty"`
+	QualityLimitationReason   string  `json:"qualityLimitationReason,omitempty"`
 }
 
 type candidateJSON struct {
@@ -314,7 +318,9 @@ func trackOf(t call.TrackStats) trackJSON {
 	return trackJSON{
 		t.BitrateKbps, t.Bytes, t.Packets, t.PacketsLost, t.Jitter, t.FPS, t.Width, t.Height,
 		t.NACKCount, t.PLICount, t.FreezeCount, t.TotalFreezesDuration.Seconds(),
-		float64(t.JitterBufferDelay.Microseconds()) / 1000, t.TotalSamplesReceived, t.ConcealedSamples,
+		float64(t.JitterBufferDelay.Microseconds()) / 1000, float64(t.JitterBufferTargetDelay.Microseconds()) / 1000,
+		t.TotalSamplesReceived, t.ConcealedSamples, t.ConcealmentEvents,
+		t.InsertedSamplesForDeceleration, t.RemovedSamplesForAcceleration,
 		t.QualityLimitationReason,
 	}
 }

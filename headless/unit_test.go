@@ -95,7 +95,9 @@ func TestEventLines(t *testing.T) {
 		call.ReconnectEvent{EventMeta: m, State: call.Reconnecting},
 		call.RemoteStreamEvent{EventMeta: m, Stream: &call.RemoteStream{Kind: devices.KindAudio}},
 		call.InvalidEvent{EventMeta: m, Op: "Accept", Err: errors.New("closed")},
-		call.StatsEvent{EventMeta: m, Stats: call.Stats{RTT: 1500 * time.Microsecond, Remote: call.MediaStats{Audio: call.TrackStats{Packets: 50, PacketsLost: 1}}}},
+		call.StatsEvent{EventMeta: m, Stats: call.Stats{RTT: 1500 * time.Microsecond, Remote: call.MediaStats{Audio: call.TrackStats{Packets: 50, PacketsLost: 1,
+			JitterBufferDelay: 45 * time.Millisecond, JitterBufferTargetDelay: 60 * time.Millisecond,
+			TotalSamplesReceived: 48000, ConcealedSamples: 960, ConcealmentEvents: 1, InsertedSamplesForDeceleration: 960}}}},
 		call.SessionStateEvent{EventMeta: m},
 		call.SessionCloseEvent{EventMeta: m, Reason: "hung up"},
 	} {
@@ -114,7 +116,7 @@ func TestEventLines(t *testing.T) {
 		`{"time":"2026-01-02T03:04:05.6789Z","event":"reconnect","session":"s1","user":"bob@localhost","state":"RECONNECTING"}`,
 		`{"time":"2026-01-02T03:04:05.6789Z","event":"remote_stream","session":"s1","user":"bob@localhost","kind":"audio"}`,
 		`{"time":"2026-01-02T03:04:05.6789Z","event":"invalid_event","session":"s1","user":"bob@localhost","message":"closed","op":"Accept"}`,
-		`{"time":"2026-01-02T03:04:05.6789Z","event":"stats","session":"s1","user":"bob@localhost","local":{"audio":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0},"video":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0}},"remote":{"audio":{"bitrate_kbps":0,"bytes":0,"packets":50,"packets_lost":1,"jitter":0},"video":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0}},"rtt_ms":1.5,"candidate":{"protocol":"","local_type":"","local_address":"","local_port":0,"remote_type":"","remote_address":"","remote_port":0}}`,
+		`{"time":"2026-01-02T03:04:05.6789Z","event":"stats","session":"s1","user":"bob@localhost","local":{"audio":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0},"video":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0}},"remote":{"audio":{"bitrate_kbps":0,"bytes":0,"packets":50,"packets_lost":1,"jitter":0,"jitterBufferDelay_ms":45,"jitterBufferTargetDelay_ms":60,"totalSamplesReceived":48000,"concealedSamples":960,"concealmentEvents":1,"insertedSamplesForDeceleration":960},"video":{"bitrate_kbps":0,"bytes":0,"packets":0,"packets_lost":0,"jitter":0}},"rtt_ms":1.5,"candidate":{"protocol":"","local_type":"","local_address":"","local_port":0,"remote_type":"","remote_address":"","remote_port":0}}`,
 		`{"time":"2026-01-02T03:04:05.6789Z","event":"session_close","session":"s1","user":"bob@localhost","reason":"hung up"}`,
 	}
 	if len(lines) != len(want) {
