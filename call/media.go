@@ -262,9 +262,10 @@ type queueWatch struct {
 	srtt      time.Duration
 }
 
-// queueMargin is above the round-trip spread of a jittery link (30 ms each way) and
-// below what a bottleneck's queue adds when it overflows.
-const queueMargin = 60 * time.Millisecond
+// queueMargin is well above the round-trip spread of a jittery link (30 ms each way,
+// plus report timing: at 60 ms, parity went off now and then at 30 ms of jitter) and
+// below what a bottleneck's queue adds when it overflows (250 ms at 300 kbit/s).
+const queueMargin = 100 * time.Millisecond
 
 const queueWindow = 15 * time.Second
 
