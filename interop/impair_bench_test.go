@@ -185,12 +185,21 @@ func ttyToWeb(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
 	web := env.WebUser(ctx, 101, w)
 	wm, tm := web.Mark(), tty.Mark()
 	var c callResult
-	web.Must(ctx, &c, "call", []int{201}, videoCall, map[string]string{})
 	// ICE gives up after 30 s: no need to wait the whole call's deadline for it.
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	waitConnected(cctx, web, wm, c.Session, 201)
-	tty.Wait(cctx, tm, "event", "connection_state", "session", c.Session, "user", "101", "state", "CONNECTED")
+	if os.Getenv("IMPAIR_TTYCALL_CALLS") != "" {
+		// ttycall offers, Chromium answers (its codecs then come from our offer).
+		web.Must(ctx, nil, "setAutoAnswer", "accept", map[string]string{})
+		tty.Send("call 101 video")
+		ce := tty.Wait(cctx, tm, "event", "connection_state", "user", "101", "state", "CONNECTED")
+		c.Session = ce.Str("session")
+		waitConnected(cctx, web, wm, c.Session, 201)
+	} else {
+		web.Must(ctx, &c, "call", []int{201}, videoCall, map[string]string{})
+		waitConnected(cctx, web, wm, c.Session, 201)
+		tty.Wait(cctx, tm, "event", "connection_state", "session", c.Session, "user", "101", "state", "CONNECTED")
+	}
 	start := time.Now()
 	s0 := web.webStats(ctx, c.Session)["201"]
 	shape(b, "ttycall->chromium", r, bp, dur, func() float64 {
