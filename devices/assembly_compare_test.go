@@ -33,6 +33,7 @@ type linkProfile struct {
 	jitter time.Duration // uniform [0, jitter) on top of delay; order kept
 	rtt    time.Duration
 	loss   float64 // per packet and per retransmission attempt
+	noNACK bool    // the peer does not retransmit: every loss is final
 	// reorderP of the packets come reorderMin..reorderMax late, overtaken by the rest.
 	reorderP               float64
 	reorderMin, reorderMax time.Duration
@@ -41,25 +42,48 @@ type linkProfile struct {
 var assemblyProfiles = []linkProfile{
 	{name: "loss2_rtt60", delay: 30 * time.Millisecond, jitter: 5 * time.Millisecond, rtt: 60 * time.Millisecond, loss: 0.02},
 	{name: "loss5_rtt120_j30", delay: 60 * time.Millisecond, jitter: 30 * time.Millisecond, rtt: 120 * time.Millisecond, loss: 0.05},
+	{name: "loss2_nonack", delay: 30 * time.Millisecond, jitter: 5 * time.Millisecond, rtt: 60 * time.Millisecond, loss: 0.02, noNACK: true},
 	{name: "reorder10", delay: 30 * time.Millisecond, rtt: 60 * time.Millisecond,
 		reorderP: 0.10, reorderMin: 10 * time.Millisecond, reorderMax: 30 * time.Millisecond},
 }
 
+func assemblyProfile(name string) linkProfile {
+	for _, p := range assemblyProfiles {
+		if p.name == name {
+			return p
+		}
+	}
+	panic("no link profile " + name)
+}
+
 // The simulated stream: the test pattern at 640x480, 30 fps, ttycall's default
-// bitrate for that size (about 3 packets a delta frame, 20-30 a key frame), 1200-byte
-// RTP packets paced 1 ms apart within a frame.
+// bitrate for that size, in RTP packets of one of assemblySizes paced 1 ms apart
+// within a frame.
 const (
 	simW, simH     = 640, 480
 	simFPS         = 30
 	simFrameTS     = 90000 / simFPS
-	simPayloadMTU  = 1200 - 12
 	simPacketGap   = time.Millisecond
-	simTailFrames  = 30 // sent after the measured ones, so that those can complete
+	simTailFrames  = 20 // sent after the measured ones (660 ms), so that those can complete
 	simMaxAttempts = 5  // retransmissions of one packet before the sender gives up
 	simFirstSeq    = 65000
 )
 
 var simFrameDur = time.Second / simFPS
+
+// assemblySizes are the RTP payload sizes simulated. With 1200-byte packets the
+// pattern takes about 2 packets a frame (its CBR frames stay small at any bitrate);
+// 300-byte packets stand for a busier or larger picture at about 7 packets a frame
+// (a 720p call). The packet count matters: samplebuilder's maxLate counts packets, so
+// the time it waits shrinks as frames grow, and a frame of more packets is more
+// likely to lose one.
+var assemblySizes = []struct {
+	name string
+	mtu  uint16 // RTP payload bytes
+}{
+	{"pkt1200", 1200 - 12},
+	{"pkt300", 300 - 12},
+}
 
 // unit is a deterministic uniform [0,1) draw for (seq, attempt, what): the same packet
 // number meets the same fate whichever receiver is under test, so the implementations
@@ -116,7 +140,7 @@ func (l *simLink) send(p *rtp.Packet, sent time.Duration) {
 }
 
 func (l *simLink) repair(p *rtp.Packet, detect time.Duration) {
-	for k := 1; k <= simMaxAttempts; k++ {
+	for k := 1; k <= simMaxAttempts && !l.prof.noNACK; k++ {
 		if unit(l.seed, p.SequenceNumber, k, 'L') < l.prof.loss {
 			continue
 		}
@@ -190,10 +214,11 @@ type simReceiver interface {
 // simDecoder is the common decode side: it counts what the receiver reports and
 // records each decoded frame's latency from its first packet's send time.
 type simDecoder struct {
-	r   *VideoReceiver
-	kf  kfPolicy
-	res *simResult
-	n   int // measured frames: indexes below n count
+	r    *VideoReceiver
+	kf   kfPolicy
+	res  *simResult
+	n    int // measured frames: indexes below n count
+	prof linkProfile
 }
 
 // decoded compares the receiver's counters around one step (handle or decode) that
@@ -315,9 +340,14 @@ func sbImpl(maxLate uint16, maxDelay time.Duration) assemblyImpl {
 
 var assemblyImpls = []assemblyImpl{
 	{"ttycall", func(d simDecoder) simReceiver { return &ttycallRx{d} }},
+	// ttycall with the reorder wait seeded from the link's RTT, as if it had already
+	// learned it (or were told by RTCP): what the learning costs at the start.
+	{"ttycall_seeded", func(d simDecoder) simReceiver {
+		d.r.reorder.learn(d.prof.rtt)
+		return &ttycallRx{d}
+	}},
 	sbImpl(50, 0),
 	sbImpl(128, 0),
-	sbImpl(256, 0),
 	sbImpl(256, 150*time.Millisecond),
 	sbImpl(256, 500*time.Millisecond),
 	{"jitterbuffer_interceptor", func(d simDecoder) simReceiver {
@@ -345,7 +375,7 @@ var simRendered = map[[2]int][]*image.YCbCr{}
 // simulate sends n measured frames (and simTailFrames more) from a live VP8 encoder
 // over the link to the receiver impl builds, in simulated time, and returns what the
 // receiver made of them. trace, when not nil, receives every arrival in order.
-func simulateAssembly(tb testing.TB, prof linkProfile, impl assemblyImpl, n int, trace *[]simEvent) simResult {
+func simulateAssembly(tb testing.TB, prof linkProfile, impl assemblyImpl, mtu uint16, n int, trace *[]simEvent) simResult {
 	tb.Helper()
 	key := [2]int{simW, simH}
 	if simRendered[key] == nil {
@@ -358,7 +388,7 @@ func simulateAssembly(tb testing.TB, prof linkProfile, impl assemblyImpl, n int,
 	}
 	defer enc.Close()
 	res := simResult{sent: n}
-	dec := simDecoder{r: newTestVideoReceiver(tb, &FrameSlot{}), res: &res, n: n}
+	dec := simDecoder{r: newTestVideoReceiver(tb, &FrameSlot{}), res: &res, n: n, prof: prof}
 	rx := impl.new(dec)
 	kf := func() *kfPolicy { // the receiver's copy of simDecoder holds the requests
 		switch x := rx.(type) {
@@ -409,7 +439,7 @@ func simulateAssembly(tb testing.TB, prof linkProfile, impl assemblyImpl, n int,
 		if isVP8KeyFrame(data) && i < n {
 			res.keyFramesSent++
 		}
-		payloads := vp.Payload(simPayloadMTU, data)
+		payloads := vp.Payload(mtu, data)
 		for j, pl := range payloads {
 			p := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SSRC: 7,
 				SequenceNumber: seq, Timestamp: uint32(i * simFrameTS), Marker: j == len(payloads)-1}, Payload: pl}
@@ -446,8 +476,8 @@ func meanDur(ds []time.Duration) time.Duration {
 	return s / time.Duration(len(ds))
 }
 
-// simMeasuredFrames is how many frames each simulation measures: 10 s of video.
-const simMeasuredFrames = 300
+// simMeasuredFrames is how many frames each simulation measures: 8 s of video.
+const simMeasuredFrames = 240
 
 // BenchmarkAssembly runs every implementation on every link profile and reports, for
 // the measured frames: decoded (of sent), skipped (complete but the decoder waited
@@ -457,33 +487,38 @@ const simMeasuredFrames = 300
 // encoder; BenchmarkAssemblyCPU has the cost per packet.
 func BenchmarkAssembly(b *testing.B) {
 	for _, prof := range assemblyProfiles {
-		for _, impl := range assemblyImpls {
-			b.Run(prof.name+"/"+impl.name, func(b *testing.B) {
-				var res simResult
-				for b.Loop() {
-					res = simulateAssembly(b, prof, impl, simMeasuredFrames, nil)
-				}
-				b.ReportMetric(float64(res.sent), "sent")
-				b.ReportMetric(float64(res.decoded), "decoded")
-				b.ReportMetric(float64(res.skipped), "skipped")
-				b.ReportMetric(float64(res.sent-res.decoded-res.skipped), "never")
-				b.ReportMetric(float64(res.kfRequests), "kf_req")
-				b.ReportMetric(float64(res.keyFramesSent), "kf_sent")
-				b.ReportMetric(float64(res.packets)/float64(res.sent), "pkt/frame")
-				b.ReportMetric(meanDur(res.latency).Seconds()*1000, "mean_ms")
-				b.ReportMetric(percentile(res.latency, 0.95).Seconds()*1000, "p95_ms")
-			})
+		for _, size := range assemblySizes {
+			for _, impl := range assemblyImpls {
+				b.Run(prof.name+"/"+size.name+"/"+impl.name, func(b *testing.B) {
+					var res simResult
+					for b.Loop() {
+						res = simulateAssembly(b, prof, impl, size.mtu, simMeasuredFrames, nil)
+					}
+					b.ReportMetric(float64(res.sent), "sent")
+					b.ReportMetric(float64(res.decoded), "decoded")
+					b.ReportMetric(float64(res.skipped), "skipped")
+					b.ReportMetric(float64(res.sent-res.decoded-res.skipped), "never")
+					b.ReportMetric(float64(res.kfRequests), "kf_req")
+					b.ReportMetric(float64(res.keyFramesSent), "kf_sent")
+					b.ReportMetric(float64(res.packets)/float64(res.sent), "pkt/frame")
+					b.ReportMetric(meanDur(res.latency).Seconds()*1000, "mean_ms")
+					b.ReportMetric(percentile(res.latency, 0.95).Seconds()*1000, "p95_ms")
+				})
+			}
 		}
 	}
 }
 
-// BenchmarkAssemblyCPU feeds one recorded trace (profile loss5_rtt120_j30 as ttycall's
-// receiver saw it) to each implementation's reorder and assembly stages, without
+// BenchmarkAssemblyCPU feeds one recorded trace (profile loss5_rtt120_j30 in 300-byte packets
+// as ttycall's receiver saw it) to each implementation's reorder and assembly stages, without
 // decoding (ttycall's frames go to its playout queue and are popped as run() does):
-// ns and allocations per packet.
+// ns and allocations per packet. Each op replays the trace cpuReplays times, each time
+// into fresh state (built outside the measurement), so that -benchtime 1x is not one
+// millisecond of noise.
 func BenchmarkAssemblyCPU(b *testing.B) {
+	const cpuReplays = 50
 	var trace []simEvent
-	simulateAssembly(b, assemblyProfiles[1], assemblyImpls[0], simMeasuredFrames, &trace)
+	simulateAssembly(b, assemblyProfile("loss5_rtt120_j30"), assemblyImpls[0], assemblySizes[1].mtu, simMeasuredFrames, &trace)
 	// cpuReceiver is a VideoReceiver for assembly only: complete frames go to its
 	// playout queue, and nothing is decoded.
 	cpuReceiver := func() *VideoReceiver {
@@ -538,7 +573,7 @@ func BenchmarkAssemblyCPU(b *testing.B) {
 			var elapsed time.Duration
 			var allocs, bytes uint64
 			b.StopTimer()
-			for i := 0; i < b.N; i++ {
+			for i := 0; i < b.N*cpuReplays; i++ {
 				feed := f.setup()
 				runtime.ReadMemStats(&ms0)
 				b.StartTimer()
@@ -550,7 +585,7 @@ func BenchmarkAssemblyCPU(b *testing.B) {
 				allocs += ms1.Mallocs - ms0.Mallocs
 				bytes += ms1.TotalAlloc - ms0.TotalAlloc
 			}
-			n := float64(b.N) * float64(len(trace))
+			n := float64(b.N*cpuReplays) * float64(len(trace))
 			b.ReportMetric(float64(elapsed.Nanoseconds())/n, "ns/pkt")
 			b.ReportMetric(float64(allocs)/n, "allocs/pkt")
 			b.ReportMetric(float64(bytes)/n, "B/pkt")
@@ -563,7 +598,7 @@ func BenchmarkAssemblyCPU(b *testing.B) {
 // late, no loss) ttycall's receive path decodes every frame and never asks for a key
 // frame. The comparison with pion's pieces is BenchmarkAssembly.
 func TestAssemblyReorderOnlyDecodesAll(t *testing.T) {
-	res := simulateAssembly(t, assemblyProfiles[2], assemblyImpls[0], 60, nil)
+	res := simulateAssembly(t, assemblyProfile("reorder10"), assemblyImpls[0], assemblySizes[1].mtu, 60, nil)
 	t.Logf("%+v", struct{ Sent, Decoded, Skipped, KF, Packets int }{res.sent, res.decoded, res.skipped, res.kfRequests, res.packets})
 	if res.decoded != res.sent || res.kfRequests != 0 {
 		t.Fatalf("decoded %d of %d frames with %d key frame requests on a link that only reorders", res.decoded, res.sent, res.kfRequests)
