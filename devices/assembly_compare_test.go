@@ -104,10 +104,10 @@ var assemblySizes = []struct {
 	{"pkt300", 300 - 12},
 }
 
-// unit is a deterministic uniform [0,1) draw for (seq, attempt, what): the same packet
+// simUnit is a deterministic uniform [0,1) draw for (seq, attempt, what): the same packet
 // number meets the same fate whichever receiver is under test, so the implementations
 // see the same link until their key frame requests make the streams differ.
-func unit(seed uint64, seq uint16, attempt, what int) float64 {
+func simUnit(seed uint64, seq uint16, attempt, what int) float64 {
 	x := seed ^ uint64(seq)<<32 ^ uint64(attempt)<<8 ^ uint64(what)
 	// splitmix64
 	x += 0x9e3779b97f4a7c15
@@ -139,13 +139,13 @@ type simLink struct {
 
 func (l *simLink) send(p *rtp.Packet, sent time.Duration) {
 	seq := p.SequenceNumber
-	if unit(l.seed, seq, 0, 'L') < l.prof.loss {
+	if simUnit(l.seed, seq, 0, 'L') < l.prof.loss {
 		l.undetected = append(l.undetected, p)
 		return
 	}
-	at := sent + l.prof.delay + time.Duration(unit(l.seed, seq, 0, 'J')*float64(l.prof.jitter))
-	if l.prof.reorderP > 0 && unit(l.seed, seq, 0, 'R') < l.prof.reorderP {
-		at += l.prof.reorderMin + time.Duration(unit(l.seed, seq, 0, 'r')*float64(l.prof.reorderMax-l.prof.reorderMin))
+	at := sent + l.prof.delay + time.Duration(simUnit(l.seed, seq, 0, 'J')*float64(l.prof.jitter))
+	if l.prof.reorderP > 0 && simUnit(l.seed, seq, 0, 'R') < l.prof.reorderP {
+		at += l.prof.reorderMin + time.Duration(simUnit(l.seed, seq, 0, 'r')*float64(l.prof.reorderMax-l.prof.reorderMin))
 	} else {
 		at = max(at, l.lastOrig)
 		l.lastOrig = at
@@ -160,10 +160,10 @@ func (l *simLink) send(p *rtp.Packet, sent time.Duration) {
 
 func (l *simLink) repair(p *rtp.Packet, detect time.Duration) {
 	for k := 1; k <= simMaxAttempts && !l.prof.noNACK; k++ {
-		if unit(l.seed, p.SequenceNumber, k, 'L') < l.prof.loss {
+		if simUnit(l.seed, p.SequenceNumber, k, 'L') < l.prof.loss {
 			continue
 		}
-		at := detect + time.Duration(k)*l.prof.rtt + time.Duration(unit(l.seed, p.SequenceNumber, k, 'J')*float64(l.prof.jitter))
+		at := detect + time.Duration(k)*l.prof.rtt + time.Duration(simUnit(l.seed, p.SequenceNumber, k, 'J')*float64(l.prof.jitter))
 		l.push(simEvent{at, p})
 		l.repaired++
 		return
@@ -475,8 +475,8 @@ func simulateAssembly(tb testing.TB, prof linkProfile, impl assemblyImpl, mtu ui
 	return res
 }
 
-// percentile is the p-quantile of ds (sorted in place), 0 when empty.
-func percentile(ds []time.Duration, p float64) time.Duration {
+// simPercentile is the p-quantile of ds (sorted in place), 0 when empty.
+func simPercentile(ds []time.Duration, p float64) time.Duration {
 	if len(ds) == 0 {
 		return 0
 	}
@@ -484,7 +484,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return ds[min(len(ds)-1, int(math.Ceil(p*float64(len(ds))))-1)]
 }
 
-func meanDur(ds []time.Duration) time.Duration {
+func simMean(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
 		return 0
 	}
@@ -522,8 +522,8 @@ func BenchmarkAssembly(b *testing.B) {
 					b.ReportMetric(float64(res.kfRequests), "kf_req")
 					b.ReportMetric(float64(res.keyFramesSent), "kf_sent")
 					b.ReportMetric(float64(res.packets)/float64(res.sent), "pkt/frame")
-					b.ReportMetric(meanDur(res.latency).Seconds()*1000, "mean_ms")
-					b.ReportMetric(percentile(res.latency, 0.95).Seconds()*1000, "p95_ms")
+					b.ReportMetric(simMean(res.latency).Seconds()*1000, "mean_ms")
+					b.ReportMetric(simPercentile(res.latency, 0.95).Seconds()*1000, "p95_ms")
 				})
 			}
 		}
