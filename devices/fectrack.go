@@ -246,6 +246,8 @@ func fecOverhead(lossPct int) float64 {
 		return 0
 	case lossPct < 3:
 		return 0.25
+	case lossPct < 8:
+		return 0.5
 	}
-	return 1
+	return 0.75
 }
