@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -322,10 +323,19 @@ func withBandwidth(sdp string, kbps int) string {
 // stream under its media SSRC only) goes through any stream's writer: below the
 // interceptors each writer is the connection's SRTP session, which routes by the
 // packet's own SSRC, and the estimator has already recorded the packet.
+//
+// It also numbers the retransmissions. pion's NACK responder gives each stored packet
+// its RTX sequence number once, when the packet is stored: a packet retransmitted twice
+// (its first retransmission lost) went out twice under the same number, and the
+// receiver's SRTP replay check dropped the second copy (Chromium logged "Failed to
+// unprotect SRTP packet, err=9"), so a lost retransmission was never repaired and the
+// picture froze until the next key frame. Numbered here, in sending order, every
+// retransmission is new to the receiver.
 type passPacer struct {
 	mu      sync.Mutex
 	writers map[uint32]interceptor.RTPWriter
 	last    interceptor.RTPWriter
+	rtxSeq  map[uint32]uint16 // next sequence number per RTX SSRC
 }
 
 func (p *passPacer) AddStream(ssrc uint32, w interceptor.RTPWriter) {
@@ -339,6 +349,17 @@ func (p *passPacer) Write(h *rtp.Header, payload []byte, a interceptor.Attribute
 	w, ok := p.writers[h.SSRC]
 	if !ok {
 		w = p.last
+		if p.rtxSeq == nil {
+			p.rtxSeq = map[uint32]uint16{}
+		}
+		seq, seen := p.rtxSeq[h.SSRC]
+		if !seen {
+			seq = uint16(rand.Uint32())
+		}
+		p.rtxSeq[h.SSRC] = seq + 1
+		hh := *h
+		hh.SequenceNumber = seq
+		h = &hh
 	}
 	p.mu.Unlock()
 	if w == nil {

@@ -58,7 +58,13 @@ type fecBinding struct {
 }
 
 func newFECTrack(codec webrtc.RTPCodecCapability, id, streamID string) *fecTrack {
-	return &fecTrack{id: id, streamID: streamID, codec: codec, ts: rand.Uint32()}
+	t := &fecTrack{id: id, streamID: streamID, codec: codec, ts: rand.Uint32()}
+	// A picture ID in every VP8 payload descriptor, as Chromium sends: without it a
+	// Chromium receiver finds a frame's references by sequence number alone, so one
+	// lost packet between two frames (a parity packet nobody needs) held every later
+	// frame until it was retransmitted, and froze the picture for a round trip.
+	t.vp8.EnablePictureID = true
+	return t
 }
 
 func (t *fecTrack) ID() string                       { return t.id }
