@@ -23,6 +23,8 @@ import (
 type fecContext struct {
 	mu   sync.Mutex
 	pkts []*rtp.Packet
+	want int // full is closed when this many packets were written
+	full chan struct{}
 }
 
 func (c *fecContext) CodecParameters() []webrtc.RTPCodecParameters {
@@ -49,7 +51,37 @@ func (c *fecContext) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	p := &rtp.Packet{Header: h.Clone(), Payload: append([]byte(nil), payload...)}
 	_ = p.Header.SetExtension(3, []byte{byte(len(c.pkts) >> 8), byte(len(c.pkts))})
 	c.pkts = append(c.pkts, p)
+	if len(c.pkts) == c.want {
+		close(c.full)
+	}
 	return len(payload), nil
+}
+
+// collect binds the video track of a synthetic w x h source to ctx (inside c), tells the
+// track its peer reports loss (percent), and returns the bound codec and the first want
+// packets the track wrote.
+func collect(t *testing.T, ctx webrtc.TrackLocalContext, c *fecContext, w, h, loss, want int) (webrtc.RTPCodecParameters, []*rtp.Packet) {
+	t.Helper()
+	c.want, c.full = want, make(chan struct{})
+	ls, err := devices.GetUserMedia(context.Background(), devices.MediaParams{Video: true},
+		devices.Options{Camera: devices.SourceTest, Width: w, Height: h, FPS: 30, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	codec, err := ls.Video.WebRTC().Bind(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls.Video.(interface{ SetStreamLoss(uint32, int) }).SetStreamLoss(1234, loss)
+	select {
+	case <-c.full:
+	case <-time.After(waitTimeout):
+		t.Fatalf("fewer than %d packets in %v", want, waitTimeout)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return codec, append([]*rtp.Packet(nil), c.pkts[:want]...)
 }
 func (c *fecContext) Write(b []byte) (int, error) { return len(b), nil }
 
@@ -57,37 +89,11 @@ func (c *fecContext) Write(b []byte) (int, error) { return len(b), nil }
 // through a lossy link into the receiving side's unwrapper: every media packet the link
 // lost in a group that kept the rest of its parity group comes back, byte for byte.
 func TestULPFECRepairsLoss(t *testing.T) {
-	ls, err := devices.GetUserMedia(context.Background(), devices.MediaParams{Video: true},
-		devices.Options{Camera: devices.SourceTest, Width: 320, Height: 240, FPS: 30, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ls.Close()
 	ctx := &fecContext{}
-	codec, err := ls.Video.WebRTC().Bind(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codec, sent := collect(t, ctx, ctx, 320, 240, 8, 400)
 	if codec.MimeType != mimeRED || len(codec.RTCPFeedback) == 0 {
 		t.Fatalf("bound %s with feedback %v: want RED carrying VP8's feedback", codec.MimeType, codec.RTCPFeedback)
 	}
-	ls.Video.(interface{ SetStreamLoss(uint32, int) }).SetStreamLoss(1234, 8)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx.mu.Lock()
-		n := len(ctx.pkts)
-		ctx.mu.Unlock()
-		if n >= 400 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d packets in 10 s", n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	ctx.mu.Lock()
-	sent := append([]*rtp.Packet(nil), ctx.pkts...)
-	ctx.mu.Unlock()
 
 	rng := rand.New(rand.NewPCG(9, 9))
 	rr := &redReceiver{redPT: 118, fecPT: 120, mediaPT: 96, twccID: 3, dec: ulpfec.NewDecoder(1234)}
@@ -147,42 +153,17 @@ func (c *plainContext) WriteStream() webrtc.TrackLocalWriter { return c }
 // TestPlainVP8WithoutRED: a peer that did not negotiate RED gets plain VP8 packets with
 // consecutive sequence numbers, never parity, whatever loss it reports.
 func TestPlainVP8WithoutRED(t *testing.T) {
-	ls, err := devices.GetUserMedia(context.Background(), devices.MediaParams{Video: true},
-		devices.Options{Camera: devices.SourceTest, Width: 160, Height: 120, FPS: 30, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ls.Close()
 	ctx := &plainContext{}
-	codec, err := ls.Video.WebRTC().Bind(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codec, pkts := collect(t, ctx, &ctx.fecContext, 160, 120, 20, 60)
 	if codec.MimeType != webrtc.MimeTypeVP8 {
 		t.Fatalf("bound %s, want VP8", codec.MimeType)
 	}
-	ls.Video.(interface{ SetStreamLoss(uint32, int) }).SetStreamLoss(1234, 20)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx.mu.Lock()
-		n := len(ctx.pkts)
-		ctx.mu.Unlock()
-		if n >= 60 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d packets in 10 s", n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	ctx.mu.Lock()
-	defer ctx.mu.Unlock()
-	for i, p := range ctx.pkts {
+	for i, p := range pkts {
 		if p.PayloadType != 96 {
 			t.Fatalf("packet %d: payload type %d, want 96", i, p.PayloadType)
 		}
-		if i > 0 && p.SequenceNumber != ctx.pkts[i-1].SequenceNumber+1 {
-			t.Fatalf("sequence %d after %d", p.SequenceNumber, ctx.pkts[i-1].SequenceNumber)
+		if i > 0 && p.SequenceNumber != pkts[i-1].SequenceNumber+1 {
+			t.Fatalf("sequence %d after %d", p.SequenceNumber, pkts[i-1].SequenceNumber)
 		}
 	}
 }
