@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -273,5 +274,44 @@ func TestWithoutBareFEC(t *testing.T) {
 	vp8 := strings.ReplaceAll(h264, "H264/90000", "VP8/90000")
 	if withoutBareFEC(vp8) != vp8 {
 		t.Fatal("a VP8 section changed")
+	}
+}
+
+// TestLostParityIsNoGap: when the parity packets after a frame are lost and the next
+// packet starts the next picture, their sequence numbers are passed on as empty
+// packets (no receiver waits for them or asks for a key frame); a gap that may have held
+// media (the next picture is not the one after) is left for NACK.
+func TestLostParityIsNoGap(t *testing.T) {
+	rr := &redReceiver{redPT: 118, fecPT: 120, mediaPT: 96, dec: ulpfec.NewDecoder(1)}
+	vp8 := func(pic uint16, start bool) []byte {
+		b := []byte{0x80, 0x80 | byte(pic>>8), byte(pic), 0xaa}
+		if start {
+			b[0] |= 0x10
+		}
+		return append([]byte{96}, b...) // in RED
+	}
+	var seqs []uint16
+	var empty int
+	out := func(p *rtp.Packet) {
+		seqs = append(seqs, p.SequenceNumber)
+		if len(p.Payload) == 0 {
+			empty++
+		}
+	}
+	send := func(seq uint16, marker bool, payload []byte) {
+		rr.handle(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 118, SequenceNumber: seq, Marker: marker, SSRC: 1}, Payload: payload}, out)
+	}
+	send(10, false, vp8(5, true))
+	send(11, true, vp8(5, false))
+	// 12, 13: its parity, lost
+	send(14, true, vp8(6, true))
+	if want := []uint16{10, 11, 12, 13, 14}; fmt.Sprint(seqs) != fmt.Sprint(want) || empty != 2 {
+		t.Fatalf("passed on %v (%d empty), want %v with 12 and 13 empty", seqs, empty, want)
+	}
+	// 15-17 lost, then picture 8: picture 7 may have been there
+	seqs, empty = nil, 0
+	send(18, true, vp8(8, true))
+	if fmt.Sprint(seqs) != "[18]" || empty != 0 {
+		t.Fatalf("passed on %v (%d empty) over a gap that may hold media", seqs, empty)
 	}
 }

@@ -254,18 +254,19 @@ func reportRTT(now time.Time, r rtcp.ReceptionReport) time.Duration {
 
 // queueWatch tells a link whose packets wait in a queue (round trip above its floor)
 // from one that loses them at random. The floor is the least round trip of the last
-// 15-30 s (two 15 s windows), so that a route change moves it; a smoothed round trip
-// queueMargin above the floor is a queue.
+// 15-30 s (two 15 s windows), so that a route change moves it.
 type queueWatch struct {
 	cur, prev time.Duration // least round trip of this window and of the one before
 	since     time.Time     // when this window began
 	srtt      time.Duration
 }
 
-// queueMargin is well above the round-trip spread of a jittery link (30 ms each way,
-// plus report timing: at 60 ms, parity went off now and then at 30 ms of jitter) and
-// below what a bottleneck's queue adds when it overflows (250 ms at 300 kbit/s).
-const queueMargin = 100 * time.Millisecond
+// A queue is a smoothed round trip more than queueMargin plus half the floor above the
+// floor: above the spread of a jittery link (120-180 ms at 60 ms +-30 ms each way; a
+// fixed 60 ms margin turned parity off there now and then) and below what a bottleneck's
+// queue adds when it overflows (up to 250 ms at 300 kbit/s over a floor of a few ms; a
+// fixed 100 ms margin left parity on there, and it fed the overflow).
+const queueMargin = 50 * time.Millisecond
 
 const queueWindow = 15 * time.Second
 
@@ -286,5 +287,5 @@ func (q *queueWatch) observe(now time.Time, rtt time.Duration) bool {
 		q.srtt = rtt
 	}
 	q.srtt = (7*q.srtt + rtt) / 8
-	return q.srtt > floor+queueMargin
+	return q.srtt > floor+floor/2+queueMargin
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
@@ -152,6 +153,51 @@ type redReceiver struct {
 	mediaPT      uint8 // VP8's: the one block type passed on as media
 	twccID       uint8 // the header extension zeroed before parity is checked; 0: none
 	dec          *ulpfec.Decoder
+
+	// The last media packet passed on, to tell a gap of lost parity packets from lost
+	// media (fillParityGap).
+	last      uint16
+	lastEnd   bool // it ended its frame (marker)
+	lastPic   uint16
+	havePic   bool
+	haveMedia bool
+}
+
+// maxParityGap bounds the gap fillParityGap may fill: more than a frame's parity.
+const maxParityGap = 48
+
+// fillParityGap passes on, as empty packets, the sequence numbers between the last
+// media packet and p when nothing but parity can have been there: the last packet
+// ended a frame and p starts the next one by picture ID. A lost parity packet is
+// needed by nobody, but a receiver that sees the gap waits for its retransmission or
+// asks for a key frame (measured ttycall <-> ttycall: 4-5 freezes of 0.5-1 s in 30 s at
+// 5% loss; Chromium, which reads picture IDs, skips such gaps the same way).
+func (r *redReceiver) fillParityGap(p *rtp.Packet, vp *codecs.VP8Packet, out func(*rtp.Packet)) {
+	gap := p.SequenceNumber - r.last
+	if !r.haveMedia || !r.lastEnd || !r.havePic || gap < 2 || gap > maxParityGap {
+		return
+	}
+	if vp.S != 1 || vp.PID != 0 || vp.I != 1 {
+		return
+	}
+	next := r.lastPic + 1
+	if vp.PictureID != next&0x7fff && vp.PictureID != next&0x7f {
+		return
+	}
+	for seq := r.last + 1; seq != p.SequenceNumber; seq++ {
+		out(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: r.redPT, SequenceNumber: seq, Timestamp: p.Timestamp, SSRC: p.SSRC}})
+	}
+}
+
+// noteMedia records a media packet passed on (in sequence order only).
+func (r *redReceiver) noteMedia(p *rtp.Packet, vp *codecs.VP8Packet) {
+	if r.haveMedia && int16(p.SequenceNumber-r.last) <= 0 {
+		return // late: a retransmission or rebuilt packet of the past
+	}
+	r.haveMedia, r.last, r.lastEnd = true, p.SequenceNumber, p.Marker
+	if vp != nil && vp.S == 1 && vp.PID == 0 && vp.I == 1 {
+		r.lastPic, r.havePic = vp.PictureID, true
+	}
 }
 
 // newRedReceiver returns the unwrapper for a remote track whose codec is RED, with the
@@ -180,6 +226,9 @@ func (r *redReceiver) handle(pkt *rtp.Packet, out func(*rtp.Packet)) {
 		return
 	}
 	if r.fecPT != 0 && pt == r.fecPT {
+		if r.haveMedia && int16(pkt.SequenceNumber-r.last) > 0 {
+			r.last = pkt.SequenceNumber // a frame's parity: the frame still ended before it
+		}
 		rec, _ := r.dec.AddParity(block)
 		pkt.Payload = nil // its sequence number, nothing to decode
 		out(pkt)
@@ -206,7 +255,18 @@ func (r *redReceiver) handle(pkt *rtp.Packet, out func(*rtp.Packet)) {
 	if err == nil {
 		rec, _ = r.dec.AddMedia(raw)
 	}
+	var vp codecs.VP8Packet
+	vpOK := false
+	if _, err := vp.Unmarshal(block); err == nil {
+		vpOK = true
+		r.fillParityGap(pkt, &vp, out)
+	}
 	out(pkt)
+	if vpOK {
+		r.noteMedia(pkt, &vp)
+	} else {
+		r.noteMedia(pkt, nil)
+	}
 	r.deliverRecovered(rec, out)
 }
 
