@@ -34,6 +34,9 @@ type fakeCamera struct {
 	recordErr error
 	failAfter int
 	failErr   error
+	// failGate, when not nil, holds the failure until it is closed: a test can look at
+	// the camera's first frames before it goes away.
+	failGate chan struct{}
 
 	opened, closed atomic.Int32
 	recorded       atomic.Pointer[prop.Media]
@@ -50,7 +53,14 @@ func (c *fakeCamera) VideoRecord(p prop.Media) (video.Reader, error) {
 	n := 0
 	return video.ReaderFunc(func() (image.Image, func(), error) {
 		if c.failAfter >= 0 && n >= c.failAfter {
-			return nil, func() {}, c.failErr
+			if c.failGate == nil {
+				return nil, func() {}, c.failErr
+			}
+			select {
+			case <-c.failGate:
+				return nil, func() {}, c.failErr
+			default:
+			}
 		}
 		n++
 		return image.NewYCbCr(image.Rect(0, 0, p.Width, p.Height), image.YCbCrSubsampleRatio420), func() {}, nil
@@ -207,7 +217,7 @@ func TestCameraOpenFailures(t *testing.T) {
 // timeout) is replaced by the test pattern at the camera's size, the user is told once,
 // frames keep flowing to peers, and the device is closed.
 func TestCameraFailsMidCall(t *testing.T) {
-	cam := &fakeCamera{props: []prop.Media{videoMode(320, 240, frame.FormatYUYV)}, failAfter: 5, failErr: errors.New("VIDIOC_DQBUF: no such device")}
+	cam := &fakeCamera{props: []prop.Media{videoMode(320, 240, frame.FormatYUYV)}, failAfter: 5, failErr: errors.New("VIDIOC_DQBUF: no such device"), failGate: make(chan struct{})}
 	register(t, cam, cameraInfo("video6;video6", driver.PriorityNormal))
 	notices := make(chan string, 4)
 	// 640x480 requested; the camera only does 320x240, and the pattern must keep that size.
@@ -220,6 +230,7 @@ func TestCameraFailsMidCall(t *testing.T) {
 	if len(s.Notices) != 0 || s.Video.Label() != "/dev/video6" {
 		t.Fatalf("start: label %q, notices %q", s.Video.Label(), s.Notices)
 	}
+	close(cam.failGate) // the camera goes away now
 	var n string
 	select {
 	case n = <-notices:
