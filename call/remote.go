@@ -154,6 +154,10 @@ type redReceiver struct {
 	twccID       uint8 // the header extension zeroed before parity is checked; 0: none
 	dec          *ulpfec.Decoder
 
+	// parity: the sender has sent parity; until then media packets are not kept for
+	// the decoder (a sender on a clean link sends none: no copy per packet for nothing).
+	parity bool
+
 	// The last media packet passed on, to tell a gap of lost parity packets from lost
 	// media (fillParityGap).
 	last      uint16
@@ -229,6 +233,7 @@ func (r *redReceiver) handle(pkt *rtp.Packet, out func(*rtp.Packet)) {
 		if r.haveMedia && int16(pkt.SequenceNumber-r.last) > 0 {
 			r.last = pkt.SequenceNumber // a frame's parity: the frame still ended before it
 		}
+		r.parity = true
 		rec, _ := r.dec.AddParity(block)
 		pkt.Payload = nil // its sequence number, nothing to decode
 		out(pkt)
@@ -245,15 +250,16 @@ func (r *redReceiver) handle(pkt *rtp.Packet, out func(*rtp.Packet)) {
 	pkt.PayloadType, pkt.Payload = pt, block
 	// Parity covers the packet with its transport-wide sequence number zeroed, as the
 	// sender saw it before its congestion control numbered it.
-	h := pkt.Header
-	h.Extensions = append([]rtp.Extension(nil), pkt.Extensions...)
-	if r.twccID != 0 && h.GetExtension(r.twccID) != nil {
-		_ = h.SetExtension(r.twccID, make([]byte, len(h.GetExtension(r.twccID))))
-	}
-	raw, err := (&rtp.Packet{Header: h, Payload: block}).Marshal()
 	var rec [][]byte
-	if err == nil {
-		rec, _ = r.dec.AddMedia(raw)
+	if r.parity {
+		h := pkt.Header
+		h.Extensions = append([]rtp.Extension(nil), pkt.Extensions...)
+		if r.twccID != 0 && h.GetExtension(r.twccID) != nil {
+			_ = h.SetExtension(r.twccID, make([]byte, len(h.GetExtension(r.twccID))))
+		}
+		if raw, err := (&rtp.Packet{Header: h, Payload: block}).Marshal(); err == nil {
+			rec, _ = r.dec.AddMedia(raw)
+		}
 	}
 	var vp codecs.VP8Packet
 	vpOK := false
