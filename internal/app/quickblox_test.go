@@ -315,18 +315,23 @@ func TestQuickBloxContactNames(t *testing.T) {
 	runErr := make(chan error, 1)
 	go func() { runErr <- a.Run(context.Background()) }() // ends with Close
 	deadline := time.After(30 * time.Second)
-	for named := false; !named; {
+	// The roster comes during the connection's setup, before it is online: subscribing
+	// waits for both.
+	for named, online := false, false; !named || !online; {
 		select {
 		case ev := <-events:
-			if r, ok := ev.(chat.RosterEvent); ok {
-				for _, c := range r.Contacts {
+			switch e := ev.(type) {
+			case chat.RosterEvent:
+				for _, c := range e.Contacts {
 					named = named || (c.UserID == "102" && c.Name == "Bob Builder")
 				}
+			case chat.StateEvent:
+				online = e.State == chat.Online
 			}
 		case err := <-runErr:
 			t.Fatalf("Run: %v", err)
 		case <-deadline:
-			t.Fatal("no roster event naming user 102 \"Bob Builder\"")
+			t.Fatal("no roster event naming user 102 \"Bob Builder\" while online")
 		}
 	}
 	// Adding a contact by email subscribes to its chat address.
