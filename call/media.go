@@ -228,8 +228,9 @@ func reportLoss(reports []rtcp.ReceptionReport, sender *webrtc.RTPSender, onLoss
 	if onLoss == nil {
 		return
 	}
+	encs := sender.GetParameters().Encodings
 	for _, r := range reports {
-		for _, enc := range sender.GetParameters().Encodings {
+		for _, enc := range encs {
 			if uint32(enc.SSRC) == r.SSRC {
 				onLoss(r.SSRC, int(r.FractionLost)*100/256, reportRTT(time.Now(), r))
 			}

@@ -127,7 +127,7 @@ func newAPI(cfg *Config, onStats func(id string, g stats.Getter), onBWE func(id 
 			gcc.SendSideBWEInitialBitrate(min(bweStart, hi)),
 			gcc.SendSideBWEMinBitrate(min(bweMin, hi)),
 			gcc.SendSideBWEMaxBitrate(hi),
-			gcc.SendSideBWEPacer(&passPacer{writers: map[uint32]interceptor.RTPWriter{}}),
+			gcc.SendSideBWEPacer(&passPacer{writers: map[uint32]interceptor.RTPWriter{}, rtxSeq: map[uint32]uint16{}}),
 		)
 		if err != nil {
 			return nil, err
@@ -349,9 +349,6 @@ func (p *passPacer) Write(h *rtp.Header, payload []byte, a interceptor.Attribute
 	w, ok := p.writers[h.SSRC]
 	if !ok {
 		w = p.last
-		if p.rtxSeq == nil {
-			p.rtxSeq = map[uint32]uint16{}
-		}
 		seq, seen := p.rtxSeq[h.SSRC]
 		if !seen {
 			seq = uint16(rand.Uint32())

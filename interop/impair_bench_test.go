@@ -24,7 +24,6 @@ type webStats struct {
 	NACKCount                float64 `json:"nackCount"`
 	FrameWidth               float64 `json:"frameWidth"`
 	AvailableOutgoingBitrate float64 `json:"availableOutgoingBitrate"`
-	FECPacketsReceived       float64 `json:"fecPacketsReceived"`
 	JitterBufferDelay        float64 `json:"jitterBufferDelay"`
 	JitterBufferEmittedCount float64 `json:"jitterBufferEmittedCount"`
 	RemoteRTT                float64 `json:"remoteRTT"`
@@ -146,9 +145,9 @@ func reportWeb(b *testing.B, who string, in, out webStats, dur time.Duration, bp
 	if in.JitterBufferEmittedCount > 0 {
 		jb = 1000 * in.JitterBufferDelay / in.JitterBufferEmittedCount
 	}
-	b.Logf("%s %s: %.1f fps, freezes %.0f (%.1fs), video lost %.0f/%.0f, FEC packets %.0f, jitter buffer %.0f ms, audio lost %.0f/%.0f, nack %.0f, width %.0f, sent %.0f kbit/s, its video sender's RTT %.0f ms, PLI %.0f, key frames %.0f, frames dropped %.0f",
+	b.Logf("%s %s: %.1f fps, freezes %.0f (%.1fs), video lost %.0f/%.0f, jitter buffer %.0f ms, audio lost %.0f/%.0f, nack %.0f, width %.0f, sent %.0f kbit/s, its video sender's RTT %.0f ms, PLI %.0f, key frames %.0f, frames dropped %.0f",
 		bp.Name, who, in.FramesDecoded/secs, in.FreezeCount, in.TotalFreezesDuration, in.InVideoPacketsLost, in.InVideoPackets,
-		in.FECPacketsReceived, jb, in.InAudioPacketsLost, in.InAudioPackets, in.NACKCount, in.FrameWidth, kbps, 1000*in.RemoteRTT, in.PLICount, in.KeyFramesDecoded, in.FramesDropped)
+		jb, in.InAudioPacketsLost, in.InAudioPackets, in.NACKCount, in.FrameWidth, kbps, 1000*in.RemoteRTT, in.PLICount, in.KeyFramesDecoded, in.FramesDropped)
 }
 
 func webToWeb(b *testing.B, bp impair.BenchProfile, dur time.Duration) {
@@ -236,7 +235,6 @@ func delta(b, a webStats) webStats {
 	d.InAudioPacketsLost -= a.InAudioPacketsLost
 	d.InAudioPackets -= a.InAudioPackets
 	d.NACKCount -= a.NACKCount
-	d.FECPacketsReceived -= a.FECPacketsReceived
 	d.PLICount -= a.PLICount
 	d.KeyFramesDecoded -= a.KeyFramesDecoded
 	d.FramesDropped -= a.FramesDropped

@@ -335,7 +335,7 @@
                 r.freezeCount = st.freezeCount || 0; r.totalFreezesDuration = st.totalFreezesDuration || 0;
                 r.inVideoPacketsLost = st.packetsLost || 0; r.inVideoPackets = st.packetsReceived || 0;
                 r.nackCount = st.nackCount || 0; r.frameWidth = st.frameWidth || 0;
-                r.fecPacketsReceived = st.fecPacketsReceived || 0; r.pliCount = st.pliCount || 0;
+                r.pliCount = st.pliCount || 0;
                 r.keyFramesDecoded = st.keyFramesDecoded || 0; r.framesDropped = st.framesDropped || 0;
                 r.jitterBufferDelay = st.jitterBufferDelay || 0; r.jitterBufferEmittedCount = st.jitterBufferEmittedCount || 0;
               }
